@@ -1,0 +1,75 @@
+namespace NanoFed.Kernels;
+
+/// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
+public enum Transpose
+{
+    /// <summary>Use the matrix as stored.</summary>
+    No,
+
+    /// <summary>Use the transpose of the stored matrix.</summary>
+    Yes,
+}
+
+/// <summary>
+/// Single-precision general matrix multiply on row-major storage:
+/// C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, where op(X) is X or Xᵀ.
+/// A is stored M×K (lda ≥ K) when not transposed and K×M (lda ≥ M) when transposed; B is K×N (ldb ≥ N)
+/// or N×K (ldb ≥ K); C is M×N (ldc ≥ N). When beta is 0, C is only written, never read (it may hold NaN).
+/// </summary>
+public static partial class Gemm
+{
+    /// <summary>Computes C = alpha · op(A) · op(B) + beta · C (see the class remarks for layouts).</summary>
+    public static void Sgemm(Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        SgemmReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// The naive triple loop, obviously right: the reference the fast kernels are tested against.
+    /// Each C element is one dot product over k in increasing order, accumulated in float.
+    /// </summary>
+    public static void SgemmReference(Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    float av = transA == Transpose.No ? a[i * lda + p] : a[p * lda + i];
+                    float bv = transB == Transpose.No ? b[p * ldb + j] : b[j * ldb + p];
+                    sum += av * bv;
+                }
+                ref float cij = ref c[i * ldc + j];
+                cij = beta == 0 ? alpha * sum : alpha * sum + beta * cij;
+            }
+        }
+    }
+
+    private static void Validate(Transpose transA, Transpose transB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"GEMM dimensions must be non-negative, got M={m} N={n} K={k}");
+        int aRows = transA == Transpose.No ? m : k, aCols = transA == Transpose.No ? k : m;
+        int bRows = transB == Transpose.No ? k : n, bCols = transB == Transpose.No ? n : k;
+        Check("A", aRows, aCols, aLength, lda);
+        Check("B", bRows, bCols, bLength, ldb);
+        Check("C", m, n, cLength, ldc);
+    }
+
+    private static void Check(string name, int rows, int cols, int length, int ld)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentException($"GEMM: leading dimension of {name} ({ld}) is smaller than its {cols} columns");
+        if (rows > 0 && cols > 0 && (long)(rows - 1) * ld + cols > length)
+            throw new ArgumentException($"GEMM: {name} needs {(long)(rows - 1) * ld + cols} elements for {rows}x{cols} with leading dimension {ld}, got {length}");
+    }
+}
