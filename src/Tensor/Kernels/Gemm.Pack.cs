@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoFed.Kernels;
 
@@ -12,27 +14,8 @@ public static unsafe partial class Gemm
     [MethodImpl(Inlining.HotPath)]
     private static void PackA(Transpose transA, float* a, int lda, int i0, int mr, int p0, int kc, int MR, float* dst)
     {
-        if (transA == Transpose.No)
-        {
-            // Each row is contiguous in p: walk it once, writing with stride MR (the panel fits in L1).
-            for (int r = 0; r < mr; r++)
-            {
-                float* src = a + (long)(i0 + r) * lda + p0;
-                float* d = dst + r;
-                for (int p = 0; p < kc; p++) d[p * MR] = src[p];
-            }
-        }
-        else
-        {
-            // The mr rows of one depth p are contiguous: copy them as one block.
-            for (int p = 0; p < kc; p++)
-                Unsafe.CopyBlockUnaligned(dst + p * MR, a + (long)(p0 + p) * lda + i0, (uint)(mr * sizeof(float)));
-        }
-        if (mr < MR)
-        {
-            for (int p = 0; p < kc; p++)
-                for (int r = mr; r < MR; r++) dst[p * MR + r] = 0;
-        }
+        if (transA == Transpose.No) PackTransposed(a + (long)i0 * lda + p0, lda, mr, kc, MR, dst);
+        else PackCopy(a + (long)p0 * lda + i0, lda, mr, kc, MR, dst);
     }
 
     /// <summary>
@@ -43,26 +26,76 @@ public static unsafe partial class Gemm
     [MethodImpl(Inlining.HotPath)]
     private static void PackB(Transpose transB, float* b, int ldb, int p0, int kc, int j0, int nr, int NR, float* dst)
     {
-        if (transB == Transpose.No)
+        if (transB == Transpose.No) PackCopy(b + (long)p0 * ldb + j0, ldb, nr, kc, NR, dst);
+        else PackTransposed(b + (long)j0 * ldb + p0, ldb, nr, kc, NR, dst);
+    }
+
+    /// <summary>
+    /// dst[p·width + r] = src[p·ld + r] for p &lt; kc, r &lt; w, and 0 for w ≤ r &lt; width: each depth's w values are
+    /// contiguous in the source, so this is one short vector copy per p.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void PackCopy(float* src, int ld, int w, int kc, int width, float* dst)
+    {
+        for (int p = 0; p < kc; p++)
         {
-            // Each depth's nr columns are contiguous: one block copy per p.
-            for (int p = 0; p < kc; p++)
-                Unsafe.CopyBlockUnaligned(dst + p * NR, b + (long)(p0 + p) * ldb + j0, (uint)(nr * sizeof(float)));
+            float* s = src + (long)p * ld, d = dst + p * width;
+            int r = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; r + 16 <= w; r += 16) Vector512.Store(Vector512.Load(s + r), d + r);
+            if (Vector256.IsHardwareAccelerated)
+                for (; r + 8 <= w; r += 8) Vector256.Store(Vector256.Load(s + r), d + r);
+            if (Vector128.IsHardwareAccelerated)
+                for (; r + 4 <= w; r += 4) Vector128.Store(Vector128.Load(s + r), d + r);
+            for (; r < w; r++) d[r] = s[r];
+            for (; r < width; r++) d[r] = 0;
         }
-        else
+    }
+
+    /// <summary>
+    /// dst[p·width + r] = src[r·ld + p] for p &lt; kc, r &lt; w, and 0 for w ≤ r &lt; width: each of the w source rows is
+    /// contiguous in p, so 4×4 blocks are loaded as rows and stored transposed (SSE shuffles); the rest is scalar.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void PackTransposed(float* src, int ld, int w, int kc, int width, float* dst)
+    {
+        int r = 0;
+        if (Sse.IsSupported)
         {
-            // Each column is contiguous in p: walk it once, writing with stride NR.
-            for (int j = 0; j < nr; j++)
+            for (; r + 4 <= w; r += 4)
             {
-                float* src = b + (long)(j0 + j) * ldb + p0;
-                float* d = dst + j;
-                for (int p = 0; p < kc; p++) d[p * NR] = src[p];
+                float* s0 = src + (long)r * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+                float* d = dst + r;
+                int p = 0;
+                for (; p + 4 <= kc; p += 4)
+                {
+                    var t0 = Sse.UnpackLow(Sse.LoadVector128(s0 + p), Sse.LoadVector128(s1 + p));
+                    var t1 = Sse.UnpackHigh(Sse.LoadVector128(s0 + p), Sse.LoadVector128(s1 + p));
+                    var t2 = Sse.UnpackLow(Sse.LoadVector128(s2 + p), Sse.LoadVector128(s3 + p));
+                    var t3 = Sse.UnpackHigh(Sse.LoadVector128(s2 + p), Sse.LoadVector128(s3 + p));
+                    Sse.Store(d + p * width, Sse.MoveLowToHigh(t0, t2));
+                    Sse.Store(d + (p + 1) * width, Sse.MoveHighToLow(t2, t0));
+                    Sse.Store(d + (p + 2) * width, Sse.MoveLowToHigh(t1, t3));
+                    Sse.Store(d + (p + 3) * width, Sse.MoveHighToLow(t3, t1));
+                }
+                for (; p < kc; p++)
+                {
+                    d[p * width] = s0[p];
+                    d[p * width + 1] = s1[p];
+                    d[p * width + 2] = s2[p];
+                    d[p * width + 3] = s3[p];
+                }
             }
         }
-        if (nr < NR)
+        for (; r < w; r++)
+        {
+            float* s = src + (long)r * ld, d = dst + r;
+            for (int p = 0; p < kc; p++) d[p * width] = s[p];
+        }
+        if (w < width)
         {
             for (int p = 0; p < kc; p++)
-                for (int j = nr; j < NR; j++) dst[p * NR + j] = 0;
+                for (int z = w; z < width; z++) dst[p * width + z] = 0;
         }
     }
 }
