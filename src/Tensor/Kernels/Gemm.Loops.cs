@@ -41,9 +41,11 @@ public static unsafe partial class Gemm
                 for (int ic = 0; ic < op.M; ic += rowsPerPass)
                 {
                     int mc = Math.Min(rowsPerPass, op.M - ic);
-                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, jc, ic == 0 ? nc : 0, pc, kc);
+                    // Equal row blocks (multiples of MR, at most MC) rather than MC blocks and a thin remainder.
+                    int mcBlock = RoundUp(CeilDiv(mc, CeilDiv(mc, blk.MC)), blk.MR);
+                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, mcBlock, jc, ic == 0 ? nc : 0, pc, kc);
                     Run(pack.Items, pack, parallel);
-                    var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, jc, nc, kc, pc == 0 ? op.Beta : 1f);
+                    var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, mcBlock, jc, nc, kc, pc == 0 ? op.Beta : 1f);
                     Run(tiles.Items, tiles, parallel);
                 }
             }
@@ -76,14 +78,14 @@ public static unsafe partial class Gemm
         private readonly Operands _op;
         private readonly GemmBlocking _blk;
         private readonly float* _packedA, _packedB;
-        private readonly int _ic, _mc, _jc, _nc, _pc, _kc, _aItems;
+        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _aItems;
 
-        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int jc, int nc, int pc, int kc)
+        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc)
         {
-            (_op, _blk, _ic, _mc, _jc, _nc, _pc, _kc) = (op, blk, ic, mc, jc, nc, pc, kc);
+            (_op, _blk, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc) = (op, blk, ic, mc, mcBlock, jc, nc, pc, kc);
             _packedA = packedA;
             _packedB = packedB;
-            _aItems = CeilDiv(mc, blk.MC);
+            _aItems = CeilDiv(mc, mcBlock);
             Items = _aItems + CeilDiv(CeilDiv(nc, blk.NR), PanelsPerItem);
         }
 
@@ -94,8 +96,8 @@ public static unsafe partial class Gemm
             int MR = _blk.MR, NR = _blk.NR;
             if (index < _aItems)
             {
-                int end = Math.Min(_mc, (index + 1) * _blk.MC);
-                for (int i = index * _blk.MC; i < end; i += MR)
+                int end = Math.Min(_mc, (index + 1) * _mcBlock);
+                for (int i = index * _mcBlock; i < end; i += MR)
                     PackA(_op.TransA, _op.A, _op.Lda, _ic + i, Math.Min(MR, end - i), _pc, _kc, MR, _packedA + (long)i * _kc);
                 return;
             }
@@ -114,17 +116,16 @@ public static unsafe partial class Gemm
     {
         private const int MinTiles = 16;
         private readonly Operands _op;
-        private readonly GemmBlocking _blk;
         private readonly float* _packedA, _packedB;
-        private readonly int _ic, _mc, _jc, _nc, _kc, _rowTiles, _panelsPerTile;
+        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _kc, _rowTiles, _panelsPerTile;
         private readonly float _beta;
 
-        public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int jc, int nc, int kc, float beta)
+        public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int kc, float beta)
         {
-            (_op, _blk, _ic, _mc, _jc, _nc, _kc, _beta) = (op, blk, ic, mc, jc, nc, kc, beta);
+            (_op, _ic, _mc, _mcBlock, _jc, _nc, _kc, _beta) = (op, ic, mc, mcBlock, jc, nc, kc, beta);
             _packedA = packedA;
             _packedB = packedB;
-            _rowTiles = CeilDiv(mc, blk.MC);
+            _rowTiles = CeilDiv(mc, mcBlock);
             int panels = CeilDiv(nc, blk.NR);
             int colTiles = Math.Clamp(CeilDiv(MinTiles, _rowTiles), 1, panels);
             _panelsPerTile = CeilDiv(panels, colTiles);
@@ -137,7 +138,7 @@ public static unsafe partial class Gemm
         {
             int MR = TKernel.MR, NR = TKernel.NR;
             int rowTile = index % _rowTiles, colTile = index / _rowTiles;
-            int i0 = rowTile * _blk.MC, i1 = Math.Min(_mc, i0 + _blk.MC);
+            int i0 = rowTile * _mcBlock, i1 = Math.Min(_mc, i0 + _mcBlock);
             int j0 = colTile * _panelsPerTile * NR, j1 = Math.Min(_nc, j0 + _panelsPerTile * NR);
             int kc = _kc, ldc = _op.Ldc;
             float alpha = _op.Alpha, beta = _beta;
