@@ -32,7 +32,9 @@ internal unsafe interface IMicroKernel
 public static unsafe partial class Gemm
 {
     /// <summary>
-    /// Vector512 (AVX-512, 32 zmm registers): a 12×32 tile in 24 accumulators, 2 loads of B and 12 broadcasts of A per k step; 24 independent FMA chains hide the 4-cycle FMA latency of two pipes. The B micro-panel (KC×32 floats, 32 KB at KC=256) stays in the 48 KB L1.
+    /// Vector512 (AVX-512, 32 zmm registers): a 12×32 tile in 24 accumulators, 2 loads of B and 12 broadcasts of A per
+    /// k step; 24 independent FMA chains hide the 4-cycle FMA latency of two pipes. The B micro-panel (KC×32 floats, 32
+    /// KB at KC=256) stays in the 48 KB L1.
     /// </summary>
     internal readonly struct MicroKernel512_12x32 : IMicroKernel
     {
@@ -74,18 +76,36 @@ public static unsafe partial class Gemm
             }
             if (m == 12 && n == 32)
             {
-                Store(c + 0 * ldc, c0_0, alpha, beta); Store(c + 0 * ldc + 16, c0_1, alpha, beta);
-                Store(c + 1 * ldc, c1_0, alpha, beta); Store(c + 1 * ldc + 16, c1_1, alpha, beta);
-                Store(c + 2 * ldc, c2_0, alpha, beta); Store(c + 2 * ldc + 16, c2_1, alpha, beta);
-                Store(c + 3 * ldc, c3_0, alpha, beta); Store(c + 3 * ldc + 16, c3_1, alpha, beta);
-                Store(c + 4 * ldc, c4_0, alpha, beta); Store(c + 4 * ldc + 16, c4_1, alpha, beta);
-                Store(c + 5 * ldc, c5_0, alpha, beta); Store(c + 5 * ldc + 16, c5_1, alpha, beta);
-                Store(c + 6 * ldc, c6_0, alpha, beta); Store(c + 6 * ldc + 16, c6_1, alpha, beta);
-                Store(c + 7 * ldc, c7_0, alpha, beta); Store(c + 7 * ldc + 16, c7_1, alpha, beta);
-                Store(c + 8 * ldc, c8_0, alpha, beta); Store(c + 8 * ldc + 16, c8_1, alpha, beta);
-                Store(c + 9 * ldc, c9_0, alpha, beta); Store(c + 9 * ldc + 16, c9_1, alpha, beta);
-                Store(c + 10 * ldc, c10_0, alpha, beta); Store(c + 10 * ldc + 16, c10_1, alpha, beta);
-                Store(c + 11 * ldc, c11_0, alpha, beta); Store(c + 11 * ldc + 16, c11_1, alpha, beta);
+                var va = Vector512.Create(alpha);
+                if (beta == 0)
+                {
+                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 16);
+                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 16);
+                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 16);
+                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 16);
+                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 16);
+                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 16);
+                    (c6_0 * va).Store(c + 6 * ldc + 0); (c6_1 * va).Store(c + 6 * ldc + 16);
+                    (c7_0 * va).Store(c + 7 * ldc + 0); (c7_1 * va).Store(c + 7 * ldc + 16);
+                    (c8_0 * va).Store(c + 8 * ldc + 0); (c8_1 * va).Store(c + 8 * ldc + 16);
+                    (c9_0 * va).Store(c + 9 * ldc + 0); (c9_1 * va).Store(c + 9 * ldc + 16);
+                    (c10_0 * va).Store(c + 10 * ldc + 0); (c10_1 * va).Store(c + 10 * ldc + 16);
+                    (c11_0 * va).Store(c + 11 * ldc + 0); (c11_1 * va).Store(c + 11 * ldc + 16);
+                    return;
+                }
+                var vb = Vector512.Create(beta);
+                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 16, c0_1 * va, vb);
+                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 16, c1_1 * va, vb);
+                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 16, c2_1 * va, vb);
+                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 16, c3_1 * va, vb);
+                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 16, c4_1 * va, vb);
+                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 16, c5_1 * va, vb);
+                Update(c + 6 * ldc + 0, c6_0 * va, vb); Update(c + 6 * ldc + 16, c6_1 * va, vb);
+                Update(c + 7 * ldc + 0, c7_0 * va, vb); Update(c + 7 * ldc + 16, c7_1 * va, vb);
+                Update(c + 8 * ldc + 0, c8_0 * va, vb); Update(c + 8 * ldc + 16, c8_1 * va, vb);
+                Update(c + 9 * ldc + 0, c9_0 * va, vb); Update(c + 9 * ldc + 16, c9_1 * va, vb);
+                Update(c + 10 * ldc + 0, c10_0 * va, vb); Update(c + 10 * ldc + 16, c10_1 * va, vb);
+                Update(c + 11 * ldc + 0, c11_0 * va, vb); Update(c + 11 * ldc + 16, c11_1 * va, vb);
                 return;
             }
             float* t = stackalloc float[384];
@@ -106,7 +126,8 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Vector256 (AVX2, 16 ymm registers): the classic 6×16 tile (BLIS haswell), 12 accumulators + 2 B vectors + 1 broadcast = 15 registers.
+    /// Vector256 (AVX2, 16 ymm registers): the classic 6×16 tile (BLIS haswell), 12 accumulators + 2 B vectors + 1
+    /// broadcast = 15 registers.
     /// </summary>
     internal readonly struct MicroKernel256_6x16 : IMicroKernel
     {
@@ -136,12 +157,24 @@ public static unsafe partial class Gemm
             }
             if (m == 6 && n == 16)
             {
-                Store(c + 0 * ldc, c0_0, alpha, beta); Store(c + 0 * ldc + 8, c0_1, alpha, beta);
-                Store(c + 1 * ldc, c1_0, alpha, beta); Store(c + 1 * ldc + 8, c1_1, alpha, beta);
-                Store(c + 2 * ldc, c2_0, alpha, beta); Store(c + 2 * ldc + 8, c2_1, alpha, beta);
-                Store(c + 3 * ldc, c3_0, alpha, beta); Store(c + 3 * ldc + 8, c3_1, alpha, beta);
-                Store(c + 4 * ldc, c4_0, alpha, beta); Store(c + 4 * ldc + 8, c4_1, alpha, beta);
-                Store(c + 5 * ldc, c5_0, alpha, beta); Store(c + 5 * ldc + 8, c5_1, alpha, beta);
+                var va = Vector256.Create(alpha);
+                if (beta == 0)
+                {
+                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 8);
+                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 8);
+                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 8);
+                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 8);
+                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 8);
+                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 8);
+                    return;
+                }
+                var vb = Vector256.Create(beta);
+                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 8, c0_1 * va, vb);
+                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 8, c1_1 * va, vb);
+                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 8, c2_1 * va, vb);
+                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 8, c3_1 * va, vb);
+                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 8, c4_1 * va, vb);
+                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 8, c5_1 * va, vb);
                 return;
             }
             float* t = stackalloc float[96];
@@ -186,12 +219,24 @@ public static unsafe partial class Gemm
             }
             if (m == 6 && n == 8)
             {
-                Store(c + 0 * ldc, c0_0, alpha, beta); Store(c + 0 * ldc + 4, c0_1, alpha, beta);
-                Store(c + 1 * ldc, c1_0, alpha, beta); Store(c + 1 * ldc + 4, c1_1, alpha, beta);
-                Store(c + 2 * ldc, c2_0, alpha, beta); Store(c + 2 * ldc + 4, c2_1, alpha, beta);
-                Store(c + 3 * ldc, c3_0, alpha, beta); Store(c + 3 * ldc + 4, c3_1, alpha, beta);
-                Store(c + 4 * ldc, c4_0, alpha, beta); Store(c + 4 * ldc + 4, c4_1, alpha, beta);
-                Store(c + 5 * ldc, c5_0, alpha, beta); Store(c + 5 * ldc + 4, c5_1, alpha, beta);
+                var va = Vector128.Create(alpha);
+                if (beta == 0)
+                {
+                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 4);
+                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 4);
+                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 4);
+                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 4);
+                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 4);
+                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 4);
+                    return;
+                }
+                var vb = Vector128.Create(beta);
+                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 4, c0_1 * va, vb);
+                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 4, c1_1 * va, vb);
+                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 4, c2_1 * va, vb);
+                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 4, c3_1 * va, vb);
+                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 4, c4_1 * va, vb);
+                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 4, c5_1 * va, vb);
                 return;
             }
             float* t = stackalloc float[48];
@@ -239,36 +284,26 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>Writes one accumulator vector to C: alpha·acc when beta is 0 (C not read), else beta·C + alpha·acc (one rounding of the sum).</summary>
+    /// <summary>C = beta·C + alpha·acc for one full vector (alpha·acc rounded first, then one fused multiply-add), as
+    /// <see cref="StoreTile"/> does per element.</summary>
     [MethodImpl(Inlining.ShortMethod)]
-    private static void Store(float* c, Vector512<float> acc, float alpha, float beta)
-    {
-        var v = acc * Vector512.Create(alpha);
-        if (beta != 0) v = Vector512.FusedMultiplyAdd(Vector512.Load(c), Vector512.Create(beta), v);
-        v.Store(c);
-    }
+    private static void Update(float* c, Vector512<float> scaled, Vector512<float> beta) =>
+        Vector512.FusedMultiplyAdd(Vector512.Load(c), beta, scaled).Store(c);
 
-    /// <inheritdoc cref="Store(float*, Vector512{float}, float, float)"/>
+    /// <inheritdoc cref="Update(float*, Vector512{float}, Vector512{float})"/>
     [MethodImpl(Inlining.ShortMethod)]
-    private static void Store(float* c, Vector256<float> acc, float alpha, float beta)
-    {
-        var v = acc * Vector256.Create(alpha);
-        if (beta != 0) v = Vector256.FusedMultiplyAdd(Vector256.Load(c), Vector256.Create(beta), v);
-        v.Store(c);
-    }
+    private static void Update(float* c, Vector256<float> scaled, Vector256<float> beta) =>
+        Vector256.FusedMultiplyAdd(Vector256.Load(c), beta, scaled).Store(c);
 
-    /// <inheritdoc cref="Store(float*, Vector512{float}, float, float)"/>
+    /// <inheritdoc cref="Update(float*, Vector512{float}, Vector512{float})"/>
     [MethodImpl(Inlining.ShortMethod)]
-    private static void Store(float* c, Vector128<float> acc, float alpha, float beta)
-    {
-        var v = acc * Vector128.Create(alpha);
-        if (beta != 0) v = Vector128.FusedMultiplyAdd(Vector128.Load(c), Vector128.Create(beta), v);
-        v.Store(c);
-    }
+    private static void Update(float* c, Vector128<float> scaled, Vector128<float> beta) =>
+        Vector128.FusedMultiplyAdd(Vector128.Load(c), beta, scaled).Store(c);
 
     /// <summary>
-    /// Writes the valid m×n corner of a staged tile t[MR][ldt] to C with the same arithmetic as
-    /// <see cref="Store(float*, Vector512{float}, float, float)"/>, lane for lane, so edge and full tiles agree bit for bit.
+    /// Writes the valid m×n corner of a staged tile t[MR][ldt] to C: alpha·t when beta is 0 (C not read), else
+    /// beta·C + alpha·t with the same roundings as the vector <c>Update</c>, lane for lane, so edge and full tiles
+    /// agree bit for bit.
     /// </summary>
     [MethodImpl(Inlining.ColdPath)]
     private static void StoreTile(float* t, int ldt, float* c, int ldc, int m, int n, float alpha, float beta)
