@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace NanoFed.Kernels;
 
 /// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
@@ -24,7 +26,39 @@ public static partial class Gemm
         float beta, Span<float> c, int ldc)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        SgemmReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                var op = new Operands
+                {
+                    TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                    A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+                };
+                // Dispatch once, widest first: only the micro-kernel and its blocking differ.
+                if (Vector512.IsHardwareAccelerated) Blocked<MicroKernel512_12x32>(op, Blocking512);
+                else if (Vector256.IsHardwareAccelerated) Blocked<MicroKernel256_6x16>(op, Blocking256);
+                else if (Vector128.IsHardwareAccelerated) Blocked<MicroKernel128_6x8>(op, Blocking128);
+                else Blocked<MicroKernelScalar_4x4>(op, BlockingScalar);
+            }
+        }
+    }
+
+    /// <summary>C = beta·C for K = 0 (an empty sum); C is only written when beta is 0.</summary>
+    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * ldc, n);
+            if (beta == 0) row.Clear();
+            else for (int j = 0; j < n; j++) row[j] *= beta;
+        }
     }
 
     /// <summary>

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace NanoFed.Bench;
+
+/// <summary>
+/// The PyTorch peer: runs <c>/usr/bin/python3 torch_peer.py threads</c> (a read-only script shared by the team)
+/// and collects its "name: X GFLOP/s" figures by name, plus its other lines verbatim.
+/// </summary>
+public sealed partial class Peer
+{
+    /// <summary>GFLOP/s by case name (the text before the colon, e.g. "sgemm n=1024").</summary>
+    public Dictionary<string, double> Gflops { get; } = [];
+
+    /// <summary>The peer's other output lines (version, conv timings, training steps).</summary>
+    public List<string> Lines { get; } = [];
+
+    /// <summary>Why there are no figures, when the peer could not run.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>
+    /// Finds shared/peers/torch_peer.py in the current directory or the nearest ancestor that has one
+    /// (from the repository root this is ../shared/peers/torch_peer.py).
+    /// </summary>
+    public static string? FindDefault()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "peers", "torch_peer.py");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Runs the peer script with <paramref name="threads"/> threads and parses what it prints.</summary>
+    public static Peer Run(string? script, int threads)
+    {
+        var peer = new Peer();
+        const string python = "/usr/bin/python3";
+        if (script is null || !File.Exists(script))
+        {
+            peer.Failure = $"peer script not found ({script ?? "no shared/peers/torch_peer.py above the current directory"})";
+            return peer;
+        }
+        if (!File.Exists(python))
+        {
+            peer.Failure = $"{python} not found";
+            return peer;
+        }
+        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        psi.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            string err = stderr.Result.Trim();
+            peer.Failure = err.Contains("No module named 'torch'") ? "python3 has no torch module" : $"peer exited with {p.ExitCode}: {Last(err)}";
+        }
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var match = Figure().Match(line);
+            if (match.Success) peer.Gflops[match.Groups[1].Value] = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+            else peer.Lines.Add(line);
+        }
+        return peer;
+    }
+
+    private static string Last(string s) => s.Length <= 300 ? s : s[^300..];
+
+    [GeneratedRegex(@"^([^:]+): ([0-9.]+) GFLOP/s")]
+    private static partial Regex Figure();
+}

@@ -1,0 +1,63 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NanoFed.Kernels;
+
+/// <summary>
+/// Cache blocking for one micro-kernel (BLIS's per-ISA context): MR×NR is the register tile; a KC×NR
+/// micro-panel of B should sit in L1, an MC×KC block of A in L2, a KC×NC block of B in L3.
+/// </summary>
+/// <param name="MR">Rows of the micro-kernel tile.</param>
+/// <param name="NR">Columns of the micro-kernel tile.</param>
+/// <param name="KC">Depth of one packed block; the same on every ISA, so every path sums in the same order.</param>
+/// <param name="MC">Rows of A per compute tile (a multiple of MR).</param>
+/// <param name="NC">Columns of B packed at once (a multiple of NR).</param>
+internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int NC);
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// K block depth, shared by all ISAs: each C element is summed in KC-long FMA chains in the same order on
+    /// every path and thread count. 256 keeps a 12×32 kernel's B micro-panel (32 KB) plus A micro-panel
+    /// (12 KB) inside Zen 4/5's 48 KB L1.
+    /// </summary>
+    private const int KC = 256;
+
+    //                                                  MR  NR  KC   MC    NC
+    private static readonly GemmBlocking Blocking512 = new(12, 32, KC, 240, 4096);
+    private static readonly GemmBlocking Blocking256 = new(6, 16, KC, 144, 4096);
+    private static readonly GemmBlocking Blocking128 = new(6, 8, KC, 96, 4096);
+    private static readonly GemmBlocking BlockingScalar = new(4, 4, KC, 64, 4096);
+
+    /// <summary>Row blocks of MC packed per pass (bounds the packed-A buffer to MC·16·KC floats).</summary>
+    private const int RowBlocksPerPass = 16;
+
+    /// <summary>Below this many multiply-adds (M·N·K) the work runs on the calling thread only.</summary>
+    private const long ParallelThreshold = 64L * 64 * 64;
+
+    /// <summary>
+    /// The packed panels of one Sgemm call, owned by the calling thread and reused by its later calls
+    /// (worker threads read and fill them through pointers while the call runs). Pinned arrays on the
+    /// pinned-object heap, aligned by hand to 64 bytes for aligned vector loads of B.
+    /// </summary>
+    private sealed unsafe class PackBuffers
+    {
+        [ThreadStatic]
+        private static PackBuffers? _current;
+
+        private float[] _a = [], _b = [];
+
+        public static PackBuffers Current => _current ??= new PackBuffers();
+
+        public float* A(int length) => Aligned(ref _a, length);
+
+        public float* B(int length) => Aligned(ref _b, length);
+
+        private static float* Aligned(ref float[] array, int length)
+        {
+            if (array.Length < length + 16) array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+            nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            return (float*)((p + 63) & ~(nint)63);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using NanoFed.Threading;
+
+namespace NanoFed.Kernels;
+
+public static unsafe partial class Gemm
+{
+    /// <summary>One Sgemm call's operands, passed by pointer to the worker bodies (spans cannot cross threads).</summary>
+    private struct Operands
+    {
+        public Transpose TransA, TransB;
+        public int M, N, K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, B, C;
+    }
+
+    /// <summary>
+    /// The portable BLIS loops around micro-kernel <typeparamref name="TKernel"/>:
+    /// jc over NC columns, pc over KC depths, then a pass over up to <see cref="RowBlocksPerPass"/>·MC rows that
+    /// (1) packs A and B into the calling thread's buffers, in parallel, and (2) runs a fixed grid of output
+    /// tiles (MC rows × a chunk of NR-panels), in parallel, each tile looping jr over B micro-panels and ir over
+    /// A micro-panels. The grid depends only on the shape, and every C element is reduced in the same KC-blocked
+    /// order, so the result is bit-identical for any <see cref="Workers.Count"/>.
+    /// </summary>
+    private static void Blocked<TKernel>(in Operands op, GemmBlocking blk) where TKernel : struct, IMicroKernel
+    {
+        int rowsPerPass = blk.MC * RowBlocksPerPass;
+        int maxRows = Math.Min(RoundUp(op.M, blk.MR), rowsPerPass);
+        int maxCols = Math.Min(RoundUp(op.N, blk.NR), blk.NC);
+        int maxDepth = Math.Min(op.K, blk.KC);
+        var buffers = PackBuffers.Current;
+        float* packedA = buffers.A(maxRows * maxDepth);
+        float* packedB = buffers.B(maxCols * maxDepth);
+        bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;
+
+        for (int jc = 0; jc < op.N; jc += blk.NC)
+        {
+            int nc = Math.Min(blk.NC, op.N - jc);
+            for (int pc = 0; pc < op.K; pc += blk.KC)
+            {
+                int kc = Math.Min(blk.KC, op.K - pc);
+                for (int ic = 0; ic < op.M; ic += rowsPerPass)
+                {
+                    int mc = Math.Min(rowsPerPass, op.M - ic);
+                    // Equal row blocks (multiples of MR, at most MC) rather than MC blocks and a thin remainder.
+                    int mcBlock = RoundUp(CeilDiv(mc, CeilDiv(mc, blk.MC)), blk.MR);
+                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, mcBlock, jc, ic == 0 ? nc : 0, pc, kc);
+                    Run(pack.Items, pack, parallel);
+                    var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, mcBlock, jc, nc, kc, pc == 0 ? op.Beta : 1f);
+                    Run(tiles.Items, tiles, parallel);
+                }
+            }
+        }
+    }
+
+    private static void Run<TBody>(int items, in TBody body, bool parallel) where TBody : struct, IParallelBody
+    {
+        if (parallel)
+        {
+            Workers.For(items, body);
+            return;
+        }
+        var copy = body;
+        for (int i = 0; i < items; i++) copy.Invoke(i);
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    private static int CeilDiv(int x, int d) => (x + d - 1) / d;
+
+    /// <summary>
+    /// Packs one pass: items [0, aItems) each pack one MC row block of A (its MR micro-panels);
+    /// the remaining items each pack <see cref="PanelsPerItem"/> NR micro-panels of B (none when nc is 0:
+    /// B is already packed for this pc).
+    /// </summary>
+    private readonly struct PackBody : IParallelBody
+    {
+        private const int PanelsPerItem = 8;
+        private readonly Operands _op;
+        private readonly GemmBlocking _blk;
+        private readonly float* _packedA, _packedB;
+        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _aItems;
+
+        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc)
+        {
+            (_op, _blk, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc) = (op, blk, ic, mc, mcBlock, jc, nc, pc, kc);
+            _packedA = packedA;
+            _packedB = packedB;
+            _aItems = CeilDiv(mc, mcBlock);
+            Items = _aItems + CeilDiv(CeilDiv(nc, blk.NR), PanelsPerItem);
+        }
+
+        public int Items { get; }
+
+        public void Invoke(int index)
+        {
+            int MR = _blk.MR, NR = _blk.NR;
+            if (index < _aItems)
+            {
+                int end = Math.Min(_mc, (index + 1) * _mcBlock);
+                for (int i = index * _mcBlock; i < end; i += MR)
+                    PackA(_op.TransA, _op.A, _op.Lda, _ic + i, Math.Min(MR, end - i), _pc, _kc, MR, _packedA + (long)i * _kc);
+                return;
+            }
+            int first = (index - _aItems) * PanelsPerItem * NR;
+            int last = Math.Min(_nc, first + PanelsPerItem * NR);
+            for (int j = first; j < last; j += NR)
+                PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + j, Math.Min(NR, last - j), NR, _packedB + (long)j * _kc);
+        }
+    }
+
+    /// <summary>
+    /// One pass's grid of output tiles: MC rows × a chunk of NR-panels. The chunk width is set so that the grid
+    /// has at least <see cref="MinTiles"/> tiles when the shape allows (skinny M still spreads over threads).
+    /// </summary>
+    private readonly struct TileBody<TKernel> : IParallelBody where TKernel : struct, IMicroKernel
+    {
+        private const int MinTiles = 16;
+        private readonly Operands _op;
+        private readonly float* _packedA, _packedB;
+        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _kc, _rowTiles, _panelsPerTile;
+        private readonly float _beta;
+
+        public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int kc, float beta)
+        {
+            (_op, _ic, _mc, _mcBlock, _jc, _nc, _kc, _beta) = (op, ic, mc, mcBlock, jc, nc, kc, beta);
+            _packedA = packedA;
+            _packedB = packedB;
+            _rowTiles = CeilDiv(mc, mcBlock);
+            int panels = CeilDiv(nc, blk.NR);
+            int colTiles = Math.Clamp(CeilDiv(MinTiles, _rowTiles), 1, panels);
+            _panelsPerTile = CeilDiv(panels, colTiles);
+            Items = _rowTiles * CeilDiv(panels, _panelsPerTile);
+        }
+
+        public int Items { get; }
+
+        public void Invoke(int index)
+        {
+            int MR = TKernel.MR, NR = TKernel.NR;
+            int rowTile = index % _rowTiles, colTile = index / _rowTiles;
+            int i0 = rowTile * _mcBlock, i1 = Math.Min(_mc, i0 + _mcBlock);
+            int j0 = colTile * _panelsPerTile * NR, j1 = Math.Min(_nc, j0 + _panelsPerTile * NR);
+            int kc = _kc, ldc = _op.Ldc;
+            float alpha = _op.Alpha, beta = _beta;
+            for (int jr = j0; jr < j1; jr += NR)
+            {
+                float* b = _packedB + (long)jr * kc;
+                int n = Math.Min(NR, j1 - jr);
+                float* c = _op.C + (long)(_ic + i0) * ldc + _jc + jr;
+                for (int ir = i0; ir < i1; ir += MR)
+                {
+                    TKernel.Run(kc, _packedA + (long)ir * kc, b, c, ldc, Math.Min(MR, i1 - ir), n, alpha, beta);
+                    c += (long)MR * ldc;
+                }
+            }
+        }
+    }
+}
