@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -22,9 +20,8 @@ public enum BatchNormMode
 /// y = (x − μ_c) · σ̂_c · γ_c + β_c with σ̂ = 1/√(var + eps). Batch statistics are over the M = N·H·W values of a
 /// channel; normalization uses the biased variance, the running variance is updated with the unbiased one:
 /// running = (1 − momentum) · running + momentum · statistic.
-/// Reductions: each row of H·W values is summed in a fixed 16 logical lanes (a Vector512, two Vector256, four
-/// Vector128 or sixteen scalars: the same additions in the same order), the lanes by a fixed tree, and the
-/// rows in double in increasing n. Channels are independent items of <see cref="Workers.For{TBody}"/>, so the
+/// Reductions: each row of H·W values is summed by <see cref="ElementWise.Sum{TOp}"/> (16 fixed logical lanes
+/// and a fixed tree), and the rows in double in increasing n. Channels are independent items of <see cref="Workers.For{TBody}"/>, so the
 /// result is bit-identical on every ISA and for every thread count.
 /// </summary>
 public static unsafe partial class BatchNorm2d
@@ -132,7 +129,7 @@ public static unsafe partial class BatchNorm2d
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
-                total += RowSum(op, a + offset, b + offset, HW);
+                total += ElementWise.Sum(op, new ReadOnlySpan<float>(a + offset, HW), new ReadOnlySpan<float>(b + offset, HW));
             }
             return total;
         }
@@ -152,8 +149,9 @@ public static unsafe partial class BatchNorm2d
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
-                sumDy += RowSum(new IdentityOperator(), DY + offset, DY + offset, HW);
-                sumDyXm += RowSum(dyXm, DY + offset, X + offset, HW);
+                var dy = new ReadOnlySpan<float>(DY + offset, HW);
+                sumDy += ElementWise.Sum(new IdentityOperator(), dy, dy);
+                sumDyXm += ElementWise.Sum(dyXm, dy, new ReadOnlySpan<float>(X + offset, HW));
             }
             if (DBeta != null) DBeta[ch] += (float)sumDy;
             if (DGamma != null) DGamma[ch] += (float)(sumDyXm * invStd);
@@ -169,63 +167,6 @@ public static unsafe partial class BatchNorm2d
                 ElementWise.Ternary(op, new ReadOnlySpan<float>(DY + offset, HW), new ReadOnlySpan<float>(X + offset, HW), dx, dx);
             }
         }
-    }
-
-    /// <summary>
-    /// Σ op(a[i], b[i]) over <paramref name="length"/> values in 16 fixed logical lanes: lane j takes the
-    /// elements i ≡ j (mod 16) of the full blocks, then the tail element full + j; a fixed tree adds the lanes.
-    /// </summary>
-    [MethodImpl(Inlining.HotPath)]
-    private static float RowSum<TOp>(TOp op, float* a, float* b, int length) where TOp : struct, IBinaryOperator
-    {
-        float* lanes = stackalloc float[16];
-        int full = length & ~15, i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var s = Vector512<float>.Zero;
-            for (; i < full; i += 16) s += op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i));
-            s.Store(lanes);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> s0 = default, s1 = default;
-            for (; i < full; i += 16)
-            {
-                s0 += op.Invoke(Vector256.Load(a + i), Vector256.Load(b + i));
-                s1 += op.Invoke(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8));
-            }
-            s0.Store(lanes);
-            s1.Store(lanes + 8);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (; i < full; i += 16)
-            {
-                s0 += op.Invoke(Vector128.Load(a + i), Vector128.Load(b + i));
-                s1 += op.Invoke(Vector128.Load(a + i + 4), Vector128.Load(b + i + 4));
-                s2 += op.Invoke(Vector128.Load(a + i + 8), Vector128.Load(b + i + 8));
-                s3 += op.Invoke(Vector128.Load(a + i + 12), Vector128.Load(b + i + 12));
-            }
-            s0.Store(lanes);
-            s1.Store(lanes + 4);
-            s2.Store(lanes + 8);
-            s3.Store(lanes + 12);
-        }
-        else
-        {
-            for (int j = 0; j < 16; j++) lanes[j] = 0;
-            for (; i < full; i += 16)
-            {
-                for (int j = 0; j < 16; j++) lanes[j] += op.Invoke(a[i + j], b[i + j]);
-            }
-        }
-        for (int j = 0; full + j < length; j++) lanes[j] += op.Invoke(a[full + j], b[full + j]);
-        for (int width = 8; width >= 1; width >>= 1)
-        {
-            for (int j = 0; j < width; j++) lanes[j] += lanes[j + width];
-        }
-        return lanes[0];
     }
 
     private static void Validate(int xLength, int yLength, int gammaLength, int betaLength, int meanLength, int invStdLength, int n, int c, int hw)

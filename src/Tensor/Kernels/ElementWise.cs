@@ -57,7 +57,7 @@ public interface ITernaryOperator
 }
 
 /// <summary>
-/// The shared drivers, one per arity: destination[i] = op(inputs[i]). They validate lengths, then step one
+/// The shared drivers, one per arity: destination[i] = op(inputs[i]), and one reduction, <see cref="Sum{TOp}"/>. They validate lengths, then step one
 /// offset down through the widths (ImageSharp): 512 while 16 elements remain, then 256, 128, then scalar.
 /// Stepping down (rather than an overlapping last vector) reads every element before writing it exactly once,
 /// so the destination may alias any input (in-place and accumulate forms such as dX = dX + dY).
@@ -153,6 +153,70 @@ public static class ElementWise
         }
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
+    }
+
+    /// <summary>
+    /// Returns Σ op(a[i], b[i]), bit-identical on every ISA (STYLE rule 12): 16 fixed logical lanes, emulated by
+    /// one Vector512, two Vector256, four Vector128 or sixteen scalars, so every lane sees the same additions in
+    /// the same order; lane j takes the elements i ≡ j (mod 16) of the full blocks of 16, then the tail element
+    /// full + j; a fixed tree (8, 4, 2, 1) adds the lanes. Accumulates in float: meant for rows of up to a few
+    /// thousand values (callers add rows in double).
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    public static unsafe float Sum<TOp>(in TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+        where TOp : struct, IBinaryOperator
+    {
+        CheckLength(b.Length, a.Length, "b");
+        float* lanes = stackalloc float[16];
+        int length = a.Length, full = length & ~15, i = 0;
+        ref float ar = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+        ref float br = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var s = Vector512<float>.Zero;
+            for (; i < full; i += 16) s += op.Invoke(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i));
+            s.Store(lanes);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (; i < full; i += 16)
+            {
+                s0 += op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i));
+                s1 += op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i + 8), Vector256.LoadUnsafe(ref br, (nuint)i + 8));
+            }
+            s0.Store(lanes);
+            s1.Store(lanes + 8);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i < full; i += 16)
+            {
+                s0 += op.Invoke(Vector128.LoadUnsafe(ref ar, (nuint)i), Vector128.LoadUnsafe(ref br, (nuint)i));
+                s1 += op.Invoke(Vector128.LoadUnsafe(ref ar, (nuint)i + 4), Vector128.LoadUnsafe(ref br, (nuint)i + 4));
+                s2 += op.Invoke(Vector128.LoadUnsafe(ref ar, (nuint)i + 8), Vector128.LoadUnsafe(ref br, (nuint)i + 8));
+                s3 += op.Invoke(Vector128.LoadUnsafe(ref ar, (nuint)i + 12), Vector128.LoadUnsafe(ref br, (nuint)i + 12));
+            }
+            s0.Store(lanes);
+            s1.Store(lanes + 4);
+            s2.Store(lanes + 8);
+            s3.Store(lanes + 12);
+        }
+        else
+        {
+            for (int j = 0; j < 16; j++) lanes[j] = 0;
+            for (; i < full; i += 16)
+            {
+                for (int j = 0; j < 16; j++) lanes[j] += op.Invoke(a[i + j], b[i + j]);
+            }
+        }
+        for (int j = 0; full + j < length; j++) lanes[j] += op.Invoke(a[full + j], b[full + j]);
+        for (int width = 8; width >= 1; width >>= 1)
+        {
+            for (int j = 0; j < width; j++) lanes[j] += lanes[j + width];
+        }
+        return lanes[0];
     }
 
     private static void CheckLength(int input, int destination, string name)

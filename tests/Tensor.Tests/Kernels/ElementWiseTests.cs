@@ -26,4 +26,17 @@ public class ElementWiseTests
         Multiply.Forward(a, b, a);
         Close.Identical(expected, a, $"in-place multiply n={n}");
     }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [MemberData(nameof(KernelData.Sizes), MemberType = typeof(KernelData))]
+    public void SumOfProductsMatchesDoubleSum(int n)
+    {
+        var a = KernelData.Uniform(n, n);
+        var b = KernelData.Uniform(n, n + 1);
+        double expected = 0;
+        for (int i = 0; i < n; i++) expected += (double)a[i] * b[i];
+        float actual = ElementWise.Sum(default(Multiply.MultiplyOperator), a, b);
+        Close.Assert([(float)expected], [actual], $"sum n={n}");
+    }
 }
