@@ -1,0 +1,86 @@
+using System.Runtime.Intrinsics;
+
+namespace NanoFed.Kernels;
+
+/// <summary>The element-wise operators of batch normalization (each a multiply then an add, no FMA: same bits at every width).</summary>
+public static partial class BatchNorm2d
+{
+    /// <summary>(a, b) → a.</summary>
+    private readonly struct IdentityOperator : IBinaryOperator
+    {
+        public float Invoke(float a, float b) => a;
+
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a;
+
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a;
+
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a;
+    }
+
+    /// <summary>(a, b) → (a − m)².</summary>
+    private readonly struct SquaredDifferenceOperator(float m) : IBinaryOperator
+    {
+        public float Invoke(float a, float b)
+        {
+            float d = a - m;
+            return d * d;
+        }
+
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b)
+        {
+            var d = a - Vector128.Create(m);
+            return d * d;
+        }
+
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
+        {
+            var d = a - Vector256.Create(m);
+            return d * d;
+        }
+
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b)
+        {
+            var d = a - Vector512.Create(m);
+            return d * d;
+        }
+    }
+
+    /// <summary>(dY, x) → dY · (x − m).</summary>
+    private readonly struct ProductOfDifferenceOperator(float m) : IBinaryOperator
+    {
+        public float Invoke(float dY, float x) => dY * (x - m);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x) => dY * (x - Vector128.Create(m));
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x) => dY * (x - Vector256.Create(m));
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) => dY * (x - Vector512.Create(m));
+    }
+
+    /// <summary>x → x · scale + shift.</summary>
+    private readonly struct ScaleShiftOperator(float scale, float shift) : IUnaryOperator
+    {
+        public float Invoke(float x) => x * scale + shift;
+
+        public Vector128<float> Invoke(Vector128<float> x) => x * Vector128.Create(scale) + Vector128.Create(shift);
+
+        public Vector256<float> Invoke(Vector256<float> x) => x * Vector256.Create(scale) + Vector256.Create(shift);
+
+        public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.Create(scale) + Vector512.Create(shift);
+    }
+
+    /// <summary>(dY, x, dX) → dX + (a · dY + (b · (x − m) + c)).</summary>
+    private readonly struct BackwardDataOperator(float a, float b, float m, float c) : ITernaryOperator
+    {
+        public float Invoke(float dY, float x, float dX) => dX + (a * dY + (b * (x - m) + c));
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x, Vector128<float> dX) =>
+            dX + (Vector128.Create(a) * dY + (Vector128.Create(b) * (x - Vector128.Create(m)) + Vector128.Create(c)));
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x, Vector256<float> dX) =>
+            dX + (Vector256.Create(a) * dY + (Vector256.Create(b) * (x - Vector256.Create(m)) + Vector256.Create(c)));
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x, Vector512<float> dX) =>
+            dX + (Vector512.Create(a) * dY + (Vector512.Create(b) * (x - Vector512.Create(m)) + Vector512.Create(c)));
+    }
+}

@@ -1,0 +1,125 @@
+using NanoFed.Kernels;
+using Xunit;
+
+namespace NanoFed.Tests;
+
+[Trait("Category", "Kernel")]
+public class BatchNorm2dTests
+{
+    public static readonly TheoryData<int, int, int, BatchNormMode> Cases = Build();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardAndBackwardMatchReference(int n, int c, int hw, BatchNormMode mode)
+    {
+        var fast = Run(n, c, hw, mode, reference: false);
+        var slow = Run(n, c, hw, mode, reference: true);
+        string what = $"N={n} C={c} HW={hw} {mode}";
+        Close.Assert(slow.Y, fast.Y, what + " y");
+        Close.Assert(slow.Mean, fast.Mean, what + " mean");
+        Close.Assert(slow.InvStd, fast.InvStd, what + " invStd");
+        Close.Assert(slow.RunningMean, fast.RunningMean, what + " running mean");
+        Close.Assert(slow.RunningVar, fast.RunningVar, what + " running var");
+        Close.Assert(slow.DX, fast.DX, what + " dX", atol: 1e-4);
+        Close.Assert(slow.DGamma, fast.DGamma, what + " dGamma", atol: 1e-4);
+        Close.Assert(slow.DBeta, fast.DBeta, what + " dBeta", atol: 1e-4);
+    }
+
+    [Theory]
+    [InlineData(BatchNormMode.Train)]
+    [InlineData(BatchNormMode.Eval)]
+    [InlineData(BatchNormMode.BatchStatsAlways)]
+    public void ResultDoesNotDependOnWorkerCount(BatchNormMode mode)
+    {
+        Result one = default!, two = default!;
+        KernelData.WithWorkers(1, () => one = Run(3, 7, 33, mode, reference: false));
+        KernelData.WithWorkers(2, () => two = Run(3, 7, 33, mode, reference: false));
+        Close.Identical(one.Y, two.Y, "y");
+        Close.Identical(one.RunningMean, two.RunningMean, "running mean");
+        Close.Identical(one.RunningVar, two.RunningVar, "running var");
+        Close.Identical(one.DX, two.DX, "dX");
+        Close.Identical(one.DGamma, two.DGamma, "dGamma");
+        Close.Identical(one.DBeta, two.DBeta, "dBeta");
+    }
+
+    [Theory]
+    [InlineData(BatchNormMode.Train, 2524367139u)]
+    [InlineData(BatchNormMode.Eval, 1803407740u)]
+    [InlineData(BatchNormMode.BatchStatsAlways, 2030037215u)]
+    public void ResultIsBitIdenticalOnEveryIsa(BatchNormMode mode, uint expected)
+    {
+        // The hash of every output bit, recorded on AVX-512; the ISA child runs check 256, 128 and scalar give the same bits.
+        var r = Run(3, 4, 37, mode, reference: false);
+        uint hash = 2166136261;
+        foreach (var buffer in new[] { r.Y, r.Mean, r.InvStd, r.RunningMean, r.RunningVar, r.DX, r.DGamma, r.DBeta })
+        {
+            foreach (float v in buffer) hash = (hash ^ (uint)BitConverter.SingleToInt32Bits(v)) * 16777619;
+        }
+        Assert.Equal(expected, hash);
+    }
+
+    [Fact]
+    public void StatisticsStayAccurateFarFromZero()
+    {
+        // Values 1000 ± 0.01: a one-pass float variance would lose every digit.
+        int n = 4, c = 1, hw = 300;
+        var x = KernelData.Uniform(n * hw, 5, scale: 0.01f, offset: 1000f);
+        var mean = new float[1];
+        var invStd = new float[1];
+        var meanRef = new float[1];
+        var invStdRef = new float[1];
+        float[] gamma = [1f], beta = [0f];
+        BatchNorm2d.Forward(x, gamma, beta, new float[x.Length], mean, invStd, default, default, n, c, hw, BatchNormMode.BatchStatsAlways);
+        BatchNorm2d.ForwardReference(x, gamma, beta, new float[x.Length], meanRef, invStdRef, default, default, n, c, hw, BatchNormMode.BatchStatsAlways);
+        Close.Assert(invStdRef, invStd, "invStd", rtol: 1e-3);
+    }
+
+    [Fact]
+    public void TrainingOnOneValuePerChannelIsRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BatchNorm2d.Forward(new float[2], new float[2], new float[2], new float[2],
+            new float[2], new float[2], new float[2], new float[2], 1, 2, 1, BatchNormMode.Train));
+        Assert.Contains("more than one value", e.Message);
+    }
+
+    private sealed record Result(float[] Y, float[] Mean, float[] InvStd, float[] RunningMean, float[] RunningVar, float[] DX, float[] DGamma, float[] DBeta);
+
+    private static Result Run(int n, int c, int hw, BatchNormMode mode, bool reference)
+    {
+        int seed = n * 10000 + c * 100 + hw;
+        var x = KernelData.Uniform(n * c * hw, seed, scale: 2, offset: 3);
+        var gamma = KernelData.Uniform(c, seed + 1, scale: 0.5f, offset: 1);
+        var beta = KernelData.Uniform(c, seed + 2);
+        var dY = KernelData.Uniform(x.Length, seed + 3);
+        var runningMean = KernelData.Uniform(c, seed + 4);
+        var runningVar = KernelData.Uniform(c, seed + 5, scale: 0.4f, offset: 1);
+        var y = new float[x.Length];
+        var mean = new float[c];
+        var invStd = new float[c];
+        var dX = KernelData.Uniform(x.Length, seed + 6);
+        var dGamma = KernelData.Uniform(c, seed + 7);
+        var dBeta = KernelData.Uniform(c, seed + 8);
+        Span<float> rm = mode == BatchNormMode.BatchStatsAlways ? default : runningMean;
+        Span<float> rv = mode == BatchNormMode.BatchStatsAlways ? default : runningVar;
+        if (reference)
+        {
+            BatchNorm2d.ForwardReference(x, gamma, beta, y, mean, invStd, rm, rv, n, c, hw, mode, 0.25f, 1e-3f);
+            BatchNorm2d.BackwardReference(x, dY, gamma, mean, invStd, dX, dGamma, dBeta, n, c, hw, mode);
+        }
+        else
+        {
+            BatchNorm2d.Forward(x, gamma, beta, y, mean, invStd, rm, rv, n, c, hw, mode, 0.25f, 1e-3f);
+            BatchNorm2d.Backward(x, dY, gamma, mean, invStd, dX, dGamma, dBeta, n, c, hw, mode);
+        }
+        return new Result(y, mean, invStd, runningMean, runningVar, dX, dGamma, dBeta);
+    }
+
+    private static TheoryData<int, int, int, BatchNormMode> Build()
+    {
+        var data = new TheoryData<int, int, int, BatchNormMode>();
+        (int N, int C, int HW)[] shapes = [(2, 3, 1), (3, 2, 7), (1, 2, 9), (2, 3, 16), (2, 1, 17), (4, 5, 33), (2, 2, 64), (3, 1, 100)];
+        foreach (var mode in new[] { BatchNormMode.Train, BatchNormMode.Eval, BatchNormMode.BatchStatsAlways })
+            foreach (var (n, c, hw) in shapes) data.Add(n, c, hw, mode);
+        return data;
+    }
+}
