@@ -70,8 +70,8 @@ public static partial class Quantize
         CheckLengths(a.Length, q.Length);
         int qmax = MaxCode(bits);
         float inv = Inverse(scale);
-        if (bits == 1) Narrow(a, a, q, new SignNearest(inv));
-        else Narrow(a, a, q, new RoundNearest(inv, qmax));
+        if (bits == 1) Run(a, q, new SignNearest(inv), null);
+        else Run(a, q, new RoundNearest(inv, qmax), null);
     }
 
     /// <summary>Quantizes with scale <paramref name="scale"/> and stochastic rounding, drawing one word of <paramref name="rng"/> per element.</summary>
@@ -81,21 +81,16 @@ public static partial class Quantize
         CheckLengths(a.Length, q.Length);
         int qmax = MaxCode(bits);
         float inv = Inverse(scale);
-        Span<float> u = stackalloc float[StochasticChunk];
-        for (int i = 0; i < a.Length; i += StochasticChunk)
-        {
-            int n = Math.Min(StochasticChunk, a.Length - i);
-            rng.FillUniform(u[..n]);
-            if (bits == 1) Narrow(a.Slice(i, n), u[..n], q.Slice(i, n), new SignStochastic(inv));
-            else Narrow(a.Slice(i, n), u[..n], q.Slice(i, n), new RoundStochastic(inv, qmax));
-        }
+        if (bits == 1) Run(a, q, new SignStochastic(inv), rng);
+        else Run(a, q, new RoundStochastic(inv, qmax), rng);
     }
 
     /// <summary>De-quantizes: a[i] = q[i] · scale.</summary>
     public static void Dequantize(ReadOnlySpan<sbyte> q, float scale, Span<float> a)
     {
         CheckLengths(a.Length, q.Length);
-        Widen(q, scale, a);
+        Inverse(scale);
+        Run(q, scale, a);
     }
 
     /// <summary>Per-channel <see cref="Nearest"/> of an (outer, C, inner) tensor with <paramref name="scales"/>[C].</summary>
@@ -133,7 +128,7 @@ public static partial class Quantize
             for (int c = 0; c < channels; c++)
             {
                 int at = (o * channels + c) * inner;
-                Widen(q.Slice(at, inner), scales[c], a.Slice(at, inner));
+                Dequantize(q.Slice(at, inner), scales[c], a.Slice(at, inner));
             }
     }
 
@@ -173,8 +168,6 @@ public static partial class Quantize
         CheckLengths(a.Length, q.Length);
         for (int i = 0; i < q.Length; i++) a[i] = q[i] * scale;
     }
-
-    private const int StochasticChunk = 1024;
 
     private static float MaxAbs(ReadOnlySpan<float> a)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using NanoFed.Threading;
 
 namespace NanoFed;
@@ -176,11 +177,38 @@ public sealed class RngStream
         }
     }
 
-    /// <summary>Converts words to uniform floats in place: (w >> 8)·2^-24. Exact, so identical on every SIMD path.</summary>
+    /// <summary>Writes the uniforms of words [start, start + n) into <paramref name="destination"/> without moving <see cref="Position"/> (thread-safe).</summary>
+    internal void FillUniformAt(Span<float> destination, ulong start)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(destination);
+        FillSerial(bits, start);
+        WordsToUniform(bits);
+    }
+
+    /// <summary>Converts words to uniform floats in place: (w >> 8)·2^-24. Exact, so identical on every SIMD path (512 → 256 → 128 → scalar).</summary>
+    [MethodImpl(Inlining.HotPath)]
     internal static void WordsToUniform(Span<uint> words)
     {
         var f = MemoryMarshal.Cast<uint, float>(words);
-        for (int i = 0; i < words.Length; i++) f[i] = (words[i] >> 8) * TwoToMinus24;
+        ref uint pw = ref MemoryMarshal.GetReference(words);
+        ref float pf = ref MemoryMarshal.GetReference(f);
+        int n = words.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+                (Vector512.ConvertToSingle((Vector512.LoadUnsafe(ref pw, (nuint)i) >>> 8).AsInt32()) * TwoToMinus24).StoreUnsafe(ref pf, (nuint)i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+                (Vector256.ConvertToSingle((Vector256.LoadUnsafe(ref pw, (nuint)i) >>> 8).AsInt32()) * TwoToMinus24).StoreUnsafe(ref pf, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= n; i += 4)
+                (Vector128.ConvertToSingle((Vector128.LoadUnsafe(ref pw, (nuint)i) >>> 8).AsInt32()) * TwoToMinus24).StoreUnsafe(ref pf, (nuint)i);
+        }
+        for (; i < n; i++) f[i] = (words[i] >> 8) * TwoToMinus24;
     }
 
     private static float BoxMuller(uint a, uint b, out float second)

@@ -1,13 +1,14 @@
 using FsCheck;
 using FsCheck.Fluent;
 using NanoFed.Kernels;
+using NanoFed.Threading;
 using Xunit;
 
 namespace NanoFed.Tests;
 
 public class QuantizeTests
 {
-    public static readonly TheoryData<int> Sizes = new() { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 257, 1500 };
+    public static readonly TheoryData<int> Sizes = new() { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 257, 1500, 70_001 };
 
     private static float[] Data(int n, int seed, float spread = 3)
     {
@@ -88,6 +89,38 @@ public class QuantizeTests
             Quantize.UnpackReference(p, bits, ur);
             Assert.Equal(q, u);
             Assert.Equal(q, ur);
+        }
+    }
+
+    [Fact]
+    public void ThreadCountDoesNotChangeResults()
+    {
+        var a = Data(100_003, 1);
+        int saved = Workers.Count;
+        try
+        {
+            var results = new List<(sbyte[] Nearest, sbyte[] Stochastic, float[] Back, ulong Position)>();
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Workers.Count = threads;
+                var qn = new sbyte[a.Length];
+                var qs = new sbyte[a.Length];
+                var back = new float[a.Length];
+                var rng = new RngStream(3, 3, 5);
+                float s = Quantize.Scale(a, 6);
+                Quantize.Nearest(a, s, 6, qn);
+                Quantize.Stochastic(a, s, 6, rng, qs);
+                Quantize.Dequantize(qs, s, back);
+                results.Add((qn, qs, back, rng.Position));
+            }
+            Assert.Equal(results[0].Nearest, results[1].Nearest);
+            Assert.Equal(results[0].Stochastic, results[1].Stochastic);
+            Close.Identical(results[0].Back, results[1].Back, "dequantize");
+            Assert.Equal(5UL + (ulong)a.Length, results[1].Position);
+        }
+        finally
+        {
+            Workers.Count = saved;
         }
     }
 

@@ -91,6 +91,28 @@ public class RngStreamTests
         Assert.Equal(expected, pieces);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [Trait("Category", "Kernel")]
+    public void FillUniformMatchesNextFloat(int n)
+    {
+        var u = new float[n];
+        new RngStream((ulong)n, 2, 1).FillUniform(u);
+        var one = new RngStream((ulong)n, 2, 1);
+        var expected = new float[n];
+        for (int i = 0; i < n; i++) expected[i] = one.NextFloat();
+        Close.Identical(expected, u, "uniform");
+    }
+
     [Fact]
     public void UniformHasTheRightMomentsAndRange()
     {
