@@ -1,0 +1,23 @@
+using Xunit;
+
+namespace NanoFed.Tests;
+
+public class PhiloxTests
+{
+    // Random123 kat_vectors, philox4x32 with 10 rounds: counter (4 words), key (2 words) -> result (4 words).
+    [Theory]
+    [InlineData(new uint[] { 0, 0, 0, 0 }, new uint[] { 0, 0 }, new uint[] { 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8 })]
+    [InlineData(new uint[] { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff }, new uint[] { 0xffffffff, 0xffffffff },
+        new uint[] { 0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd })]
+    [InlineData(new uint[] { 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344 }, new uint[] { 0xa4093822, 0x299f31d0 },
+        new uint[] { 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1 })]
+    public void KnownAnswers(uint[] counter, uint[] key, uint[] expected)
+    {
+        Philox.Block(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out uint r0, out uint r1, out uint r2, out uint r3);
+        Assert.Equal(expected, new[] { r0, r1, r2, r3 });
+
+        var c = new UInt128(((ulong)counter[3] << 32) | counter[2], ((ulong)counter[1] << 32) | counter[0]);
+        UInt128 r = Philox.Block(c, ((ulong)key[1] << 32) | key[0]);
+        Assert.Equal(expected, new[] { (uint)r, (uint)(r >> 32), (uint)(r >> 64), (uint)(r >> 96) });
+    }
+}
