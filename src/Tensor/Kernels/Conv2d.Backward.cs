@@ -12,24 +12,24 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Accumulates the input gradient: dX (N, C, H, W) += conv2d-transpose(dY (N, K, P, Q), w (K, C, R, S)).
-    /// Per image, col = wᵀ · dY_n by GEMM, then col2im adds col into dX_n. Images run in parallel; each writes
-    /// only its own dX_n, so the result does not depend on the thread count.
+    /// Per group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in
+    /// parallel; each writes only its own images of dX, so the result does not depend on the thread count.
     /// </summary>
     public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
     {
         g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
         fixed (float* pdy = dY, pw = w, pdx = dX)
         {
-            var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g };
-            ForEachImage(g.N, ref body);
+            var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g) };
+            ForEachGroup(GroupCount(g, body.Group), ref body);
         }
     }
 
     /// <summary>
     /// Accumulates the filter and bias gradients: dW (K, C, R, S) += Σ_n dY_n · col_nᵀ and dB (K) += Σ_{n,p,q} dY;
-    /// an empty dW or dB is skipped. The batch is cut into fixed chunks that depend only on the geometry; each
-    /// chunk sums its images in order into a partial, and the partials are added in chunk order, so the
-    /// result is bit-identical for any <see cref="Workers.Count"/>.
+    /// an empty dW or dB is skipped. The batch is cut into fixed chunks (of whole image groups) that depend only
+    /// on the geometry; each chunk sums its groups in order into a partial, and the partials are added in chunk
+    /// order, so the result is bit-identical for any <see cref="Workers.Count"/>.
     /// </summary>
     public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, Span<float> dB,
         in Conv2dGeometry g)
@@ -37,13 +37,14 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
-        int chunks = ChunkCount(g.N, wLength + bLength), perChunk = (g.N + chunks - 1) / chunks;
-        chunks = (g.N + perChunk - 1) / perChunk;
+        int group = ImagesPerGroup(g), groups = GroupCount(g, group);
+        int chunks = ChunkCount(groups, wLength + bLength), perChunk = (groups + chunks - 1) / chunks;
+        chunks = (groups + perChunk - 1) / perChunk;
         fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
         {
             var body = new BackwardWeightBody
             {
-                X = px, DY = pdy, G = g, PerChunk = perChunk, WLength = wLength, BLength = bLength,
+                X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
             };
             if (chunks == 1)
             {
@@ -67,30 +68,37 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>Number of batch chunks: a function of the geometry only, never of the thread count.</summary>
-    private static int ChunkCount(int n, int partialLength) =>
-        Math.Max(1, Math.Min(Math.Min(n, MaxPartials), PartialBudget / Math.Max(1, partialLength)));
+    private static int ChunkCount(int groups, int partialLength) =>
+        Math.Max(1, Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength)));
 
     private struct BackwardDataBody : IParallelBody
     {
         public float* DY, Wt, DX;
         public Conv2dGeometry G;
+        public int Group;
 
-        public readonly void Invoke(int n)
+        public readonly void Invoke(int group)
         {
-            int K = G.K, crs = G.Crs, pq = G.P * G.Q;
-            float* dy = DY + (long)n * K * pq;
-            float* dx = DX + (long)n * G.C * G.H * G.W;
+            int first = group * Group, count = Math.Min(Group, G.N - first);
+            int K = G.K, crs = G.Crs, pq = G.P * G.Q, cols = count * pq, chw = G.C * G.H * G.W;
             var wSpan = new ReadOnlySpan<float>(Wt, K * crs);
-            var dySpan = new ReadOnlySpan<float>(dy, K * pq);
-            if (G.IsPointwise)
+            if (count == 1 && G.IsPointwise)
             {
-                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, pq, K, 1, wSpan, crs, dySpan, pq, 1, new Span<float>(dx, crs * pq), pq);
+                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, pq, K, 1, wSpan, crs, new ReadOnlySpan<float>(DY + (long)first * K * pq, K * pq), pq,
+                    1, new Span<float>(DX + (long)first * chw, crs * pq), pq);
                 return;
             }
-            fixed (float* col = ColScratch(crs * pq))
+            fixed (float* col = ColScratch(crs * cols + (count == 1 ? 0 : K * cols)))
             {
-                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, pq, K, 1, wSpan, crs, dySpan, pq, 0, new Span<float>(col, crs * pq), pq);
-                Col2im(col, dx, G);
+                float* dyg = DY + (long)first * K * pq;
+                if (count > 1)
+                {
+                    dyg = col + (long)crs * cols;
+                    GatherGroup(DY, first, count, dyg, G);
+                }
+                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, cols, K, 1, wSpan, crs, new ReadOnlySpan<float>(dyg, K * cols), cols,
+                    0, new Span<float>(col, crs * cols), cols);
+                for (int i = 0; i < count; i++) Col2im(col + i * pq, cols, DX + (long)(first + i) * chw, G);
             }
         }
     }
@@ -99,36 +107,46 @@ public static unsafe partial class Conv2d
     {
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
-        public int PerChunk, WLength, BLength, PartialStride;
+        public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
         public bool Accumulate;
 
-        /// <summary>Sums the images of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
+        /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
         {
             float* dw = Accumulate ? DW : Partials + (long)chunk * PartialStride;
             float* db = Accumulate ? DB : dw + WLength;
-            int first = chunk * PerChunk, last = Math.Min(G.N, first + PerChunk);
-            int K = G.K, crs = G.Crs, pq = G.P * G.Q;
-            float[]? colArray = WLength > 0 && !G.IsPointwise ? ColScratch(crs * pq) : null;
-            fixed (float* colBuffer = colArray)
+            int firstGroup = chunk * GroupsPerChunk, groups = GroupCount(G, Group);
+            int lastGroup = Math.Min(groups, firstGroup + GroupsPerChunk);
+            int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
+            int maxCols = Group * pq;
+            bool direct = Group == 1;
+            bool unfold = WLength > 0 && !(direct && G.IsPointwise);
+            int colLength = unfold ? crs * maxCols : 0;
+            int scratch = colLength + (direct ? 0 : K * maxCols);
+            fixed (float* buffer = scratch > 0 ? ColScratch(scratch) : null)
             {
-                for (int n = first; n < last; n++)
+                for (int grp = firstGroup; grp < lastGroup; grp++)
                 {
-                    float* dy = DY + (long)n * K * pq;
-                    bool overwrite = !Accumulate && n == first;
+                    int first = grp * Group, count = Math.Min(Group, G.N - first), cols = count * pq;
+                    bool overwrite = !Accumulate && grp == firstGroup;
+                    float* dyg = DY + (long)first * K * pq;
+                    if (!direct)
+                    {
+                        dyg = buffer + colLength;
+                        GatherGroup(DY, first, count, dyg, G);
+                    }
                     if (WLength > 0)
                     {
-                        float* x = X + (long)n * G.C * G.H * G.W;
-                        float* col = x;
-                        if (colBuffer != null)
+                        float* col = X + (long)first * chw;
+                        if (unfold)
                         {
-                            Im2col(x, colBuffer, G);
-                            col = colBuffer;
+                            Im2colGroup(X, first, count, buffer, G);
+                            col = buffer;
                         }
-                        Gemm.Sgemm(Transpose.No, Transpose.Yes, K, crs, pq, 1, new ReadOnlySpan<float>(dy, K * pq), pq,
-                            new ReadOnlySpan<float>(col, crs * pq), pq, overwrite ? 0 : 1, new Span<float>(dw, K * crs), crs);
+                        Gemm.Sgemm(Transpose.No, Transpose.Yes, K, crs, cols, 1, new ReadOnlySpan<float>(dyg, K * cols), cols,
+                            new ReadOnlySpan<float>(col, crs * cols), cols, overwrite ? 0 : 1, new Span<float>(dw, K * crs), crs);
                     }
-                    if (BLength > 0) SumRows(dy, db, K, pq, overwrite);
+                    if (BLength > 0) SumRows(dyg, db, K, cols, overwrite);
                 }
             }
         }

@@ -30,10 +30,11 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>
-    /// Overwrites col (C·R·S rows × P·Q columns) with the patches of one image x (C, H, W): row (c, r, s),
-    /// column (p, q) holds x[c, p·StrideH − PadH + r, q·StrideW − PadW + s], or 0 where that falls in the padding.
+    /// Overwrites col (C·R·S rows × P·Q columns, row stride <paramref name="ldCol"/>) with the patches of one image
+    /// x (C, H, W): row (c, r, s), column (p, q) holds x[c, p·StrideH − PadH + r, q·StrideW − PadW + s], or 0 where
+    /// that falls in the padding.
     /// </summary>
-    internal static void Im2col(float* x, float* col, in Conv2dGeometry g)
+    internal static void Im2col(float* x, float* col, int ldCol, in Conv2dGeometry g)
     {
         int P = g.P, Q = g.Q, H = g.H, W = g.W;
         for (int c = 0; c < g.C; c++)
@@ -43,7 +44,7 @@ public static unsafe partial class Conv2d
             {
                 for (int s = 0; s < g.S; s++)
                 {
-                    float* dst = col + (long)((c * g.R + r) * g.S + s) * P * Q;
+                    float* dst = col + (long)((c * g.R + r) * g.S + s) * ldCol;
                     ValidRange(s, g.PadW, g.StrideW, W, Q, out int qLo, out int qHi);
                     for (int p = 0; p < P; p++)
                     {
@@ -68,10 +69,11 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Im2col"/>: accumulates every entry of col (C·R·S × P·Q) into the input
-    /// position of one image dX (C, H, W) it was copied from; entries that came from the padding are dropped.
+    /// The adjoint of <see cref="Im2col"/>: accumulates every entry of col (C·R·S × P·Q, row stride
+    /// <paramref name="ldCol"/>) into the input position of one image dX (C, H, W) it was copied from; entries that
+    /// came from the padding are dropped.
     /// </summary>
-    internal static void Col2im(float* col, float* dX, in Conv2dGeometry g)
+    internal static void Col2im(float* col, int ldCol, float* dX, in Conv2dGeometry g)
     {
         int P = g.P, Q = g.Q, H = g.H, W = g.W;
         for (int c = 0; c < g.C; c++)
@@ -81,7 +83,7 @@ public static unsafe partial class Conv2d
             {
                 for (int s = 0; s < g.S; s++)
                 {
-                    float* srcRows = col + (long)((c * g.R + r) * g.S + s) * P * Q;
+                    float* srcRows = col + (long)((c * g.R + r) * g.S + s) * ldCol;
                     ValidRange(s, g.PadW, g.StrideW, W, Q, out int qLo, out int qHi);
                     for (int p = 0; p < P; p++)
                     {

@@ -7,7 +7,8 @@ namespace NanoFed.Tests;
 public class Conv2dTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW): 3x3 pad 1 stride 1/2, 1x1 stride 1/2, 5x5,
-    /// non-square, batch 1 and 3, channels around 4/8/16, and a batch longer than the backward-weight chunk count.</summary>
+    /// non-square, batch 1 and 3, channels around 4/8/16, a batch longer than the backward-weight chunk count,
+    /// output planes of at least 256 (one image per GEMM) and of 4 (many images per GEMM, a ragged last group).</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1 },
@@ -20,6 +21,9 @@ public class Conv2dTests
         { 2, 8, 4, 4, 16, 3, 3, 1, 1, 0, 0 },
         { 3, 9, 5, 5, 15, 3, 3, 2, 2, 0, 0 },
         { 19, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1 },
+        { 2, 3, 16, 16, 4, 3, 3, 1, 1, 1, 1 },
+        { 3, 5, 16, 17, 6, 1, 1, 1, 1, 0, 0 },
+        { 40, 3, 2, 2, 5, 3, 3, 1, 1, 1, 1 },
     };
 
     [Theory]
@@ -79,6 +83,8 @@ public class Conv2dTests
     [InlineData(37, 3, 5, 5, 4, 3, 2, 1)]
     [InlineData(6, 4, 4, 4, 8, 1, 1, 0)]
     [InlineData(1, 4, 6, 6, 5, 3, 1, 1)]
+    [InlineData(5, 3, 16, 16, 4, 3, 1, 1)]
+    [InlineData(300, 2, 3, 3, 3, 3, 1, 1)]
     public void OneAndTwoThreadsGiveIdenticalBits(int n, int c, int h, int w, int k, int r, int stride, int pad)
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, r, r, stride, pad);
