@@ -1,0 +1,186 @@
+using NanoFed.Threading;
+
+namespace NanoFed.Kernels;
+
+public static unsafe partial class Conv2d
+{
+    /// <summary>Most batch partials backward-weight keeps (the batch is cut into at most this many fixed chunks).</summary>
+    private const int MaxPartials = 16;
+
+    /// <summary>Float budget of the batch partials (16 MB): large filters get fewer chunks.</summary>
+    private const int PartialBudget = 1 << 22;
+
+    /// <summary>
+    /// Accumulates the input gradient: dX (N, C, H, W) += conv2d-transpose(dY (N, K, P, Q), w (K, C, R, S)).
+    /// Per group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in
+    /// parallel; each writes only its own images of dX, so the result does not depend on the thread count.
+    /// </summary>
+    public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
+    {
+        g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
+        fixed (float* pdy = dY, pw = w, pdx = dX)
+        {
+            var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g) };
+            ForEachGroup(GroupCount(g, body.Group), ref body);
+        }
+    }
+
+    /// <summary>
+    /// Accumulates the filter and bias gradients: dW (K, C, R, S) += Σ_n dY_n · col_nᵀ and dB (K) += Σ_{n,p,q} dY;
+    /// an empty dW or dB is skipped. The batch is cut into fixed chunks (of whole image groups) that depend only
+    /// on the geometry; each chunk sums its groups in order into a partial, and the partials are added in chunk
+    /// order, so the result is bit-identical for any <see cref="Workers.Count"/>.
+    /// </summary>
+    public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, Span<float> dB,
+        in Conv2dGeometry g)
+    {
+        g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
+        if (dW.IsEmpty && dB.IsEmpty) return;
+        int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
+        int group = ImagesPerGroup(g), groups = GroupCount(g, group);
+        int chunks = ChunkCount(groups, wLength + bLength), perChunk = (groups + chunks - 1) / chunks;
+        chunks = (groups + perChunk - 1) / perChunk;
+        fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
+        {
+            var body = new BackwardWeightBody
+            {
+                X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
+            };
+            if (chunks == 1)
+            {
+                // One chunk accumulates straight into dW and dB, on the caller (GEMM may use the workers).
+                body.DW = pdw;
+                body.DB = pdb;
+                body.Accumulate = true;
+                body.Invoke(0);
+                return;
+            }
+            int stride = wLength + bLength;
+            fixed (float* partials = PartialScratch(chunks * stride))
+            {
+                body.Partials = partials;
+                body.PartialStride = stride;
+                Workers.For(chunks, in body);
+                var sum = new SumPartialsBody { Partials = partials, Count = chunks, Stride = stride, DW = pdw, WLength = wLength, DB = pdb };
+                Workers.For((stride + SumPartialsBody.Block - 1) / SumPartialsBody.Block, in sum);
+            }
+        }
+    }
+
+    /// <summary>Number of batch chunks: a function of the geometry only, never of the thread count.</summary>
+    private static int ChunkCount(int groups, int partialLength) =>
+        Math.Max(1, Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength)));
+
+    private struct BackwardDataBody : IParallelBody
+    {
+        public float* DY, Wt, DX;
+        public Conv2dGeometry G;
+        public int Group;
+
+        public readonly void Invoke(int group)
+        {
+            int first = group * Group, count = Math.Min(Group, G.N - first);
+            int K = G.K, crs = G.Crs, pq = G.P * G.Q, cols = count * pq, chw = G.C * G.H * G.W;
+            var wSpan = new ReadOnlySpan<float>(Wt, K * crs);
+            if (count == 1 && G.IsPointwise)
+            {
+                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, pq, K, 1, wSpan, crs, new ReadOnlySpan<float>(DY + (long)first * K * pq, K * pq), pq,
+                    1, new Span<float>(DX + (long)first * chw, crs * pq), pq);
+                return;
+            }
+            fixed (float* col = ColScratch(crs * cols + (count == 1 ? 0 : K * cols)))
+            {
+                float* dyg = DY + (long)first * K * pq;
+                if (count > 1)
+                {
+                    dyg = col + (long)crs * cols;
+                    GatherGroup(DY, first, count, dyg, G);
+                }
+                Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, cols, K, 1, wSpan, crs, new ReadOnlySpan<float>(dyg, K * cols), cols,
+                    0, new Span<float>(col, crs * cols), cols);
+                for (int i = 0; i < count; i++) Col2im(col + i * pq, cols, DX + (long)(first + i) * chw, G);
+            }
+        }
+    }
+
+    private struct BackwardWeightBody : IParallelBody
+    {
+        public float* X, DY, DW, DB, Partials;
+        public Conv2dGeometry G;
+        public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
+        public bool Accumulate;
+
+        /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
+        public readonly void Invoke(int chunk)
+        {
+            float* dw = Accumulate ? DW : Partials + (long)chunk * PartialStride;
+            float* db = Accumulate ? DB : dw + WLength;
+            int firstGroup = chunk * GroupsPerChunk, groups = GroupCount(G, Group);
+            int lastGroup = Math.Min(groups, firstGroup + GroupsPerChunk);
+            int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
+            int maxCols = Group * pq;
+            bool direct = Group == 1;
+            bool unfold = WLength > 0 && !(direct && G.IsPointwise);
+            int colLength = unfold ? crs * maxCols : 0;
+            int scratch = colLength + (direct ? 0 : K * maxCols);
+            fixed (float* buffer = scratch > 0 ? ColScratch(scratch) : null)
+            {
+                for (int grp = firstGroup; grp < lastGroup; grp++)
+                {
+                    int first = grp * Group, count = Math.Min(Group, G.N - first), cols = count * pq;
+                    bool overwrite = !Accumulate && grp == firstGroup;
+                    float* dyg = DY + (long)first * K * pq;
+                    if (!direct)
+                    {
+                        dyg = buffer + colLength;
+                        GatherGroup(DY, first, count, dyg, G);
+                    }
+                    if (WLength > 0)
+                    {
+                        float* col = X + (long)first * chw;
+                        if (unfold)
+                        {
+                            Im2colGroup(X, first, count, buffer, G);
+                            col = buffer;
+                        }
+                        Gemm.Sgemm(Transpose.No, Transpose.Yes, K, crs, cols, 1, new ReadOnlySpan<float>(dyg, K * cols), cols,
+                            new ReadOnlySpan<float>(col, crs * cols), cols, overwrite ? 0 : 1, new Span<float>(dw, K * crs), crs);
+                    }
+                    if (BLength > 0) SumRows(dyg, db, K, cols, overwrite);
+                }
+            }
+        }
+    }
+
+    /// <summary>db[k] (+)= Σ_j dy[k, j] over rows of length pq, summed left to right.</summary>
+    private static void SumRows(float* dy, float* db, int k, int pq, bool overwrite)
+    {
+        for (int i = 0; i < k; i++)
+        {
+            float* row = dy + (long)i * pq;
+            float s = 0;
+            for (int j = 0; j < pq; j++) s += row[j];
+            db[i] = overwrite ? s : db[i] + s;
+        }
+    }
+
+    /// <summary>Adds the chunk partials, in chunk order, into dW and dB; each item owns a fixed block of elements.</summary>
+    private struct SumPartialsBody : IParallelBody
+    {
+        public const int Block = 4096;
+        public float* Partials, DW, DB;
+        public int Count, Stride, WLength;
+
+        public readonly void Invoke(int block)
+        {
+            int start = block * Block, end = Math.Min(Stride, start + Block);
+            for (int i = start; i < end; i++)
+            {
+                float s = Partials[i];
+                for (int c = 1; c < Count; c++) s += Partials[(long)c * Stride + i];
+                if (i < WLength) DW[i] += s;
+                else DB[i - WLength] += s;
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+
+namespace NanoFed.Kernels;
+
+public static unsafe partial class Conv2d
+{
+    /// <summary>
+    /// Per-thread im2col buffer, grown on demand and then reused, so that a training step in steady state
+    /// allocates nothing. Each worker thread has its own, because images are processed in parallel.
+    /// </summary>
+    [ThreadStatic]
+    private static float[]? t_col;
+
+    /// <summary>Per-caller buffer of the batch partials of backward-weight (written by the workers of one call).</summary>
+    [ThreadStatic]
+    private static float[]? t_partials;
+
+    private static float[] ColScratch(int length)
+    {
+        var a = t_col;
+        if (a is null || a.Length < length) t_col = a = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        return a;
+    }
+
+    private static float[] PartialScratch(int length)
+    {
+        var a = t_partials;
+        if (a is null || a.Length < length) t_partials = a = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        return a;
+    }
+
+    /// <summary>
+    /// Overwrites col (C·R·S rows × P·Q columns, row stride <paramref name="ldCol"/>) with the patches of one image
+    /// x (C, H, W): row (c, r, s), column (p, q) holds x[c, p·StrideH − PadH + r, q·StrideW − PadW + s], or 0 where
+    /// that falls in the padding.
+    /// </summary>
+    internal static void Im2col(float* x, float* col, int ldCol, in Conv2dGeometry g)
+    {
+        int P = g.P, Q = g.Q, H = g.H, W = g.W;
+        if (IsSameStride1(g))
+        {
+            for (int c = 0; c < g.C; c++)
+                for (int r = 0; r < g.R; r++)
+                    for (int s = 0; s < g.S; s++)
+                        Im2colSameRow(x + (long)c * H * W, col + (long)((c * g.R + r) * g.S + s) * ldCol, r - g.PadH, s - g.PadW, H, W);
+            return;
+        }
+        for (int c = 0; c < g.C; c++)
+        {
+            float* plane = x + (long)c * H * W;
+            for (int r = 0; r < g.R; r++)
+            {
+                for (int s = 0; s < g.S; s++)
+                {
+                    float* dst = col + (long)((c * g.R + r) * g.S + s) * ldCol;
+                    ValidRange(s, g.PadW, g.StrideW, W, Q, out int qLo, out int qHi);
+                    for (int p = 0; p < P; p++)
+                    {
+                        float* d = dst + p * Q;
+                        int h = p * g.StrideH - g.PadH + r;
+                        if ((uint)h >= (uint)H)
+                        {
+                            new Span<float>(d, Q).Clear();
+                            continue;
+                        }
+                        new Span<float>(d, qLo).Clear();
+                        new Span<float>(d + qHi, Q - qHi).Clear();
+                        float* src = plane + h * W - g.PadW + s;
+                        if (g.StrideW == 1)
+                            new ReadOnlySpan<float>(src + qLo, qHi - qLo).CopyTo(new Span<float>(d + qLo, qHi - qLo));
+                        else
+                            for (int q = qLo; q < qHi; q++) d[q] = src[q * g.StrideW];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2col"/>: accumulates every entry of col (C·R·S × P·Q, row stride
+    /// <paramref name="ldCol"/>) into the input position of one image dX (C, H, W) it was copied from; entries that
+    /// came from the padding are dropped.
+    /// </summary>
+    internal static void Col2im(float* col, int ldCol, float* dX, in Conv2dGeometry g)
+    {
+        int P = g.P, Q = g.Q, H = g.H, W = g.W;
+        if (IsSameStride1(g))
+        {
+            for (int c = 0; c < g.C; c++)
+                for (int r = 0; r < g.R; r++)
+                    for (int s = 0; s < g.S; s++)
+                        Col2imSameRow(col + (long)((c * g.R + r) * g.S + s) * ldCol, dX + (long)c * H * W, r - g.PadH, s - g.PadW, H, W);
+            return;
+        }
+        for (int c = 0; c < g.C; c++)
+        {
+            float* plane = dX + (long)c * H * W;
+            for (int r = 0; r < g.R; r++)
+            {
+                for (int s = 0; s < g.S; s++)
+                {
+                    float* srcRows = col + (long)((c * g.R + r) * g.S + s) * ldCol;
+                    ValidRange(s, g.PadW, g.StrideW, W, Q, out int qLo, out int qHi);
+                    for (int p = 0; p < P; p++)
+                    {
+                        int h = p * g.StrideH - g.PadH + r;
+                        if ((uint)h >= (uint)H) continue;
+                        float* src = srcRows + p * Q;
+                        float* d = plane + h * W - g.PadW + s;
+                        if (g.StrideW == 1)
+                        {
+                            var dst = new Span<float>(d + qLo, qHi - qLo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(src + qLo, qHi - qLo), dst);
+                        }
+                        else
+                        {
+                            for (int q = qLo; q < qHi; q++) d[q * g.StrideW] += src[q];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 with an output plane the size of the input ("same" padding, the 3×3 pad-1 hot case): each im2col
+    /// row is the input plane shifted by (dh, dw), so it is one contiguous copy plus the zeroing of the rows and
+    /// columns that fall in the padding, instead of a short copy per output row.
+    /// </summary>
+    private static bool IsSameStride1(in Conv2dGeometry g) => g.StrideH == 1 && g.StrideW == 1 && g.P == g.H && g.Q == g.W;
+
+    /// <summary>Overwrites dst (H·W) with the plane (H, W) shifted by (dh, dw): dst[p, q] = plane[p + dh, q + dw], 0 outside.</summary>
+    private static void Im2colSameRow(float* plane, float* dst, int dh, int dw, int h, int w)
+    {
+        int p0 = Math.Max(0, -dh), p1 = Math.Min(h, h - dh);
+        if (p1 <= p0)
+        {
+            new Span<float>(dst, h * w).Clear();
+            return;
+        }
+        new Span<float>(dst, p0 * w).Clear();
+        new Span<float>(dst + p1 * w, (h - p1) * w).Clear();
+        // dst[p0·w + t] = plane[start + t] for the whole band of valid rows; t where the source leaves the plane
+        // and the columns that wrap around a row edge are padding, zeroed after the copy.
+        int start = (p0 + dh) * w + dw, len = (p1 - p0) * w;
+        int tLo = Math.Max(0, -start), tHi = Math.Min(len, h * w - start);
+        float* band = dst + p0 * w;
+        new Span<float>(band, tLo).Clear();
+        if (tHi > tLo) new ReadOnlySpan<float>(plane + start + tLo, tHi - tLo).CopyTo(new Span<float>(band + tLo, tHi - tLo));
+        new Span<float>(band + Math.Max(tHi, tLo), len - Math.Max(tHi, tLo)).Clear();
+        ZeroWrappedColumns(band, p1 - p0, dw, w);
+    }
+
+    /// <summary>
+    /// Accumulates src (H·W, an im2col row) into the plane (H, W) at the shift (dh, dw); src's padding entries
+    /// (the columns that wrap around a row edge) are zeroed first, so src is modified.
+    /// </summary>
+    private static void Col2imSameRow(float* src, float* plane, int dh, int dw, int h, int w)
+    {
+        int p0 = Math.Max(0, -dh), p1 = Math.Min(h, h - dh);
+        if (p1 <= p0) return;
+        float* band = src + p0 * w;
+        ZeroWrappedColumns(band, p1 - p0, dw, w);
+        int start = (p0 + dh) * w + dw, len = (p1 - p0) * w;
+        int tLo = Math.Max(0, -start), tHi = Math.Min(len, h * w - start);
+        if (tHi <= tLo) return;
+        var dst = new Span<float>(plane + start + tLo, tHi - tLo);
+        System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(band + tLo, tHi - tLo), dst);
+    }
+
+    /// <summary>Zeroes, in each of <paramref name="rows"/> rows of width w, the columns whose source column q + dw is outside [0, w).</summary>
+    private static void ZeroWrappedColumns(float* band, int rows, int dw, int w)
+    {
+        if (dw == 0) return;
+        int n = Math.Min(w, Math.Abs(dw)), q0 = dw < 0 ? 0 : w - n;
+        for (int p = 0; p < rows; p++)
+            for (int q = q0; q < q0 + n; q++) band[p * w + q] = 0;
+    }
+
+    /// <summary>The output columns [qLo, qHi) whose input column q·stride − pad + s lies inside [0, W).</summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void ValidRange(int s, int pad, int stride, int w, int q, out int qLo, out int qHi)
+    {
+        int lo = pad - s;
+        qLo = lo <= 0 ? 0 : Math.Min(q, (lo + stride - 1) / stride);
+        int hi = w - 1 + pad - s;
+        qHi = hi < 0 ? 0 : Math.Min(q, hi / stride + 1);
+        if (qHi < qLo) qHi = qLo;
+    }
+}

@@ -1,0 +1,96 @@
+namespace NanoFed.Kernels;
+
+public static partial class Conv2d
+{
+    /// <summary>
+    /// The direct definition, obviously right (the reference of <see cref="Forward"/>): overwrites
+    /// y[n, k, p, q] = bias[k] + Σ_{c, r, s} x[n, c, p·StrideH − PadH + r, q·StrideW − PadW + s] · w[k, c, r, s],
+    /// with out-of-range x read as 0 and an empty bias read as 0. Sums in double.
+    /// </summary>
+    public static void ForwardReference(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
+        Span<float> y, in Conv2dGeometry g)
+    {
+        g.CheckLengths("forward", x.Length, w.Length, bias.Length, y.Length);
+        int P = g.P, Q = g.Q;
+        for (int n = 0; n < g.N; n++)
+        for (int k = 0; k < g.K; k++)
+        for (int p = 0; p < P; p++)
+        for (int q = 0; q < Q; q++)
+        {
+            double sum = bias.IsEmpty ? 0 : bias[k];
+            for (int c = 0; c < g.C; c++)
+            for (int r = 0; r < g.R; r++)
+            for (int s = 0; s < g.S; s++)
+            {
+                int h = p * g.StrideH - g.PadH + r, v = q * g.StrideW - g.PadW + s;
+                if ((uint)h < (uint)g.H && (uint)v < (uint)g.W)
+                    sum += (double)x[((n * g.C + c) * g.H + h) * g.W + v] * w[((k * g.C + c) * g.R + r) * g.S + s];
+            }
+            y[((n * g.K + k) * P + p) * Q + q] = (float)sum;
+        }
+    }
+
+    /// <summary>
+    /// The reference of <see cref="BackwardData"/>: accumulates dX[n, c, h, w] += Σ dY[n, k, p, q] · w[k, c, r, s]
+    /// over every (k, p, q, r, s) with h = p·StrideH − PadH + r and w = q·StrideW − PadW + s.
+    /// </summary>
+    public static void BackwardDataReference(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
+    {
+        g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
+        int P = g.P, Q = g.Q;
+        var sums = new double[dX.Length];
+        for (int n = 0; n < g.N; n++)
+        for (int k = 0; k < g.K; k++)
+        for (int p = 0; p < P; p++)
+        for (int q = 0; q < Q; q++)
+        {
+            double dy = dY[((n * g.K + k) * P + p) * Q + q];
+            for (int c = 0; c < g.C; c++)
+            for (int r = 0; r < g.R; r++)
+            for (int s = 0; s < g.S; s++)
+            {
+                int h = p * g.StrideH - g.PadH + r, v = q * g.StrideW - g.PadW + s;
+                if ((uint)h < (uint)g.H && (uint)v < (uint)g.W)
+                    sums[((n * g.C + c) * g.H + h) * g.W + v] += dy * w[((k * g.C + c) * g.R + r) * g.S + s];
+            }
+        }
+        for (int i = 0; i < dX.Length; i++) dX[i] = (float)(dX[i] + sums[i]);
+    }
+
+    /// <summary>
+    /// The reference of <see cref="BackwardWeight"/>: accumulates dW[k, c, r, s] += Σ_{n, p, q} dY[n, k, p, q] ·
+    /// x[n, c, p·StrideH − PadH + r, q·StrideW − PadW + s] and dB[k] += Σ_{n, p, q} dY[n, k, p, q]; empty dW or dB is skipped.
+    /// </summary>
+    public static void BackwardWeightReference(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, Span<float> dB,
+        in Conv2dGeometry g)
+    {
+        g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
+        int P = g.P, Q = g.Q;
+        for (int k = 0; k < g.K; k++)
+        {
+            double bsum = 0;
+            for (int n = 0; n < g.N; n++)
+            for (int p = 0; p < P; p++)
+            for (int q = 0; q < Q; q++)
+                bsum += dY[((n * g.K + k) * P + p) * Q + q];
+            if (!dB.IsEmpty) dB[k] = (float)(dB[k] + bsum);
+            if (dW.IsEmpty) continue;
+            for (int c = 0; c < g.C; c++)
+            for (int r = 0; r < g.R; r++)
+            for (int s = 0; s < g.S; s++)
+            {
+                double sum = 0;
+                for (int n = 0; n < g.N; n++)
+                for (int p = 0; p < P; p++)
+                for (int q = 0; q < Q; q++)
+                {
+                    int h = p * g.StrideH - g.PadH + r, v = q * g.StrideW - g.PadW + s;
+                    if ((uint)h < (uint)g.H && (uint)v < (uint)g.W)
+                        sum += (double)dY[((n * g.K + k) * P + p) * Q + q] * x[((n * g.C + c) * g.H + h) * g.W + v];
+                }
+                ref float d = ref dW[((k * g.C + c) * g.R + r) * g.S + s];
+                d = (float)(d + sum);
+            }
+        }
+    }
+}
