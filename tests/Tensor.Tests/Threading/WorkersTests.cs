@@ -1,7 +1,7 @@
 using NanoFed.Threading;
 using Xunit;
 
-namespace NanoFed.Tests.Threading;
+namespace NanoFed.Tests;
 
 public class WorkersTests
 {
