@@ -13,7 +13,7 @@ public static class DropoutOp
     public static Variable Dropout(this Tape tape, Variable x, float p, RngStream rng, bool training)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        DropoutKernel.Scale(p); // validates p
+        _ = DropoutKernel.Scale(p); // validates p before the shortcut below
         if (!training || p == 0) return x;
         var mask = tape.Scratch(x.Shape, zero: false);
         DropoutKernel.Mask(p, rng, mask.Span);

@@ -237,12 +237,9 @@ public sealed class RngStream
             destination[i] = WordAt(Seed, Stream, start + (ulong)i);
             i++;
         }
-        ulong block = (start + (ulong)i) >> 2;
-        for (; i + 4 <= n; i += 4, block++)
-        {
-            Philox.Block((uint)block, (uint)(block >> 32), _s0, _s1, _k0, _k1,
-                out destination[i], out destination[i + 1], out destination[i + 2], out destination[i + 3]);
-        }
+        int whole = (n - i) & ~3;
+        Philox.Blocks((start + (ulong)i) >> 2, _s0, _s1, _k0, _k1, destination.Slice(i, whole));
+        i += whole;
         for (; i < n; i++) destination[i] = WordAt(Seed, Stream, start + (ulong)i);
     }
 

@@ -20,4 +20,31 @@ public class PhiloxTests
         UInt128 r = Philox.Block(c, ((ulong)key[1] << 32) | key[0]);
         Assert.Equal(expected, new[] { (uint)r, (uint)(r >> 32), (uint)(r >> 64), (uint)(r >> 96) });
     }
+
+    [Theory]
+    [InlineData(0UL, 1)]
+    [InlineData(0UL, 2)]
+    [InlineData(5UL, 3)]
+    [InlineData(0UL, 4)]
+    [InlineData(9UL, 7)]
+    [InlineData(0UL, 8)]
+    [InlineData(1UL, 9)]
+    [InlineData(3UL, 15)]
+    [InlineData(0UL, 16)]
+    [InlineData(0UL, 17)]
+    [InlineData(0xFFFF_FFFBUL, 33)]
+    [InlineData(ulong.MaxValue - 20, 21)]
+    [Trait("Category", "Kernel")]
+    public void BulkBlocksMatchSingleBlocks(ulong first, int blocks)
+    {
+        uint s0 = (uint)blocks * 0x9E3779B9, s1 = 0x01234567, k0 = (uint)first ^ 0xDEADBEEF, k1 = 42;
+        var bulk = new uint[4 * blocks];
+        Philox.Blocks(first, s0, s1, k0, k1, bulk);
+        for (int j = 0; j < blocks; j++)
+        {
+            ulong b = first + (ulong)j;
+            Philox.Block((uint)b, (uint)(b >> 32), s0, s1, k0, k1, out uint r0, out uint r1, out uint r2, out uint r3);
+            Assert.Equal(new[] { r0, r1, r2, r3 }, bulk[(4 * j)..(4 * j + 4)]);
+        }
+    }
 }
