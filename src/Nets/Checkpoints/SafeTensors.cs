@@ -26,13 +26,17 @@ public static partial class SafeTensors
         WriteRaw(path, tensors.Select(t => SafeTensor.FromTensor(t.Name, t.Value)), metadata);
     }
 
-    /// <summary>Writes entries of any supported dtype, in the order given, with optional metadata.</summary>
+    /// <summary>
+    /// Writes entries of any supported dtype with optional metadata. The data is laid out by element size,
+    /// largest first (stable, so entries of one size keep the order given): every tensor then starts at a
+    /// multiple of its element size from the 8-byte-aligned data start, as the reference writer arranges.
+    /// </summary>
     public static void WriteRaw(string path, IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         CheckLittleEndian();
-        var entries = tensors.ToList();
+        var entries = tensors.OrderByDescending(e => SafeTensor.SizeOf(e.DType)).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in entries)
         {

@@ -161,6 +161,26 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void DataIsAlignedToEachElementSize()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("aligned.safetensors");
+        SafeTensors.WriteRaw(path,
+        [
+            SafeTensor.FromBytes("u8", [1, 2, 3], 3),
+            SafeTensor.FromTensor("f32", Tensor.FromArray([1f], new Shape(1))),
+            SafeTensor.FromInt64("i64", [5], 1),
+        ]);
+        var bytes = File.ReadAllBytes(path);
+        long n = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        using var doc = System.Text.Json.JsonDocument.Parse(Encoding.UTF8.GetString(bytes, 8, (int)n));
+        Assert.Equal(["i64", "f32", "u8"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        foreach (var (name, size) in new[] { ("i64", 8), ("f32", 4) })
+            Assert.Equal(0, (8 + n + doc.RootElement.GetProperty(name).GetProperty("data_offsets")[0].GetInt64()) % size);
+        Assert.Equal([1L, 2, 3], SafeTensors.ReadRaw(path).Tensors["u8"].ToInt64());
+    }
+
+    [Fact]
     public void WriteReplacesAtomicallyAndCleansUpOnFailure()
     {
         using var dir = new TempDir();

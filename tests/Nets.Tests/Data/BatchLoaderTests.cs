@@ -115,6 +115,26 @@ public class BatchLoaderTests
         Assert.Equal(loader.Order(1).Select(i => data.Labels[i]), full.SelectMany(b => b.Labels));
     }
 
+    /// <summary>Fails on one augmentation draw, to show a fault on the background thread reaches the caller.</summary>
+    private sealed class FailingRandom(long failAt) : IEpochRandom
+    {
+        public ulong Bits(int epoch, long counter) =>
+            counter == (1L << 32) + failAt ? throw new InvalidOperationException("draw " + failAt) : (ulong)counter * 0x9E3779B97F4A7C15UL;
+    }
+
+    [Fact]
+    public void FaultWhilePreparingABatchReachesTheCaller()
+    {
+        using var loader = new BatchLoader(Tiny(20), 4, augmentation: Augmentation.Cifar, random: new FailingRandom(13));
+        int seen = 0;
+        var e = Assert.Throws<InvalidOperationException>(() => { foreach (var _ in loader.Epoch(0)) seen++; });
+        Assert.Equal("draw 13", e.Message);
+        Assert.Equal(3, seen); // batches 0-2 arrived; batch 3 holds position 13
+        seen = 0;
+        Assert.Throws<InvalidOperationException>(() => { foreach (var _ in loader.Epoch(1)) seen++; });
+        Assert.Equal(3, seen);
+    }
+
     [Fact]
     public void ShuffleWithoutRandomIsRejected()
     {
