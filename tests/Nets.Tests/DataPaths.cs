@@ -30,8 +30,15 @@ internal static class DataPaths
         string? root = Root;
         string? folder = root is null ? null : Path.Combine(root, "cifar-10-batches-bin");
         Assert.SkipWhen(folder is null || !File.Exists(Path.Combine(folder, "data_batch_1.bin")),
-            $"CIFAR-10 not found: set NANOFED_DATA or place shared/data/cifar-10-batches-bin above the repository (looked in {folder ?? "nothing"})");
+            $"CIFAR-10 not found: set NANOFED_DATA or place shared/data/cifar-10-batches-bin above the repository ({Searched(folder)})");
         return folder!;
+    }
+
+    private static string Searched(string? folder)
+    {
+        string? env = Environment.GetEnvironmentVariable("NANOFED_DATA");
+        if (!string.IsNullOrEmpty(env) && !Directory.Exists(env)) return $"NANOFED_DATA={env} does not exist";
+        return folder is null ? $"no shared/data above {AppContext.BaseDirectory}" : $"no data_batch_1.bin in {folder}";
     }
 
     /// <summary>The Fashion-MNIST folder (root/fashion-mnist, else the Debian dataset-fashion-mnist package), or a skip.</summary>
