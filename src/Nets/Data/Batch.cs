@@ -13,7 +13,7 @@ public sealed class Batch
         Labels = labels;
     }
 
-    /// <summary>The images, (n, C, H, W), normalized and augmented.</summary>
+    /// <summary>The images, (n, C, H, W), normalized and augmented. Owned by the loader: do not dispose.</summary>
     public Tensor Images { get; }
 
     /// <summary>The labels, n of them.</summary>
