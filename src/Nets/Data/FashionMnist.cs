@@ -1,0 +1,35 @@
+namespace NanoFed.Nets.Data;
+
+/// <summary>
+/// Fashion-MNIST (and MNIST, which shares the layout and file names) as IDX files: train-images-idx3-ubyte,
+/// train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each plain or with a .gz
+/// suffix. 60,000 training and 10,000 test images of 1 x 28 x 28, ten classes.
+/// </summary>
+public static class FashionMnist
+{
+    /// <summary>The folder name inside a data root.</summary>
+    public const string FolderName = "fashion-mnist";
+
+    /// <summary>The 60,000 training images under <paramref name="root"/> or root/fashion-mnist.</summary>
+    public static ImageDataset ReadTrain(string root) => ReadSplit(root, "train");
+
+    /// <summary>The 10,000 test images under <paramref name="root"/> or root/fashion-mnist.</summary>
+    public static ImageDataset ReadTest(string root) => ReadSplit(root, "t10k");
+
+    private static ImageDataset ReadSplit(string root, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        string folder = Directory.Exists(Path.Combine(root, FolderName)) ? Path.Combine(root, FolderName) : root;
+        return Idx.Read(Find(folder, prefix + "-images-idx3-ubyte"), Find(folder, prefix + "-labels-idx1-ubyte"));
+    }
+
+    /// <summary>The plain file if it exists, else the .gz one (named in the error when neither does).</summary>
+    private static string Find(string folder, string name)
+    {
+        string plain = Path.Combine(folder, name);
+        if (File.Exists(plain)) return plain;
+        string gz = plain + ".gz";
+        if (File.Exists(gz)) return gz;
+        throw new DataFormatException(gz, $"file not found (nor {name} without .gz)");
+    }
+}

@@ -1,0 +1,22 @@
+namespace NanoFed.Nets;
+
+/// <summary>
+/// A data or checkpoint file that is missing or malformed. The message is one line, "path: fault", so a
+/// command-line tool can print it as it is.
+/// </summary>
+public sealed class DataFormatException : Exception
+{
+    /// <summary>Creates the exception for the file at <paramref name="path"/> with a one-line <paramref name="fault"/>.</summary>
+    public DataFormatException(string path, string fault, Exception? inner = null)
+        : base($"{path}: {fault}", inner)
+    {
+        FilePath = path;
+        Fault = fault;
+    }
+
+    /// <summary>The file at fault (for a missing file, the path that was expected).</summary>
+    public string FilePath { get; }
+
+    /// <summary>What is wrong with it, without the path.</summary>
+    public string Fault { get; }
+}
