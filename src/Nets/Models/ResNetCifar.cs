@@ -12,7 +12,7 @@ namespace NanoFed.Nets.Models;
 /// Initialization as akamaster's <c>_weights_init</c>: kaiming_normal_ (fan_in, gain √2) on every conv and
 /// linear weight; linear bias PyTorch's default uniform(±1/√64); batch norm weight 1, bias 0.
 /// Parameters for 10 classes: ResNet-20 269,722 (A) / 272,474 (B); ResNet-32 464,154 (A); ResNet-44 658,586 (A);
-/// ResNet-56 853,018 (A).
+/// ResNet-56 853,018 (A) / 855,770 (B).
 /// </summary>
 public static class ResNetCifar
 {

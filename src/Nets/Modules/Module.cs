@@ -102,10 +102,11 @@ public abstract class Module
         }
     }
 
-    /// <summary>Zeroes every parameter's gradient (those that have one).</summary>
+    /// <summary>Zeroes every parameter's gradient (those that have one); allocates nothing.</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.ZeroGrad();
+        foreach (var (_, p) in _parameters) p.ZeroGrad();
+        foreach (var (_, child) in _children) child.ZeroGrad();
     }
 
     /// <summary>Stops gradients to every parameter (RequiresGrad = false); the module still runs and, in training mode, still updates batch norm's running statistics.</summary>
@@ -142,7 +143,8 @@ public abstract class Module
 
     private void SetRequiresGrad(bool value)
     {
-        foreach (var p in Parameters()) p.RequiresGrad = value;
+        foreach (var (_, p) in _parameters) p.RequiresGrad = value;
+        foreach (var (_, child) in _children) child.SetRequiresGrad(value);
     }
 
     private void CheckName(string name)

@@ -21,7 +21,6 @@ public class SgdTests
     public void StepsMatchPyTorch(string name, double lr, double momentum, double dampening, double weightDecay, bool nesterov)
     {
         var ps = Enumerable.Range(0, Params).Select(j => new Variable(Fx.Tensor($"init.p{j}"), requiresGrad: true)).ToArray();
-        var grads = Enumerable.Range(0, Params).Select(j => Tensor.Zeros(ps[j].Shape)).ToArray();
         var sgd = new Sgd(ps, lr, momentum, dampening, weightDecay, nesterov);
         for (int s = 0; s < Steps; s++)
         {
@@ -43,7 +42,6 @@ public class SgdTests
             else Close.Assert(Fx.Values($"{name}.buf.p{j}"), sgd.MomentumBuffer(j)!.Span, $"{name} buffer p{j}");
         }
         Assert.Equal(Steps, sgd.StepCount);
-        _ = grads;
     }
 
     [Fact]
