@@ -6,9 +6,11 @@ namespace NanoFed.Nets.Models;
 /// ResNet-20/32/44/56 for 32×32 CIFAR images (He et al. 2016, arXiv 1512.03385, §4.2; layout and names of
 /// akamaster/pytorch_resnet_cifar10): a 3×3 conv to 16 channels, three stages of n = (depth − 2)/6 basic blocks at
 /// 16, 32 and 64 channels (stride 2 at the start of stages 2 and 3), global average pooling and a linear layer.
-/// The model is a <see cref="Sequential"/> of its top-level stages, split indices
-/// 0 conv1 | 1 bn1 | 2 relu | 3 layer1 | 4 layer2 | 5 layer3 | 6 avgpool | 7 linear. State-dict names are
-/// akamaster's ("conv1.weight", "layer1.0.bn1.running_mean", "layer2.0.shortcut.0.weight", "linear.bias").
+/// The model is a flat <see cref="Sequential"/> whose children are named as akamaster's modules, blocks included,
+/// so a split can fall between any two blocks: 0 conv1 | 1 bn1 | 2 relu | 3 layer1.0 | ... | 3 + n − 1 layer1.(n−1) |
+/// 3 + n layer2.0 | ... | 3 + 3n − 1 layer3.(n−1) | 3 + 3n avgpool | 4 + 3n linear (ResNet-20: blocks at 3..11,
+/// avgpool 12, linear 13). State-dict names are akamaster's ("conv1.weight", "layer1.0.bn1.running_mean",
+/// "layer2.0.shortcut.0.weight", "linear.bias").
 /// Initialization as akamaster's <c>_weights_init</c>: kaiming_normal_ (fan_in, gain √2) on every conv and
 /// linear weight; linear bias PyTorch's default uniform(±1/√64); batch norm weight 1, bias 0.
 /// Parameters for 10 classes: ResNet-20 269,722 (A) / 272,474 (B); ResNet-32 464,154 (A); ResNet-44 658,586 (A);
@@ -32,15 +34,12 @@ public static class ResNetCifar
         int[] widths = [16, 32, 64];
         for (int stage = 0; stage < 3; stage++)
         {
-            var layer = new Sequential();
             for (int b = 0; b < blocks; b++)
             {
                 int stride = stage > 0 && b == 0 ? 2 : 1;
-                layer.Add(b.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    new BasicBlock(inChannels, widths[stage], stride, shortcut, rng));
+                model.Add($"layer{stage + 1}.{b}", new BasicBlock(inChannels, widths[stage], stride, shortcut, rng));
                 inChannels = widths[stage];
             }
-            model.Add($"layer{stage + 1}", layer);
         }
         model.Add("avgpool", new GlobalAvgPool2d());
         model.Add("linear", new Linear(64, classes, rng));

@@ -46,6 +46,15 @@ public class ResNetCifarTests
     }
 
     [Fact]
+    public void ChildrenAreTheStemTheBlocksThePoolAndTheHead()
+    {
+        var model = ResNetCifar.ResNet20(ResNetShortcut.A, new RngStream(1, 0));
+        Assert.Equal(["conv1", "bn1", "relu", "layer1.0", "layer1.1", "layer1.2", "layer2.0", "layer2.1", "layer2.2",
+            "layer3.0", "layer3.1", "layer3.2", "avgpool", "linear"], model.Children.Select(c => c.Name));
+        Assert.Equal(9 * 3 + 3, ResNetCifar.ResNet56(ResNetShortcut.A, new RngStream(1, 0)).Count - 2);
+    }
+
+    [Fact]
     public void OptionBAddsProjectionShortcutsOnlyWhereTheWidthChanges()
     {
         var names = ResNetCifar.ResNet20(ResNetShortcut.B, new RngStream(1, 0)).NamedParameters().Select(p => p.Name).ToList();
