@@ -127,6 +127,27 @@ public class ModuleTests
     }
 
     [Fact]
+    public void StateDictRoundTripsThroughSafetensors()
+    {
+        var a = ModelCatalogTests.Build("resnet20b", seed: 1);
+        a.Forward(new Tape(), new Variable(Vgg11Tests.Random(new Shape(2, 3, 32, 32), 5)));
+        string path = Path.Combine(Path.GetTempPath(), $"nanofed-module-{Environment.ProcessId}.safetensors");
+        try
+        {
+            NanoFed.Nets.Checkpoints.SafeTensors.Write(path, a.StateDict());
+            var b = ModelCatalogTests.Build("resnet20b", seed: 2);
+            b.LoadStateDict(NanoFed.Nets.Checkpoints.SafeTensors.Read(path).Tensors);
+            var sa = a.StateDict();
+            var sb = b.StateDict();
+            for (int i = 0; i < sa.Count; i++) Close.Identical(sa[i].Value.Span, sb[i].Value.Span, sa[i].Name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void DuplicateNamesAreRejected()
     {
         var s = new Sequential(("a", new ReLU()));

@@ -45,6 +45,32 @@ public class SequentialTests
     }
 
     [Fact]
+    public void FrozenFrontWithoutTapeGivesTheBackTheWholeModelsGradients()
+    {
+        var input = Vgg11Tests.Random(new Shape(2, 3, 32, 32), 6);
+        var reference = ModelCatalogTests.Build("resnet20a");
+        var (refFront, _) = reference.Split(6);
+        refFront.Freeze();
+        var (wholeY, wholeGrads) = Run(reference, reference, null, input, skipMissing: true);
+
+        var model = ModelCatalogTests.Build("resnet20a");
+        var (front, back) = model.Split(6);
+        front.Freeze();
+        var tape = new Tape();
+        Variable a;
+        using (tape.NoGrad()) a = front.Forward(tape, new Variable(input));
+        Assert.Equal(0, tape.Count);
+        var y = back.Forward(tape, a);
+        tape.Backward(tape.CrossEntropy(y, [1, 7]));
+        Close.Identical(wholeY, y.Data.Span, "output");
+        var grads = back.Parameters().Select(p => p.Grad!.ToArray()).ToList();
+        Assert.Equal(wholeGrads.Count, grads.Count);
+        for (int i = 0; i < grads.Count; i++) Close.Identical(wholeGrads[i], grads[i], $"gradient {i}");
+        Assert.All(front.Parameters(), p => Assert.Null(p.Grad));
+        tape.Reset();
+    }
+
+    [Fact]
     public void SplitOutsideTheModelThrows()
     {
         var model = ModelCatalogTests.Build("smallcnn");
@@ -53,8 +79,9 @@ public class SequentialTests
     }
 
     // One training-mode step (running statistics move, but the outputs use batch statistics), returning the
-    // output and every parameter gradient of the whole model.
-    private static (float[] Y, List<float[]> Grads) Run(Sequential whole, Sequential first, Sequential? second, Tensor input)
+    // output and every parameter gradient of the whole model (only the existing ones with skipMissing).
+    private static (float[] Y, List<float[]> Grads) Run(Sequential whole, Sequential first, Sequential? second, Tensor input,
+        bool skipMissing = false)
     {
         whole.ZeroGrad();
         var tape = new Tape();
@@ -62,7 +89,7 @@ public class SequentialTests
         if (second != null) y = second.Forward(tape, y);
         var loss = tape.CrossEntropy(y, [1, 7]);
         tape.Backward(loss);
-        var result = (y.Data.ToArray(), whole.Parameters().Select(p => p.Grad!.ToArray()).ToList());
+        var result = (y.Data.ToArray(), whole.Parameters().Where(p => !skipMissing || p.Grad != null).Select(p => p.Grad!.ToArray()).ToList());
         tape.Reset();
         return result;
     }
