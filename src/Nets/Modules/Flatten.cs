@@ -1,0 +1,10 @@
+using NanoFed.Autograd;
+
+namespace NanoFed.Nets.Modules;
+
+/// <summary>(N, d1, d2, ...) → (N, d1·d2·...), a view (<c>nn.Flatten()</c>).</summary>
+public sealed class Flatten : Module
+{
+    /// <inheritdoc/>
+    public override Variable Forward(Tape tape, Variable x) => tape.Flatten(x);
+}

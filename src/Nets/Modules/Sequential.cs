@@ -1,0 +1,71 @@
+using NanoFed.Autograd;
+
+namespace NanoFed.Nets.Modules;
+
+/// <summary>
+/// Children run one after another (PyTorch's <c>nn.Sequential</c>). Children are named "0", "1", ... unless
+/// given names. Every model in <see cref="NanoFed.Nets.Models"/> is a Sequential of its top-level stages, so that
+/// <see cref="Split"/> can cut it into a device part and a server part.
+/// </summary>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> _layers = [];
+
+    /// <summary>An empty container.</summary>
+    public Sequential()
+    {
+    }
+
+    /// <summary>Children named "0", "1", ... in order.</summary>
+    public Sequential(params Module[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        for (int i = 0; i < layers.Length; i++) Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]);
+    }
+
+    /// <summary>Named children in order.</summary>
+    public Sequential(params (string Name, Module Layer)[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        foreach (var (name, layer) in layers) Add(name, layer);
+    }
+
+    /// <summary>Number of children.</summary>
+    public int Count => _layers.Count;
+
+    /// <summary>Child <paramref name="index"/>.</summary>
+    public Module this[int index] => _layers[index];
+
+    /// <summary>Appends a child named <paramref name="name"/>; returns this.</summary>
+    public Sequential Add(string name, Module layer)
+    {
+        _layers.Add(AddChild(name, layer));
+        return this;
+    }
+
+    /// <inheritdoc/>
+    public override Variable Forward(Tape tape, Variable x)
+    {
+        foreach (var layer in _layers) x = layer.Forward(tape, x);
+        return x;
+    }
+
+    /// <summary>
+    /// Cuts at <paramref name="index"/> (0 ≤ index ≤ Count): the front holds children [0, index), the back
+    /// children [index, Count), with their names. Both share this model's child modules, so their parameters and
+    /// buffers are the very same objects (training a part trains the whole), their state_dict names are the
+    /// whole model's, and back.Forward(front.Forward(x)) computes exactly Forward(x). Both parts report this
+    /// module's training mode (the children's own modes are left as they are).
+    /// </summary>
+    public (Sequential Front, Sequential Back) Split(int index)
+    {
+        if (index < 0 || index > _layers.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"split index must be in [0, {_layers.Count}]");
+        var front = new Sequential();
+        var back = new Sequential();
+        for (int i = 0; i < _layers.Count; i++) (i < index ? front : back).Add(Children[i].Name, _layers[i]);
+        front.SetTrainingFlag(IsTraining);
+        back.SetTrainingFlag(IsTraining);
+        return (front, back);
+    }
+}
