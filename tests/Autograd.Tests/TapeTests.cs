@@ -4,6 +4,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>The tape's mechanics, with a test-only op (y = x·x element-wise) so nothing else is involved.</summary>
+[Collection(nameof(AllocationCollection))]
 public class TapeTests
 {
     private static Variable Square(Tape tape, Variable x)

@@ -3,9 +3,6 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
-[CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]
-public sealed class AllocationCollection;
-
 public class BatchLoaderTests
 {
     /// <summary>n images of 3 x 4 x 4 whose bytes encode the image index, labels i mod 10.</summary>

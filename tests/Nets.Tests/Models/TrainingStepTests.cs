@@ -10,6 +10,7 @@ namespace NanoFed.Tests.Models;
 /// reset) in steady state: bytes allocated on the training thread per step, measured over steps 3 to 5 (the
 /// process-wide count, which includes the worker threads and the test runner, is printed too).
 /// </summary>
+[Collection(nameof(AllocationCollection))]
 public class TrainingStepTests(ITestOutputHelper output)
 {
     [Fact]
