@@ -67,9 +67,15 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>Number of batch chunks: a function of the geometry only, never of the thread count.</summary>
-    private static int ChunkCount(int groups, int partialLength) =>
-        Math.Max(1, Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength)));
+    /// <summary>
+    /// Number of batch chunks: a function of the geometry only, never of the thread count. A power of two (at
+    /// most <see cref="MaxPartials"/>, within <see cref="PartialBudget"/>), so that chunks split evenly over 2, 4, ... threads.
+    /// </summary>
+    private static int ChunkCount(int groups, int partialLength)
+    {
+        int limit = Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength));
+        return limit <= 1 ? 1 : 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)limit));
+    }
 
     private struct BackwardDataBody : IParallelBody
     {
