@@ -12,14 +12,27 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Accumulates the input gradient: dX (N, C, H, W) += conv2d-transpose(dY (N, K, P, Q), w (K, C, R, S)).
-    /// Per group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in
-    /// parallel; each writes only its own images of dX, so the result does not depend on the thread count.
+    /// A stride-1 convolution with padding below the filter size (3×3 pad 1, the hot case) is a forward
+    /// convolution of dY with the filters flipped and transposed (C, K, R, S) and padding R−1−PadH, S−1−PadW, which
+    /// avoids col2im; it is used where it measured faster (see <see cref="UseFlippedForward"/>). Otherwise, per group of images, col = wᵀ · dY_group by GEMM, then col2im adds
+    /// col into each dX_n. Groups run in parallel; each writes only its own images of dX, so the result does not
+    /// depend on the thread count.
     /// </summary>
     public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
     {
         g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
         fixed (float* pdy = dY, pw = w, pdx = dX)
         {
+            if (UseFlippedForward(g))
+            {
+                var flipped = new Conv2dGeometry(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
+                fixed (float* wf = FlipScratch(g.WLength))
+                {
+                    FlipTranspose(pw, wf, g);
+                    ForwardCore(pdy, wf, null, pdx, flipped, accumulate: true);
+                }
+                return;
+            }
             var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g) };
             ForEachGroup(GroupCount(g, body.Group), ref body);
         }
@@ -75,6 +88,29 @@ public static unsafe partial class Conv2d
     {
         int limit = Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength));
         return limit <= 1 ? 1 : 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)limit));
+    }
+
+    /// <summary>
+    /// Whether backward-data runs as a forward convolution with flipped filters: stride 1, padding below the
+    /// filter size, and (measured) only where it wins, when the output plane fills a GEMM on its own (P·Q ≥
+    /// <see cref="TargetColumns"/>, where col2im is the largest cost) and the flipped convolution's GEMM has at least
+    /// as many rows as the original (C ≥ K, C ≥ 8); with few input channels (3 → 64) it would be much slower.
+    /// </summary>
+    private static bool UseFlippedForward(in Conv2dGeometry g) =>
+        g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.R && g.PadW < g.S && !g.IsPointwise
+        && g.P * g.Q >= TargetColumns && g.C >= g.K && g.C >= 8;
+
+    /// <summary>wf[c, k, r, s] = w[k, c, R−1−r, S−1−s]: the filters of the forward convolution that computes backward-data.</summary>
+    private static void FlipTranspose(float* w, float* wf, in Conv2dGeometry g)
+    {
+        int rs = g.R * g.S;
+        for (int k = 0; k < g.K; k++)
+            for (int c = 0; c < g.C; c++)
+            {
+                float* src = w + ((long)k * g.C + c) * rs;
+                float* dst = wf + ((long)c * g.K + k) * rs;
+                for (int i = 0; i < rs; i++) dst[i] = src[rs - 1 - i];
+            }
     }
 
     private struct BackwardDataBody : IParallelBody
