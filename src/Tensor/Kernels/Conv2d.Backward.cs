@@ -14,9 +14,9 @@ public static unsafe partial class Conv2d
     /// Accumulates the input gradient: dX (N, C, H, W) += conv2d-transpose(dY (N, K, P, Q), w (K, C, R, S)).
     /// A stride-1 convolution with padding below the filter size (3×3 pad 1, the hot case) is a forward
     /// convolution of dY with the filters flipped and transposed (C, K, R, S) and padding R−1−PadH, S−1−PadW, which
-    /// avoids col2im; it is used where it measured faster (see <see cref="UseFlippedForward"/>). Otherwise, per group of images, col = wᵀ · dY_group by GEMM, then col2im adds
-    /// col into each dX_n. Groups run in parallel; each writes only its own images of dX, so the result does not
-    /// depend on the thread count.
+    /// avoids col2im; it is used where it measured faster (see <see cref="UseFlippedForward"/>). Otherwise, per
+    /// group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in parallel;
+    /// each writes only its own images of dX, so the result does not depend on the thread count.
     /// </summary>
     public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
     {
