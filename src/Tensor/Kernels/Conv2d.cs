@@ -30,6 +30,11 @@ public static unsafe partial class Conv2d
     /// <summary>Forward on pinned buffers: overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).</summary>
     private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate)
     {
+        if (UseDirect3x3(g))
+        {
+            ForwardDirect3x3(x, w, bias, y, g, accumulate);
+            return;
+        }
         var body = new ForwardBody { X = x, Wt = w, Bias = bias, Y = y, G = g, Group = ImagesPerGroup(g), Accumulate = accumulate };
         ForEachGroup(GroupCount(g, body.Group), ref body);
     }

@@ -9,7 +9,8 @@ public class Conv2dTests
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW): 3x3 pad 1 stride 1/2, 1x1 stride 1/2, 5x5,
     /// non-square, batch 1 and 3, channels around 4/8/16, a batch longer than the backward-weight chunk count,
     /// output planes of at least 256 (one image per GEMM) and of 4 (many images per GEMM, a ragged last group), and
-    /// stride-1 shapes whose backward-data runs as a flipped forward convolution (C ≥ K ≥ 1, P·Q ≥ 256, any padding below the filter).</summary>
+    /// stride-1 shapes whose backward-data runs as a flipped forward convolution (C ≥ K ≥ 1, P·Q ≥ 256, any padding
+    /// below the filter), and 3x3 pad-1 shapes for the direct kernel (C ≥ 8; K not a multiple of 8; rows of 31, 8, 4).</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1 },
@@ -29,6 +30,10 @@ public class Conv2dTests
         { 1, 8, 16, 17, 8, 5, 5, 1, 1, 2, 2 },
         { 2, 8, 18, 19, 4, 3, 3, 1, 1, 0, 0 },
         { 1, 16, 16, 16, 3, 3, 2, 1, 1, 2, 1 },
+        { 3, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1 },
+        { 1, 17, 9, 31, 7, 3, 3, 1, 1, 1, 1 },
+        { 2, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1 },
+        { 1, 100, 16, 16, 12, 3, 3, 1, 1, 1, 1 },
     };
 
     [Theory]
@@ -91,6 +96,7 @@ public class Conv2dTests
     [InlineData(5, 3, 16, 16, 4, 3, 1, 1)]
     [InlineData(300, 2, 3, 3, 3, 3, 1, 1)]
     [InlineData(3, 8, 16, 16, 8, 3, 1, 1)]
+    [InlineData(4, 16, 8, 8, 13, 3, 1, 1)]
     public void OneAndTwoThreadsGiveIdenticalBits(int n, int c, int h, int w, int k, int r, int stride, int pad)
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, r, r, stride, pad);
