@@ -50,7 +50,8 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
-        int group = ImagesPerGroup(g), groups = GroupCount(g, group);
+        bool direct = !dW.IsEmpty && UseDirectWeight3x3(g);
+        int group = direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
         int chunks = ChunkCount(groups, wLength + bLength), perChunk = (groups + chunks - 1) / chunks;
         chunks = (groups + perChunk - 1) / perChunk;
         fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
@@ -58,6 +59,7 @@ public static unsafe partial class Conv2d
             var body = new BackwardWeightBody
             {
                 X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
+                Direct = direct,
             };
             if (chunks == 1)
             {
@@ -155,7 +157,7 @@ public static unsafe partial class Conv2d
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
         public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
-        public bool Accumulate;
+        public bool Accumulate, Direct;
 
         /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
@@ -165,6 +167,20 @@ public static unsafe partial class Conv2d
             int firstGroup = chunk * GroupsPerChunk, groups = GroupCount(G, Group);
             int lastGroup = Math.Min(groups, firstGroup + GroupsPerChunk);
             int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
+            if (Direct)
+            {
+                // Groups are single images here; the direct kernel sums each image's dW in a fixed order.
+                fixed (float* buffer = ColScratch(WeightScratchLength(G)))
+                {
+                    for (int n = firstGroup; n < lastGroup; n++)
+                    {
+                        bool first = !Accumulate && n == firstGroup;
+                        WeightDirect3x3(X + (long)n * chw, DY + (long)n * K * pq, dw, G, first, buffer);
+                        if (BLength > 0) SumRows(DY + (long)n * K * pq, db, K, pq, first);
+                    }
+                }
+                return;
+            }
             int maxCols = Group * pq;
             bool direct = Group == 1;
             bool unfold = WLength > 0 && !(direct && G.IsPointwise);

@@ -65,7 +65,7 @@ public static unsafe partial class Conv2d
             int block = Vector512.IsHardwareAccelerated ? 32 : 8;
             int rowLength = (length + block - 1) / block * block, kBlocks = (K + DirectKB - 1) / DirectKB;
             // xpad plus slack for the last block's overrun; ypw holds kBlocks·8 rows of rowLength.
-            int xLength = C * plane + block + 2 * wp2 + 2;
+            int xLength = DirectXLength(G);
             fixed (float* scratch = ColScratch(xLength + kBlocks * DirectKB * rowLength))
             {
                 float* xpad = scratch, ypw = scratch + xLength;
