@@ -9,7 +9,9 @@ namespace NanoFed.Kernels;
 /// (C·R·S) × (images·P·Q) matrix in a per-thread scratch buffer and multiplied by w[K, C·R·S]; a single-image
 /// group of a 1×1 stride-1 unpadded convolution uses the image itself. Groups run in parallel through
 /// <see cref="Workers.For{TBody}"/> (each GEMM then runs on one thread); a single group runs on the caller so the
-/// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>.
+/// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>. The 3×3 stride-1
+/// pad-1 layers of moderate width (ResNet's) run direct kernels instead (Conv2d.Direct.cs, Conv2d.DirectWeight.cs),
+/// and backward-data of stride-1 layers runs as a forward convolution with flipped filters where that measured faster.
 /// Shapes: x (N, C, H, W), w (K, C, R, S), bias (K) or empty, y (N, K, P, Q).
 /// </summary>
 public static unsafe partial class Conv2d
