@@ -16,7 +16,7 @@ public static unsafe class AvgPool2d
         g.CheckLengths("avg-pool forward", x.Length, y.Length);
         fixed (float* px = x, py = y)
         {
-            var body = new Body { X = px, Y = py, G = g, PlanesPerItem = MaxPool2d.PlanesPerItem(g), Backward = false };
+            var body = new Body { X = px, Y = py, G = g, PlanesPerItem = g.PlanesPerItem, Backward = false };
             Workers.For((g.N * g.C + body.PlanesPerItem - 1) / body.PlanesPerItem, in body);
         }
     }
@@ -27,7 +27,7 @@ public static unsafe class AvgPool2d
         g.CheckLengths("avg-pool backward", dX.Length, dY.Length);
         fixed (float* pdy = dY, pdx = dX)
         {
-            var body = new Body { X = pdx, Y = pdy, G = g, PlanesPerItem = MaxPool2d.PlanesPerItem(g), Backward = true };
+            var body = new Body { X = pdx, Y = pdy, G = g, PlanesPerItem = g.PlanesPerItem, Backward = true };
             Workers.For((g.N * g.C + body.PlanesPerItem - 1) / body.PlanesPerItem, in body);
         }
     }

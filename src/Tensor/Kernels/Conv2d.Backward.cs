@@ -12,14 +12,27 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Accumulates the input gradient: dX (N, C, H, W) += conv2d-transpose(dY (N, K, P, Q), w (K, C, R, S)).
-    /// Per group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in
-    /// parallel; each writes only its own images of dX, so the result does not depend on the thread count.
+    /// A stride-1 convolution with padding below the filter size (3×3 pad 1, the hot case) is a forward
+    /// convolution of dY with the filters flipped and transposed (C, K, R, S) and padding R−1−PadH, S−1−PadW, which
+    /// avoids col2im; it is used where it measured faster (see <see cref="UseFlippedForward"/>). Otherwise, per
+    /// group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in parallel;
+    /// each writes only its own images of dX, so the result does not depend on the thread count.
     /// </summary>
     public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
     {
         g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
         fixed (float* pdy = dY, pw = w, pdx = dX)
         {
+            if (UseFlippedForward(g))
+            {
+                var flipped = Flipped(g);
+                fixed (float* wf = FlipScratch(g.WLength))
+                {
+                    FlipTranspose(pw, wf, g);
+                    ForwardCore(pdy, wf, null, pdx, flipped, accumulate: true);
+                }
+                return;
+            }
             var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g) };
             ForEachGroup(GroupCount(g, body.Group), ref body);
         }
@@ -37,7 +50,8 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
-        int group = ImagesPerGroup(g), groups = GroupCount(g, group);
+        bool direct = !dW.IsEmpty && UseDirectWeight3x3(g);
+        int group = direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
         int chunks = ChunkCount(groups, wLength + bLength), perChunk = (groups + chunks - 1) / chunks;
         chunks = (groups + perChunk - 1) / perChunk;
         fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
@@ -45,6 +59,7 @@ public static unsafe partial class Conv2d
             var body = new BackwardWeightBody
             {
                 X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
+                Direct = direct,
             };
             if (chunks == 1)
             {
@@ -67,9 +82,43 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>Number of batch chunks: a function of the geometry only, never of the thread count.</summary>
-    private static int ChunkCount(int groups, int partialLength) =>
-        Math.Max(1, Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength)));
+    /// <summary>
+    /// Number of batch chunks: a function of the geometry only, never of the thread count. A power of two (at
+    /// most <see cref="MaxPartials"/>, within <see cref="PartialBudget"/>), so that chunks split evenly over 2, 4, ... threads.
+    /// </summary>
+    private static int ChunkCount(int groups, int partialLength)
+    {
+        int limit = Math.Min(Math.Min(groups, MaxPartials), PartialBudget / Math.Max(1, partialLength));
+        return limit <= 1 ? 1 : 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)limit));
+    }
+
+    /// <summary>
+    /// Whether backward-data runs as a forward convolution with flipped filters: stride 1, padding below the
+    /// filter size, and (measured) only where it wins: when that forward runs the direct 3×3 kernel, or when the
+    /// output plane fills a GEMM on its own (P·Q ≥ <see cref="TargetColumns"/>, where col2im is the largest cost)
+    /// and the flipped convolution's GEMM has at least as many rows as the original (C ≥ K, C ≥ 8); with few input
+    /// channels (3 → 64) it would be much slower.
+    /// </summary>
+    private static bool UseFlippedForward(in Conv2dGeometry g) =>
+        g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.R && g.PadW < g.S && !g.IsPointwise
+        && (UseDirect3x3(Flipped(g)) || (g.P * g.Q >= TargetColumns && g.C >= g.K && g.C >= 8));
+
+    /// <summary>The forward convolution that computes backward-data: dY (N, K, P, Q) in, filters (C, K, R, S), dX (N, C, H, W) out.</summary>
+    private static Conv2dGeometry Flipped(in Conv2dGeometry g) =>
+        new(g.N, g.K, g.P, g.Q, g.C, g.R, g.S, 1, 1, g.R - 1 - g.PadH, g.S - 1 - g.PadW);
+
+    /// <summary>wf[c, k, r, s] = w[k, c, R−1−r, S−1−s]: the filters of the forward convolution that computes backward-data.</summary>
+    private static void FlipTranspose(float* w, float* wf, in Conv2dGeometry g)
+    {
+        int rs = g.R * g.S;
+        for (int k = 0; k < g.K; k++)
+            for (int c = 0; c < g.C; c++)
+            {
+                float* src = w + ((long)k * g.C + c) * rs;
+                float* dst = wf + ((long)c * g.K + k) * rs;
+                for (int i = 0; i < rs; i++) dst[i] = src[rs - 1 - i];
+            }
+    }
 
     private struct BackwardDataBody : IParallelBody
     {
@@ -108,7 +157,7 @@ public static unsafe partial class Conv2d
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
         public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
-        public bool Accumulate;
+        public bool Accumulate, Direct;
 
         /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
@@ -118,6 +167,20 @@ public static unsafe partial class Conv2d
             int firstGroup = chunk * GroupsPerChunk, groups = GroupCount(G, Group);
             int lastGroup = Math.Min(groups, firstGroup + GroupsPerChunk);
             int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
+            if (Direct)
+            {
+                // Groups are single images here; the direct kernel sums each image's dW in a fixed order.
+                fixed (float* buffer = ColScratch(WeightScratchLength(G)))
+                {
+                    for (int n = firstGroup; n < lastGroup; n++)
+                    {
+                        bool first = !Accumulate && n == firstGroup;
+                        WeightDirect3x3(X + (long)n * chw, DY + (long)n * K * pq, dw, G, first, buffer);
+                        if (BLength > 0) SumRows(DY + (long)n * K * pq, db, K, pq, first);
+                    }
+                }
+                return;
+            }
             int maxCols = Group * pq;
             bool direct = Group == 1;
             bool unfold = WLength > 0 && !(direct && G.IsPointwise);

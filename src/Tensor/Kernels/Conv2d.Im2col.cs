@@ -22,6 +22,17 @@ public static unsafe partial class Conv2d
         return a;
     }
 
+    /// <summary>Per-caller buffer of the flipped filters of backward-data.</summary>
+    [ThreadStatic]
+    private static float[]? t_flip;
+
+    private static float[] FlipScratch(int length)
+    {
+        var a = t_flip;
+        if (a is null || a.Length < length) t_flip = a = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        return a;
+    }
+
     private static float[] PartialScratch(int length)
     {
         var a = t_partials;

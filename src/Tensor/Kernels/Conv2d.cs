@@ -9,7 +9,9 @@ namespace NanoFed.Kernels;
 /// (C·R·S) × (images·P·Q) matrix in a per-thread scratch buffer and multiplied by w[K, C·R·S]; a single-image
 /// group of a 1×1 stride-1 unpadded convolution uses the image itself. Groups run in parallel through
 /// <see cref="Workers.For{TBody}"/> (each GEMM then runs on one thread); a single group runs on the caller so the
-/// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>.
+/// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>. The 3×3 stride-1
+/// pad-1 layers of moderate width (ResNet's) run direct kernels instead (Conv2d.Direct.cs, Conv2d.DirectWeight.cs),
+/// and backward-data of stride-1 layers runs as a forward convolution with flipped filters where that measured faster.
 /// Shapes: x (N, C, H, W), w (K, C, R, S), bias (K) or empty, y (N, K, P, Q).
 /// </summary>
 public static unsafe partial class Conv2d
@@ -24,11 +26,19 @@ public static unsafe partial class Conv2d
         Span<float> y, in Conv2dGeometry g)
     {
         g.CheckLengths("forward", x.Length, w.Length, bias.Length, y.Length);
-        fixed (float* px = x, pw = w, pb = bias, py = y)
+        fixed (float* px = x, pw = w, pb = bias, py = y) ForwardCore(px, pw, bias.IsEmpty ? null : pb, py, g, accumulate: false);
+    }
+
+    /// <summary>Forward on pinned buffers: overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).</summary>
+    private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate)
+    {
+        if (UseDirect3x3(g))
         {
-            var body = new ForwardBody { X = px, Wt = pw, Bias = bias.IsEmpty ? null : pb, Y = py, G = g, Group = ImagesPerGroup(g) };
-            ForEachGroup(GroupCount(g, body.Group), ref body);
+            ForwardDirect3x3(x, w, bias, y, g, accumulate);
+            return;
         }
+        var body = new ForwardBody { X = x, Wt = w, Bias = bias, Y = y, G = g, Group = ImagesPerGroup(g), Accumulate = accumulate };
+        ForEachGroup(GroupCount(g, body.Group), ref body);
     }
 
     /// <summary>Images per group: 1 when P·Q reaches <see cref="TargetColumns"/>, else enough to reach it (at most N).</summary>
@@ -68,6 +78,7 @@ public static unsafe partial class Conv2d
         public float* X, Wt, Bias, Y;
         public Conv2dGeometry G;
         public int Group;
+        public bool Accumulate;
 
         public readonly void Invoke(int group)
         {
@@ -79,7 +90,7 @@ public static unsafe partial class Conv2d
                 // One image: GEMM straight into y_n, with y_n preset to the bias when there is one.
                 float* y = Y + (long)first * K * pq;
                 float* x = X + (long)first * G.C * G.H * G.W;
-                float beta = 0;
+                float beta = Accumulate ? 1 : 0;
                 if (Bias != null)
                 {
                     for (int k = 0; k < K; k++) new Span<float>(y + (long)k * pq, pq).Fill(Bias[k]);
@@ -109,7 +120,8 @@ public static unsafe partial class Conv2d
                     {
                         var src = new ReadOnlySpan<float>(yg + ((long)k * count + i) * pq, pq);
                         var dst = new Span<float>(Y + ((long)(first + i) * K + k) * pq, pq);
-                        if (Bias == null) src.CopyTo(dst);
+                        if (Accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+                        else if (Bias == null) src.CopyTo(dst);
                         else System.Numerics.Tensors.TensorPrimitives.Add(src, Bias[k], dst);
                     }
                 }

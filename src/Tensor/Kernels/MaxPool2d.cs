@@ -18,7 +18,7 @@ public static unsafe class MaxPool2d
         CheckArgmax(argmax.Length, g);
         fixed (float* px = x, py = y, pa = argmax)
         {
-            var body = new ForwardBody { X = px, Y = py, Argmax = pa, G = g, PlanesPerItem = PlanesPerItem(g) };
+            var body = new ForwardBody { X = px, Y = py, Argmax = pa, G = g, PlanesPerItem = g.PlanesPerItem };
             Workers.For((g.N * g.C + body.PlanesPerItem - 1) / body.PlanesPerItem, in body);
         }
     }
@@ -30,7 +30,7 @@ public static unsafe class MaxPool2d
         CheckArgmax(argmax.Length, g);
         fixed (float* pdy = dY, pa = argmax, pdx = dX)
         {
-            var body = new BackwardBody { DY = pdy, Argmax = pa, DX = pdx, G = g, PlanesPerItem = PlanesPerItem(g) };
+            var body = new BackwardBody { DY = pdy, Argmax = pa, DX = pdx, G = g, PlanesPerItem = g.PlanesPerItem };
             Workers.For((g.N * g.C + body.PlanesPerItem - 1) / body.PlanesPerItem, in body);
         }
     }
@@ -70,9 +70,6 @@ public static unsafe class MaxPool2d
         int pq = g.P * g.Q, hw = g.H * g.W;
         for (int i = 0; i < dY.Length; i++) dX[i / pq * hw + (int)argmax[i]] += dY[i];
     }
-
-    /// <summary>Planes per parallel item: enough work (about 16K input elements) to pay for handing it out.</summary>
-    internal static int PlanesPerItem(in Pool2dGeometry g) => Math.Max(1, (1 << 14) / (g.H * g.W));
 
     private static void CheckArgmax(int length, in Pool2dGeometry g)
     {

@@ -60,6 +60,9 @@ public readonly record struct Pool2dGeometry(int N, int C, int H, int W, int Ker
             throw new ArgumentException($"{op}: y has {y} elements, expected {YLength} for (N, C, P, Q) = ({N}, {C}, {P}, {Q})");
     }
 
+    /// <summary>Planes per parallel item of the pooling kernels: enough work (about 16K input elements) to pay for handing it out.</summary>
+    internal int PlanesPerItem => Math.Max(1, (1 << 14) / (H * W));
+
     /// <summary>Rows [lo, hi) of the input covered by output row p (clipped to the input).</summary>
     internal void RowRange(int p, out int lo, out int hi)
     {

@@ -68,6 +68,29 @@ public class Conv2dOpTests
     }
 
     [Fact]
+    public void ATrainingStepAllocatesNothingInSteadyState()
+    {
+        var x = OpCheck.Random(new Shape(2, 3, 8, 8), 7);
+        var w = OpCheck.Random(new Shape(4, 3, 3, 3), 8);
+        var b = OpCheck.Random(new Shape(4), 9);
+        var tape = new Tape();
+        using var seed = Tensor.Full(new Shape(2, 4), 1f);
+        void Step()
+        {
+            var y = tape.Conv2d(x, w, b, 1, 1);
+            y = tape.MaxPool2d(y, 2, 2);
+            y = tape.AvgPool2d(y, 3, 1, 1);
+            tape.Backward(tape.GlobalAvgPool(y), seed);
+            tape.Reset();
+        }
+        Step();
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void MismatchedChannelsAreRejected()
     {
         var tape = new Tape();

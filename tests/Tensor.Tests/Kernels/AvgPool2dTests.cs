@@ -5,14 +5,14 @@ namespace NanoFed.Tests;
 
 public class AvgPool2dTests
 {
-    public static TheoryData<int, int, int, int, int, int, int> Geometries => PoolTestShapes.Geometries;
+    public static TheoryData<int, int, int, int, int, int, int> Geometries => Pool2dGeometryTests.Geometries;
 
     [Theory]
     [Trait("Category", "Kernel")]
     [MemberData(nameof(Geometries))]
     public void ForwardAndBackwardMatchReferenceBitForBit(int n, int c, int h, int w, int kernel, int stride, int padding)
     {
-        var g = PoolTestShapes.Create(n, c, h, w, kernel, stride, padding);
+        var g = Pool2dGeometryTests.Create(n, c, h, w, kernel, stride, padding);
         var rng = new Random(g.XLength);
         float[] x = Conv2dTests.Values(rng, g.XLength);
         float[] y = new float[g.YLength], yRef = new float[g.YLength];
@@ -30,7 +30,7 @@ public class AvgPool2dTests
     [Fact]
     public void PaddingCountsInTheDivisor()
     {
-        var g = PoolTestShapes.Create(1, 1, 2, 2, 2, 2, 1);
+        var g = Pool2dGeometryTests.Create(1, 1, 2, 2, 2, 2, 1);
         float[] y = new float[g.YLength];
         AvgPool2d.Forward([4, 8, 12, 16], y, g);
         Assert.Equal(new float[] { 1, 2, 3, 4 }, y);
@@ -39,11 +39,11 @@ public class AvgPool2dTests
     [Fact]
     public void OneAndTwoThreadsGiveIdenticalBits()
     {
-        var g = PoolTestShapes.Create(4, 40, 16, 16, 3, 2, 1);
+        var g = Pool2dGeometryTests.Create(4, 40, 16, 16, 3, 2, 1);
         var rng = new Random(8);
         float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
-        var one = PoolTestShapes.WithThreads(1, Run);
-        var two = PoolTestShapes.WithThreads(2, Run);
+        var one = Pool2dGeometryTests.WithThreads(1, Run);
+        var two = Pool2dGeometryTests.WithThreads(2, Run);
         Close.Identical(one.Y, two.Y, "avg-pool forward");
         Close.Identical(one.DX, two.DX, "avg-pool backward");
 

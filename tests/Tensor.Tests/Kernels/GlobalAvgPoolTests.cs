@@ -33,8 +33,8 @@ public class GlobalAvgPoolTests
     {
         var rng = new Random(9);
         float[] x = Conv2dTests.Values(rng, 64 * 32 * 49);
-        var one = PoolTestShapes.WithThreads(1, Run);
-        var two = PoolTestShapes.WithThreads(2, Run);
+        var one = Pool2dGeometryTests.WithThreads(1, Run);
+        var two = Pool2dGeometryTests.WithThreads(2, Run);
         Close.Identical(one, two, "global-avg-pool forward");
 
         float[] Run()

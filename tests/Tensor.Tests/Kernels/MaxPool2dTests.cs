@@ -5,14 +5,14 @@ namespace NanoFed.Tests;
 
 public class MaxPool2dTests
 {
-    public static TheoryData<int, int, int, int, int, int, int> Geometries => PoolTestShapes.Geometries;
+    public static TheoryData<int, int, int, int, int, int, int> Geometries => Pool2dGeometryTests.Geometries;
 
     [Theory]
     [Trait("Category", "Kernel")]
     [MemberData(nameof(Geometries))]
     public void ForwardAndBackwardMatchReferenceBitForBit(int n, int c, int h, int w, int kernel, int stride, int padding)
     {
-        var g = PoolTestShapes.Create(n, c, h, w, kernel, stride, padding);
+        var g = Pool2dGeometryTests.Create(n, c, h, w, kernel, stride, padding);
         var rng = new Random(g.XLength);
         // Rounded values so that windows hold ties: the first maximum must win in both.
         float[] x = Conv2dTests.Values(rng, g.XLength).Select(v => MathF.Round(v * 4)).ToArray();
@@ -32,7 +32,7 @@ public class MaxPool2dTests
     [Fact]
     public void FirstMaximumWinsAndPaddingNeverDoes()
     {
-        var g = PoolTestShapes.Create(1, 1, 2, 3, 2, 1, 1);
+        var g = Pool2dGeometryTests.Create(1, 1, 2, 3, 2, 1, 1);
         float[] x = [-5, -1, -1, -1, -7, -2];
         float[] y = new float[g.YLength], a = new float[g.YLength];
         MaxPool2d.Forward(x, y, a, g);
@@ -43,11 +43,11 @@ public class MaxPool2dTests
     [Fact]
     public void OneAndTwoThreadsGiveIdenticalBits()
     {
-        var g = PoolTestShapes.Create(4, 40, 16, 16, 3, 2, 1);
+        var g = Pool2dGeometryTests.Create(4, 40, 16, 16, 3, 2, 1);
         var rng = new Random(7);
         float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
-        var one = PoolTestShapes.WithThreads(1, Run);
-        var two = PoolTestShapes.WithThreads(2, Run);
+        var one = Pool2dGeometryTests.WithThreads(1, Run);
+        var two = Pool2dGeometryTests.WithThreads(2, Run);
         Close.Identical(one.Y, two.Y, "max-pool forward");
         Close.Identical(one.DX, two.DX, "max-pool backward");
 
@@ -59,8 +59,4 @@ public class MaxPool2dTests
             return (y, dX);
         }
     }
-
-    [Fact]
-    public void PaddingOverHalfTheWindowIsRejected() =>
-        Assert.Contains("padding", Assert.Throws<ArgumentException>(() => PoolTestShapes.Create(1, 1, 4, 4, 2, 2, 2)).Message);
 }
