@@ -49,6 +49,17 @@ public class GemmTests
                 Check(ta, tb, m, n, k, alpha: 1.5f, beta: 0.5f, pad, seed: pad);
     }
 
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(3900, 37, 260)]
+    [InlineData(3, 4133, 300)]
+    public void ShapesBeyondOnePassOfRowsOrColumnsMatchReference(int m, int n, int k)
+    {
+        // M beyond 16·MC rows (several packing passes) and N beyond NC columns (several jc blocks), K beyond KC.
+        Check(Transpose.No, Transpose.No, m, n, k, alpha: 1f, beta: 0.5f, pad: 0, seed: m + n);
+        Check(Transpose.Yes, Transpose.Yes, m, n, k, alpha: 1f, beta: 0f, pad: 1, seed: m - n);
+    }
+
     [Fact]
     [Trait("Category", "Kernel")]
     public void BetaZeroNeverReadsC()
