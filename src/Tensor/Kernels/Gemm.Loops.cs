@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -91,6 +92,7 @@ public static unsafe partial class Gemm
 
         public int Items { get; }
 
+        [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
             int MR = _blk.MR, NR = _blk.NR;
@@ -134,6 +136,7 @@ public static unsafe partial class Gemm
 
         public int Items { get; }
 
+        [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
             int MR = TKernel.MR, NR = TKernel.NR;
