@@ -90,21 +90,24 @@ public class GemmTests
         Assert.Equal([7f, 7], c);
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Kernel")]
-    public void ThreadCountDoesNotChangeABit()
+    [InlineData(150, 270, 530, Transpose.Yes)]
+    [InlineData(20, 700, 300, Transpose.No)]
+    [InlineData(250, 300, 270, Transpose.No)]
+    public void ThreadCountDoesNotChangeABit(int m, int n, int k, Transpose transB)
     {
-        int m = 150, n = 270, k = 530;
         var rng = new Random(m);
         float[] a = Random(rng, m * k), b = Random(rng, k * n);
         float[] one = new float[m * n], two = new float[m * n];
         int saved = Workers.Count;
         try
         {
+            int ldb = transB == Transpose.No ? n : k;
             Workers.Count = 1;
-            Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, one, n);
+            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, one, n);
             Workers.Count = 2;
-            Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, two, n);
+            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, two, n);
         }
         finally
         {
