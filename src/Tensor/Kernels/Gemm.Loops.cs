@@ -17,7 +17,8 @@ public static unsafe partial class Gemm
     /// <summary>
     /// The portable BLIS loops around micro-kernel <typeparamref name="TKernel"/>:
     /// jc over NC columns, pc over KC depths, then a pass over up to <see cref="RowBlocksPerPass"/>·MC rows that
-    /// (1) packs A and B into the calling thread's buffers, in parallel, and (2) runs a fixed grid of output
+    /// (1) packs A and B into the calling thread's buffers, in parallel (of B only a partial last panel when B is
+    /// read in place, see <see cref="ReadBInPlace"/>), and (2) runs a fixed grid of output
     /// tiles (MC rows × a chunk of NR-panels), in parallel, each tile looping jr over B micro-panels and ir over
     /// A micro-panels. The grid depends only on the shape, and every C element is reduced in the same KC-blocked
     /// order, so the result is bit-identical for any <see cref="Workers.Count"/>.
