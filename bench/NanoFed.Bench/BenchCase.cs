@@ -9,11 +9,11 @@ namespace NanoFed.Bench;
 /// </summary>
 public sealed record BenchCase(string Name, double Flops, Func<string?> Validate, Action Run)
 {
-    /// <summary>Median seconds of <paramref name="reps"/> timed runs after two warm-up runs.</summary>
+    /// <summary>Median seconds of <paramref name="reps"/> timed runs after warm-up (at least 3 runs and 0.3 s, so JIT tiering is done).</summary>
     public double MedianSeconds(int reps)
     {
-        Run();
-        Run();
+        long warm = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.3; i++) Run();
         var times = new double[reps];
         for (int i = 0; i < reps; i++)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -16,7 +17,8 @@ public static unsafe partial class Gemm
     /// <summary>
     /// The portable BLIS loops around micro-kernel <typeparamref name="TKernel"/>:
     /// jc over NC columns, pc over KC depths, then a pass over up to <see cref="RowBlocksPerPass"/>·MC rows that
-    /// (1) packs A and B into the calling thread's buffers, in parallel, and (2) runs a fixed grid of output
+    /// (1) packs A and B into the calling thread's buffers, in parallel (of B only a partial last panel when B is
+    /// read in place, see <see cref="ReadBInPlace"/>), and (2) runs a fixed grid of output
     /// tiles (MC rows × a chunk of NR-panels), in parallel, each tile looping jr over B micro-panels and ir over
     /// A micro-panels. The grid depends only on the shape, and every C element is reduced in the same KC-blocked
     /// order, so the result is bit-identical for any <see cref="Workers.Count"/>.
@@ -31,6 +33,7 @@ public static unsafe partial class Gemm
         float* packedA = buffers.A(maxRows * maxDepth);
         float* packedB = buffers.B(maxCols * maxDepth);
         bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;
+        bool directB = ReadBInPlace(op, blk);
 
         for (int jc = 0; jc < op.N; jc += blk.NC)
         {
@@ -43,14 +46,23 @@ public static unsafe partial class Gemm
                     int mc = Math.Min(rowsPerPass, op.M - ic);
                     // Equal row blocks (multiples of MR, at most MC) rather than MC blocks and a thin remainder.
                     int mcBlock = RoundUp(CeilDiv(mc, CeilDiv(mc, blk.MC)), blk.MR);
-                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, mcBlock, jc, ic == 0 ? nc : 0, pc, kc);
+                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, mcBlock, jc, ic == 0 ? nc : 0, pc, kc, directB);
                     Run(pack.Items, pack, parallel);
-                    var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, mcBlock, jc, nc, kc, pc == 0 ? op.Beta : 1f);
+                    var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, mcBlock, jc, nc, pc, kc, pc == 0 ? op.Beta : 1f, directB);
                     Run(tiles.Items, tiles, parallel);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Whether full-width B micro-panels are read in place (row stride ldb) instead of packed: only when op(B) is
+    /// row-major (not transposed) and M spans at most <see cref="DirectBMaxRowPanels"/> micro-panels, so each B
+    /// panel is used so few times that copying it would cost about as much as the multiply-adds it feeds.
+    /// The arithmetic is the same either way; only the shape decides.
+    /// </summary>
+    private static bool ReadBInPlace(in Operands op, GemmBlocking blk) =>
+        op.TransB == Transpose.No && CeilDiv(op.M, blk.MR) <= DirectBMaxRowPanels;
 
     private static void Run<TBody>(int items, in TBody body, bool parallel) where TBody : struct, IParallelBody
     {
@@ -79,9 +91,11 @@ public static unsafe partial class Gemm
         private readonly GemmBlocking _blk;
         private readonly float* _packedA, _packedB;
         private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _aItems;
+        private readonly bool _directB;
 
-        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc)
+        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc, bool directB)
         {
+            _directB = directB;
             (_op, _blk, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc) = (op, blk, ic, mc, mcBlock, jc, nc, pc, kc);
             _packedA = packedA;
             _packedB = packedB;
@@ -91,6 +105,7 @@ public static unsafe partial class Gemm
 
         public int Items { get; }
 
+        [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
             int MR = _blk.MR, NR = _blk.NR;
@@ -104,7 +119,11 @@ public static unsafe partial class Gemm
             int first = (index - _aItems) * PanelsPerItem * NR;
             int last = Math.Min(_nc, first + PanelsPerItem * NR);
             for (int j = first; j < last; j += NR)
+            {
+                // In-place B needs only the partial last panel packed (a full-width read would overrun the row).
+                if (_directB && last - j >= NR) continue;
                 PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + j, Math.Min(NR, last - j), NR, _packedB + (long)j * _kc);
+            }
         }
     }
 
@@ -117,12 +136,13 @@ public static unsafe partial class Gemm
         private const int MinTiles = 16;
         private readonly Operands _op;
         private readonly float* _packedA, _packedB;
-        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _kc, _rowTiles, _panelsPerTile;
+        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _rowTiles, _panelsPerTile;
         private readonly float _beta;
+        private readonly bool _directB;
 
-        public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int kc, float beta)
+        public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc, float beta, bool directB)
         {
-            (_op, _ic, _mc, _mcBlock, _jc, _nc, _kc, _beta) = (op, ic, mc, mcBlock, jc, nc, kc, beta);
+            (_op, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _beta, _directB) = (op, ic, mc, mcBlock, jc, nc, pc, kc, beta, directB);
             _packedA = packedA;
             _packedB = packedB;
             _rowTiles = CeilDiv(mc, mcBlock);
@@ -134,6 +154,7 @@ public static unsafe partial class Gemm
 
         public int Items { get; }
 
+        [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
             int MR = TKernel.MR, NR = TKernel.NR;
@@ -144,12 +165,14 @@ public static unsafe partial class Gemm
             float alpha = _op.Alpha, beta = _beta;
             for (int jr = j0; jr < j1; jr += NR)
             {
-                float* b = _packedB + (long)jr * kc;
                 int n = Math.Min(NR, j1 - jr);
+                bool inPlace = _directB && n == NR;
+                float* b = inPlace ? _op.B + (long)_pc * _op.Ldb + _jc + jr : _packedB + (long)jr * kc;
+                int ldb = inPlace ? _op.Ldb : NR;
                 float* c = _op.C + (long)(_ic + i0) * ldc + _jc + jr;
                 for (int ir = i0; ir < i1; ir += MR)
                 {
-                    TKernel.Run(kc, _packedA + (long)ir * kc, b, c, ldc, Math.Min(MR, i1 - ir), n, alpha, beta);
+                    TKernel.Run(kc, _packedA + (long)ir * kc, b, ldb, c, ldc, Math.Min(MR, i1 - ir), n, alpha, beta);
                     c += (long)MR * ldc;
                 }
             }

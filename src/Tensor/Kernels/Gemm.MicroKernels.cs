@@ -8,7 +8,8 @@ namespace NanoFed.Kernels;
 /// C[m,n] := alpha · A·B + beta · C for one MR×NR tile, where
 /// <list type="bullet">
 /// <item>A is a packed micro-panel [kc][MR] (column p of the tile's rows, MR consecutive floats per p),</item>
-/// <item>B is a packed micro-panel [kc][NR] (row p of the tile's columns, NR consecutive floats per p, 64-byte aligned),</item>
+/// <item>B is a micro-panel of kc rows of NR consecutive floats, ldb apart: packed (ldb = NR, 64-byte aligned) or,
+/// for skinny M, read in place from a row-major op(B) (ldb = its leading dimension),</item>
 /// <item>C is row-major with leading dimension ldc; only the top-left m ≤ MR rows and n ≤ NR columns are
 /// written (edge tiles are handled inside: the panels are zero-padded and the full tile is staged on the stack),</item>
 /// <item>when beta is 0, C is never read (it may hold NaN).</item>
@@ -25,7 +26,7 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
 
     /// <summary>Runs the tile (see the interface remarks).</summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, int ldc, int m, int n, float alpha, float beta);
+    static abstract void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta);
 }
 
 /// <summary>The register-blocked micro-kernels, one per instruction-set width: the only ISA-specific GEMM code.</summary>
@@ -42,7 +43,7 @@ public static unsafe partial class Gemm
         public static int NR => 32;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
             var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -58,7 +59,7 @@ public static unsafe partial class Gemm
             var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
             for (int p = 0; p < kc; p++)
             {
-                var b0 = Vector512.LoadAligned(b + 0); var b1 = Vector512.LoadAligned(b + 16);
+                var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
                 var a0 = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
                 var a1 = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
                 var a2 = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
@@ -72,7 +73,7 @@ public static unsafe partial class Gemm
                 var a10 = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
                 var a11 = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
                 a += 12;
-                b += 32;
+                b += ldb;
             }
             if (m == 12 && n == 32)
             {
@@ -135,7 +136,7 @@ public static unsafe partial class Gemm
         public static int NR => 16;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
             var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -145,7 +146,7 @@ public static unsafe partial class Gemm
             var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
             for (int p = 0; p < kc; p++)
             {
-                var b0 = Vector256.LoadAligned(b + 0); var b1 = Vector256.LoadAligned(b + 8);
+                var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
                 var a0 = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
                 var a1 = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
                 var a2 = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
@@ -153,7 +154,7 @@ public static unsafe partial class Gemm
                 var a4 = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
                 var a5 = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
                 a += 6;
-                b += 16;
+                b += ldb;
             }
             if (m == 6 && n == 16)
             {
@@ -197,7 +198,7 @@ public static unsafe partial class Gemm
         public static int NR => 8;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
             var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
@@ -207,7 +208,7 @@ public static unsafe partial class Gemm
             var c5_0 = Vector128<float>.Zero; var c5_1 = Vector128<float>.Zero;
             for (int p = 0; p < kc; p++)
             {
-                var b0 = Vector128.LoadAligned(b + 0); var b1 = Vector128.LoadAligned(b + 4);
+                var b0 = Vector128.Load(b + 0); var b1 = Vector128.Load(b + 4);
                 var a0 = Vector128.Create(a[0]); c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector128.FusedMultiplyAdd(a0, b1, c0_1);
                 var a1 = Vector128.Create(a[1]); c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector128.FusedMultiplyAdd(a1, b1, c1_1);
                 var a2 = Vector128.Create(a[2]); c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector128.FusedMultiplyAdd(a2, b1, c2_1);
@@ -215,7 +216,7 @@ public static unsafe partial class Gemm
                 var a4 = Vector128.Create(a[4]); c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector128.FusedMultiplyAdd(a4, b1, c4_1);
                 var a5 = Vector128.Create(a[5]); c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector128.FusedMultiplyAdd(a5, b1, c5_1);
                 a += 6;
-                b += 8;
+                b += ldb;
             }
             if (m == 6 && n == 8)
             {
@@ -259,7 +260,7 @@ public static unsafe partial class Gemm
         public static int NR => 4;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
             float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
@@ -273,7 +274,7 @@ public static unsafe partial class Gemm
                 float a2 = a[2]; c2_0 = MathF.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = MathF.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = MathF.FusedMultiplyAdd(a2, b2, c2_2); c2_3 = MathF.FusedMultiplyAdd(a2, b3, c2_3);
                 float a3 = a[3]; c3_0 = MathF.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = MathF.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = MathF.FusedMultiplyAdd(a3, b2, c3_2); c3_3 = MathF.FusedMultiplyAdd(a3, b3, c3_3);
                 a += 4;
-                b += 4;
+                b += ldb;
             }
             float* t = stackalloc float[16];
             t[0] = c0_0; t[1] = c0_1; t[2] = c0_2; t[3] = c0_3;

@@ -49,6 +49,17 @@ public class GemmTests
                 Check(ta, tb, m, n, k, alpha: 1.5f, beta: 0.5f, pad, seed: pad);
     }
 
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(3900, 37, 260)]
+    [InlineData(3, 4133, 300)]
+    public void ShapesBeyondOnePassOfRowsOrColumnsMatchReference(int m, int n, int k)
+    {
+        // M beyond 16·MC rows (several packing passes) and N beyond NC columns (several jc blocks), K beyond KC.
+        Check(Transpose.No, Transpose.No, m, n, k, alpha: 1f, beta: 0.5f, pad: 0, seed: m + n);
+        Check(Transpose.Yes, Transpose.Yes, m, n, k, alpha: 1f, beta: 0f, pad: 1, seed: m - n);
+    }
+
     [Fact]
     [Trait("Category", "Kernel")]
     public void BetaZeroNeverReadsC()
@@ -79,21 +90,24 @@ public class GemmTests
         Assert.Equal([7f, 7], c);
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Kernel")]
-    public void ThreadCountDoesNotChangeABit()
+    [InlineData(150, 270, 530, Transpose.Yes)]
+    [InlineData(20, 700, 300, Transpose.No)]
+    [InlineData(250, 300, 270, Transpose.No)]
+    public void ThreadCountDoesNotChangeABit(int m, int n, int k, Transpose transB)
     {
-        int m = 150, n = 270, k = 530;
         var rng = new Random(m);
         float[] a = Random(rng, m * k), b = Random(rng, k * n);
         float[] one = new float[m * n], two = new float[m * n];
         int saved = Workers.Count;
         try
         {
+            int ldb = transB == Transpose.No ? n : k;
             Workers.Count = 1;
-            Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, one, n);
+            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, one, n);
             Workers.Count = 2;
-            Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, two, n);
+            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, two, n);
         }
         finally
         {
@@ -101,6 +115,26 @@ public class GemmTests
         }
         Close.Identical(one, two, "Sgemm with 1 and 2 threads");
     }
+
+    /// <summary>
+    /// Every path sums each element in the same KC-blocked chain of fused multiply-adds and updates C with the same
+    /// roundings, so the bits do not depend on the ISA: the IsaTests children (AVX2, Vector128, scalar) must
+    /// reproduce this hash, taken with AVX-512. A change of KC or of the update formula changes it on purpose.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void ResultIsBitIdenticalOnEveryIsa()
+    {
+        int m = 37, n = 45, k = 600;
+        var rng = new Random(k);
+        float[] a = Random(rng, m * k), b = Random(rng, n * k), c = Random(rng, m * n);
+        Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1.5f, a, k, b, k, 0.5f, c, n);
+        ulong hash = 14695981039346656037;
+        foreach (float x in c) hash = (hash ^ (uint)BitConverter.SingleToInt32Bits(x)) * 1099511628211;
+        Assert.Equal(GoldenHash, hash);
+    }
+
+    private const ulong GoldenHash = 11369044632057565136;
 
     [Fact]
     public void InvalidArgumentsAreRejectedWithTheirValues()
