@@ -33,8 +33,27 @@ public sealed partial class Peer
         return null;
     }
 
-    /// <summary>Runs the peer script with <paramref name="threads"/> threads and parses what it prints.</summary>
-    public static Peer Run(string? script, int threads)
+    /// <summary>Adds another peer run's figures and lines to this one's.</summary>
+    public void Add(Peer other)
+    {
+        foreach (var (name, value) in other.Gflops) Gflops[name] = value;
+        Lines.AddRange(other.Lines);
+        Failure ??= other.Failure;
+    }
+
+    /// <summary>Finds bench/torch_conv_peer.py in the current directory or the nearest ancestor that has one.</summary>
+    public static string? FindConvScript()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "bench", "torch_conv_peer.py");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Runs a peer script with <paramref name="arguments"/> (the thread count first) and parses what it prints.</summary>
+    public static Peer Run(string? script, params IEnumerable<string> arguments)
     {
         var peer = new Peer();
         const string python = "/usr/bin/python3";
@@ -50,7 +69,7 @@ public sealed partial class Peer
         }
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
+        foreach (string a in arguments) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();

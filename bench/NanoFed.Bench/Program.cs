@@ -19,8 +19,8 @@ double peak1 = PeakProbe.Measure(1, 1.0, out string width);
 double peakN = options.Threads == 1 ? peak1 : PeakProbe.Measure(options.Threads, 1.0, out _);
 Console.WriteLine($"peak ({width} FMA): 1 thread {peak1:F1} GFLOP/s, {options.Threads} threads {peakN:F1} GFLOP/s");
 
-// The case list: more named cases (e.g. conv3x3 shapes) are added here, named as the peer names them.
-var cases = GemmCases.Square(256, 512, 1024, 2048);
+// The case list; each case is named as the peer names the same work.
+var cases = GemmCases.Square(256, 512, 1024, 2048).Concat(ConvCases.All()).ToList();
 
 var results = new List<(BenchCase Case, double Seconds, double Gflops)>();
 var validated = new HashSet<Func<string?>>();
@@ -44,12 +44,16 @@ if (options.RunPeer)
 {
     string? script = options.PeerPath ?? Peer.FindDefault();
     Console.WriteLine($"peer: /usr/bin/python3 {script ?? "(not found)"} {options.Threads}");
-    peer = Peer.Run(script, options.Threads);
+    string threads = options.Threads.ToString(CultureInfo.InvariantCulture);
+    peer = Peer.Run(script, threads);
+    string? convScript = Peer.FindConvScript();
+    Console.WriteLine($"peer: /usr/bin/python3 {convScript ?? "bench/torch_conv_peer.py (not found)"} {threads} {options.Reps} <shapes>");
+    peer.Add(Peer.Run(convScript, [threads, options.Reps.ToString(CultureInfo.InvariantCulture), .. ConvCases.PeerArguments()]));
     if (peer.Failure != null) Console.WriteLine($"peer unavailable: {peer.Failure}; our figures only");
 }
 
 Console.WriteLine();
-Console.WriteLine($"{"case",-16} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"torch GFLOP/s",14} {"ratio",6}");
+Console.WriteLine($"{"case",-46} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"torch GFLOP/s",14} {"ratio",6}");
 foreach (var (c, seconds, gflops) in results)
 {
     string torch = "", ratio = "";
@@ -58,7 +62,7 @@ foreach (var (c, seconds, gflops) in results)
         torch = theirs.ToString("F1");
         ratio = (gflops / theirs).ToString("F2");
     }
-    Console.WriteLine($"{c.Name,-16} {seconds * 1e3,10:F2} {gflops,9:F1} {100 * gflops / peakN,6:F1}% {torch,14} {ratio,6}");
+    Console.WriteLine($"{c.Name,-46} {seconds * 1e3,10:F2} {gflops,9:F1} {100 * gflops / peakN,6:F1}% {torch,14} {ratio,6}");
 }
 if (peer != null && peer.Lines.Count > 0)
 {
