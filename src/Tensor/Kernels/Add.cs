@@ -1,17 +1,28 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace NanoFed.Kernels;
 
-/// <summary>Element-wise addition, and a per-channel bias broadcast, through the shared <see cref="ElementWise"/> drivers.</summary>
+/// <summary>
+/// Element-wise addition through <see cref="TensorPrimitives"/> (an exact IEEE operation: the same bits at every
+/// width), and a per-channel bias broadcast through the shared <see cref="ElementWise"/> drivers.
+/// </summary>
 public static class Add
 {
     /// <summary>Overwrites y[i] = a[i] + b[i]. a, b, y: same length (any shape); y may alias a or b.</summary>
-    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) =>
-        ElementWise.Binary(default(AddOperator), a, b, y);
+    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        ElementWise.CheckLength(a.Length, y.Length, nameof(a));
+        ElementWise.CheckLength(b.Length, y.Length, nameof(b));
+        TensorPrimitives.Add(a, b, y);
+    }
 
     /// <summary>Accumulates dX[i] += dY[i] (the backward of addition for either operand). Same length.</summary>
-    public static void Accumulate(ReadOnlySpan<float> dY, Span<float> dX) =>
-        ElementWise.Binary(default(AddOperator), dX, dY, dX);
+    public static void Accumulate(ReadOnlySpan<float> dY, Span<float> dX)
+    {
+        ElementWise.CheckLength(dY.Length, dX.Length, nameof(dY));
+        TensorPrimitives.Add(dX, dY, dX);
+    }
 
     /// <summary>
     /// Overwrites y[n, c, i] = x[n, c, i] + bias[c]: a per-channel bias broadcast over x (N, C, H, W) with
@@ -105,19 +116,4 @@ public static class Add
         public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a;
     }
 
-    /// <summary>a + b.</summary>
-    public readonly struct AddOperator : IBinaryOperator
-    {
-        /// <inheritdoc/>
-        public float Invoke(float a, float b) => a + b;
-
-        /// <inheritdoc/>
-        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a + b;
-
-        /// <inheritdoc/>
-        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b;
-
-        /// <inheritdoc/>
-        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a + b;
-    }
 }

@@ -219,7 +219,8 @@ public static class ElementWise
         return lanes[0];
     }
 
-    private static void CheckLength(int input, int destination, string name)
+    /// <summary>Throws an <see cref="ArgumentException"/> naming both lengths unless <paramref name="input"/> equals <paramref name="destination"/>.</summary>
+    internal static void CheckLength(int input, int destination, string name)
     {
         if (input != destination) Throw(input, destination, name);
     }

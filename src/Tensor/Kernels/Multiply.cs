@@ -1,13 +1,21 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace NanoFed.Kernels;
 
-/// <summary>Element-wise multiplication through the shared <see cref="ElementWise"/> driver.</summary>
+/// <summary>
+/// Element-wise multiplication: forward through <see cref="TensorPrimitives"/> (exact, the same bits at every width),
+/// backward through the shared <see cref="ElementWise"/> driver.
+/// </summary>
 public static class Multiply
 {
     /// <summary>Overwrites y[i] = a[i] · b[i]. a, b, y: same length (any shape); y may alias a or b.</summary>
-    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) =>
-        ElementWise.Binary(default(MultiplyOperator), a, b, y);
+    public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        ElementWise.CheckLength(a.Length, y.Length, nameof(a));
+        ElementWise.CheckLength(b.Length, y.Length, nameof(b));
+        TensorPrimitives.Multiply(a, b, y);
+    }
 
     /// <summary>
     /// Accumulates dX[i] += dY[i] · other[i] (the backward of y = x · other with respect to x). Same length.
