@@ -13,6 +13,9 @@ public sealed partial class Peer
     /// <summary>GFLOP/s by case name (the text before the colon, e.g. "sgemm n=1024").</summary>
     public Dictionary<string, double> Gflops { get; } = [];
 
+    /// <summary>Milliseconds by case name, from lines such as "resnet20 train step bs=128: 146 ms ...".</summary>
+    public Dictionary<string, double> Milliseconds { get; } = [];
+
     /// <summary>The peer's other output lines (version, conv timings, training steps).</summary>
     public List<string> Lines { get; } = [];
 
@@ -37,6 +40,7 @@ public sealed partial class Peer
     public void Add(Peer other)
     {
         foreach (var (name, value) in other.Gflops) Gflops[name] = value;
+        foreach (var (name, value) in other.Milliseconds) Milliseconds[name] = value;
         Lines.AddRange(other.Lines);
         Failure ??= other.Failure;
     }
@@ -84,6 +88,8 @@ public sealed partial class Peer
             var match = Figure().Match(line);
             if (match.Success) peer.Gflops[match.Groups[1].Value] = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
             else peer.Lines.Add(line);
+            var ms = Time().Match(line);
+            if (ms.Success) peer.Milliseconds[ms.Groups[1].Value] = double.Parse(ms.Groups[2].Value, CultureInfo.InvariantCulture);
         }
         return peer;
     }
@@ -92,4 +98,7 @@ public sealed partial class Peer
 
     [GeneratedRegex(@"^([^:]+): ([0-9.]+) GFLOP/s")]
     private static partial Regex Figure();
+
+    [GeneratedRegex(@"^([^:]+): ([0-9.]+) ms")]
+    private static partial Regex Time();
 }

@@ -39,6 +39,10 @@ foreach (var c in cases)
     results.Add((c, t, c.Flops / t / 1e9));
 }
 
+var steps = new List<(string Name, double Seconds)>();
+foreach (var (name, run) in StepCases.All())
+    steps.Add((name, new BenchCase(name, 0, () => null, run).MedianSeconds(options.Reps)));
+
 Peer? peer = null;
 if (options.RunPeer)
 {
@@ -63,6 +67,18 @@ foreach (var (c, seconds, gflops) in results)
         ratio = (gflops / theirs).ToString("F2");
     }
     Console.WriteLine($"{c.Name,-46} {seconds * 1e3,10:F2} {gflops,9:F1} {100 * gflops / peakN,6:F1}% {torch,14} {ratio,6}");
+}
+Console.WriteLine();
+Console.WriteLine($"{"network",-46} {"median ms",10} {"img/s",9} {"torch ms",9} {"speedup",8}");
+foreach (var (name, seconds) in steps)
+{
+    string torch = "", speedup = "";
+    if (peer != null && peer.Milliseconds.TryGetValue(name, out double theirs))
+    {
+        torch = theirs.ToString("F0");
+        speedup = (theirs / (seconds * 1e3)).ToString("F2");
+    }
+    Console.WriteLine($"{name,-46} {seconds * 1e3,10:F1} {StepCases.Batch / seconds,9:F0} {torch,9} {speedup,8}");
 }
 if (peer != null && peer.Lines.Count > 0)
 {
@@ -102,6 +118,20 @@ if (options.JsonPath != null)
         {
             json.WriteNumber("torchGflops", theirs);
             json.WriteNumber("ratioToTorch", Math.Round(gflops / theirs, 3));
+        }
+        json.WriteEndObject();
+    }
+    json.WriteEndArray();
+    json.WriteStartArray("networks");
+    foreach (var (name, seconds) in steps)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteNumber("medianSeconds", seconds);
+        if (peer != null && peer.Milliseconds.TryGetValue(name, out double theirs))
+        {
+            json.WriteNumber("torchSeconds", theirs / 1e3);
+            json.WriteNumber("speedupOverTorch", Math.Round(theirs / (seconds * 1e3), 3));
         }
         json.WriteEndObject();
     }
