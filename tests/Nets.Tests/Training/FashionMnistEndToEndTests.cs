@@ -18,7 +18,7 @@ public class FashionMnistEndToEndTests(ITestOutputHelper output)
         string folder = DataPaths.FashionMnist();
         var config = new TrainingConfig
         {
-            Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 2, BatchSize = 128, Lr = 0.05, Momentum = 0.9,
+            Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 2, BatchSize = 128, Lr = 0.1, Momentum = 0.9,
             Nesterov = true, WeightDecay = 5e-4, Schedule = "onecycle", Warmup = 0.15, Seed = 0,
         };
         var clock = Stopwatch.StartNew();
