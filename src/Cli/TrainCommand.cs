@@ -30,10 +30,11 @@ internal static class TrainCommand
         var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: epoch ends only)" };
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("train", "Train a model and write a run folder")
         {
             model, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
-            resume, every, limit, noAugment,
+            resume, every, limit, noAugment, stopAfter,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -63,12 +64,14 @@ internal static class TrainCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{config.Dataset}-seed{config.Seed}");
-            return Run(config, DataSets.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume));
+            int session = parse.GetValue(stopAfter) ?? int.MaxValue;
+            if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
+            return Run(config, DataSets.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume), session);
         }));
         return command;
     }
 
-    private static int Run(TrainingConfig config, string root, string? testFiles, string folder, bool resume)
+    private static int Run(TrainingConfig config, string root, string? testFiles, string folder, bool resume, int session)
     {
         string last = Path.Combine(folder, "last.safetensors");
         if (resume)
@@ -91,12 +94,17 @@ internal static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, stop.Token);
-            else foreach (var m in trainer.Run(stop.Token)) EpochDone(trainer, folder, m);
+            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, session, stop.Token);
+            else foreach (var m in trainer.Run(stop.Token).Take(session)) EpochDone(trainer, folder, m);
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
+        }
+        if (trainer.CompletedEpochs < trainer.Config.Epochs)
+        {
+            Console.WriteLine($"stopped after epoch {trainer.CompletedEpochs} of {trainer.Config.Epochs}: {last} (continue with --resume)");
+            return 0;
         }
         string final = Path.Combine(folder, "final.safetensors");
         trainer.WriteCheckpoint(final);
@@ -104,7 +112,7 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static void WithProgress(Trainer trainer, string folder, CancellationToken cancellation)
+    private static void WithProgress(Trainer trainer, string folder, int session, CancellationToken cancellation)
     {
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -119,7 +127,7 @@ internal static class TrainCommand
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s");
                 };
-                foreach (var m in trainer.Run(cancellation))
+                foreach (var m in trainer.Run(cancellation).Take(session))
                 {
                     task = null;
                     EpochDone(trainer, folder, m);
