@@ -1,0 +1,55 @@
+using NanoFed.Nets.Data;
+
+namespace NanoFed.Cli;
+
+/// <summary>Loads the training set and the named test sets of a dataset from a data root.</summary>
+internal static class DataSets
+{
+    /// <summary>CIFAR-10 test files used when --test-files is not given: those present, else test_batch.bin.</summary>
+    private static readonly string[] DefaultCifarTests = ["test_batch_head1017.bin", "test_batch_jpeg75.bin"];
+
+    /// <summary>The data root from --data or NANOFED_DATA, with the option named in the error.</summary>
+    public static string Root(string? option)
+    {
+        try
+        {
+            return DataRoot.Resolve(option);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--data: {e.Message.Replace(" (Parameter 'option')", "", StringComparison.Ordinal)}");
+        }
+    }
+
+    /// <summary>The training images of <paramref name="dataset"/>.</summary>
+    public static ImageDataset Train(string dataset, string root) =>
+        dataset == "cifar10" ? Cifar10.ReadTrain(root) : FashionMnist.ReadTrain(root);
+
+    /// <summary>The test sets of <paramref name="dataset"/>, named by file (CIFAR-10) or "t10k" (Fashion-MNIST).</summary>
+    public static List<(string Name, ImageDataset Data)> Tests(string dataset, string root, string? testFiles)
+    {
+        if (dataset != "cifar10")
+        {
+            if (!string.IsNullOrEmpty(testFiles)) throw new ArgumentException("--test-files applies to cifar10 only");
+            return [("t10k", FashionMnist.ReadTest(root))];
+        }
+        string folder = Cifar10.Folder(root);
+        string[] names;
+        if (!string.IsNullOrEmpty(testFiles))
+            names = testFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        else
+        {
+            names = DefaultCifarTests.Where(f => File.Exists(Path.Combine(folder, f))).ToArray();
+            if (names.Length == 0) names = [Cifar10.TestFile];
+        }
+        return names.Select(n => (Path.GetFileNameWithoutExtension(n), Cifar10.ReadFile(Path.IsPathRooted(n) ? n : Path.Combine(folder, n)))).ToList();
+    }
+
+    /// <summary>Checks that the model fits the dataset's image size.</summary>
+    public static void CheckModelFits(string model, string dataset)
+    {
+        bool grey = Nets.Training.ModelCatalog.IsGrey(model);
+        if (grey && dataset != "fashion-mnist") throw new ArgumentException($"--model {model} takes 28x28 grey images: use --dataset fashion-mnist");
+        if (!grey && dataset != "cifar10") throw new ArgumentException($"--model {model} takes 32x32 colour images: use --dataset cifar10");
+    }
+}

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Globalization;
+using NanoFed.Nets.Training;
+using NanoFed.Threading;
+using Spectre.Console;
+
+namespace NanoFed.Cli;
+
+/// <summary>`nanofed train`: one run into a folder (config.json, metrics.csv/json, plot.svg, last and final checkpoints).</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => "resnet20" };
+        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
+        var dataset = new Option<string>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "Peak (onecycle) or base learning rate", DefaultValueFactory = _ => 0.1 };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => 5e-4 };
+        var schedule = new Option<string>("--schedule") { Description = "onecycle, cosine, multistep or constant (stepped per batch)", DefaultValueFactory = _ => "onecycle" };
+        var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of all steps (onecycle's pct_start)", DefaultValueFactory = _ => 0.15 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, shuffling and augmentation", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
+        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default: test_batch_head1017.bin,test_batch_jpeg75.bin where present, else test_batch.bin)" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/MODEL-DATASET-seedSEED)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its saved config applies)" };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: epoch ends only)" };
+        var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
+        var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
+        var command = new Command("train", "Train a model and write a run folder")
+        {
+            model, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
+            resume, every, limit, noAugment, stopAfter,
+        };
+        command.SetAction(parse => Program.Guard(() =>
+        {
+            string modelName = parse.GetValue(model)!;
+            var config = new TrainingConfig
+            {
+                Model = modelName,
+                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                Lr = parse.GetValue(lr),
+                Momentum = parse.GetValue(momentum),
+                Nesterov = parse.GetValue(nesterov),
+                WeightDecay = parse.GetValue(weightDecay),
+                Schedule = parse.GetValue(schedule)!,
+                Warmup = parse.GetValue(warmup),
+                Seed = parse.GetValue(seed),
+                CheckpointEvery = parse.GetValue(every),
+                TrainLimit = parse.GetValue(limit),
+                Augment = !parse.GetValue(noAugment),
+            };
+            config.Validate();
+            DataSets.CheckModelFits(config.Model, config.Dataset);
+            if (parse.GetValue(threads) is { } n)
+            {
+                if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
+                Workers.Count = n;
+            }
+            string folder = parse.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{config.Dataset}-seed{config.Seed}");
+            int session = parse.GetValue(stopAfter) ?? int.MaxValue;
+            if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
+            return Run(config, DataSets.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume), session);
+        }));
+        return command;
+    }
+
+    private static int Run(TrainingConfig config, string root, string? testFiles, string folder, bool resume, int session)
+    {
+        string last = Path.Combine(folder, "last.safetensors");
+        if (resume)
+        {
+            if (!File.Exists(last)) throw new ArgumentException($"--resume: no checkpoint {last}");
+            config = TrainingCheckpoint.Read(last).Config;
+        }
+        var train = DataSets.Train(config.Dataset, root);
+        var tests = DataSets.Tests(config.Dataset, root, testFiles);
+        Directory.CreateDirectory(folder);
+        using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
+        trainer.CheckpointPath = last;
+        if (!resume) File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
+        Console.Error.WriteLine($"nanofed: {config.Model} ({trainer.Model.ParameterCount():N0} parameters) on {config.Dataset}: " +
+            $"{trainer.TrainCount} training images, {trainer.BatchesPerEpoch} batches/epoch, tests {string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"))}, " +
+            $"{Workers.Count} threads" + (resume ? $", resuming after epoch {trainer.CompletedEpochs} step {trainer.GlobalStep}" : ""));
+
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, session, stop.Token);
+            else foreach (var m in trainer.Run(stop.Token).Take(session)) EpochDone(trainer, folder, m);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        if (trainer.CompletedEpochs < trainer.Config.Epochs)
+        {
+            Console.WriteLine($"stopped after epoch {trainer.CompletedEpochs} of {trainer.Config.Epochs}: {last} (continue with --resume)");
+            return 0;
+        }
+        string final = Path.Combine(folder, "final.safetensors");
+        trainer.WriteCheckpoint(final);
+        Console.WriteLine($"final checkpoint: {final}");
+        return 0;
+    }
+
+    private static void WithProgress(Trainer trainer, string folder, int session, CancellationToken cancellation)
+    {
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask? task = null;
+                trainer.StepCompleted = p =>
+                {
+                    task ??= context.AddTask($"epoch {p.Epoch}/{trainer.Config.Epochs}", maxValue: p.BatchesPerEpoch);
+                    task.Value = p.Batch;
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s");
+                };
+                foreach (var m in trainer.Run(cancellation).Take(session))
+                {
+                    task = null;
+                    EpochDone(trainer, folder, m);
+                }
+            });
+    }
+
+    private static void EpochDone(Trainer trainer, string folder, EpochMetrics m)
+    {
+        var history = trainer.History;
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
+        MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}");
+        string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {m.Lr:G3}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s"));
+    }
+}

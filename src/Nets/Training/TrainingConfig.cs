@@ -1,0 +1,135 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace NanoFed.Nets.Training;
+
+/// <summary>
+/// Everything that defines a training run (what `nanofed train` records in config.json and in every checkpoint's
+/// __metadata__): the model and dataset by name, the optimizer, the schedule and the seed. Every random draw of a
+/// run is a function of <see cref="Seed"/>: model initialization uses <c>RngStream(Seed, 0)</c>, shuffling and
+/// augmentation <c>PhiloxEpochRandom(Seed, 1)</c>, keyed by (epoch, index).
+/// </summary>
+public sealed class TrainingConfig
+{
+    /// <summary>Model name, one of <see cref="ModelCatalog.Names"/>.</summary>
+    public string Model { get; set; } = "resnet20";
+
+    /// <summary>Dataset name, one of <see cref="DatasetCatalog.Names"/>.</summary>
+    public string Dataset { get; set; } = "cifar10";
+
+    /// <summary>Number of epochs (the schedule spans them all).</summary>
+    public int Epochs { get; set; } = 1;
+
+    /// <summary>Images per training batch (the last batch of an epoch may be smaller, as PyTorch's drop_last=False).</summary>
+    public int BatchSize { get; set; } = 128;
+
+    /// <summary>Peak (one-cycle) or base learning rate.</summary>
+    public double Lr { get; set; } = 0.1;
+
+    /// <summary>SGD momentum (kept constant, also under one-cycle).</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>Nesterov momentum.</summary>
+    public bool Nesterov { get; set; }
+
+    /// <summary>L2 weight decay added to the gradient.</summary>
+    public double WeightDecay { get; set; } = 5e-4;
+
+    /// <summary>"onecycle", "cosine", "multistep" or "constant" (stepped per batch).</summary>
+    public string Schedule { get; set; } = "onecycle";
+
+    /// <summary>
+    /// Warm-up as a fraction of all steps: one-cycle's pct_start; for cosine, multistep and constant, a linear
+    /// warm-up from lr/10 over that fraction (0 for none).
+    /// </summary>
+    public double Warmup { get; set; } = 0.15;
+
+    /// <summary>The run's seed.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>Crop and flip augmentation of the training images (CIFAR's recipe; default on for CIFAR-10 only).</summary>
+    public bool Augment { get; set; } = true;
+
+    /// <summary>Also write the checkpoint every this many steps (0: only at epoch ends).</summary>
+    public int CheckpointEvery { get; set; }
+
+    /// <summary>Train on the first this many training images only (0: all), for quick checks.</summary>
+    public int TrainLimit { get; set; }
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
+    public void Validate()
+    {
+        ModelCatalog.Check(Model);
+        DatasetCatalog.Check(Dataset);
+        if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
+        if (BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {BatchSize}");
+        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive, got {Lr}");
+        if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum > 0");
+        if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
+        if (Schedule is not ("onecycle" or "cosine" or "multistep" or "constant"))
+            throw new ArgumentException($"--schedule must be onecycle, cosine, multistep or constant, got '{Schedule}'");
+        if (Warmup is < 0 or >= 1) throw new ArgumentException($"--warmup must be in [0, 1), got {Warmup}");
+        if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
+        if (TrainLimit < 0) throw new ArgumentException($"--limit must be non-negative, got {TrainLimit}");
+    }
+
+    /// <summary>The configuration as indented JSON.</summary>
+    public string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", Model);
+            json.WriteString("dataset", Dataset);
+            json.WriteNumber("epochs", Epochs);
+            json.WriteNumber("batch", BatchSize);
+            json.WriteNumber("lr", Lr);
+            json.WriteNumber("momentum", Momentum);
+            json.WriteBoolean("nesterov", Nesterov);
+            json.WriteNumber("weight_decay", WeightDecay);
+            json.WriteString("schedule", Schedule);
+            json.WriteNumber("warmup", Warmup);
+            json.WriteString("seed", Seed.ToString(CultureInfo.InvariantCulture));
+            json.WriteBoolean("augment", Augment);
+            json.WriteNumber("checkpoint_every", CheckpointEvery);
+            json.WriteNumber("limit", TrainLimit);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Parses <see cref="ToJson"/>'s output; throws <see cref="FormatException"/> on a missing or mistyped field.</summary>
+    public static TrainingConfig FromJson(string text)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var r = doc.RootElement;
+            return new TrainingConfig
+            {
+                Model = r.GetProperty("model").GetString()!,
+                Dataset = r.GetProperty("dataset").GetString()!,
+                Epochs = r.GetProperty("epochs").GetInt32(),
+                BatchSize = r.GetProperty("batch").GetInt32(),
+                Lr = r.GetProperty("lr").GetDouble(),
+                Momentum = r.GetProperty("momentum").GetDouble(),
+                Nesterov = r.GetProperty("nesterov").GetBoolean(),
+                WeightDecay = r.GetProperty("weight_decay").GetDouble(),
+                Schedule = r.GetProperty("schedule").GetString()!,
+                Warmup = r.GetProperty("warmup").GetDouble(),
+                Seed = ulong.Parse(r.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture),
+                Augment = r.GetProperty("augment").GetBoolean(),
+                CheckpointEvery = r.GetProperty("checkpoint_every").GetInt32(),
+                TrainLimit = r.GetProperty("limit").GetInt32(),
+            };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new FormatException($"malformed training config ({e.Message})", e);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using NanoFed.Cli;
+using NanoFed.Nets.Checkpoints;
+using Xunit;
+
+namespace NanoFed.Tests.Cli;
+
+/// <summary>
+/// The command line in-process: bad input gives one line on stderr naming the option or file and exit code 2;
+/// a tiny Fashion-MNIST run writes its folder, resumes to the same final weights, and evaluates.
+/// </summary>
+[Collection(nameof(ConsoleCollection))]
+public class ProgramTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nanofed-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            int code = Program.Main(args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    private static void AssertBadInput((int Code, string Out, string Err) r, string mention)
+    {
+        Assert.Equal(Program.BadInput, r.Code);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(mention, line);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
+
+    [Fact]
+    public void UnknownModelIsBadInput() => AssertBadInput(Run("train", "--model", "resnet99", "--data", "/"), "--model");
+
+    [Fact]
+    public void MissingDataFolderIsBadInput() => AssertBadInput(Run("train", "--data", Path.Combine(Path.GetTempPath(), "no-such-nanofed-dir")), "--data");
+
+    [Fact]
+    public void UnparsableOptionIsBadInput() => AssertBadInput(Run("train", "--epochs", "many"), "--epochs");
+
+    [Fact]
+    public void TruncatedCifarFileIsBadInput()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "cifar-10-batches-bin")).FullName;
+        for (int i = 1; i <= 5; i++) File.WriteAllBytes(Path.Combine(folder, $"data_batch_{i}.bin"), new byte[3073 * 2]);
+        File.WriteAllBytes(Path.Combine(folder, "data_batch_3.bin"), new byte[3073 + 100]);
+        AssertBadInput(Run("train", "--model", "resnet20", "--data", _dir, "--out", Path.Combine(_dir, "run")), "data_batch_3.bin");
+    }
+
+    [Fact]
+    public void MalformedCheckpointIsBadInput()
+    {
+        string path = Path.Combine(_dir, "bad.safetensors");
+        File.WriteAllBytes(path, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{']);
+        AssertBadInput(Run("eval", "--checkpoint", path, "--data", _dir), "bad.safetensors");
+        SafeTensors.Write(path, [("x", Tensor.Zeros(new Shape(1)))]);
+        AssertBadInput(Run("eval", "--checkpoint", path, "--data", _dir), "not a NanoFed training checkpoint");
+    }
+
+    [Fact]
+    public void TinyRunWritesItsFolderResumesAndEvaluates()
+    {
+        string data = FashionMnistRoot();
+        string whole = Path.Combine(_dir, "whole"), parts = Path.Combine(_dir, "parts");
+        string[] common = ["train", "--model", "smallcnn", "--data", data, "--limit", "256", "--batch", "64", "--seed", "5"];
+        Assert.Equal(0, Run([.. common, "--epochs", "2", "--out", whole]).Code);
+        foreach (var f in new[] { "config.json", "metrics.csv", "metrics.json", "plot.svg", "last.safetensors", "final.safetensors" })
+            Assert.True(File.Exists(Path.Combine(whole, f)), f);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(whole, "metrics.csv")).Length);
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(whole, "plot.svg")));
+
+        // Interrupted after epoch 1 (--stop-after 1), then --resume: the final weights equal the uninterrupted run's.
+        Assert.Equal(0, Run([.. common, "--epochs", "2", "--stop-after", "1", "--out", parts]).Code);
+        Assert.False(File.Exists(Path.Combine(parts, "final.safetensors")));
+        Assert.Equal(0, Run("train", "--out", parts, "--data", data, "--resume").Code);
+        var first = SafeTensors.ReadRaw(Path.Combine(whole, "final.safetensors")).Tensors;
+        var second = SafeTensors.ReadRaw(Path.Combine(parts, "final.safetensors")).Tensors;
+        Assert.Equal(first.Keys.Order(), second.Keys.Order());
+        foreach (var (name, t) in first)
+            Assert.True(t.Data.AsSpan().SequenceEqual(second[name].Data), name);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(parts, "metrics.csv")).Length);
+
+        var eval = Run("eval", "--checkpoint", Path.Combine(whole, "final.safetensors"), "--data", data);
+        Assert.Equal(0, eval.Code);
+        Assert.Contains("t10k: accuracy", eval.Out);
+    }
+
+    private static string FashionMnistRoot()
+    {
+        const string Debian = "/usr/share/datasets";
+        string? env = Environment.GetEnvironmentVariable("NANOFED_DATA");
+        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, "fashion-mnist"))) return env;
+        Assert.SkipUnless(File.Exists(Path.Combine(Debian, "fashion-mnist", "t10k-labels-idx1-ubyte.gz")),
+            "Fashion-MNIST not found in NANOFED_DATA/fashion-mnist or /usr/share/datasets/fashion-mnist");
+        return Debian;
+    }
+}
+
+/// <summary>Tests that redirect the process-wide console run one at a time.</summary>
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
