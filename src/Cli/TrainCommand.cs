@@ -79,8 +79,10 @@ internal static class TrainCommand
             if (!File.Exists(last)) throw new ArgumentException($"--resume: no checkpoint {last}");
             config = TrainingCheckpoint.Read(last).Config;
         }
+        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
+        config.TestFiles = string.Join(",", DataSets.TestFileNames(config.Dataset, root, testFiles));
         var train = DataSets.Train(config.Dataset, root);
-        var tests = DataSets.Tests(config.Dataset, root, testFiles);
+        var tests = DataSets.Tests(config.Dataset, root, config.TestFiles);
         Directory.CreateDirectory(folder);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
         trainer.CheckpointPath = last;
