@@ -144,7 +144,7 @@ public sealed class Trainer : IDisposable
         Model.Train();
         foreach (var batch in _loader.Epoch(epoch))
         {
-            if (batch.Index < _batch) continue; // done before the interruption; drawn again only to keep the stream aligned
+            if (batch.Index < _batch) continue; // trained on before the interruption (batches are a function of (seed, epoch, index))
             cancellation.ThrowIfCancellationRequested();
             double lr = Step(batch);
             sessionImages += batch.Count;
