@@ -34,15 +34,19 @@ internal static class DataSets
             return [("t10k", FashionMnist.ReadTest(root))];
         }
         string folder = Cifar10.Folder(root);
-        string[] names;
+        return TestFileNames(dataset, root, testFiles)
+            .Select(n => (Path.GetFileNameWithoutExtension(n), Cifar10.ReadFile(Path.IsPathRooted(n) ? n : Path.Combine(folder, n)))).ToList();
+    }
+
+    /// <summary>The CIFAR-10 test files to evaluate: those of --test-files, else the defaults present, else test_batch.bin.</summary>
+    public static string[] TestFileNames(string dataset, string root, string? testFiles)
+    {
+        if (dataset != "cifar10") return [];
         if (!string.IsNullOrEmpty(testFiles))
-            names = testFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        else
-        {
-            names = DefaultCifarTests.Where(f => File.Exists(Path.Combine(folder, f))).ToArray();
-            if (names.Length == 0) names = [Cifar10.TestFile];
-        }
-        return names.Select(n => (Path.GetFileNameWithoutExtension(n), Cifar10.ReadFile(Path.IsPathRooted(n) ? n : Path.Combine(folder, n)))).ToList();
+            return testFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string folder = Cifar10.Folder(root);
+        string[] present = DefaultCifarTests.Where(f => File.Exists(Path.Combine(folder, f))).ToArray();
+        return present.Length > 0 ? present : [Cifar10.TestFile];
     }
 
     /// <summary>Checks that the model fits the dataset's image size.</summary>

@@ -12,7 +12,7 @@ internal static class EvalCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint written by nanofed train", Required = true };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
-        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated" };
+        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default: those the run evaluated)" };
         var batch = new Option<int>("--batch") { Description = "Evaluation batch size", DefaultValueFactory = _ => 500 };
         var threads = new Option<int?>("--threads") { Description = "Worker threads" };
         var command = new Command("eval", "Evaluate a checkpoint (eval mode) and print accuracy") { checkpoint, data, testFiles, batch, threads };
@@ -29,7 +29,8 @@ internal static class EvalCommand
             var saved = TrainingCheckpoint.Read(path);
             var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed);
             saved.LoadModel(model, path);
-            var tests = DataSets.Tests(saved.Config.Dataset, DataSets.Root(parse.GetValue(data)), parse.GetValue(testFiles));
+            var tests = DataSets.Tests(saved.Config.Dataset, DataSets.Root(parse.GetValue(data)),
+                parse.GetValue(testFiles) ?? saved.Config.TestFiles);
             var normalization = DatasetCatalog.NormalizationOf(saved.Config.Dataset);
             Console.WriteLine($"{path}: {saved.Config.Model} on {saved.Config.Dataset}, epoch {saved.Epoch}, step {saved.GlobalStep}");
             foreach (var (name, set) in tests)

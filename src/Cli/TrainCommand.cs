@@ -79,8 +79,10 @@ internal static class TrainCommand
             if (!File.Exists(last)) throw new ArgumentException($"--resume: no checkpoint {last}");
             config = TrainingCheckpoint.Read(last).Config;
         }
+        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
+        config.TestFiles = string.Join(",", DataSets.TestFileNames(config.Dataset, root, testFiles));
         var train = DataSets.Train(config.Dataset, root);
-        var tests = DataSets.Tests(config.Dataset, root, testFiles);
+        var tests = DataSets.Tests(config.Dataset, root, config.TestFiles);
         Directory.CreateDirectory(folder);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
         trainer.CheckpointPath = last;
@@ -95,7 +97,7 @@ internal static class TrainCommand
         try
         {
             if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, session, stop.Token);
-            else foreach (var m in trainer.Run(stop.Token).Take(session)) EpochDone(trainer, folder, m);
+            else foreach (var m in trainer.Run(stop.Token).Take(session)) Console.WriteLine(EpochDone(trainer, folder, m));
         }
         finally
         {
@@ -130,19 +132,20 @@ internal static class TrainCommand
                 foreach (var m in trainer.Run(cancellation).Take(session))
                 {
                     task = null;
-                    EpochDone(trainer, folder, m);
+                    AnsiConsole.WriteLine(EpochDone(trainer, folder, m));
                 }
             });
     }
 
-    private static void EpochDone(Trainer trainer, string folder, EpochMetrics m)
+    /// <summary>Writes the run folder's metrics and plot; returns the epoch's summary line.</summary>
+    private static string EpochDone(Trainer trainer, string folder, EpochMetrics m)
     {
         var history = trainer.History;
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
         File.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
         MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}");
         string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {m.Lr:G3}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {m.Lr:G3}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
     }
 }

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import struct
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -155,6 +156,7 @@ def main():
     print(f"logits (8, 10): max |NanoFed - PyTorch| = {diff:.3g} (max |logit| {scale:.3g}), argmax agree: {agree}")
     ok = diff <= 1e-4 * max(1.0, scale)
     print("OK" if ok else "MISMATCH")
+    shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 

@@ -144,7 +144,7 @@ public sealed class Trainer : IDisposable
         Model.Train();
         foreach (var batch in _loader.Epoch(epoch))
         {
-            if (batch.Index < _batch) continue; // done before the interruption; drawn again only to keep the stream aligned
+            if (batch.Index < _batch) continue; // trained on before the interruption (batches are a function of (seed, epoch, index))
             cancellation.ThrowIfCancellationRequested();
             double lr = Step(batch);
             sessionImages += batch.Count;
@@ -197,8 +197,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// The per-step schedule of <paramref name="config"/> over epochs × <paramref name="batchesPerEpoch"/> steps:
-    /// onecycle (pct_start = warmup, PyTorch's defaults otherwise), cosine to 0, multistep (÷10 at 50% and 75%),
-    /// or constant; the last three behind a linear warm-up from lr/10 over the warm-up fraction.
+    /// onecycle (pct_start = warmup, PyTorch's defaults otherwise), cosine to 0 (starting after the warm-up), multistep
+    /// (÷10 at 50% and 75% of all steps), or constant; the last three behind a linear warm-up from lr/10 over the
+    /// warm-up fraction (as LinearLR(start_factor=0.1) chained with them).
     /// </summary>
     public static ILrSchedule CreateSchedule(TrainingConfig config, int batchesPerEpoch)
     {
@@ -208,12 +209,18 @@ public sealed class Trainer : IDisposable
         ILrSchedule inner = config.Schedule switch
         {
             "onecycle" => new OneCycleLr(config.Lr, total, pctStart: config.Warmup),
-            "cosine" => new CosineLr(config.Lr, total),
+            "cosine" => new Delayed(new CosineLr(config.Lr, Math.Max(1, total - warmup)), warmup),
             "multistep" => new MultiStepLr(config.Lr, [total / 2, total * 3 / 4]),
             "constant" => new ConstantLr(config.Lr),
             _ => throw new ArgumentException($"--schedule: unknown schedule '{config.Schedule}'"),
         };
         return config.Schedule != "onecycle" && warmup > 0 ? new LinearWarmup(inner, warmup, 0.1) : inner;
+    }
+
+    /// <summary>An inner schedule that starts <paramref name="delay"/> steps late (held at its step-0 value until then).</summary>
+    private sealed class Delayed(ILrSchedule inner, int delay) : ILrSchedule
+    {
+        public double LrAt(int step) => inner.LrAt(Math.Max(0, step - delay));
     }
 
     /// <summary>Stops the loader's thread and returns the tape's buffers.</summary>

@@ -58,6 +58,9 @@ public sealed class TrainingConfig
     /// <summary>Train on the first this many training images only (0: all), for quick checks.</summary>
     public int TrainLimit { get; set; }
 
+    /// <summary>The test files evaluated after each epoch, comma-separated (CIFAR-10; empty: the dataset's default).</summary>
+    public string TestFiles { get; set; } = "";
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
@@ -97,6 +100,7 @@ public sealed class TrainingConfig
             json.WriteBoolean("augment", Augment);
             json.WriteNumber("checkpoint_every", CheckpointEvery);
             json.WriteNumber("limit", TrainLimit);
+            json.WriteString("test_files", TestFiles);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -125,6 +129,7 @@ public sealed class TrainingConfig
                 Augment = r.GetProperty("augment").GetBoolean(),
                 CheckpointEvery = r.GetProperty("checkpoint_every").GetInt32(),
                 TrainLimit = r.GetProperty("limit").GetInt32(),
+                TestFiles = r.TryGetProperty("test_files", out var files) ? files.GetString() ?? "" : "",
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)

@@ -1,0 +1,54 @@
+using NanoFed.Nets.Training;
+using Xunit;
+
+namespace NanoFed.Tests.Training;
+
+public class TrainingConfigTests
+{
+    [Fact]
+    public void JsonRoundTrips()
+    {
+        var config = new TrainingConfig
+        {
+            Model = "vgg11-sp", Dataset = "cifar10", Epochs = 7, BatchSize = 64, Lr = 0.05, Momentum = 0.8, Nesterov = true,
+            WeightDecay = 1e-4, Schedule = "cosine", Warmup = 0.1, Seed = ulong.MaxValue, Augment = false, CheckpointEvery = 50, TrainLimit = 1000,
+        };
+        var back = TrainingConfig.FromJson(config.ToJson());
+        Assert.Equal(config.ToJson(), back.ToJson());
+        Assert.Equal(ulong.MaxValue, back.Seed);
+    }
+
+    [Theory]
+    [InlineData("model", "--model")]
+    [InlineData("epochs", "--epochs")]
+    [InlineData("schedule", "--schedule")]
+    [InlineData("warmup", "--warmup")]
+    public void InvalidValuesNameTheirOption(string field, string option)
+    {
+        var config = new TrainingConfig();
+        switch (field)
+        {
+            case "model": config.Model = "resnet21"; break;
+            case "epochs": config.Epochs = 0; break;
+            case "schedule": config.Schedule = "step"; break;
+            default: config.Warmup = 1.5; break;
+        }
+        var e = Assert.Throws<ArgumentException>(config.Validate);
+        Assert.StartsWith(option, e.Message);
+    }
+
+    [Theory]
+    [InlineData("onecycle")]
+    [InlineData("cosine")]
+    [InlineData("multistep")]
+    [InlineData("constant")]
+    public void SchedulesPeakAtTheLearningRateAndStartBelowIt(string schedule)
+    {
+        var config = new TrainingConfig { Schedule = schedule, Epochs = 4, Lr = 0.2, Warmup = 0.25 };
+        var lr = Trainer.CreateSchedule(config, 10);
+        double peak = Enumerable.Range(0, 40).Max(lr.LrAt);
+        Assert.Equal(0.2, peak, 1e-9);
+        Assert.True(lr.LrAt(0) < 0.2 * 0.5, $"{schedule} starts at {lr.LrAt(0)}");
+        Assert.True(lr.LrAt(39) <= 0.2, $"{schedule} ends at {lr.LrAt(39)}");
+    }
+}
