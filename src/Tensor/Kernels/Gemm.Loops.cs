@@ -117,13 +117,9 @@ public static unsafe partial class Gemm
                 return;
             }
             int first = (index - _aItems) * PanelsPerItem * NR;
-            int last = Math.Min(_nc, first + PanelsPerItem * NR);
-            for (int j = first; j < last; j += NR)
-            {
-                // In-place B needs only the partial last panel packed (a full-width read would overrun the row).
-                if (_directB && last - j >= NR) continue;
-                PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + j, Math.Min(NR, last - j), NR, _packedB + (long)j * _kc);
-            }
+            int width = Math.Min(_nc, first + PanelsPerItem * NR) - first;
+            // In-place B needs only a partial last panel packed (a full-width read would overrun the row).
+            PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + first, width, NR, _packedB + (long)first * _kc, _directB);
         }
     }
 
