@@ -108,12 +108,11 @@ public static unsafe partial class Gemm
         [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
-            int MR = _blk.MR, NR = _blk.NR;
+            int NR = _blk.NR;
             if (index < _aItems)
             {
-                int end = Math.Min(_mc, (index + 1) * _mcBlock);
-                for (int i = index * _mcBlock; i < end; i += MR)
-                    PackA(_op.TransA, _op.A, _op.Lda, _ic + i, Math.Min(MR, end - i), _pc, _kc, MR, _packedA + (long)i * _kc);
+                int start = index * _mcBlock, end = Math.Min(_mc, start + _mcBlock);
+                PackA(_op.TransA, _op.A, _op.Lda, _ic + start, end - start, _pc, _kc, _blk.MR, _packedA + (long)start * _kc);
                 return;
             }
             int first = (index - _aItems) * PanelsPerItem * NR;
