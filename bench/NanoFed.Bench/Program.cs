@@ -18,6 +18,9 @@ Console.WriteLine($"threads: {options.Threads}, reps: {options.Reps} (median), l
 double peak1 = PeakProbe.Measure(1, 1.0, out string width);
 double peakN = options.Threads == 1 ? peak1 : PeakProbe.Measure(options.Threads, 1.0, out _);
 Console.WriteLine($"peak ({width} FMA): 1 thread {peak1:F1} GFLOP/s, {options.Threads} threads {peakN:F1} GFLOP/s");
+int cores = Math.Min(options.Threads, Environment.ProcessorCount);
+if (peakN < 0.9 * cores * peak1)
+    Console.WriteLine($"warning: the {options.Threads}-thread peak is below 90% of {cores}x the 1-thread peak: other work is running, figures are unreliable");
 
 // The case list; each case is named as the peer names the same work.
 var cases = GemmCases.Square(256, 512, 1024, 2048).Concat(ConvCases.All()).ToList();

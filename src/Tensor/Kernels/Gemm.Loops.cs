@@ -108,22 +108,17 @@ public static unsafe partial class Gemm
         [MethodImpl(Inlining.HotPath)]
         public void Invoke(int index)
         {
-            int MR = _blk.MR, NR = _blk.NR;
+            int NR = _blk.NR;
             if (index < _aItems)
             {
-                int end = Math.Min(_mc, (index + 1) * _mcBlock);
-                for (int i = index * _mcBlock; i < end; i += MR)
-                    PackA(_op.TransA, _op.A, _op.Lda, _ic + i, Math.Min(MR, end - i), _pc, _kc, MR, _packedA + (long)i * _kc);
+                int start = index * _mcBlock, end = Math.Min(_mc, start + _mcBlock);
+                PackA(_op.TransA, _op.A, _op.Lda, _ic + start, end - start, _pc, _kc, _blk.MR, _packedA + (long)start * _kc);
                 return;
             }
             int first = (index - _aItems) * PanelsPerItem * NR;
-            int last = Math.Min(_nc, first + PanelsPerItem * NR);
-            for (int j = first; j < last; j += NR)
-            {
-                // In-place B needs only the partial last panel packed (a full-width read would overrun the row).
-                if (_directB && last - j >= NR) continue;
-                PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + j, Math.Min(NR, last - j), NR, _packedB + (long)j * _kc);
-            }
+            int width = Math.Min(_nc, first + PanelsPerItem * NR) - first;
+            // In-place B needs only a partial last panel packed (a full-width read would overrun the row).
+            PackB(_op.TransB, _op.B, _op.Ldb, _pc, _kc, _jc + first, width, NR, _packedB + (long)first * _kc, _directB);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoFed.Kernels;
 
@@ -57,6 +58,15 @@ public static unsafe partial class Gemm
             var c9_0 = Vector512<float>.Zero; var c9_1 = Vector512<float>.Zero;
             var c10_0 = Vector512<float>.Zero; var c10_1 = Vector512<float>.Zero;
             var c11_0 = Vector512<float>.Zero; var c11_1 = Vector512<float>.Zero;
+            if (Sse.IsSupported)
+            {
+                // Fetch the C tile now: its cache misses then overlap the k loop instead of stalling the final update.
+                for (int r = 0; r < 12; r++)
+                {
+                    Sse.Prefetch0(c + r * ldc + 0);
+                    Sse.Prefetch0(c + r * ldc + 16);
+                }
+            }
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
@@ -144,6 +154,14 @@ public static unsafe partial class Gemm
             var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
             var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
             var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+            if (Sse.IsSupported)
+            {
+                // Fetch the C tile now: its cache misses then overlap the k loop instead of stalling the final update.
+                for (int r = 0; r < 6; r++)
+                {
+                    Sse.Prefetch0(c + r * ldc + 0);
+                }
+            }
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
@@ -206,6 +224,14 @@ public static unsafe partial class Gemm
             var c3_0 = Vector128<float>.Zero; var c3_1 = Vector128<float>.Zero;
             var c4_0 = Vector128<float>.Zero; var c4_1 = Vector128<float>.Zero;
             var c5_0 = Vector128<float>.Zero; var c5_1 = Vector128<float>.Zero;
+            if (Sse.IsSupported)
+            {
+                // Fetch the C tile now: its cache misses then overlap the k loop instead of stalling the final update.
+                for (int r = 0; r < 6; r++)
+                {
+                    Sse.Prefetch0(c + r * ldc + 0);
+                }
+            }
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector128.Load(b + 0); var b1 = Vector128.Load(b + 4);

@@ -7,27 +7,54 @@ namespace NanoFed.Kernels;
 public static unsafe partial class Gemm
 {
     /// <summary>
-    /// Packs rows [i0, i0+mr) and depths [p0, p0+kc) of op(A) into one micro-panel dst[kc][MR]
-    /// (MR consecutive floats per depth p), zero-padding rows mr..MR-1. op(A)[i,p] is a[i·lda + p] when
-    /// A is not transposed (A stored M×K) and a[p·lda + i] when it is (A stored K×M); no transpose is materialized.
+    /// Packs rows [i0, i0+height) and depths [p0, p0+kc) of op(A) into ⌈height/MR⌉ consecutive micro-panels
+    /// dst[panel][kc][MR] (MR consecutive floats per depth p), zero-padding the last panel's missing rows.
+    /// op(A)[i,p] is a[i·lda + p] when A is not transposed (A stored M×K) and a[p·lda + i] when it is (A stored K×M);
+    /// no transpose is materialized.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void PackA(Transpose transA, float* a, int lda, int i0, int mr, int p0, int kc, int MR, float* dst)
+    private static void PackA(Transpose transA, float* a, int lda, int i0, int height, int p0, int kc, int MR, float* dst)
     {
-        if (transA == Transpose.No) PackTransposed(a + (long)i0 * lda + p0, lda, mr, kc, MR, dst);
-        else PackCopy(a + (long)p0 * lda + i0, lda, mr, kc, MR, dst);
+        if (transA == Transpose.No)
+        {
+            for (int i = 0; i < height; i += MR)
+                PackTransposed(a + (long)(i0 + i) * lda + p0, lda, Math.Min(MR, height - i), kc, MR, dst + (long)i * kc);
+            return;
+        }
+        // Stored K×M: walk A row by row across all the panels, one contiguous stream per depth p.
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = a + (long)(p0 + p) * lda + i0;
+            for (int i = 0; i < height; i += MR)
+                PackCopy(src + i, 0, Math.Min(MR, height - i), 1, MR, dst + (long)i * kc + p * MR);
+        }
     }
 
     /// <summary>
-    /// Packs depths [p0, p0+kc) and columns [j0, j0+nr) of op(B) into one micro-panel dst[kc][NR]
-    /// (NR consecutive floats per depth p), zero-padding columns nr..NR-1. op(B)[p,j] is b[p·ldb + j] when
-    /// B is not transposed (B stored K×N) and b[j·ldb + p] when it is (B stored N×K).
+    /// Packs depths [p0, p0+kc) and columns [j0, j0+width) of op(B) into ⌈width/NR⌉ consecutive micro-panels
+    /// dst[panel][kc][NR] (NR consecutive floats per depth p), zero-padding the last panel's missing columns.
+    /// op(B)[p,j] is b[p·ldb + j] when B is not transposed (B stored K×N) and b[j·ldb + p] when it is (B stored N×K).
+    /// With <paramref name="partialOnly"/>, full panels are skipped (they are read in place) and only a partial last
+    /// panel is written.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void PackB(Transpose transB, float* b, int ldb, int p0, int kc, int j0, int nr, int NR, float* dst)
+    private static void PackB(Transpose transB, float* b, int ldb, int p0, int kc, int j0, int width, int NR, float* dst, bool partialOnly)
     {
-        if (transB == Transpose.No) PackCopy(b + (long)p0 * ldb + j0, ldb, nr, kc, NR, dst);
-        else PackTransposed(b + (long)j0 * ldb + p0, ldb, nr, kc, NR, dst);
+        int fullWidth = partialOnly ? width / NR * NR : 0;
+        if (transB == Transpose.No)
+        {
+            // Walk B row by row across all the panels: one contiguous stream per depth p, where a panel at a time
+            // would read NR floats from each of kc rows (a new page per row for wide B).
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = b + (long)(p0 + p) * ldb + j0;
+                for (int j = fullWidth; j < width; j += NR)
+                    PackCopy(src + j, 0, Math.Min(NR, width - j), 1, NR, dst + (long)j * kc + p * NR);
+            }
+            return;
+        }
+        for (int j = fullWidth; j < width; j += NR)
+            PackTransposed(b + (long)(j0 + j) * ldb + p0, ldb, Math.Min(NR, width - j), kc, NR, dst + (long)j * kc);
     }
 
     /// <summary>
