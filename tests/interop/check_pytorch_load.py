@@ -22,48 +22,12 @@ import sys
 import tempfile
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures", "gen"))
+from gen_resnet20 import ResNet20  # noqa: E402  (the one PyTorch definition the fixtures use too)
 DTYPES = {"F32": torch.float32, "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8}
 RESERVED = ("optimizer.", "trainer.")
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.pad = (cout - cin) // 2 if (stride != 1 or cin != cout) else None
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        sc = x if self.pad is None else F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
-        return F.relu(y + sc)
-
-
-class ResNet20(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        cin = 16
-        for i, (cout, stride) in enumerate([(16, 1), (32, 2), (64, 2)], start=1):
-            blocks = []
-            for b in range(3):
-                blocks.append(Block(cin, cout, stride if b == 0 else 1))
-                cin = cout
-            setattr(self, f"layer{i}", nn.Sequential(*blocks))
-        self.linear = nn.Linear(64, 10)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
 def read_safetensors(path):
