@@ -70,6 +70,7 @@ public sealed class DirichletPartitioner : IPartitioner
             at += count[c];
             rng.Shuffle(members.AsSpan());
             var p = Dirichlet.Sample(random, alpha);
+            if (!p.All(double.IsFinite)) OneHot(p, rng.NextInt(Clients));
             double cumulative = 0;
             int lo = 0;
             for (int i = 0; i < Clients; i++)
@@ -82,5 +83,15 @@ public sealed class DirichletPartitioner : IPartitioner
             }
         }
         return lists.Select(l => l.ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// For tiny alpha every Gamma draw can underflow to 0 and the normalized proportions become NaN; the class then
+    /// goes whole to one uniformly chosen client, the alpha → 0 limit of the Dirichlet.
+    /// </summary>
+    private static void OneHot(double[] p, int client)
+    {
+        Array.Clear(p);
+        p[client] = 1;
     }
 }

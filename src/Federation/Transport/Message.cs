@@ -64,6 +64,22 @@ public sealed class Message
     public WireTensor this[string name] =>
         Payload.FirstOrDefault(t => t.Name == name) ?? throw new KeyNotFoundException($"message has no tensor '{name}'");
 
+    /// <summary>
+    /// Decodes the payload into <paramref name="destination"/> (overwritten), which must list the same names with
+    /// the same shapes in the same order (e.g. the receiver's own <c>NamedParameters</c> data). Everything is
+    /// checked before anything is written.
+    /// </summary>
+    public void DecodeInto(IReadOnlyList<(string Name, Tensor Value)> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Count != Payload.Count)
+            throw new ArgumentException($"message carries {Payload.Count} tensors, destination has {destination.Count}");
+        for (int i = 0; i < Payload.Count; i++)
+            if (Payload[i].Name != destination[i].Name || Payload[i].Shape != destination[i].Value.Shape)
+                throw new ArgumentException($"tensor {i}: message has '{Payload[i].Name}' {Payload[i].Shape}, destination '{destination[i].Name}' {destination[i].Value.Shape}");
+        for (int i = 0; i < Payload.Count; i++) Payload[i].Decode(destination[i].Value.Span);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Kind} r{Round} {Sender}->{Receiver} ({Payload.Count} tensors)";
 }

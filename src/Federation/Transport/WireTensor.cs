@@ -67,6 +67,13 @@ public sealed class WireTensor
         return new WireTensor(name, shape, WireEncoding.DenseF32) { Values = values.ToArray() };
     }
 
+    /// <summary>Dense float32 copies of named tensors (e.g. a module's <c>NamedParameters</c> data or <c>StateDict</c>), in order.</summary>
+    public static WireTensor[] DenseAll(IEnumerable<(string Name, Tensor Value)> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        return tensors.Select(t => Dense(t.Name, t.Value.Shape, t.Value.Span)).ToArray();
+    }
+
     /// <summary>
     /// Quantizes <paramref name="values"/> to <paramref name="bits"/> bits, round to nearest, with one scale per
     /// tensor (<paramref name="axis"/> = −1) or one per channel of axis <paramref name="axis"/>.

@@ -138,6 +138,8 @@ public class PartitionerTests
         double flatClasses = Enumerable.Range(0, 20).Average(flat.ClassesHeld);
         Assert.True(skewedClasses < 4, skewed.Summary());
         Assert.Equal(10.0, flatClasses);
+        var tiny = new DirichletPartitioner(20, 1e-4).Split(labels, 10, new RngStream(5, 1));
+        CoversExactlyOnce(tiny, labels.Length);
         var min = new DirichletPartitioner(20, 0.1, minPerClient: 10).Split(labels, 10, new RngStream(5, 1));
         Assert.All(min.Indices, x => Assert.True(x.Length >= 10));
     }

@@ -29,6 +29,22 @@ public class InProcessTransportTests
     }
 
     [Fact]
+    public void WeightsDecodeIntoAModelsParameters()
+    {
+        var source = new List<(string Name, Tensor Value)> { ("a", Tensor.FromArray([1, 2, 3], new Shape(3))), ("b", Tensor.FromArray([4, 5], new Shape(1, 2))) };
+        var target = new List<(string Name, Tensor Value)> { ("a", Tensor.Zeros(new Shape(3))), ("b", Tensor.Zeros(new Shape(1, 2))) };
+        var transport = new InProcessTransport(new TrafficLedger());
+        transport.Send(new Message(0, Message.Server, 1, MessageKind.Weights, WireTensor.DenseAll(source)));
+        Assert.True(transport.TryReceive(1, out var m));
+        m!.DecodeInto(target);
+        Assert.Equal([1f, 2, 3], target[0].Value.ToArray());
+        Assert.Equal([4f, 5], target[1].Value.ToArray());
+        var wrong = new List<(string Name, Tensor Value)> { ("a", Tensor.Zeros(new Shape(3))), ("c", Tensor.Zeros(new Shape(1, 2))) };
+        Assert.Throws<ArgumentException>(() => m.DecodeInto(wrong));
+        Assert.Equal(0f, wrong[0].Value.Span[0]);
+    }
+
+    [Fact]
     public void MessagesArriveInOrderPerReceiver()
     {
         var transport = new InProcessTransport(new TrafficLedger());
