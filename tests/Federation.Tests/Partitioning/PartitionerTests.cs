@@ -95,6 +95,20 @@ public class PartitionerTests
         }).QuickCheckThrowOnFailure();
 
     [Fact]
+    public void ShardsOfWholeClassesGiveAtMostShardsPerClientClasses() =>
+        Prop.ForAll(Arb.From(ShardCases), c =>
+        {
+            var (clients, perClient, size, seed) = c;
+            int shards = clients * perClient;
+            // Class sizes that are multiples of the shard size: shards never straddle two classes.
+            int classes = Enumerable.Range(1, shards).Last(k => shards % k == 0 && k <= 10);
+            var labels = Balanced(classes, shards / classes * size);
+            var p = new ShardPartitioner(clients, shards, perClient).Split(labels, classes, new RngStream((ulong)seed, 1));
+            CoversExactlyOnce(p, labels.Length);
+            Assert.All(Enumerable.Range(0, clients), i => Assert.InRange(p.ClassesHeld(i), 1, perClient));
+        }).QuickCheckThrowOnFailure();
+
+    [Fact]
     public void EcoFedShardsGiveAtMostFiveClassesToEachOf100Clients()
     {
         var labels = Balanced(10, 5000);
