@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using NanoFed.Kernels;
+
+namespace NanoFed.Federation.Transport;
+
+/// <summary>
+/// The binary wire format of a <see cref="Message"/>; everything little-endian.
+/// <code>
+/// message: magic "NFM1" (4) | kind u8 | round i32 | sender i32 | receiver i32 | tensor count i32      = 21 bytes
+/// tensor:  name length u16 | name UTF-8 | encoding u8 | rank u8 | dims i32 × rank | body length u32 | body
+/// body:    DenseF32   f32 × n
+///          Quantized  bits u8 | axis i8 (−1: one scale) | scales f32 × (1 or dims[axis]) | codes ceil(n·b/8)
+///          Sparse     k i32 | values f32 × k | indices i32 × k
+///          Bytes      u8 × n
+/// </code>
+/// n is the product of the dims. A tensor's header is 2 + |name| + 1 + 1 + 4·rank + 4 bytes. Deserializing checks
+/// every field (magic, kind, counts, encodings, ranks, lengths against what the header implies, strictly increasing
+/// in-range sparse indices, finite scales, zero padding bits, no trailing bytes) and throws <see cref="FormatException"/> with one line saying what is wrong.
+/// </summary>
+public static class WireFormat
+{
+    /// <summary>Bytes of the message header.</summary>
+    public const int MessageHeaderBytes = 21;
+
+    private static ReadOnlySpan<byte> Magic => "NFM1"u8;
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>The exact serialized size of <paramref name="message"/> in bytes.</summary>
+    public static long Size(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        long size = MessageHeaderBytes;
+        foreach (var t in message.Payload) size += TensorHeaderBytes(t) + BodyBytes(t);
+        return size;
+    }
+
+    /// <summary>Header bytes of one tensor (name, encoding, rank, dims, body length).</summary>
+    public static int TensorHeaderBytes(WireTensor tensor) => 2 + StrictUtf8.GetByteCount(tensor.Name) + 2 + 4 * tensor.Shape.Rank + 4;
+
+    /// <summary>Body bytes of one tensor.</summary>
+    public static long BodyBytes(WireTensor tensor) => tensor.Encoding switch
+    {
+        WireEncoding.DenseF32 => 4L * tensor.Values.Length,
+        WireEncoding.Quantized => 2 + 4L * tensor.Scales.Length + tensor.Data.Length,
+        WireEncoding.Sparse => 4 + 8L * tensor.Values.Length,
+        _ => tensor.Data.Length,
+    };
+
+    /// <summary>Serializes <paramref name="message"/> into a new array of exactly <see cref="Size"/> bytes.</summary>
+    public static byte[] Serialize(Message message)
+    {
+        long size = Size(message);
+        if (size > Array.MaxLength) throw new ArgumentException($"message of {size} bytes is too large for one buffer");
+        var buffer = new byte[size];
+        var w = new Writer(buffer);
+        Magic.CopyTo(w.Take(4));
+        w.U8((byte)message.Kind);
+        w.I32(message.Round);
+        w.I32(message.Sender);
+        w.I32(message.Receiver);
+        w.I32(message.Payload.Count);
+        foreach (var t in message.Payload) WriteTensor(ref w, t);
+        if (w.Position != buffer.Length) throw new InvalidOperationException($"wrote {w.Position} bytes, expected {buffer.Length}");
+        return buffer;
+    }
+
+    /// <summary>Reads a message back; throws <see cref="FormatException"/> (one line) on malformed input.</summary>
+    public static Message Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        var r = new Reader(bytes);
+        if (bytes.Length < MessageHeaderBytes) throw new FormatException($"message of {bytes.Length} bytes is shorter than its {MessageHeaderBytes}-byte header");
+        if (!r.Take(4).SequenceEqual(Magic)) throw new FormatException("bad magic: not a NanoFed message");
+        byte kind = r.U8();
+        if (!Enum.IsDefined((MessageKind)kind)) throw new FormatException($"unknown message kind {kind}");
+        int round = r.I32(), sender = r.I32(), receiver = r.I32(), count = r.I32();
+        if (round < 0) throw new FormatException($"negative round {round}");
+        if (count < 0 || count > r.Remaining / 8) throw new FormatException($"tensor count {count} is impossible for {r.Remaining} remaining bytes");
+        var payload = new WireTensor[count];
+        for (int i = 0; i < count; i++) payload[i] = ReadTensor(ref r, i);
+        if (r.Remaining != 0) throw new FormatException($"{r.Remaining} trailing bytes after {count} tensors");
+        return new Message(round, sender, receiver, (MessageKind)kind, payload);
+    }
+
+    private static void WriteTensor(ref Writer w, WireTensor t)
+    {
+        int nameBytes = StrictUtf8.GetByteCount(t.Name);
+        if (nameBytes > ushort.MaxValue) throw new ArgumentException($"tensor name of {nameBytes} bytes is too long");
+        w.U16((ushort)nameBytes);
+        StrictUtf8.GetBytes(t.Name, w.Take(nameBytes));
+        w.U8((byte)t.Encoding);
+        w.U8((byte)t.Shape.Rank);
+        for (int d = 0; d < t.Shape.Rank; d++) w.I32(t.Shape[d]);
+        w.U32((uint)BodyBytes(t));
+        switch (t.Encoding)
+        {
+            case WireEncoding.DenseF32:
+                w.Floats(t.Values);
+                break;
+            case WireEncoding.Quantized:
+                w.U8((byte)t.Bits);
+                w.U8((byte)(sbyte)t.Axis);
+                w.Floats(t.Scales);
+                t.Data.CopyTo(w.Take(t.Data.Length));
+                break;
+            case WireEncoding.Sparse:
+                w.I32(t.Values.Length);
+                w.Floats(t.Values);
+                foreach (int i in t.Indices) w.I32(i);
+                break;
+            default:
+                t.Data.CopyTo(w.Take(t.Data.Length));
+                break;
+        }
+    }
+
+    private static WireTensor ReadTensor(ref Reader r, int index)
+    {
+        r.Need(2, index, "name length");
+        int nameBytes = r.U16();
+        string name;
+        r.Need(nameBytes, index, "name");
+        try { name = StrictUtf8.GetString(r.Take(nameBytes)); }
+        catch (DecoderFallbackException) { throw new FormatException($"tensor {index}: name is not valid UTF-8"); }
+        r.Need(2, index, "encoding and rank");
+        byte encoding = r.U8();
+        int rank = r.U8();
+        if (!Enum.IsDefined((WireEncoding)encoding)) throw new FormatException($"tensor {index} '{name}': unknown encoding {encoding}");
+        if (rank > Shape.MaxRank) throw new FormatException($"tensor {index} '{name}': rank {rank} exceeds {Shape.MaxRank}");
+        r.Need(4 * rank + 4, index, "dims and body length");
+        Span<int> dims = stackalloc int[rank];
+        long n = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            dims[d] = r.I32();
+            if (dims[d] < 0) throw new FormatException($"tensor {index} '{name}': negative dimension {dims[d]}");
+            n *= dims[d];
+            if (n > Array.MaxLength) throw new FormatException($"tensor {index} '{name}': {n}+ elements is too many");
+        }
+        var shape = new Shape(dims);
+        long body = r.U32();
+        if (body > r.Remaining) throw new FormatException($"tensor {index} '{name}': body of {body} bytes but only {r.Remaining} remain");
+        var b = new Reader(r.Take((int)body));
+        var t = (WireEncoding)encoding switch
+        {
+            WireEncoding.DenseF32 => ReadDense(ref b, name, shape, index),
+            WireEncoding.Quantized => ReadQuantized(ref b, name, shape, index),
+            WireEncoding.Sparse => ReadSparse(ref b, name, shape, index),
+            _ => ReadBytes(ref b, name, shape, index),
+        };
+        if (b.Remaining != 0) throw new FormatException($"tensor {index} '{name}': {b.Remaining} unused body bytes");
+        return t;
+    }
+
+    private static WireTensor ReadDense(ref Reader b, string name, Shape shape, int index)
+    {
+        if (b.Remaining != 4L * shape.Length) throw new FormatException($"tensor {index} '{name}': dense body has {b.Remaining} bytes, shape {shape} needs {4L * shape.Length}");
+        return WireTensor.Dense(name, shape, b.Floats(shape.Length));
+    }
+
+    private static WireTensor ReadQuantized(ref Reader b, string name, Shape shape, int index)
+    {
+        if (b.Remaining < 2) throw new FormatException($"tensor {index} '{name}': quantized body too short");
+        int bits = b.U8(), axis = (sbyte)b.U8();
+        if (bits is < 1 or > 8) throw new FormatException($"tensor {index} '{name}': bit width {bits} outside 1..8");
+        if (axis < -1 || axis >= shape.Rank) throw new FormatException($"tensor {index} '{name}': axis {axis} invalid for shape {shape}");
+        int scales = axis == -1 ? 1 : shape[axis];
+        long expected = 4L * scales + Quantize.PackedLength(shape.Length, bits);
+        if (b.Remaining != expected) throw new FormatException($"tensor {index} '{name}': quantized body has {b.Remaining + 2} bytes, expected {expected + 2}");
+        var s = b.Floats(scales);
+        foreach (float x in s)
+            if (!(x >= 0) || !float.IsFinite(x)) throw new FormatException($"tensor {index} '{name}': invalid scale {x}");
+        var packed = b.Take(b.Remaining).ToArray();
+        int used = (int)((long)shape.Length * bits % 8);
+        if (used != 0 && packed[^1] >> used != 0)
+            throw new FormatException($"tensor {index} '{name}': padding bits of the last code byte are not zero");
+        return WireTensor.FromQuantized(name, shape, bits, axis, s, packed);
+    }
+
+    private static WireTensor ReadSparse(ref Reader b, string name, Shape shape, int index)
+    {
+        if (b.Remaining < 4) throw new FormatException($"tensor {index} '{name}': sparse body too short");
+        int k = b.I32();
+        if (k < 0 || k > shape.Length || b.Remaining != 8L * k)
+            throw new FormatException($"tensor {index} '{name}': {k} sparse entries do not fit {b.Remaining} bytes and shape {shape}");
+        var values = b.Floats(k);
+        var indices = new int[k];
+        for (int j = 0; j < k; j++) indices[j] = b.I32();
+        try { return WireTensor.Sparse(name, shape, values, indices); }
+        catch (ArgumentException e) { throw new FormatException($"tensor {index} '{name}': {e.Message}"); }
+    }
+
+    private static WireTensor ReadBytes(ref Reader b, string name, Shape shape, int index)
+    {
+        if (shape.Rank != 1 || b.Remaining != shape.Length)
+            throw new FormatException($"tensor {index} '{name}': byte body of {b.Remaining} bytes does not match shape {shape}");
+        return WireTensor.Raw(name, b.Take(b.Remaining));
+    }
+
+    private ref struct Writer(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        public int Position;
+
+        public Span<byte> Take(int n)
+        {
+            var s = _buffer.Slice(Position, n);
+            Position += n;
+            return s;
+        }
+
+        public void U8(byte v) => _buffer[Position++] = v;
+        public void U16(ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(Take(2), v);
+        public void I32(int v) => BinaryPrimitives.WriteInt32LittleEndian(Take(4), v);
+        public void U32(uint v) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), v);
+
+        public void Floats(ReadOnlySpan<float> v)
+        {
+            var dst = Take(4 * v.Length);
+            if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(v).CopyTo(dst);
+            else for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(dst[(4 * i)..], v[i]);
+        }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _position;
+
+        public readonly int Remaining => _bytes.Length - _position;
+
+        public readonly void Need(int n, int index, string what)
+        {
+            if (n > Remaining) throw new FormatException($"tensor {index}: truncated in its {what} ({Remaining} bytes left, {n} needed)");
+        }
+
+        public ReadOnlySpan<byte> Take(int n)
+        {
+            if (n > Remaining) throw new FormatException($"truncated: {n} bytes needed, {Remaining} left");
+            var s = _bytes.Slice(_position, n);
+            _position += n;
+            return s;
+        }
+
+        public byte U8() => Take(1)[0];
+        public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+        public int I32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+
+        public float[] Floats(int n)
+        {
+            var src = Take(4 * n);
+            var v = new float[n];
+            if (BitConverter.IsLittleEndian) src.CopyTo(MemoryMarshal.AsBytes(v.AsSpan()));
+            else for (int i = 0; i < n; i++) v[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
+            return v;
+        }
+    }
+}
