@@ -5,14 +5,15 @@ namespace NanoFed.Federation.Gossip;
 
 /// <summary>
 /// Sparse-Push form (B), compressed differences (CHOCO-Gossip style, Koloskova et al., arXiv 1902.00340, Alg. 1,
-/// adapted to push-sum; specs/sparse-push.md "Sparse-Push"). Every directed edge i→j has a public copy x̂_ij held
-/// identically by sender and receiver (one copy per in-neighbour on the receiving side, so edges that come and go
-/// in a time-varying graph stay exact; a copy starts at 0 and changes only when the edge is used). At iteration t,
-/// for each out-peer j: q = C(z_i − x̂_ij) per tensor, x̂_ij += q, send q with a_i and a_i·w_i. Then
-/// z_i ← z_i + γ·(Σ_{j ∈ N_in(i,t)} a_j·x̂_ji − a_i·Σ_{j ∈ N_out(i,t)} x̂_ij), which moves γ·a_i·x̂_ij along every used
-/// edge, so Σ_i z_i is conserved; when every x̂ equals its z this is the lazy push-sum step
-/// z ← (1 − γ)·z + γ·W z. The weight is uncompressed: w_i ← w_i + γ·(Σ received a_j·w_j + (a_i − 1)·w_i).
-/// The messages carry a_i (32 bits) because q is not pre-scaled.
+/// adapted to push-sum; specs/sparse-push.md "Sparse-Push"). Every directed edge i→j has a public copy x̂_ij of the
+/// sender's estimate x_i = z_i / w_i, held identically by sender and receiver (one copy per in-neighbour on the
+/// receiving side, so edges that come and go in a time-varying graph stay exact; a copy starts at 0 and changes only
+/// when the edge is used). At iteration t, for each out-peer j: q = C(x_i − x̂_ij) per tensor, x̂_ij += q, send q
+/// with the weight share a_i·w_i. Then z_i ← z_i + γ·(Σ_{j ∈ N_in(i,t)} a_j·w_j·x̂_ji − a_i·w_i·Σ_{j ∈ N_out(i,t)} x̂_ij),
+/// which moves γ·a_i·w_i·x̂_ij along every used edge, so Σ_i z_i is conserved; when every x̂ equals its x this is the
+/// lazy push-sum step z ← (1 − γ)·z + γ·W z. The weight is uncompressed: w_i ← w_i + γ·(Σ received a_j·w_j + (a_i − 1)·w_i).
+/// The copies track x rather than z because x stops moving at consensus while z = w·x keeps moving with w on a
+/// non-regular time-varying graph (tracking z left a floor there); on a regular graph w = 1 and both are the same.
 /// </summary>
 public sealed class DifferenceGossip : IGossip
 {
@@ -50,7 +51,7 @@ public sealed class DifferenceGossip : IGossip
         /// <summary>x̂_ji for every in-neighbour j heard from so far.</summary>
         public Dictionary<int, float[]> InCopies { get; } = [];
 
-        /// <summary>−a_i·Σ_{j ∈ N_out} x̂_ij after the last <see cref="Send"/>.</summary>
+        /// <summary>−a_i·w_i·Σ_{j ∈ N_out} x̂_ij after the last <see cref="Send"/>.</summary>
         public float[] SelfTerm { get; } = new float[x0.Length];
     }
 
@@ -65,7 +66,7 @@ public sealed class DifferenceGossip : IGossip
     public GossipMessage[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
-        float a = (float)_mixing.Weight(Topology, i, t);
+        float a = (float)_mixing.Weight(Topology, i, t), share = a * s.W;
         var peers = Topology.OutPeers(i, t);
         var messages = new GossipMessage[peers.Length];
         var diff = new float[s.Z.Length];
@@ -75,7 +76,7 @@ public sealed class DifferenceGossip : IGossip
         {
             int j = peers[p];
             if (!s.OutCopies.TryGetValue(j, out var copy)) s.OutCopies[j] = copy = new float[s.Z.Length];
-            for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] - copy[k];
+            for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] / s.W - copy[k];
             var parts = new Payload[Layout.Count];
             var edge = rng.Split((ulong)j);
             for (int l = 0; l < Layout.Count; l++)
@@ -83,8 +84,8 @@ public sealed class DifferenceGossip : IGossip
                 parts[l] = Compressor.Compress(Layout.Slice(diff, l), edge.Split((ulong)l));
                 parts[l].AddTo(Layout.Slice(copy, l));
             }
-            for (int k = 0; k < copy.Length; k++) s.SelfTerm[k] -= a * copy[k];
-            messages[p] = new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = a * s.W, Mix = a, CarriesMix = true };
+            for (int k = 0; k < copy.Length; k++) s.SelfTerm[k] -= share * copy[k];
+            messages[p] = new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = share };
         }
         return messages;
     }
@@ -100,7 +101,7 @@ public sealed class DifferenceGossip : IGossip
         {
             if (!s.InCopies.TryGetValue(m.From, out var copy)) s.InCopies[m.From] = copy = new float[s.Z.Length];
             for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(copy, l));
-            for (int k = 0; k < acc.Length; k++) acc[k] += m.Mix * copy[k];
+            for (int k = 0; k < acc.Length; k++) acc[k] += m.Weight * copy[k];
             accW += m.Weight;
         }
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];

@@ -32,10 +32,10 @@ public static class GossipLoop
         return inbox.OrderBy(m => m.From);
     }
 
-    /// <summary>Payload bits under <paramref name="compressor"/> + 32 for the weight (+ 32 for a_i when carried).</summary>
+    /// <summary>Payload bits under <paramref name="compressor"/> + 32 for the push-sum weight share.</summary>
     public static long PayloadBits(GossipMessage m, ICompressor compressor)
     {
-        long bits = 32 + (m.CarriesMix ? 32 : 0);
+        long bits = 32;
         foreach (var p in m.Parts) bits += compressor.Bits(p);
         return bits;
     }

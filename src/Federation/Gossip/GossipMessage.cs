@@ -23,12 +23,6 @@ public sealed class GossipMessage
 
     /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire).</summary>
     public required float Weight { get; init; }
-
-    /// <summary>The sender's mixing weight a_i, sent only by protocols whose payload is not pre-scaled (<see cref="CarriesMix"/>).</summary>
-    public float Mix { get; init; }
-
-    /// <summary>Whether <see cref="Mix"/> is on the wire (32 more bits).</summary>
-    public bool CarriesMix { get; init; }
 }
 
 /// <summary>A node's push-sum state: numerator z_i, weight w_i (starts at 1); the estimate is x_i = z_i / w_i.</summary>
@@ -78,6 +72,6 @@ public interface IGossip
     /// <summary>Applies iteration <paramref name="t"/>'s inbox (any order; it is sorted by sender) to node <paramref name="i"/>.</summary>
     void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
 
-    /// <summary>Exact bits of <paramref name="m"/> on the wire: payload bits + 32 for the weight (+ 32 for a_i when carried).</summary>
+    /// <summary>Exact bits of <paramref name="m"/> on the wire: payload bits + 32 for the push-sum weight share.</summary>
     long Bits(GossipMessage m);
 }

@@ -18,7 +18,8 @@ public enum SparsePushForm
 /// with γ = 0.01, the one that measurably reaches consensus: in the gossip-only experiment (n = 8, exponential graph,
 /// d = 10⁴, keep = 1%, tests/Federation.Tests/Gossip/ConsensusExperiment.cs) form (B) at γ = 0.01 or 0.05 drives the
 /// RMS distance to the average from 0.93 to about 2·10⁻⁶ (float precision), while form (A) stalls at a floor
-/// (0.13 at γ = 0.01, 0.065 at γ = 0.003) and diverges for γ ≥ 0.1.
+/// (0.13 at γ = 0.01, 0.065 at γ = 0.003) and diverges for γ ≥ 0.1. On a non-regular random digraph (out-degree 2,
+/// re-drawn every iteration) form (B) at γ = 0.01 reaches 1.9·10⁻⁶ by t = 3000 and form (A) stalls at 0.11.
 /// </summary>
 public static class SparsePush
 {

@@ -17,9 +17,11 @@ namespace NanoFed.Tests.Federation;
 /// B γ=0.1      1.81e-1   1.53e-1   2.21e-1   3.93e-1   (slow divergence)
 /// B γ=0.05     5.23e-2   9.83e-4   2.40e-6   1.96e-6   (consensus, float floor)
 /// B γ=0.01     2.03e-2   1.05e-5   1.65e-6   1.65e-6   (consensus, float floor)
-/// random digraph n=8, d_out=2, re-drawn every iteration:
-/// A γ=0.01     1.14e-1   1.13e-1   1.13e-1   1.13e-1
-/// B γ=0.01     1.76e-2   5.83e-3   7.18e-3   9.93e-3
+/// random digraph n=8, d_out=2, re-drawn every iteration (seed 5; w_i varies):
+/// A γ=0.01     1.14e-1   1.13e-1   1.13e-1   1.13e-1   (floor)
+/// B γ=0.05     2.40e-2   3.31e-5   6.42e-6   1.06e-5   (consensus)
+/// B γ=0.01     1.63e-2   1.87e-6   9.80e-7   1.84e-6   (consensus)
+/// (an earlier form (B) whose copies tracked z instead of x stalled here at 6e-3..1e-2: z = w·x keeps moving with w)
 /// </code>
 /// A at γ ≥ 0.1 and B at γ ≥ 0.5 diverge (values above 10³ by t = 1000).
 /// </summary>
@@ -61,6 +63,9 @@ public class ConsensusExperimentTests(ITestOutputHelper output)
         // The default (B, γ = 0.01) reaches consensus; every form-(A) setting stays above a floor or diverges.
         Assert.True(results[('B', 0.01f)][^1] < 1e-4, $"B γ=0.01 at t=3000: {results[('B', 0.01f)][^1]}");
         Assert.True(results[('B', 0.05f)][^1] < 1e-2);
+        var random = ConsensusExperiment.Run('B', new RandomDigraph(8, 2, 1, 5), 0.01f, 0.01, 10_000, [3000]);
+        output.WriteLine($"random digraph B gamma=0.01 at t=3000: {random[0]:E2}");
+        Assert.True(random[0] < 1e-4);
         Assert.All(new[] { 1f, 0.1f, 0.05f, 0.01f }, g => Assert.True(results[('A', g)][^1] > 0.1, $"A γ={g} at t=3000: {results[('A', g)][^1]}"));
     }
 }
