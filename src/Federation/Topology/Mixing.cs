@@ -45,6 +45,19 @@ public static class MixingMatrix
         return w;
     }
 
+    /// <summary>
+    /// The product W(t0 + steps − 1) ⋯ W(t0 + 1) W(t0) of <paramref name="steps"/> consecutive mixing matrices: its
+    /// <see cref="SpectralGap"/> is the gap of a whole period of a time-varying graph (a one-peer exponential graph
+    /// has single-step gap 0 for hops that split the ring into cycles, but its period product for n = 2^m is J/n, gap 1).
+    /// </summary>
+    public static Matrix<double> Product(ITopology topology, long t0, int steps, IMixing? mixing = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var p = At(topology, t0, mixing);
+        for (int s = 1; s < steps; s++) p = At(topology, t0 + s, mixing) * p;
+        return p;
+    }
+
     /// <summary>Column sums of <paramref name="w"/> (all 1 for a column-stochastic matrix).</summary>
     public static double[] ColumnSums(Matrix<double> w) => w.ColumnSums().ToArray();
 

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace NanoFed.Tests.Federation;
 
-public class PushSumTests
+public class PushSumTests(ITestOutputHelper output)
 {
     internal static GossipNode[] Nodes(IGossip protocol, int d, int seed, out double[] average)
     {
@@ -67,6 +67,19 @@ public class PushSumTests
         Assert.False(topology.IsRegular);
         double error = GossipLoop.MaxError(nodes, average);
         Assert.True(error < 1e-5, $"max |x_i − average| = {error} after {Iterations} iterations");
+    }
+
+    [Fact]
+    [Trait("Category", "Experiment")]
+    public void NonRegularConsensusIterationsToOneEMinusFive()
+    {
+        // Measurement for the report: first iteration where max |x_i − average| < 1e-5 on RandomDigraph(8, 2, 1, 2026).
+        var protocol = new PushSum(new RandomDigraph(8, 2, 1, 2026));
+        var nodes = Nodes(protocol, 200, 3, out var average);
+        int t = 0;
+        while (GossipLoop.MaxError(nodes, average) >= 1e-5 && t < 1000) GossipLoop.Step(protocol, nodes, t++);
+        output.WriteLine($"push-sum, random digraph n=8 d=2 T=1: max error below 1e-5 after {t} iterations; weights {string.Join(", ", nodes.Select(v => v.W.ToString("F4")))}");
+        Assert.True(t <= 60);
     }
 
     [Fact]

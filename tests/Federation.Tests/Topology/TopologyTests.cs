@@ -117,6 +117,13 @@ public class TopologyTests
         Assert.Equal(1 - (1 + 2 * Math.Cos(Math.PI / 4)) / 3, MixingMatrix.SpectralGap(MixingMatrix.At(new UndirectedRing(8), 0)), 10);
         // Complete digraph (random out-degree n − 1): W = J/n, gap 1.
         Assert.Equal(1, MixingMatrix.SpectralGap(MixingMatrix.At(new RandomDigraph(6, 5, 1, 0), 0)), 10);
+        // One-peer exponential graph, n = 8: the hop-2 step alone has two disjoint 4-cycles (gap 0); the period product
+        // (I + P)(I + P²)(I + P⁴) / 8 = J / 8 has gap 1.
+        var exp = new ExponentialGraph(8);
+        Assert.Equal(0, MixingMatrix.SpectralGap(MixingMatrix.At(exp, 1)), 10);
+        var product = MixingMatrix.Product(exp, 0, 3);
+        Assert.Equal(1, MixingMatrix.SpectralGap(product), 10);
+        Assert.All(MixingMatrix.ColumnSums(product), s => Assert.Equal(1, s, 12));
         // For the doubly stochastic symmetric undirected ring, 1 − σ2² = 1 − λ2².
         double l2 = (1 + 2 * Math.Cos(Math.PI / 4)) / 3;
         Assert.Equal(1 - l2 * l2, MixingMatrix.SingularGap(MixingMatrix.At(new UndirectedRing(8), 0)), 10);
