@@ -1,0 +1,60 @@
+using NanoFed.Kernels;
+
+namespace NanoFed.Federation.Compression;
+
+/// <summary>
+/// b-bit symmetric quantization per tensor (<see cref="Quantize"/>, 2 ≤ b ≤ 8): scale s = max|v| / (2^(b−1) − 1),
+/// codes round to nearest (or stochastically, from the given stream). Bits = b·n codes + 32 for the scale.
+/// With nearest rounding v − c is exact in float (|v − c| ≤ s/2 and |c| ≥ s, Sterbenz), so error feedback is lossless.
+/// </summary>
+public sealed class QuantizeCompressor : ICompressor
+{
+    /// <summary>b-bit codes, nearest or stochastic rounding.</summary>
+    public QuantizeCompressor(int bits, bool stochastic = false)
+    {
+        if (bits < 2 || bits > 8) throw new ArgumentOutOfRangeException(nameof(bits), $"bits must be in 2..8, got {bits} (use SignCompressor for 1 bit)");
+        (BitsPerValue, Stochastic) = (bits, stochastic);
+    }
+
+    /// <summary>b.</summary>
+    public int BitsPerValue { get; }
+
+    /// <summary>Whether rounding is stochastic.</summary>
+    public bool Stochastic { get; }
+
+    /// <inheritdoc/>
+    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    {
+        float scale = Quantize.Scale(v, BitsPerValue);
+        var codes = new sbyte[v.Length];
+        if (Stochastic) Quantize.Stochastic(v, scale, BitsPerValue, rng ?? throw new ArgumentNullException(nameof(rng)), codes);
+        else Quantize.Nearest(v, scale, BitsPerValue, codes);
+        return new Payload { Length = v.Length, Kind = PayloadKind.Quantized, Codes = codes, Scale = scale };
+    }
+
+    /// <inheritdoc/>
+    public long Bits(Payload p) => (long)BitsPerValue * p.Length + 32;
+}
+
+/// <summary>
+/// Scaled sign (signSGD with error feedback, Karimireddy et al., arXiv 1901.09847): c = sign(v) · ‖v‖₁ / n with
+/// sign(0) = +1. Bits = n + 32 for the scale.
+/// </summary>
+public sealed class SignCompressor : ICompressor
+{
+    /// <summary>The shared instance.</summary>
+    public static SignCompressor Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    {
+        double l1 = 0;
+        foreach (float x in v) l1 += Math.Abs(x);
+        var codes = new sbyte[v.Length];
+        for (int i = 0; i < v.Length; i++) codes[i] = v[i] < 0 ? (sbyte)-1 : (sbyte)1;
+        return new Payload { Length = v.Length, Kind = PayloadKind.Quantized, Codes = codes, Scale = v.Length == 0 ? 0 : (float)(l1 / v.Length) };
+    }
+
+    /// <inheritdoc/>
+    public long Bits(Payload p) => p.Length + 32L;
+}

@@ -1,0 +1,113 @@
+using NanoFed.Federation.Compression;
+using NanoFed.Federation.Topology;
+
+namespace NanoFed.Federation.Gossip;
+
+/// <summary>
+/// Sparse-Push form (B), compressed differences (CHOCO-Gossip style, Koloskova et al., arXiv 1902.00340, Alg. 1,
+/// adapted to push-sum; specs/sparse-push.md "Sparse-Push"). Every directed edge i→j has a public copy x̂_ij of the
+/// sender's estimate x_i = z_i / w_i, held identically by sender and receiver (one copy per in-neighbour on the
+/// receiving side, so edges that come and go in a time-varying graph stay exact; a copy starts at 0 and changes only
+/// when the edge is used). At iteration t, for each out-peer j: q = C(x_i − x̂_ij) per tensor, x̂_ij += q, send q
+/// with the weight share a_i·w_i. Then z_i ← z_i + γ·(Σ_{j ∈ N_in(i,t)} a_j·w_j·x̂_ji − a_i·w_i·Σ_{j ∈ N_out(i,t)} x̂_ij),
+/// which moves γ·a_i·w_i·x̂_ij along every used edge, so Σ_i z_i is conserved; when every x̂ equals its x this is the
+/// lazy push-sum step z ← (1 − γ)·z + γ·W z. The weight is uncompressed: w_i ← w_i + γ·(Σ received a_j·w_j + (a_i − 1)·w_i).
+/// The copies track x rather than z because x stops moving at consensus while z = w·x keeps moving with w on a
+/// non-regular time-varying graph (tracking z left a floor there); on a regular graph w = 1 and both are the same.
+/// </summary>
+public sealed class DifferenceGossip : IGossip
+{
+    private readonly IMixing _mixing;
+    private readonly ulong _seed;
+
+    /// <summary>Form (B) with compressor <paramref name="compressor"/> per tensor of <paramref name="layout"/>, consensus step <paramref name="gamma"/> (γ).</summary>
+    public DifferenceGossip(ITopology topology, ICompressor compressor, float gamma, TensorLayout layout, IMixing? mixing = null, ulong seed = 0)
+    {
+        Topology = topology ?? throw new ArgumentNullException(nameof(topology));
+        Compressor = compressor ?? throw new ArgumentNullException(nameof(compressor));
+        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
+        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(nameof(gamma), $"gamma must be in (0, 1], got {gamma}");
+        (Gamma, _mixing, _seed) = (gamma, mixing ?? UniformMixing.Instance, seed);
+    }
+
+    /// <inheritdoc/>
+    public ITopology Topology { get; }
+
+    /// <summary>C.</summary>
+    public ICompressor Compressor { get; }
+
+    /// <summary>γ.</summary>
+    public float Gamma { get; }
+
+    /// <summary>Tensor split of the vectors.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <summary>Node state of form (B): z, w, the public copies of its out-edges and in-edges.</summary>
+    public sealed class Node(ReadOnlySpan<float> x0) : GossipNode(x0)
+    {
+        /// <summary>x̂_ij for every out-peer j used so far.</summary>
+        public Dictionary<int, float[]> OutCopies { get; } = [];
+
+        /// <summary>x̂_ji for every in-neighbour j heard from so far.</summary>
+        public Dictionary<int, float[]> InCopies { get; } = [];
+
+        /// <summary>−a_i·w_i·Σ_{j ∈ N_out} x̂_ij after the last <see cref="Send"/>.</summary>
+        public float[] SelfTerm { get; } = new float[x0.Length];
+    }
+
+    /// <inheritdoc/>
+    public GossipNode CreateNode(ReadOnlySpan<float> x0)
+    {
+        Layout.Check(x0.Length);
+        return new Node(x0);
+    }
+
+    /// <inheritdoc/>
+    public GossipMessage[] Send(GossipNode node, int i, long t)
+    {
+        var s = (Node)node;
+        float a = (float)_mixing.Weight(Topology, i, t), share = a * s.W;
+        var peers = Topology.OutPeers(i, t);
+        var messages = new GossipMessage[peers.Length];
+        var diff = new float[s.Z.Length];
+        Array.Clear(s.SelfTerm);
+        var rng = new RngStream(_seed, (ulong)i).Split((ulong)t);
+        for (int p = 0; p < peers.Length; p++)
+        {
+            int j = peers[p];
+            if (!s.OutCopies.TryGetValue(j, out var copy)) s.OutCopies[j] = copy = new float[s.Z.Length];
+            for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] / s.W - copy[k];
+            var parts = new Payload[Layout.Count];
+            var edge = rng.Split((ulong)j);
+            for (int l = 0; l < Layout.Count; l++)
+            {
+                parts[l] = Compressor.Compress(Layout.Slice(diff, l), edge.Split((ulong)l));
+                parts[l].AddTo(Layout.Slice(copy, l));
+            }
+            for (int k = 0; k < copy.Length; k++) s.SelfTerm[k] -= share * copy[k];
+            messages[p] = new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = share };
+        }
+        return messages;
+    }
+
+    /// <inheritdoc/>
+    public void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    {
+        var s = (Node)node;
+        float a = (float)_mixing.Weight(Topology, i, t);
+        var acc = (float[])s.SelfTerm.Clone();
+        float accW = (a - 1) * s.W;
+        foreach (var m in GossipLoop.Sorted(inbox, i, t))
+        {
+            if (!s.InCopies.TryGetValue(m.From, out var copy)) s.InCopies[m.From] = copy = new float[s.Z.Length];
+            for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(copy, l));
+            for (int k = 0; k < acc.Length; k++) acc[k] += m.Weight * copy[k];
+            accW += m.Weight;
+        }
+        for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
+        s.W += Gamma * accW;
+    }
+
+    /// <inheritdoc/>
+    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
+}

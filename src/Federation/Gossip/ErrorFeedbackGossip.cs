@@ -1,0 +1,98 @@
+using NanoFed.Federation.Compression;
+using NanoFed.Federation.Topology;
+
+namespace NanoFed.Federation.Gossip;
+
+/// <summary>
+/// Sparse-Push form (A), error feedback on the model (DeepSqueeze style; Aketi et al., arXiv 2102.05715;
+/// specs/sparse-push.md "Sparse-Push"): per tensor, v = z + e, c = C(v), e ← v − c; node i sends a·c (values +
+/// indices) and a·w to each out-neighbour, then z ← z + γ·(Σ received c + (a − 1)·c) and
+/// w ← w + γ·(Σ received w + (a − 1)·w) (the same update, uncompressed). Σ_i z_i is conserved (up to float
+/// rounding); with C = identity and γ = 1 this is <see cref="PushSum"/>.
+/// </summary>
+public sealed class ErrorFeedbackGossip : IGossip
+{
+    private readonly IMixing _mixing;
+    private readonly ulong _seed;
+
+    /// <summary>Form (A) with compressor <paramref name="compressor"/> per tensor of <paramref name="layout"/>, consensus step <paramref name="gamma"/> (γ).</summary>
+    public ErrorFeedbackGossip(ITopology topology, ICompressor compressor, float gamma, TensorLayout layout, IMixing? mixing = null, ulong seed = 0)
+    {
+        Topology = topology ?? throw new ArgumentNullException(nameof(topology));
+        Compressor = compressor ?? throw new ArgumentNullException(nameof(compressor));
+        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
+        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(nameof(gamma), $"gamma must be in (0, 1], got {gamma}");
+        (Gamma, _mixing, _seed) = (gamma, mixing ?? UniformMixing.Instance, seed);
+    }
+
+    /// <inheritdoc/>
+    public ITopology Topology { get; }
+
+    /// <summary>C.</summary>
+    public ICompressor Compressor { get; }
+
+    /// <summary>γ.</summary>
+    public float Gamma { get; }
+
+    /// <summary>Tensor split of the vectors.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <summary>Node state of form (A): z, w, the error e and the last compressed c.</summary>
+    public sealed class Node(ReadOnlySpan<float> x0) : GossipNode(x0)
+    {
+        /// <summary>Error memory e (starts at 0).</summary>
+        public float[] E { get; } = new float[x0.Length];
+
+        /// <summary>The dense c = C(z + e) of the last <see cref="Send"/>.</summary>
+        public float[] C { get; } = new float[x0.Length];
+    }
+
+    /// <inheritdoc/>
+    public GossipNode CreateNode(ReadOnlySpan<float> x0)
+    {
+        Layout.Check(x0.Length);
+        return new Node(x0);
+    }
+
+    /// <inheritdoc/>
+    public GossipMessage[] Send(GossipNode node, int i, long t)
+    {
+        var s = (Node)node;
+        float a = (float)_mixing.Weight(Topology, i, t);
+        var v = new float[s.Z.Length];
+        for (int k = 0; k < v.Length; k++) v[k] = s.Z[k] + s.E[k];
+        var parts = new Payload[Layout.Count];
+        var rng = new RngStream(_seed, (ulong)i).Split((ulong)t);
+        for (int l = 0; l < Layout.Count; l++)
+        {
+            var vl = Layout.Slice(v, l);
+            var c = Compressor.Compress(vl, rng.Split((ulong)l));
+            var cl = Layout.Slice(s.C, l);
+            c.DecodeTo(cl);
+            var el = Layout.Slice(s.E, l);
+            for (int k = 0; k < vl.Length; k++) el[k] = vl[k] - cl[k];
+            parts[l] = c.Scaled(a);
+        }
+        return Topology.OutPeers(i, t).Select(j => new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = a * s.W }).ToArray();
+    }
+
+    /// <inheritdoc/>
+    public void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    {
+        var s = (Node)node;
+        float a = (float)_mixing.Weight(Topology, i, t);
+        var acc = new float[s.Z.Length];
+        for (int k = 0; k < acc.Length; k++) acc[k] = (a - 1) * s.C[k];
+        float accW = (a - 1) * s.W;
+        foreach (var m in GossipLoop.Sorted(inbox, i, t))
+        {
+            for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(acc, l));
+            accW += m.Weight;
+        }
+        for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
+        s.W += Gamma * accW;
+    }
+
+    /// <inheritdoc/>
+    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
+}
