@@ -1,0 +1,137 @@
+using NanoFed.Autograd;
+using NanoFed.Federation.Gossip;
+using NanoFed.Nets.Data;
+using NanoFed.Nets.Modules;
+using NanoFed.Nets.Optim;
+using NanoFed.Nets.Training;
+
+namespace NanoFed.Federation.Decentralized;
+
+/// <summary>
+/// One decentralized training agent (specs/sparse-push.md "Push-sum core"): its own model, data partition, SGD state
+/// (momentum buffers) and BatchNorm statistics, all local. Its parameters, flattened per tensor in
+/// <see cref="Layout"/> order, are the push-sum state (z, w) of <see cref="Node"/>: a step computes the gradient at
+/// x = z / w, takes the optimizer step from x and sets z ← w · x'.
+/// </summary>
+public sealed class Agent : IDisposable
+{
+    private readonly Tape _tape = new();
+    private readonly List<Variable> _parameters;
+    private readonly float[] _x;
+
+    /// <summary>
+    /// Agent <paramref name="id"/> training <paramref name="model"/> on <paramref name="data"/> in shuffled batches of
+    /// <paramref name="batchSize"/> (the last partial batch dropped, shuffling keyed by (<paramref name="seed"/>, id)),
+    /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given.
+    /// </summary>
+    public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
+        double momentum = 0.9, double weightDecay = 1e-4)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count < batchSize) throw new ArgumentException($"agent {id} has {data.Count} images, fewer than one batch of {batchSize}", nameof(data));
+        Id = id;
+        Data = data;
+        _parameters = model.Parameters();
+        Layout = new TensorLayout(_parameters.Select(p => p.Data.Length).ToArray());
+        _x = new float[Layout.Total];
+        Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay);
+        Loader = new BatchLoader(data, batchSize, normalization, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
+        CopyParameters(_x);
+        Node = new GossipNode(_x);
+    }
+
+    /// <summary>Agent index i.</summary>
+    public int Id { get; }
+
+    /// <summary>The local model (its parameters hold the last x' after a step).</summary>
+    public Sequential Model { get; }
+
+    /// <summary>The local optimizer (momentum buffers stay local).</summary>
+    public Sgd Optimizer { get; }
+
+    /// <summary>The local training data.</summary>
+    public ImageDataset Data { get; }
+
+    /// <summary>The local batch loader.</summary>
+    public BatchLoader Loader { get; }
+
+    /// <summary>Parameter tensors, in <see cref="Module.Parameters"/> order.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <summary>The push-sum state (z, w); replace it with a protocol's node via <see cref="Attach"/>.</summary>
+    public GossipNode Node { get; private set; }
+
+    private double _lossSum;
+    private int _correct, _seen;
+
+    /// <summary>Makes <paramref name="node"/> (created by a gossip protocol from the current parameters) the agent's state.</summary>
+    public void Attach(GossipNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node.Z.Length != Layout.Total) throw new ArgumentException($"node of {node.Z.Length} values for {Layout.Total} parameters", nameof(node));
+        Node = node;
+    }
+
+    /// <summary>Copies the model's parameters, flattened, into <paramref name="flat"/>.</summary>
+    public void CopyParameters(Span<float> flat)
+    {
+        Layout.Check(flat.Length);
+        for (int l = 0; l < _parameters.Count; l++) _parameters[l].Data.Span.CopyTo(Layout.Slice(flat, l));
+    }
+
+    /// <summary>Sets the model's parameters from <paramref name="flat"/>.</summary>
+    public void LoadParameters(ReadOnlySpan<float> flat)
+    {
+        Layout.Check(flat.Length);
+        for (int l = 0; l < _parameters.Count; l++) flat.Slice(Layout.Offsets[l], Layout.Sizes[l]).CopyTo(_parameters[l].Data.Span);
+    }
+
+    /// <summary>Writes x = z / w into the model (for evaluation or the next step).</summary>
+    public void LoadEstimate()
+    {
+        Node.Estimate(_x);
+        LoadParameters(_x);
+    }
+
+    /// <summary>
+    /// One local step on <paramref name="batch"/>: x = z / w into the model, gradient at x, SGD step to x', z ← w · x'.
+    /// Returns the batch loss.
+    /// </summary>
+    public double Step(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        LoadEstimate();
+        Model.Train();
+        Optimizer.ZeroGrad();
+        var logits = Model.Forward(_tape, new Variable(batch.Images));
+        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        double value = loss.Data.Span[0];
+        _lossSum += value * batch.Count;
+        _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
+        _seen += batch.Count;
+        _tape.Backward(loss);
+        Optimizer.Step();
+        _tape.Reset();
+        CopyParameters(_x);
+        var z = Node.Z;
+        float w = Node.W;
+        for (int k = 0; k < z.Length; k++) z[k] = w * _x[k];
+        return value;
+    }
+
+    /// <summary>Mean training loss and accuracy since the last call, then resets them.</summary>
+    public (double Loss, double Accuracy) TakeTrainStats()
+    {
+        var r = (_lossSum / Math.Max(1, _seen), (double)_correct / Math.Max(1, _seen));
+        (_lossSum, _correct, _seen) = (0, 0, 0);
+        return r;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Loader.Dispose();
+    }
+}
