@@ -53,14 +53,14 @@ public class DecentralizedRunnerTests(ITestOutputHelper output)
             ("fc", new Linear(16 * 5 * 5, 10, rng)));
     }
 
-    private static DecentralizedRunner Runner(Communication communication, ulong seed, Func<ITopology, TensorLayout, IGossip>? gossip = null)
+    private static DecentralizedRunner Runner(Communication communication, ulong seed, Func<ITopology, TensorLayout, IGossip>? gossip = null, ITopology? topology = null)
     {
         var (train, test) = Datasets();
         var partition = new IidPartitioner(Agents).Split(train.Labels, train.Classes, new RngStream(seed, 1));
         var agents = Enumerable.Range(0, Agents)
             .Select(i => new Agent(i, Model(seed), train.Subset(partition.Indices[i]), BatchSize, 0.05, seed, Normalization.FashionMnist))
             .ToArray();
-        var protocol = gossip?.Invoke(new DirectedRing(Agents), agents[0].Layout);
+        var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
         return new DecentralizedRunner(agents, communication, protocol, test, Normalization.FashionMnist);
     }
 
@@ -127,5 +127,16 @@ public class DecentralizedRunnerTests(ITestOutputHelper output)
         {
             Workers.Count = saved;
         }
+    }
+
+    [Fact]
+    public void SgpOnANonRegularDigraphConservesTotalWeightAndStillTrains()
+    {
+        // Random out-degree-1 digraph re-drawn every iteration: in-degrees differ, so the weights leave 1.
+        var runner = Runner(Communication.Gossip, 13, (t, _) => new PushSum(t), new RandomDigraph(Agents, 1, 1, 13));
+        var metrics = Run(runner);
+        Assert.True(metrics.Any(m => m.MinWeight < 0.99f || m.MaxWeight > 1.01f), "weights never left 1 on a non-regular graph");
+        Assert.Equal(Agents, runner.Agents.Sum(a => (double)a.Node.W), 4);
+        Assert.True(metrics[^1].MeanAccuracy > 0.6, $"mean agent accuracy {metrics[^1].MeanAccuracy:P1}");
     }
 }
