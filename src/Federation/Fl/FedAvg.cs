@@ -42,7 +42,6 @@ public sealed class FedAvg : IFlMethod
 
     private readonly Sequential _global;
     private readonly Sequential _local;
-    private readonly int[] _inputShape;
     private readonly Tape _tape = new();
 
     /// <summary>Creates FedAvg.</summary>
@@ -57,7 +56,6 @@ public sealed class FedAvg : IFlMethod
         Options.Validate();
         _global = createModel();
         _local = createModel();
-        _inputShape = inputShape.ToArray();
         ForwardFlopsPerImage = FlopCounter.Forward(_global, inputShape);
         ParameterElements = _global.StateDict().Sum(t => (long)t.Value.Length);
     }
@@ -95,29 +93,33 @@ public sealed class FedAvg : IFlMethod
         var state = _local.StateDict();
         weights.DecodeInto(state);
         _local.Train();
-        var sgd = new Sgd(_local.Parameters(), Options.Lr, Options.Momentum, weightDecay: Options.WeightDecay);
-        uint stream = client.Rng.NextUInt32();
-        ulong seed = ((ulong)client.Rng.NextUInt32() << 32) | client.Rng.NextUInt32();
-        using (var loader = new BatchLoader(client.Data, Options.B, client.Normalization, shuffle: true, random: new PhiloxEpochRandom(seed, stream)))
-        {
-            for (int epoch = 0; epoch < Options.E; epoch++)
-            {
-                foreach (var batch in loader.Epoch(epoch))
-                {
-                    sgd.ZeroGrad();
-                    var logits = _local.Forward(_tape, new Variable(batch.Images));
-                    var loss = _tape.CrossEntropy(logits, batch.Labels);
-                    _tape.Backward(loss);
-                    sgd.Step();
-                    _tape.Reset();
-                }
-            }
-        }
+        // A client with no samples returns the global weights unchanged with n_k = 0 (weight zero in the average).
+        if (client.Data.Count > 0) Train(client);
         var payload = WireTensor.DenseAll(state).ToList();
         payload.Add(WireTensor.Dense(SampleCountName, new Shape(1), [client.Data.Count]));
         var reply = new Message(round, client.Id, Message.Server, MessageKind.Weights, payload);
         double flops = FlopCounter.TrainingFactor * ForwardFlopsPerImage * client.Data.Count * Options.E;
         return new ClientResult([reply], flops);
+    }
+
+    private void Train(FlClient client)
+    {
+        var sgd = new Sgd(_local.Parameters(), Options.Lr, Options.Momentum, weightDecay: Options.WeightDecay);
+        uint stream = client.Rng.NextUInt32();
+        ulong seed = ((ulong)client.Rng.NextUInt32() << 32) | client.Rng.NextUInt32();
+        using var loader = new BatchLoader(client.Data, Options.B, client.Normalization, shuffle: true, random: new PhiloxEpochRandom(seed, stream));
+        for (int epoch = 0; epoch < Options.E; epoch++)
+        {
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                sgd.ZeroGrad();
+                var logits = _local.Forward(_tape, new Variable(batch.Images));
+                var loss = _tape.CrossEntropy(logits, batch.Labels);
+                _tape.Backward(loss);
+                sgd.Step();
+                _tape.Reset();
+            }
+        }
     }
 
     /// <inheritdoc/>
