@@ -1,0 +1,75 @@
+namespace NanoFed.Federation.SystemModel;
+
+/// <summary>
+/// The simulated clock of a federated run: device and server compute rates, link bandwidths and a one-way latency.
+/// Defaults (all overridable with <c>with</c>): a Raspberry-Pi-4-class device at 10 GFLOP/s sustained, a server at
+/// 10 TFLOP/s (one data-centre GPU at realistic utilisation), a 10 MB/s uplink and 20 MB/s downlink (a typical
+/// Wi-Fi/4G edge link, uplink slower than downlink) and 20 ms latency per message.
+/// </summary>
+/// <param name="DeviceFlops">Device compute rate in FLOP/s.</param>
+/// <param name="ServerFlops">Server compute rate in FLOP/s.</param>
+/// <param name="UplinkBytesPerSecond">Device-to-server bandwidth in bytes/s.</param>
+/// <param name="DownlinkBytesPerSecond">Server-to-device bandwidth in bytes/s.</param>
+/// <param name="Latency">One-way latency in seconds, charged once per message.</param>
+public sealed record SystemModel(
+    double DeviceFlops = 10e9,
+    double ServerFlops = 10e12,
+    double UplinkBytesPerSecond = 10e6,
+    double DownlinkBytesPerSecond = 20e6,
+    double Latency = 0.02)
+{
+    /// <summary>The defaults described on the type.</summary>
+    public static SystemModel Default { get; } = new();
+
+    /// <summary>Throws an <see cref="ArgumentException"/> unless every rate is positive and finite and the latency non-negative.</summary>
+    public void Validate()
+    {
+        Positive(DeviceFlops, nameof(DeviceFlops));
+        Positive(ServerFlops, nameof(ServerFlops));
+        Positive(UplinkBytesPerSecond, nameof(UplinkBytesPerSecond));
+        Positive(DownlinkBytesPerSecond, nameof(DownlinkBytesPerSecond));
+        if (!(Latency >= 0) || double.IsInfinity(Latency)) throw new ArgumentException($"Latency must be finite and non-negative, got {Latency}");
+    }
+
+    /// <summary>Seconds a device needs to download <paramref name="bytes"/> in <paramref name="messages"/> messages.</summary>
+    public double Download(long bytes, int messages = 1) => messages * Latency + bytes / DownlinkBytesPerSecond;
+
+    /// <summary>Seconds a device needs to upload <paramref name="bytes"/> in <paramref name="messages"/> messages.</summary>
+    public double Upload(long bytes, int messages = 1) => messages * Latency + bytes / UplinkBytesPerSecond;
+
+    /// <summary>Seconds a device needs for <paramref name="flops"/> FLOPs.</summary>
+    public double DeviceCompute(double flops) => flops / DeviceFlops;
+
+    /// <summary>Seconds the server needs for <paramref name="flops"/> FLOPs.</summary>
+    public double ServerCompute(double flops) => flops / ServerFlops;
+
+    /// <summary>
+    /// A round's simulated time: its critical path, the slowest sampled device's
+    /// (download + compute + upload), then the server's work.
+    /// </summary>
+    public double RoundTime(IReadOnlyList<DeviceWork> devices, double serverFlops)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        double slowest = 0;
+        foreach (var d in devices) slowest = Math.Max(slowest, DeviceTime(d));
+        return slowest + ServerCompute(serverFlops);
+    }
+
+    /// <summary>One device's (download + compute + upload) time.</summary>
+    public double DeviceTime(DeviceWork d) =>
+        Download(d.DownBytes, d.DownMessages) + DeviceCompute(d.Flops) + Upload(d.UpBytes, d.UpMessages);
+
+    private static void Positive(double v, string name)
+    {
+        if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"{name} must be positive and finite, got {v}");
+    }
+}
+
+/// <summary>One sampled device's share of a round: bytes and messages each way and the FLOPs it computed.</summary>
+/// <param name="Client">The client id.</param>
+/// <param name="DownBytes">Bytes received from the server.</param>
+/// <param name="DownMessages">Messages received from the server.</param>
+/// <param name="Flops">FLOPs computed on the device.</param>
+/// <param name="UpBytes">Bytes sent to the server.</param>
+/// <param name="UpMessages">Messages sent to the server.</param>
+public readonly record struct DeviceWork(int Client, long DownBytes, int DownMessages, double Flops, long UpBytes, int UpMessages);
