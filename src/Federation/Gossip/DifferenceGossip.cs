@@ -15,32 +15,13 @@ namespace NanoFed.Federation.Gossip;
 /// The copies track x rather than z because x stops moving at consensus while z = w·x keeps moving with w on a
 /// non-regular time-varying graph (tracking z left a floor there); on a regular graph w = 1 and both are the same.
 /// </summary>
-public sealed class DifferenceGossip : IGossip
+public sealed class DifferenceGossip : CompressedGossip
 {
-    private readonly IMixing _mixing;
-    private readonly ulong _seed;
-
     /// <summary>Form (B) with compressor <paramref name="compressor"/> per tensor of <paramref name="layout"/>, consensus step <paramref name="gamma"/> (γ).</summary>
     public DifferenceGossip(ITopology topology, ICompressor compressor, float gamma, TensorLayout layout, IMixing? mixing = null, ulong seed = 0)
+        : base(topology, compressor, gamma, layout, mixing, seed)
     {
-        Topology = topology ?? throw new ArgumentNullException(nameof(topology));
-        Compressor = compressor ?? throw new ArgumentNullException(nameof(compressor));
-        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
-        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(nameof(gamma), $"gamma must be in (0, 1], got {gamma}");
-        (Gamma, _mixing, _seed) = (gamma, mixing ?? UniformMixing.Instance, seed);
     }
-
-    /// <inheritdoc/>
-    public ITopology Topology { get; }
-
-    /// <summary>C.</summary>
-    public ICompressor Compressor { get; }
-
-    /// <summary>γ.</summary>
-    public float Gamma { get; }
-
-    /// <summary>Tensor split of the vectors.</summary>
-    public TensorLayout Layout { get; }
 
     /// <summary>Node state of form (B): z, w, the public copies of its out-edges and in-edges.</summary>
     public sealed class Node(ReadOnlySpan<float> x0) : GossipNode(x0)
@@ -56,22 +37,18 @@ public sealed class DifferenceGossip : IGossip
     }
 
     /// <inheritdoc/>
-    public GossipNode CreateNode(ReadOnlySpan<float> x0)
-    {
-        Layout.Check(x0.Length);
-        return new Node(x0);
-    }
+    protected override GossipNode NewNode(ReadOnlySpan<float> x0) => new Node(x0);
 
     /// <inheritdoc/>
-    public GossipMessage[] Send(GossipNode node, int i, long t)
+    public override GossipMessage[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
-        float a = (float)_mixing.Weight(Topology, i, t), share = a * s.W;
+        float a = Weight(i, t), share = a * s.W;
         var peers = Topology.OutPeers(i, t);
         var messages = new GossipMessage[peers.Length];
         var diff = new float[s.Z.Length];
         Array.Clear(s.SelfTerm);
-        var rng = new RngStream(_seed, (ulong)i).Split((ulong)t);
+        var rng = Stream(i, t);
         for (int p = 0; p < peers.Length; p++)
         {
             int j = peers[p];
@@ -91,10 +68,10 @@ public sealed class DifferenceGossip : IGossip
     }
 
     /// <inheritdoc/>
-    public void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
     {
         var s = (Node)node;
-        float a = (float)_mixing.Weight(Topology, i, t);
+        float a = Weight(i, t);
         var acc = (float[])s.SelfTerm.Clone();
         float accW = (a - 1) * s.W;
         foreach (var m in GossipLoop.Sorted(inbox, i, t))
@@ -107,7 +84,4 @@ public sealed class DifferenceGossip : IGossip
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
         s.W += Gamma * accW;
     }
-
-    /// <inheritdoc/>
-    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
 }

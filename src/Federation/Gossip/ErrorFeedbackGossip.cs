@@ -10,32 +10,13 @@ namespace NanoFed.Federation.Gossip;
 /// w ← w + γ·(Σ received w + (a − 1)·w) (the same update, uncompressed). Σ_i z_i is conserved (up to float
 /// rounding); with C = identity and γ = 1 this is <see cref="PushSum"/>.
 /// </summary>
-public sealed class ErrorFeedbackGossip : IGossip
+public sealed class ErrorFeedbackGossip : CompressedGossip
 {
-    private readonly IMixing _mixing;
-    private readonly ulong _seed;
-
     /// <summary>Form (A) with compressor <paramref name="compressor"/> per tensor of <paramref name="layout"/>, consensus step <paramref name="gamma"/> (γ).</summary>
     public ErrorFeedbackGossip(ITopology topology, ICompressor compressor, float gamma, TensorLayout layout, IMixing? mixing = null, ulong seed = 0)
+        : base(topology, compressor, gamma, layout, mixing, seed)
     {
-        Topology = topology ?? throw new ArgumentNullException(nameof(topology));
-        Compressor = compressor ?? throw new ArgumentNullException(nameof(compressor));
-        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
-        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(nameof(gamma), $"gamma must be in (0, 1], got {gamma}");
-        (Gamma, _mixing, _seed) = (gamma, mixing ?? UniformMixing.Instance, seed);
     }
-
-    /// <inheritdoc/>
-    public ITopology Topology { get; }
-
-    /// <summary>C.</summary>
-    public ICompressor Compressor { get; }
-
-    /// <summary>γ.</summary>
-    public float Gamma { get; }
-
-    /// <summary>Tensor split of the vectors.</summary>
-    public TensorLayout Layout { get; }
 
     /// <summary>Node state of form (A): z, w, the error e and the last compressed c.</summary>
     public sealed class Node(ReadOnlySpan<float> x0) : GossipNode(x0)
@@ -48,21 +29,17 @@ public sealed class ErrorFeedbackGossip : IGossip
     }
 
     /// <inheritdoc/>
-    public GossipNode CreateNode(ReadOnlySpan<float> x0)
-    {
-        Layout.Check(x0.Length);
-        return new Node(x0);
-    }
+    protected override GossipNode NewNode(ReadOnlySpan<float> x0) => new Node(x0);
 
     /// <inheritdoc/>
-    public GossipMessage[] Send(GossipNode node, int i, long t)
+    public override GossipMessage[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
-        float a = (float)_mixing.Weight(Topology, i, t);
+        float a = Weight(i, t);
         var v = new float[s.Z.Length];
         for (int k = 0; k < v.Length; k++) v[k] = s.Z[k] + s.E[k];
         var parts = new Payload[Layout.Count];
-        var rng = new RngStream(_seed, (ulong)i).Split((ulong)t);
+        var rng = Stream(i, t);
         for (int l = 0; l < Layout.Count; l++)
         {
             var vl = Layout.Slice(v, l);
@@ -77,10 +54,10 @@ public sealed class ErrorFeedbackGossip : IGossip
     }
 
     /// <inheritdoc/>
-    public void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
     {
         var s = (Node)node;
-        float a = (float)_mixing.Weight(Topology, i, t);
+        float a = Weight(i, t);
         var acc = new float[s.Z.Length];
         for (int k = 0; k < acc.Length; k++) acc[k] = (a - 1) * s.C[k];
         float accW = (a - 1) * s.W;
@@ -92,7 +69,4 @@ public sealed class ErrorFeedbackGossip : IGossip
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
         s.W += Gamma * accW;
     }
-
-    /// <inheritdoc/>
-    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
 }

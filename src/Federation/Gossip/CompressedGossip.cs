@@ -1,0 +1,62 @@
+using NanoFed.Federation.Compression;
+using NanoFed.Federation.Topology;
+
+namespace NanoFed.Federation.Gossip;
+
+/// <summary>
+/// What both compressed forms of Sparse-Push share: the graph, the per-tensor compressor C, the consensus step γ,
+/// the tensor layout, the mixing weights and the seed of the compressors' random streams. A form supplies its node
+/// state and its send and receive rules.
+/// </summary>
+public abstract class CompressedGossip : IGossip
+{
+    private readonly IMixing _mixing;
+    private readonly ulong _seed;
+
+    /// <summary>Validates and keeps the shared configuration.</summary>
+    protected CompressedGossip(ITopology topology, ICompressor compressor, float gamma, TensorLayout layout, IMixing? mixing, ulong seed)
+    {
+        Topology = topology ?? throw new ArgumentNullException(nameof(topology));
+        Compressor = compressor ?? throw new ArgumentNullException(nameof(compressor));
+        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
+        if (!(gamma > 0 && gamma <= 1)) throw new ArgumentOutOfRangeException(nameof(gamma), $"gamma must be in (0, 1], got {gamma}");
+        (Gamma, _mixing, _seed) = (gamma, mixing ?? UniformMixing.Instance, seed);
+    }
+
+    /// <inheritdoc/>
+    public ITopology Topology { get; }
+
+    /// <summary>C.</summary>
+    public ICompressor Compressor { get; }
+
+    /// <summary>γ.</summary>
+    public float Gamma { get; }
+
+    /// <summary>Tensor split of the vectors.</summary>
+    public TensorLayout Layout { get; }
+
+    /// <inheritdoc/>
+    public GossipNode CreateNode(ReadOnlySpan<float> x0)
+    {
+        Layout.Check(x0.Length);
+        return NewNode(x0);
+    }
+
+    /// <inheritdoc/>
+    public abstract GossipMessage[] Send(GossipNode node, int i, long t);
+
+    /// <inheritdoc/>
+    public abstract void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
+
+    /// <inheritdoc/>
+    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
+
+    /// <summary>The form's node state for x_i = <paramref name="x0"/> (length already checked).</summary>
+    protected abstract GossipNode NewNode(ReadOnlySpan<float> x0);
+
+    /// <summary>Node <paramref name="i"/>'s mixing weight a at iteration <paramref name="t"/>.</summary>
+    protected float Weight(int i, long t) => (float)_mixing.Weight(Topology, i, t);
+
+    /// <summary>The compressors' stream of node <paramref name="i"/> at iteration <paramref name="t"/>.</summary>
+    protected RngStream Stream(int i, long t) => new RngStream(_seed, (ulong)i).Split((ulong)t);
+}
