@@ -12,12 +12,13 @@ namespace NanoFed.Federation.Fl;
 /// the traffic ledger, the simulated clock (<see cref="SystemModel.SystemModel"/>) and client sampling. Each round
 /// samples K of N clients, delivers the method's messages through the transport, runs every sampled client's work,
 /// delivers the replies, aggregates, evaluates the global model on the test set and reports bytes (from the ledger)
-/// and simulated time (critical path: slowest sampled device's download + compute + upload, then the server).
+/// and simulated time (critical path: slowest sampled device's download + compute + upload, with any server work done
+/// inside its turn, then the server's aggregation).
 /// </summary>
 public sealed class FlRunner
 {
     private readonly ImageDataset _train;
-    private readonly ImageDataset _test;
+    private readonly IReadOnlyList<(string Name, ImageDataset Data)> _tests;
     private readonly ImageDataset?[] _clientData;
     private readonly ClientSampler _sampler;
     private readonly List<FlRoundMetrics> _history = [];
@@ -26,18 +27,19 @@ public sealed class FlRunner
     /// <param name="method">The FL method.</param>
     /// <param name="train">The training set the partition indexes.</param>
     /// <param name="partition">Which training samples each client holds.</param>
-    /// <param name="test">The server's test set.</param>
+    /// <param name="tests">The server's test sets, evaluated after every round; the first is the primary figure.</param>
     /// <param name="normalization">Input normalisation.</param>
     /// <param name="perRound">Clients sampled per round (K).</param>
     /// <param name="seed">Seed of every random choice (sampling and the clients' streams).</param>
     /// <param name="system">The simulated system; <see cref="SystemModel.SystemModel.Default"/> if null.</param>
-    public FlRunner(IFlMethod method, ImageDataset train, Partition partition, ImageDataset test, Normalization normalization,
+    public FlRunner(IFlMethod method, ImageDataset train, Partition partition, IReadOnlyList<(string Name, ImageDataset Data)> tests, Normalization normalization,
         int perRound, ulong seed, SystemModel.SystemModel? system = null)
     {
         Method = method ?? throw new ArgumentNullException(nameof(method));
         _train = train ?? throw new ArgumentNullException(nameof(train));
         Partition = partition ?? throw new ArgumentNullException(nameof(partition));
-        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _tests = tests ?? throw new ArgumentNullException(nameof(tests));
+        if (tests.Count == 0) throw new ArgumentException("at least one test set is needed", nameof(tests));
         Normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
         foreach (var idx in partition.Indices)
             foreach (int i in idx)
@@ -97,13 +99,15 @@ public sealed class FlRunner
         foreach (var msg in Method.ConfigureRound(round, clients)) Transport.Send(msg);
         var work = new List<SystemModel.DeviceWork>(clients.Length);
         var flops = new Dictionary<int, double>();
+        var inlineServer = new Dictionary<int, double>();
         foreach (int c in clients)
         {
             var inbox = Transport.ReceiveAll(c);
             var rng = new RngStream(Seed, ClientStream).Split((ulong)round).Split((ulong)c);
-            var result = Method.ClientWork(round, new FlClient(c, ClientData(c), Normalization, rng), inbox);
+            var result = Method.ClientWork(round, new FlClient(c, ClientData(c), Normalization, rng, Transport), inbox);
             foreach (var reply in result.Replies) Transport.Send(reply);
             flops[c] = result.Flops;
+            inlineServer[c] = result.ServerFlops;
         }
         double serverFlops = Method.Aggregate(round, Transport.ReceiveAll(Message.Server));
         // Bytes and message counts per client come from the ledger entries of this round.
@@ -117,14 +121,14 @@ public sealed class FlRunner
                 if (e.Receiver == c) { down += e.Bytes; downN++; }
                 if (e.Sender == c) { up += e.Bytes; upN++; }
             }
-            work.Add(new SystemModel.DeviceWork(c, down, downN, flops[c], up, upN));
+            work.Add(new SystemModel.DeviceWork(c, down, downN, flops[c], up, upN, inlineServer[c]));
         }
         double seconds = System.RoundTime(work, serverFlops);
         long bytes = entries.Sum(e => e.Bytes);
-        var test = Evaluator.Evaluate(Method.GlobalModel, _test, Normalization, "test");
+        var tests = _tests.Select(t => Evaluator.Evaluate(Method.GlobalModel, t.Data, Normalization, t.Name)).ToList();
         var prev = _history.Count == 0 ? null : _history[^1];
-        return new FlRoundMetrics(round, clients, test.Accuracy, test.Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
-            seconds, (prev?.CumulativeSeconds ?? 0) + seconds);
+        return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
+            seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests);
     }
 
     private ImageDataset ClientData(int c) => _clientData[c] ??= _train.Subset(Partition.Indices[c]);

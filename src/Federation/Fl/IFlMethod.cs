@@ -27,14 +27,17 @@ public interface IFlMethod
     double Aggregate(int round, IReadOnlyList<Message> replies);
 }
 
-/// <summary>What a client's work produced: messages for the transport and the device FLOPs it spent.</summary>
-/// <param name="Replies">Messages the client sends.</param>
+/// <summary>What a client's work produced: messages for the transport and the FLOPs it spent.</summary>
+/// <param name="Replies">Messages the client sends at the end of its turn.</param>
 /// <param name="Flops">FLOPs computed on the device.</param>
-public sealed record ClientResult(IReadOnlyList<Message> Replies, double Flops);
+/// <param name="ServerFlops">FLOPs the server computed inside the client's turn (split learning's per-batch server
+/// forward and backward), which lie on that client's critical path.</param>
+public sealed record ClientResult(IReadOnlyList<Message> Replies, double Flops, double ServerFlops = 0);
 
 /// <summary>A client as the runner hands it to a method: its id, its local data and its random stream for the round.</summary>
 /// <param name="Id">Client id (0-based).</param>
 /// <param name="Data">The client's partition of the training set.</param>
 /// <param name="Normalization">Input normalisation shared by all clients.</param>
 /// <param name="Rng">Stream keyed by (seed, round, client); the only source of randomness for the client's work.</param>
-public sealed record FlClient(int Id, ImageDataset Data, Normalization Normalization, RngStream Rng);
+/// <param name="Transport">The round's transport, for exchanges inside the client's turn (<see cref="ITransport.Deliver"/>).</param>
+public sealed record FlClient(int Id, ImageDataset Data, Normalization Normalization, RngStream Rng, ITransport Transport);

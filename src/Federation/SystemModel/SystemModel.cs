@@ -45,7 +45,7 @@ public sealed record SystemModel(
 
     /// <summary>
     /// A round's simulated time: its critical path, the slowest sampled device's
-    /// (download + compute + upload), then the server's work.
+    /// (download + compute + upload + server work inside its turn), then the server's aggregation.
     /// </summary>
     public double RoundTime(IReadOnlyList<DeviceWork> devices, double serverFlops)
     {
@@ -55,9 +55,9 @@ public sealed record SystemModel(
         return slowest + ServerCompute(serverFlops);
     }
 
-    /// <summary>One device's (download + compute + upload) time.</summary>
+    /// <summary>One device's (download + compute + upload) time, plus the server work done inside its turn.</summary>
     public double DeviceTime(DeviceWork d) =>
-        Download(d.DownBytes, d.DownMessages) + DeviceCompute(d.Flops) + Upload(d.UpBytes, d.UpMessages);
+        Download(d.DownBytes, d.DownMessages) + DeviceCompute(d.Flops) + Upload(d.UpBytes, d.UpMessages) + ServerCompute(d.ServerFlops);
 
     private static void Positive(double v, string name)
     {
@@ -72,4 +72,5 @@ public sealed record SystemModel(
 /// <param name="Flops">FLOPs computed on the device.</param>
 /// <param name="UpBytes">Bytes sent to the server.</param>
 /// <param name="UpMessages">Messages sent to the server.</param>
-public readonly record struct DeviceWork(int Client, long DownBytes, int DownMessages, double Flops, long UpBytes, int UpMessages);
+/// <param name="ServerFlops">Server FLOPs computed inside this device's turn (split learning), on its critical path.</param>
+public readonly record struct DeviceWork(int Client, long DownBytes, int DownMessages, double Flops, long UpBytes, int UpMessages, double ServerFlops = 0);

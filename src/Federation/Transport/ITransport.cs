@@ -11,4 +11,11 @@ public interface ITransport
 
     /// <summary>Takes every message waiting for <paramref name="node"/>, oldest first.</summary>
     IReadOnlyList<Message> ReceiveAll(int node);
+
+    /// <summary>
+    /// Sends <paramref name="message"/> and hands it straight to its receiver, bypassing the queue: a synchronous
+    /// exchange inside one client's turn (split learning's per-batch activations up and gradients down). The message
+    /// is accounted exactly like <see cref="Send"/>; the result is what the receiver gets.
+    /// </summary>
+    Message Deliver(Message message);
 }

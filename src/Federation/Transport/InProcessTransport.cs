@@ -18,12 +18,18 @@ public sealed class InProcessTransport(TrafficLedger ledger) : ITransport
     /// <inheritdoc/>
     public void Send(Message message)
     {
+        var copy = Deliver(message);
+        if (!_queues.TryGetValue(copy.Receiver, out var queue)) _queues[copy.Receiver] = queue = new Queue<Message>();
+        queue.Enqueue(copy);
+    }
+
+    /// <inheritdoc/>
+    public Message Deliver(Message message)
+    {
         ArgumentNullException.ThrowIfNull(message);
         var bytes = WireFormat.Serialize(message);
         Ledger.Record(message, bytes.LongLength);
-        var copy = WireFormat.Deserialize(bytes);
-        if (!_queues.TryGetValue(copy.Receiver, out var queue)) _queues[copy.Receiver] = queue = new Queue<Message>();
-        queue.Enqueue(copy);
+        return WireFormat.Deserialize(bytes);
     }
 
     /// <inheritdoc/>

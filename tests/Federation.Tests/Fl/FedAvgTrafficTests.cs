@@ -24,7 +24,7 @@ public class FedAvgTrafficTests
         var transport = new InProcessTransport(ledger);
         foreach (var m in method.ConfigureRound(1, [7])) transport.Send(m);
         var empty = new ImageDataset([], [], 3, 32, 32, 10);
-        var result = method.ClientWork(1, new FlClient(7, empty, Normalization.Identity(3), new RngStream(1, 2)), transport.ReceiveAll(7));
+        var result = method.ClientWork(1, new FlClient(7, empty, Normalization.Identity(3), new RngStream(1, 2), transport), transport.ReceiveAll(7));
         foreach (var m in result.Replies) transport.Send(m);
         double mib = ledger.PerClientPerRound()[(1, 7)] / (1024.0 * 1024.0);
         Assert.InRange(mib, 262.8 * 0.99, 262.8 * 1.01);

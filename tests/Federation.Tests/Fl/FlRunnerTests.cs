@@ -24,7 +24,7 @@ public class FlRunnerTests
     public void RunsAndReportsEveryRound()
     {
         var train = Tiny(40);
-        var runner = new FlRunner(Method(), train, Split(train, 4), Tiny(10), Normalization.Identity(1), perRound: 2, seed: 5);
+        var runner = new FlRunner(Method(), train, Split(train, 4), [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 5);
         var seen = new List<int>();
         var history = runner.Run(3, m => seen.Add(m.Round));
         Assert.Equal([1, 2, 3], seen);
@@ -41,9 +41,9 @@ public class FlRunnerTests
     {
         var train = Tiny(40);
         var p = Split(train, 4);
-        Assert.ThrowsAny<ArgumentException>(() => new FlRunner(Method(), train, p, Tiny(10), Normalization.Identity(1), perRound: 5, seed: 1));
-        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), Tiny(20), p, Tiny(10), Normalization.Identity(1), perRound: 2, seed: 1));
-        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), train, p, Tiny(10), Normalization.Identity(1), perRound: 2, seed: 1,
+        Assert.ThrowsAny<ArgumentException>(() => new FlRunner(Method(), train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 5, seed: 1));
+        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), Tiny(20), p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1));
+        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1,
             new NanoFed.Federation.SystemModel.SystemModel(DeviceFlops: -1)));
     }
 }

@@ -54,4 +54,18 @@ public class InProcessTransportTests
         for (int to = 0; to < 3; to++)
             Assert.Equal([0, 1, 2, 3, 4], transport.ReceiveAll(to).Select(m => m.Round));
     }
+
+    [Fact]
+    public void DeliverIsAccountedLikeSendButNeverQueued()
+    {
+        var ledger = new TrafficLedger();
+        var transport = new InProcessTransport(ledger);
+        float[] g = [0.5f, -0.25f, 3f];
+        var sent = new Message(1, Message.Server, 4, MessageKind.Gradients, [WireTensor.Quantized("g", new Shape(3), g, 3)]);
+        var got = transport.Deliver(sent);
+        Assert.NotSame(sent, got);
+        Assert.Equal(sent["g"].ToArray(), got["g"].ToArray());
+        Assert.False(transport.TryReceive(4, out _));
+        Assert.Equal(WireFormat.Size(sent), ledger.Entries.Single().Bytes);
+    }
 }
