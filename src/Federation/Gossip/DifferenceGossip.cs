@@ -34,6 +34,34 @@ public sealed class DifferenceGossip : CompressedGossip
 
         /// <summary>−a_i·w_i·Σ_{j ∈ N_out} x̂_ij after the last <see cref="Send"/>.</summary>
         public float[] SelfTerm { get; } = new float[x0.Length];
+
+        /// <inheritdoc/>
+        public override void SaveState(IDictionary<string, float[]> state)
+        {
+            base.SaveState(state);
+            state["self"] = SelfTerm;
+            foreach (var (j, copy) in OutCopies) state[$"out.{j}"] = copy;
+            foreach (var (j, copy) in InCopies) state[$"in.{j}"] = copy;
+        }
+
+        /// <inheritdoc/>
+        public override void LoadState(IReadOnlyDictionary<string, float[]> state)
+        {
+            base.LoadState(state);
+            Restore(state, "self", SelfTerm);
+            OutCopies.Clear();
+            InCopies.Clear();
+            foreach (var (name, values) in state)
+            {
+                var copies = name.StartsWith("out.", StringComparison.Ordinal) ? OutCopies
+                    : name.StartsWith("in.", StringComparison.Ordinal) ? InCopies : null;
+                if (copies == null) continue;
+                if (!int.TryParse(name.AsSpan(name.IndexOf('.', StringComparison.Ordinal) + 1), System.Globalization.NumberStyles.None,
+                        System.Globalization.CultureInfo.InvariantCulture, out int j))
+                    throw new ArgumentException($"gossip state entry '{name}' does not name a peer", nameof(state));
+                copies[j] = Get(state, name, Z.Length).ToArray();
+            }
+        }
     }
 
     /// <inheritdoc/>

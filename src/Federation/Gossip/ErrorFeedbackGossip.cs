@@ -26,6 +26,22 @@ public sealed class ErrorFeedbackGossip : CompressedGossip
 
         /// <summary>The dense c = C(z + e) of the last <see cref="Send"/>.</summary>
         public float[] C { get; } = new float[x0.Length];
+
+        /// <inheritdoc/>
+        public override void SaveState(IDictionary<string, float[]> state)
+        {
+            base.SaveState(state);
+            state["e"] = E;
+            state["c"] = C;
+        }
+
+        /// <inheritdoc/>
+        public override void LoadState(IReadOnlyDictionary<string, float[]> state)
+        {
+            base.LoadState(state);
+            Restore(state, "e", E);
+            Restore(state, "c", C);
+        }
     }
 
     /// <inheritdoc/>

@@ -51,6 +51,41 @@ public class GossipNode
         Estimate(x);
         return x;
     }
+
+    /// <summary>
+    /// Adds every array of the node's state to <paramref name="state"/> by name, for checkpoints: "z" and "w" here, a
+    /// protocol's own buffers (error memory, public copies) in its override. The arrays are the live ones, not copies.
+    /// </summary>
+    public virtual void SaveState(IDictionary<string, float[]> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state["z"] = Z;
+        state["w"] = [W];
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; throws an <see cref="ArgumentException"/> naming a missing or mis-sized entry.</summary>
+    public virtual void LoadState(IReadOnlyDictionary<string, float[]> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Restore(state, "z", Z);
+        W = Get(state, "w", 1)[0];
+    }
+
+    /// <summary>Copies entry <paramref name="name"/> of <paramref name="state"/> into <paramref name="into"/>, checking its length.</summary>
+    protected static void Restore(IReadOnlyDictionary<string, float[]> state, string name, float[] into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        Get(state, name, into.Length).CopyTo(into, 0);
+    }
+
+    /// <summary>Entry <paramref name="name"/> of <paramref name="state"/>, which must hold <paramref name="length"/> values.</summary>
+    protected static float[] Get(IReadOnlyDictionary<string, float[]> state, string name, int length)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.TryGetValue(name, out var values)) throw new ArgumentException($"gossip state has no entry '{name}'", nameof(state));
+        if (values.Length != length) throw new ArgumentException($"gossip state entry '{name}' has {values.Length} values, expected {length}", nameof(state));
+        return values;
+    }
 }
 
 /// <summary>
