@@ -21,7 +21,7 @@ public sealed class GossipMessage
     /// <summary>One payload per tensor, in tensor order; already multiplied by a_i where the protocol says so.</summary>
     public required Payload[] Parts { get; init; }
 
-    /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire).</summary>
+    /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire); 0, and not sent, in protocols without push-sum weights (<see cref="DPsgd"/>, <see cref="Choco"/>).</summary>
     public required float Weight { get; init; }
 }
 
