@@ -4,9 +4,9 @@ using NanoFed.Federation.Topology;
 namespace NanoFed.Federation.Gossip;
 
 /// <summary>
-/// What both compressed forms of Sparse-Push share: the graph, the per-tensor compressor C, the consensus step γ,
-/// the tensor layout, the mixing weights and the seed of the compressors' random streams. A form supplies its node
-/// state and its send and receive rules.
+/// What the compressed gossip protocols (both forms of Sparse-Push, CHOCO-Gossip) share: the graph, the per-tensor
+/// compressor C, the consensus step γ, the tensor layout, the mixing weights and the seed of the compressors' random
+/// streams, and the per-tensor update of a public copy. A protocol supplies its node state and its send and receive rules.
 /// </summary>
 public abstract class CompressedGossip : IGossip
 {
@@ -49,7 +49,7 @@ public abstract class CompressedGossip : IGossip
     public abstract void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
 
     /// <inheritdoc/>
-    public long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
+    public virtual long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
 
     /// <summary>The form's node state for x_i = <paramref name="x0"/> (length already checked).</summary>
     protected abstract GossipNode NewNode(ReadOnlySpan<float> x0);
@@ -57,6 +57,30 @@ public abstract class CompressedGossip : IGossip
     /// <summary>Node <paramref name="i"/>'s mixing weight a at iteration <paramref name="t"/>.</summary>
     protected float Weight(int i, long t) => (float)_mixing.Weight(Topology, i, t);
 
+    /// <summary>The entry W(t)[j, i] of the mixing weights (i's self weight when j = i).</summary>
+    protected float EdgeWeight(int i, int j, long t) => (float)_mixing.EdgeWeight(Topology, i, j, t);
+
     /// <summary>The compressors' stream of node <paramref name="i"/> at iteration <paramref name="t"/>.</summary>
     protected RngStream Stream(int i, long t) => new RngStream(_seed, (ulong)i).Split((ulong)t);
+
+    /// <summary>
+    /// q = C(<paramref name="diff"/>) tensor by tensor (tensor l draws from <paramref name="rng"/>.Split(l)), then
+    /// <paramref name="copy"/> += q; returns q, one payload per tensor.
+    /// </summary>
+    protected Payload[] CompressInto(float[] diff, float[] copy, RngStream rng)
+    {
+        var parts = new Payload[Layout.Count];
+        for (int l = 0; l < Layout.Count; l++)
+        {
+            parts[l] = Compressor.Compress(Layout.Slice(diff, l), rng.Split((ulong)l));
+            parts[l].AddTo(Layout.Slice(copy, l));
+        }
+        return parts;
+    }
+
+    /// <summary><paramref name="dense"/> += the payloads of <paramref name="m"/>, tensor by tensor.</summary>
+    protected void AddParts(GossipMessage m, float[] dense)
+    {
+        for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(dense, l));
+    }
 }

@@ -40,8 +40,8 @@ public sealed class DifferenceGossip : CompressedGossip
         {
             base.SaveState(state);
             state["self"] = SelfTerm;
-            foreach (var (j, copy) in OutCopies) state[$"out.{j}"] = copy;
-            foreach (var (j, copy) in InCopies) state[$"in.{j}"] = copy;
+            SaveCopies(state, "out", OutCopies);
+            SaveCopies(state, "in", InCopies);
         }
 
         /// <inheritdoc/>
@@ -49,18 +49,8 @@ public sealed class DifferenceGossip : CompressedGossip
         {
             base.LoadState(state);
             Restore(state, "self", SelfTerm);
-            OutCopies.Clear();
-            InCopies.Clear();
-            foreach (var (name, values) in state)
-            {
-                var copies = name.StartsWith("out.", StringComparison.Ordinal) ? OutCopies
-                    : name.StartsWith("in.", StringComparison.Ordinal) ? InCopies : null;
-                if (copies == null) continue;
-                if (!int.TryParse(name.AsSpan(name.IndexOf('.', StringComparison.Ordinal) + 1), System.Globalization.NumberStyles.None,
-                        System.Globalization.CultureInfo.InvariantCulture, out int j))
-                    throw new ArgumentException($"gossip state entry '{name}' does not name a peer", nameof(state));
-                copies[j] = Get(state, name, Z.Length).ToArray();
-            }
+            LoadCopies(state, "out", OutCopies, Z.Length);
+            LoadCopies(state, "in", InCopies, Z.Length);
         }
     }
 
@@ -82,13 +72,7 @@ public sealed class DifferenceGossip : CompressedGossip
             int j = peers[p];
             if (!s.OutCopies.TryGetValue(j, out var copy)) s.OutCopies[j] = copy = new float[s.Z.Length];
             for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] / s.W - copy[k];
-            var parts = new Payload[Layout.Count];
-            var edge = rng.Split((ulong)j);
-            for (int l = 0; l < Layout.Count; l++)
-            {
-                parts[l] = Compressor.Compress(Layout.Slice(diff, l), edge.Split((ulong)l));
-                parts[l].AddTo(Layout.Slice(copy, l));
-            }
+            var parts = CompressInto(diff, copy, rng.Split((ulong)j));
             for (int k = 0; k < copy.Length; k++) s.SelfTerm[k] -= share * copy[k];
             messages[p] = new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = share };
         }
@@ -105,7 +89,7 @@ public sealed class DifferenceGossip : CompressedGossip
         foreach (var m in GossipLoop.Sorted(inbox, i, t))
         {
             if (!s.InCopies.TryGetValue(m.From, out var copy)) s.InCopies[m.From] = copy = new float[s.Z.Length];
-            for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(copy, l));
+            AddParts(m, copy);
             for (int k = 0; k < acc.Length; k++) acc[k] += m.Weight * copy[k];
             accW += m.Weight;
         }

@@ -79,7 +79,7 @@ public sealed class ErrorFeedbackGossip : CompressedGossip
         float accW = (a - 1) * s.W;
         foreach (var m in GossipLoop.Sorted(inbox, i, t))
         {
-            for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(acc, l));
+            AddParts(m, acc);
             accW += m.Weight;
         }
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];

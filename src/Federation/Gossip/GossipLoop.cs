@@ -33,9 +33,14 @@ public static class GossipLoop
     }
 
     /// <summary>Payload bits under <paramref name="compressor"/> + 32 for the push-sum weight share.</summary>
-    public static long PayloadBits(GossipMessage m, ICompressor compressor)
+    public static long PayloadBits(GossipMessage m, ICompressor compressor) => 32 + PartBits(m, compressor);
+
+    /// <summary>Bits of the per-tensor payloads alone under <paramref name="compressor"/> (protocols that send no weight).</summary>
+    public static long PartBits(GossipMessage m, ICompressor compressor)
     {
-        long bits = 32;
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(compressor);
+        long bits = 0;
         foreach (var p in m.Parts) bits += compressor.Bits(p);
         return bits;
     }

@@ -21,7 +21,7 @@ public sealed class GossipMessage
     /// <summary>One payload per tensor, in tensor order; already multiplied by a_i where the protocol says so.</summary>
     public required Payload[] Parts { get; init; }
 
-    /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire).</summary>
+    /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire); 0, and not sent, in protocols without push-sum weights (<see cref="DPsgd"/>, <see cref="Choco"/>).</summary>
     public required float Weight { get; init; }
 }
 
@@ -78,6 +78,33 @@ public class GossipNode
         Get(state, name, into.Length).CopyTo(into, 0);
     }
 
+    /// <summary>Adds one entry "<paramref name="prefix"/>.j" per public copy j of <paramref name="copies"/> (the live arrays).</summary>
+    protected static void SaveCopies(IDictionary<string, float[]> state, string prefix, Dictionary<int, float[]> copies)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(copies);
+        foreach (var (j, copy) in copies) state[$"{prefix}.{j}"] = copy;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="copies"/> with the entries "<paramref name="prefix"/>.j" of <paramref name="state"/>, each of
+    /// <paramref name="length"/> values; throws an <see cref="ArgumentException"/> when j is not a node index.
+    /// </summary>
+    protected static void LoadCopies(IReadOnlyDictionary<string, float[]> state, string prefix, Dictionary<int, float[]> copies, int length)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(copies);
+        copies.Clear();
+        string start = prefix + ".";
+        foreach (var name in state.Keys)
+        {
+            if (!name.StartsWith(start, StringComparison.Ordinal)) continue;
+            if (!int.TryParse(name.AsSpan(start.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int j))
+                throw new ArgumentException($"gossip state entry '{name}' does not name a peer", nameof(state));
+            copies[j] = Get(state, name, length).ToArray();
+        }
+    }
+
     /// <summary>Entry <paramref name="name"/> of <paramref name="state"/>, which must hold <paramref name="length"/> values.</summary>
     protected static float[] Get(IReadOnlyDictionary<string, float[]> state, string name, int length)
     {
@@ -107,6 +134,6 @@ public interface IGossip
     /// <summary>Applies iteration <paramref name="t"/>'s inbox (any order; it is sorted by sender) to node <paramref name="i"/>.</summary>
     void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
 
-    /// <summary>Exact bits of <paramref name="m"/> on the wire: payload bits + 32 for the push-sum weight share.</summary>
+    /// <summary>Exact bits of <paramref name="m"/> on the wire: payload bits, + 32 for the push-sum weight share in the protocols that send one.</summary>
     long Bits(GossipMessage m);
 }

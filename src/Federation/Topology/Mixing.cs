@@ -7,6 +7,13 @@ public interface IMixing
 {
     /// <summary>The weight a_i(t) node <paramref name="i"/> keeps for itself and sends with to each out-peer.</summary>
     double Weight(ITopology topology, int i, long t);
+
+    /// <summary>
+    /// The entry W(t)[j, i] with which node <paramref name="i"/>'s value reaches node <paramref name="j"/>
+    /// (j ∈ N_out(i, t)), or i's self weight when j = i. Weights that differ per edge (<see cref="MetropolisMixing"/>)
+    /// override it; by default every edge and the self-loop carry a_i(t).
+    /// </summary>
+    double EdgeWeight(ITopology topology, int i, int j, long t) => Weight(topology, i, t);
 }
 
 /// <summary>
@@ -29,7 +36,7 @@ public sealed class UniformMixing : IMixing
 /// </summary>
 public static class MixingMatrix
 {
-    /// <summary>W(t) of <paramref name="topology"/> with <paramref name="mixing"/> weights (uniform by default).</summary>
+    /// <summary>W(t) of <paramref name="topology"/> with <paramref name="mixing"/> weights (uniform by default), entry by entry from <see cref="IMixing.EdgeWeight"/>.</summary>
     public static Matrix<double> At(ITopology topology, long t, IMixing? mixing = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
@@ -38,9 +45,8 @@ public static class MixingMatrix
         var w = Matrix<double>.Build.Dense(n, n);
         for (int i = 0; i < n; i++)
         {
-            double a = mixing.Weight(topology, i, t);
-            w[i, i] += a;
-            foreach (int j in topology.OutPeers(i, t)) w[j, i] += a;
+            w[i, i] += mixing.EdgeWeight(topology, i, i, t);
+            foreach (int j in topology.OutPeers(i, t)) w[j, i] += mixing.EdgeWeight(topology, i, j, t);
         }
         return w;
     }
