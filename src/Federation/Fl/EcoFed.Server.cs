@@ -11,7 +11,8 @@ public sealed partial class EcoFed
     /// <summary>
     /// Trains one copy of the global back per entry (in client order, one reused working model) and averages them by
     /// sample count into the global back. The average is WeightedAverage's (Σ_k n_k·w_k summed in double in client
-    /// order, divided by Σ_k n_k), accumulated copy by copy so that only one copy of a 34 M-parameter back exists at a time.
+    /// order, divided by Σ_k n_k), accumulated copy by copy so that only one copy of a 34 M-parameter back exists at a
+    /// time; the double sums are kept between rounds, which spares a 275 MB allocation per round for VGG11.
     /// </summary>
     private double TrainAndAverage(int round, IReadOnlyList<ReplayEntry> entries)
     {
@@ -20,7 +21,8 @@ public sealed partial class EcoFed
         _work ??= _createModel().Split(SplitIndex).Back;
         var global = _back.StateDict();
         var work = _work.StateDict();
-        var sums = global.Select(t => new double[t.Value.Length]).ToArray();
+        var sums = _sums ??= global.Select(t => new double[t.Value.Length]).ToArray();
+        foreach (var sum in sums) Array.Clear(sum);
         long samples = 0;
         foreach (var entry in trained)
         {
@@ -53,6 +55,7 @@ public sealed partial class EcoFed
         int[] sample = entry.SampleShape.ToArray();
         int per = entry.SampleShape.Length, n = entry.Count;
         var order = Enumerable.Range(0, n).ToArray();
+        var full = new float[Math.Min(Options.B, n) * per];
         var shuffle = Options.ReshuffleReplay ? new RngStream(Seed, ShuffleStream).Split((ulong)round).Split((ulong)entry.Client) : null;
         for (int epoch = 0; epoch < Options.E; epoch++)
         {
@@ -67,7 +70,7 @@ public sealed partial class EcoFed
             for (int start = 0; start < n; start += Options.B)
             {
                 int m = Math.Min(Options.B, n - start);
-                var x = new float[m * per];
+                var x = m * per == full.Length ? full : new float[m * per];
                 var y = new int[m];
                 for (int i = 0; i < m; i++)
                 {

@@ -48,6 +48,7 @@ public sealed partial class EcoFed : IFlMethod
     private readonly Sequential _back;
     private readonly Tape _tape = new();
     private Sequential? _work;
+    private double[][]? _sums;
     private int _configuredRound = -1;
     private int _sampled;
     private ulong? _seed;
@@ -130,6 +131,7 @@ public sealed partial class EcoFed : IFlMethod
     public ClientResult ClientWork(int round, FlClient client, IReadOnlyList<Message> inbox)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(inbox);
         _seed = client.Rng.Seed;
         if (!Options.IsUpdateRound(round) || client.Data.Count == 0) return new ClientResult([], 0);
         uint stream = client.Rng.NextUInt32();
@@ -180,7 +182,7 @@ public sealed partial class EcoFed : IFlMethod
         return TrainAndAverage(round, entries);
     }
 
-    /// <summary>The run's seed, learnt from the clients' streams (the runner keys them by it).</summary>
+    /// <summary>The run's seed, read off the clients' streams (the runner keys them by it, and splitting keeps it).</summary>
     private ulong Seed => _seed ?? throw new InvalidOperationException("no client has run yet, so the run's seed is unknown");
 
     /// <summary>One entry per sender, in sender order, from the Activations and Labels messages.</summary>

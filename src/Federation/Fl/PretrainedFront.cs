@@ -59,7 +59,7 @@ public sealed class PretrainedFront
         foreach (var (name, value) in state)
         {
             if (!_tensors.TryGetValue(name, out var source))
-                throw new DataFormatException(Path, $"no tensor '{name}' for the pre-trained front ({state.Count} entries needed, e.g. '{state[0].Name}')");
+                throw new DataFormatException(Path, $"no tensor '{name}', which the pre-trained front needs");
             if (source.Shape != value.Shape)
                 throw new DataFormatException(Path, $"tensor '{name}' has shape {source.Shape}, the front needs {value.Shape}");
         }
