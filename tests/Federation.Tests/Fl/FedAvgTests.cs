@@ -15,7 +15,7 @@ public class FedAvgTests
     /// Synthetic 28×28 images in 10 classes: class c is a bright 8×4 bar at one of 10 positions (jittered by 0..4 pixels
     /// vertically and ±1 horizontally) over heavy uniform noise; learnable by SmallCnn within a few FedAvg rounds, not instantly.
     /// </summary>
-    private static ImageDataset Synthetic(int n, ulong seed)
+    internal static ImageDataset Synthetic(int n, ulong seed)
     {
         var rng = new RngStream(seed, 77);
         var pixels = new byte[n * 28 * 28];
