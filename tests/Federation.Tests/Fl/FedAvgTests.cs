@@ -15,7 +15,7 @@ public class FedAvgTests
     /// Synthetic 28×28 images in 10 classes: class c is a bright 8×4 bar at one of 10 positions (jittered by 0..4 pixels
     /// vertically and ±1 horizontally) over heavy uniform noise; learnable by SmallCnn within a few FedAvg rounds, not instantly.
     /// </summary>
-    private static ImageDataset Synthetic(int n, ulong seed)
+    internal static ImageDataset Synthetic(int n, ulong seed)
     {
         var rng = new RngStream(seed, 77);
         var pixels = new byte[n * 28 * 28];
@@ -34,7 +34,7 @@ public class FedAvgTests
         return new ImageDataset(pixels, labels, 1, 28, 28, 10);
     }
 
-    private static readonly Normalization Norm = new([0.35f], [0.2f]);
+    internal static readonly Normalization Norm = new([0.35f], [0.2f]);
 
     private static (FlRunner Runner, FedAvg Method) Create(ulong seed, SystemModel? system = null, int trainCount = 1000)
     {
