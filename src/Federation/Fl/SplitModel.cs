@@ -14,7 +14,9 @@ namespace NanoFed.Federation.Fl;
 /// working copy of front and head, and the server's per-client copy of the back.
 /// The device part and head go down at round start and up (with n_k) at the client's turn end; the server copy of
 /// each client starts from the global back and is kept at its turn end; the round's aggregation averages the device
-/// parts and heads, and the server copies, each by sample count into the global model.
+/// parts and heads, and the server copies, each by sample count into the global model. The server works on one
+/// copy at a time (clients take their turns in order) and keeps a snapshot of each until the aggregation, so it holds
+/// K back parts per round, as a real server holding K copies would.
 /// </summary>
 internal sealed class SplitModel
 {
