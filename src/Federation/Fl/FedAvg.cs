@@ -1,10 +1,7 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
-using NanoFed.Nets.Optim;
 
 namespace NanoFed.Federation.Fl;
 
