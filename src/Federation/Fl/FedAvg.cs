@@ -1,10 +1,7 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
-using NanoFed.Nets.Optim;
 
 namespace NanoFed.Federation.Fl;
 
@@ -95,19 +92,15 @@ public sealed class FedAvg : IFlMethod
         _local.Train();
         // A client with no samples returns the global weights unchanged with n_k = 0 (weight zero in the average).
         if (client.Data.Count > 0) Train(client);
-        var payload = WireTensor.DenseAll(state).ToList();
-        payload.Add(WireTensor.Dense(SampleCountName, new Shape(1), [client.Data.Count]));
-        var reply = new Message(round, client.Id, Message.Server, MessageKind.Weights, payload);
+        var reply = ModelExchange.Reply(round, client.Id, state, client.Data.Count);
         double flops = FlopCounter.TrainingFactor * ForwardFlopsPerImage * client.Data.Count * Options.E;
         return new ClientResult([reply], flops);
     }
 
     private void Train(FlClient client)
     {
-        var sgd = new Sgd(_local.Parameters(), Options.Lr, Options.Momentum, weightDecay: Options.WeightDecay);
-        uint stream = client.Rng.NextUInt32();
-        ulong seed = ((ulong)client.Rng.NextUInt32() << 32) | client.Rng.NextUInt32();
-        using var loader = new BatchLoader(client.Data, Options.B, client.Normalization, shuffle: true, random: new PhiloxEpochRandom(seed, stream));
+        var sgd = LocalTraining.Sgd(_local.Parameters(), Options);
+        using var loader = LocalTraining.Loader(client, Options.B);
         for (int epoch = 0; epoch < Options.E; epoch++)
         {
             foreach (var batch in loader.Epoch(epoch))
@@ -125,22 +118,7 @@ public sealed class FedAvg : IFlMethod
     /// <inheritdoc/>
     public double Aggregate(int round, IReadOnlyList<Message> replies)
     {
-        ArgumentNullException.ThrowIfNull(replies);
-        var destination = _global.StateDict();
-        var weights = replies.Where(m => m.Kind == MessageKind.Weights).OrderBy(m => m.Sender).ToList();
-        if (weights.Count == 0) throw new ArgumentException($"no client weights to aggregate in round {round}", nameof(replies));
-        var clients = new List<IReadOnlyList<(string Name, Tensor Value)>>(weights.Count);
-        var counts = new double[weights.Count];
-        for (int c = 0; c < weights.Count; c++)
-        {
-            var m = weights[c];
-            counts[c] = m[SampleCountName].ToArray()[0];
-            var list = new List<(string Name, Tensor Value)>(destination.Count);
-            foreach (var (name, value) in destination)
-                list.Add((name, Tensor.FromArray(m[name].ToArray(), value.Shape)));
-            clients.Add(list);
-        }
-        WeightedAverage.Average(clients, counts, destination);
-        return 2.0 * ParameterElements * weights.Count;
+        int clients = ModelExchange.AverageInto(round, replies, _global.StateDict());
+        return 2.0 * ParameterElements * clients;
     }
 }

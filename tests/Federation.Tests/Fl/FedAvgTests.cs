@@ -34,7 +34,7 @@ public class FedAvgTests
         return new ImageDataset(pixels, labels, 1, 28, 28, 10);
     }
 
-    private static readonly Normalization Norm = new([0.35f], [0.2f]);
+    internal static readonly Normalization Norm = new([0.35f], [0.2f]);
 
     private static (FlRunner Runner, FedAvg Method) Create(ulong seed, SystemModel? system = null, int trainCount = 1000)
     {

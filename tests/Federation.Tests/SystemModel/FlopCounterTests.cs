@@ -58,4 +58,12 @@ public class FlopCounterTests
         Assert.Throws<ArgumentException>(() => FlopCounter.Forward(model, [3, 28, 28]));
         Assert.Throws<ArgumentException>(() => FlopCounter.Forward(new Sequential(new Linear(4, 2, new RngStream(1, 1))), [5]));
     }
+
+    [Fact]
+    public void OutputShapeIsTheCut()
+    {
+        Assert.Equal([128, 8, 8], FlopCounter.OutputShape(Vgg11.Create(Vgg11Variant.BatchNorm, new RngStream(1, 1)).Split(8).Front, [3, 32, 32]));
+        Assert.Equal([64, 5, 5], FlopCounter.OutputShape(SmallCnn.Create(new RngStream(1, 1)).Split(6).Front, [1, 28, 28]));
+        Assert.Equal([10], FlopCounter.OutputShape(SmallCnn.Create(new RngStream(1, 1)), [1, 28, 28]));
+    }
 }

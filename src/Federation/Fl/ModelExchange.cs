@@ -1,0 +1,46 @@
+using NanoFed.Federation.Aggregation;
+using NanoFed.Federation.Transport;
+
+namespace NanoFed.Federation.Fl;
+
+/// <summary>
+/// Model state up and averaged: a client's reply carries its state dict densely plus its sample count n_k
+/// (<see cref="FedAvg.SampleCountName"/>), and the server sets the destination to Σ_k (n_k / n) state_k.
+/// </summary>
+internal static class ModelExchange
+{
+    /// <summary>A Weights message from <paramref name="client"/> with <paramref name="state"/> and the sample count.</summary>
+    public static Message Reply(int round, int client, IEnumerable<(string Name, Tensor Value)> state, int samples)
+    {
+        var payload = WireTensor.DenseAll(state).ToList();
+        payload.Add(WireTensor.Dense(FedAvg.SampleCountName, new Shape(1), [samples]));
+        return new Message(round, client, Message.Server, MessageKind.Weights, payload);
+    }
+
+    /// <summary>The sample count a <see cref="Reply"/> carries.</summary>
+    public static double SampleCount(Message reply) => reply[FedAvg.SampleCountName].ToArray()[0];
+
+    /// <summary>
+    /// Writes the sample-weighted average of the Weights replies (in ascending sender order, so the sum's order is
+    /// fixed) into <paramref name="destination"/>; returns how many replies were averaged.
+    /// </summary>
+    public static int AverageInto(int round, IReadOnlyList<Message> replies, IReadOnlyList<(string Name, Tensor Value)> destination)
+    {
+        ArgumentNullException.ThrowIfNull(replies);
+        var weights = replies.Where(m => m.Kind == MessageKind.Weights).OrderBy(m => m.Sender).ToList();
+        if (weights.Count == 0) throw new ArgumentException($"no client weights to aggregate in round {round}", nameof(replies));
+        var clients = new List<IReadOnlyList<(string Name, Tensor Value)>>(weights.Count);
+        var counts = new double[weights.Count];
+        for (int c = 0; c < weights.Count; c++)
+        {
+            var m = weights[c];
+            counts[c] = SampleCount(m);
+            var list = new List<(string Name, Tensor Value)>(destination.Count);
+            foreach (var (name, value) in destination)
+                list.Add((name, Tensor.FromArray(m[name].ToArray(), value.Shape)));
+            clients.Add(list);
+        }
+        WeightedAverage.Average(clients, counts, destination);
+        return weights.Count;
+    }
+}
