@@ -120,41 +120,7 @@ internal static class FlCommand
         Console.Error.WriteLine($"nanofed: {method.Name} on {settings.Model} ({settings.Dataset}), {partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {frontDescription}, {Workers.Count} threads");
 
-        using var stop = new CancellationTokenSource();
-        runner.Cancellation = stop.Token;
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            string title = $"{method.Name}, {settings.Split}, {settings.Model}";
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
-            {
-                AnsiConsole.Progress().AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(context =>
-                    {
-                        var task = context.AddTask($"{method.Name} round 0/{settings.Rounds}", maxValue: settings.Rounds);
-                        runner.Run(settings.Rounds, m =>
-                        {
-                            task.Description = RoundLine(m, settings.Rounds);
-                            task.Value = m.Round;
-                            WriteRound(runner, folder, title);
-                        });
-                    });
-            }
-            else
-            {
-                runner.Run(settings.Rounds, m =>
-                {
-                    Console.WriteLine(RoundLine(m, settings.Rounds));
-                    WriteRound(runner, folder, title);
-                });
-            }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        RunRounds(runner, settings.Rounds, folder, $"{method.Name}, {settings.Split}, {settings.Model}");
         File.WriteAllText(Path.Combine(folder, "ledger.csv"), runner.Ledger.ToCsv());
         if (runner.History.Count < settings.Rounds)
         {
@@ -163,6 +129,45 @@ internal static class FlCommand
         }
         Console.WriteLine($"run folder: {folder}");
         return 0;
+    }
+
+    /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
+    private static void RunRounds(FlRunner runner, int rounds, string folder, string title)
+    {
+        using var stop = new CancellationTokenSource();
+        runner.Cancellation = stop.Token;
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                AnsiConsole.Progress().AutoClear(false)
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(context =>
+                    {
+                        var task = context.AddTask($"{runner.Method.Name} round 0/{rounds}", maxValue: rounds);
+                        runner.Run(rounds, m =>
+                        {
+                            task.Description = RoundLine(m, rounds);
+                            task.Value = m.Round;
+                            WriteRound(runner, folder, title);
+                        });
+                    });
+            }
+            else
+            {
+                runner.Run(rounds, m =>
+                {
+                    Console.WriteLine(RoundLine(m, rounds));
+                    WriteRound(runner, folder, title);
+                });
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
     private static string RoundLine(FlRoundMetrics m, int rounds) => string.Create(CultureInfo.InvariantCulture,
