@@ -1,14 +1,10 @@
-using System.Buffers.Binary;
 using System.Text.Json;
 using Xunit;
 using static NanoFed.Tests.Cli.ProgramTests;
 
 namespace NanoFed.Tests.Cli;
 
-/// <summary>
-/// `nanofed fl` and `nanofed compare` end to end on a tiny synthetic data set in Fashion-MNIST's format (600 training
-/// and 200 test images, each class a brighter band at its own rows), smallcnn, 4 clients, 2 rounds.
-/// </summary>
+/// <summary>`nanofed fl` and `nanofed compare` end to end on <see cref="SyntheticFashionMnist"/>: smallcnn, 4 clients, 2 rounds.</summary>
 [Collection(nameof(ConsoleCollection))]
 public class FlCommandTests : IDisposable
 {
@@ -16,34 +12,10 @@ public class FlCommandTests : IDisposable
 
     public FlCommandTests()
     {
-        string folder = Directory.CreateDirectory(Path.Combine(_dir, "data", "fashion-mnist")).FullName;
-        WriteIdx(folder, "train", 600, 1);
-        WriteIdx(folder, "t10k", 200, 2);
+        SyntheticFashionMnist.Write(Path.Combine(_dir, "data"));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static void WriteIdx(string folder, string prefix, int n, ulong seed)
-    {
-        var rng = new RngStream(seed, 0);
-        var images = new byte[16 + n * 28 * 28];
-        var labels = new byte[8 + n];
-        BinaryPrimitives.WriteInt32BigEndian(images, 0x803);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), n);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), 28);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), 28);
-        BinaryPrimitives.WriteInt32BigEndian(labels, 0x801);
-        BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), n);
-        for (int i = 0; i < n; i++)
-        {
-            int label = rng.NextInt(10);
-            labels[8 + i] = (byte)label;
-            for (int p = 0; p < 28 * 28; p++)
-                images[16 + i * 784 + p] = (byte)(rng.NextInt(96) + (p / 28 / 3 == label ? 150 : 0));
-        }
-        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), images);
-        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), labels);
-    }
 
     private string[] Tiny(string name, params string[] extra) =>
     [
