@@ -21,6 +21,19 @@ internal static class DataSets
         }
     }
 
+    /// <summary>The START:END value of <paramref name="option"/>, with the option named in the error.</summary>
+    public static (int Start, int End) Range(string option, string text)
+    {
+        try
+        {
+            return Nets.Training.TrainingConfig.ParseRange(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}");
+        }
+    }
+
     /// <summary>The training images of <paramref name="dataset"/>.</summary>
     public static ImageDataset Train(string dataset, string root) =>
         dataset == "cifar10" ? Cifar10.ReadTrain(root) : FashionMnist.ReadTrain(root);

@@ -4,7 +4,7 @@ using NanoFed.Nets;
 namespace NanoFed.Cli;
 
 /// <summary>
-/// The `nanofed` command line: train, eval, and a hidden logits command for interop checks. Bad input (a missing
+/// The `nanofed` command line: train, eval, fl, compare, and a hidden logits command for interop checks. Bad input (a missing
 /// or malformed file, a bad option) prints one line on stderr naming the file or option and the fault, and exits
 /// with code 2; Ctrl-C stops training between steps with code 130, the last checkpoint intact.
 /// </summary>
@@ -19,9 +19,11 @@ public static class Program
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
-        var root = new RootCommand("NanoFed: train and evaluate image classifiers (pure managed C#)");
+        var root = new RootCommand("NanoFed: train and evaluate image classifiers, run and compare federated learning (pure managed C#)");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(FlCommand.Create());
+        root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)

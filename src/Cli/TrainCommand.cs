@@ -29,12 +29,13 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its saved config applies)" };
         var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps (0: epoch ends only)" };
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
+        var trainRange = new Option<string?>("--train-range") { Description = "Train on training images START:END only (e.g. a public split no FL client holds)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("train", "Train a model and write a run folder")
         {
             model, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
-            resume, every, limit, noAugment, stopAfter,
+            resume, every, limit, trainRange, noAugment, stopAfter,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -54,6 +55,7 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 CheckpointEvery = parse.GetValue(every),
                 TrainLimit = parse.GetValue(limit),
+                TrainRange = parse.GetValue(trainRange) is { } range ? DataSets.Range("--train-range", range) : null,
                 Augment = !parse.GetValue(noAugment),
             };
             config.Validate();

@@ -15,7 +15,7 @@ public class ProgramTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -33,7 +33,7 @@ public class ProgramTests : IDisposable
         }
     }
 
-    private static void AssertBadInput((int Code, string Out, string Err) r, string mention)
+    internal static void AssertBadInput((int Code, string Out, string Err) r, string mention)
     {
         Assert.Equal(Program.BadInput, r.Code);
         string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -49,6 +49,37 @@ public class ProgramTests : IDisposable
 
     [Fact]
     public void UnparsableOptionIsBadInput() => AssertBadInput(Run("train", "--epochs", "many"), "--epochs");
+
+    [Theory]
+    [InlineData("10", "--train-range")]
+    [InlineData("a:b", "--train-range")]
+    [InlineData("-1:5", "--train-range")]
+    [InlineData("50:50", "--train-range")]
+    [InlineData("40:30", "--train-range")]
+    [InlineData("500:601", "reaches past the 600 training images")]
+    public void BadTrainRangeIsBadInput(string range, string mention)
+    {
+        SyntheticFashionMnist.Write(_dir);
+        AssertBadInput(Run("train", "--model", "smallcnn", "--data", _dir, "--train-range", range, "--out", Path.Combine(_dir, "run")), mention);
+    }
+
+    [Fact]
+    public void TrainRangeSelectsItsImagesAndIsRecorded()
+    {
+        SyntheticFashionMnist.Write(_dir);
+        string[] common = ["train", "--model", "smallcnn", "--data", _dir, "--batch", "64", "--epochs", "1", "--seed", "3"];
+        string ranged = Path.Combine(_dir, "ranged"), other = Path.Combine(_dir, "other");
+        var r = Run([.. common, "--train-range", "300:428", "--out", ranged]);
+        Assert.Equal(0, r.Code);
+        Assert.Contains("128 training images", r.Err);
+        Assert.Contains("\"train_range\": \"300:428\"", File.ReadAllText(Path.Combine(ranged, "config.json")));
+
+        // Other images give other weights: the range really chose images 300..427, not the first 128.
+        Assert.Equal(0, Run([.. common, "--limit", "128", "--out", other]).Code);
+        var a = SafeTensors.ReadRaw(Path.Combine(ranged, "final.safetensors")).Tensors;
+        var b = SafeTensors.ReadRaw(Path.Combine(other, "final.safetensors")).Tensors;
+        Assert.Contains(a.Keys, k => !a[k].Data.AsSpan().SequenceEqual(b[k].Data));
+    }
 
     [Fact]
     public void TruncatedCifarFileIsBadInput()
@@ -97,7 +128,7 @@ public class ProgramTests : IDisposable
         Assert.Contains("t10k: accuracy", eval.Out);
     }
 
-    private static string FashionMnistRoot()
+    internal static string FashionMnistRoot()
     {
         const string Debian = "/usr/share/datasets";
         string? env = Environment.GetEnvironmentVariable("NANOFED_DATA");

@@ -27,7 +27,8 @@ public sealed class FlRunner
     /// <param name="method">The FL method.</param>
     /// <param name="train">The training set the partition indexes.</param>
     /// <param name="partition">Which training samples each client holds.</param>
-    /// <param name="tests">The server's test sets, evaluated after every round; the first is the primary figure.</param>
+    /// <param name="tests">The server's test sets; the first is the primary figure, evaluated after every round, the others
+    /// as <see cref="EvaluateEvery"/> says.</param>
     /// <param name="normalization">Input normalisation.</param>
     /// <param name="perRound">Clients sampled per round (K).</param>
     /// <param name="seed">Seed of every random choice (sampling and the clients' streams).</param>
@@ -79,20 +80,34 @@ public sealed class FlRunner
     /// <summary>Stream id of the clients' random streams: client c in round r uses new RngStream(seed, ClientStream).Split(r).Split(c).</summary>
     public const ulong ClientStream = 0xC11E47;
 
-    /// <summary>Runs <paramref name="rounds"/> more rounds; <paramref name="progress"/> is called after each.</summary>
+    /// <summary>
+    /// The secondary test sets (all but the first) are evaluated after every this many rounds (round mod K = 0) and
+    /// after the last round of each <see cref="Run"/> call; the primary one after every round. Default 1: all, always.
+    /// </summary>
+    public int EvaluateEvery
+    {
+        get;
+        set => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    } = 1;
+
+    /// <summary>Once cancelled, <see cref="Run"/> stops between rounds (the rounds done so far stay in <see cref="History"/>).</summary>
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>Runs <paramref name="rounds"/> more rounds (fewer if <see cref="Cancellation"/> fires); <paramref name="progress"/> is called after each.</summary>
     public IReadOnlyList<FlRoundMetrics> Run(int rounds, Action<FlRoundMetrics>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rounds);
-        for (int i = 0; i < rounds; i++)
+        for (int i = 0; i < rounds && !Cancellation.IsCancellationRequested; i++)
         {
-            var m = RunRound(_history.Count + 1);
+            int round = _history.Count + 1;
+            var m = RunRound(round, evaluateAll: round % EvaluateEvery == 0 || i == rounds - 1);
             _history.Add(m);
             progress?.Invoke(m);
         }
         return _history;
     }
 
-    private FlRoundMetrics RunRound(int round)
+    private FlRoundMetrics RunRound(int round, bool evaluateAll)
     {
         var clients = _sampler.Sample(round);
         int firstEntry = Ledger.Entries.Count;
@@ -125,7 +140,8 @@ public sealed class FlRunner
         }
         double seconds = System.RoundTime(work, serverFlops);
         long bytes = entries.Sum(e => e.Bytes);
-        var tests = _tests.Select(t => Evaluator.Evaluate(Method.GlobalModel, t.Data, Normalization, t.Name)).ToList();
+        var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
+            .Select(t => Evaluator.Evaluate(Method.GlobalModel, t.Data, Normalization, t.Name)).ToList();
         var prev = _history.Count == 0 ? null : _history[^1];
         return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
             seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests);

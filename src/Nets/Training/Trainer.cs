@@ -48,6 +48,12 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(tests);
         config.Validate();
         Config = config;
+        if (config.TrainRange is var (start, end))
+        {
+            if (end > train.Count)
+                throw new ArgumentException($"--train-range {start}:{end} reaches past the {train.Count} training images");
+            train = train.Subset(Enumerable.Range(start, end - start).ToArray());
+        }
         if (config.TrainLimit > 0 && config.TrainLimit < train.Count)
             train = train.Subset(Enumerable.Range(0, config.TrainLimit).ToArray());
         _train = train;

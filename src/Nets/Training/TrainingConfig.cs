@@ -58,6 +58,12 @@ public sealed class TrainingConfig
     /// <summary>Train on the first this many training images only (0: all), for quick checks.</summary>
     public int TrainLimit { get; set; }
 
+    /// <summary>
+    /// Train on training images [Start, End) only (null: all), taken before <see cref="TrainLimit"/>, shuffling and
+    /// augmentation; for pre-training on a public split that no federated client holds.
+    /// </summary>
+    public (int Start, int End)? TrainRange { get; set; }
+
     /// <summary>The test files evaluated after each epoch, comma-separated (CIFAR-10; empty: the dataset's default).</summary>
     public string TestFiles { get; set; } = "";
 
@@ -77,6 +83,8 @@ public sealed class TrainingConfig
         if (Warmup is < 0 or >= 1) throw new ArgumentException($"--warmup must be in [0, 1), got {Warmup}");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
         if (TrainLimit < 0) throw new ArgumentException($"--limit must be non-negative, got {TrainLimit}");
+        if (TrainRange is var (start, end) && (start < 0 || end <= start))
+            throw new ArgumentException($"--train-range must be START:END with 0 <= START < END, got {start}:{end}");
     }
 
     /// <summary>The configuration as indented JSON.</summary>
@@ -100,10 +108,24 @@ public sealed class TrainingConfig
             json.WriteBoolean("augment", Augment);
             json.WriteNumber("checkpoint_every", CheckpointEvery);
             json.WriteNumber("limit", TrainLimit);
+            if (TrainRange is var (start, end)) json.WriteString("train_range", string.Create(CultureInfo.InvariantCulture, $"{start}:{end}"));
+            else json.WriteNull("train_range");
             json.WriteString("test_files", TestFiles);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Parses "START:END" (two non-negative integers); throws <see cref="FormatException"/> otherwise.</summary>
+    public static (int Start, int End) ParseRange(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] parts = text.Split(':');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int start)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int end))
+            throw new FormatException($"'{text}' is not START:END (two non-negative integers)");
+        return (start, end);
     }
 
     /// <summary>Parses <see cref="ToJson"/>'s output; throws <see cref="FormatException"/> on a missing or mistyped field.</summary>
@@ -130,6 +152,7 @@ public sealed class TrainingConfig
                 CheckpointEvery = r.GetProperty("checkpoint_every").GetInt32(),
                 TrainLimit = r.GetProperty("limit").GetInt32(),
                 TestFiles = r.TryGetProperty("test_files", out var files) ? files.GetString() ?? "" : "",
+                TrainRange = r.TryGetProperty("train_range", out var range) && range.GetString() is { } value ? ParseRange(value) : null,
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)

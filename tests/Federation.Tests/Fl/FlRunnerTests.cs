@@ -37,6 +37,41 @@ public class FlRunnerTests
     }
 
     [Fact]
+    public void SecondaryTestSetsAreEvaluatedEveryKRoundsAndOnTheLastAndTheCsvRoundTrips()
+    {
+        var train = Tiny(40);
+        var runner = new FlRunner(Method(), train, Split(train, 4), [("main", Tiny(10)), ("extra", Tiny(12))], Normalization.Identity(1), perRound: 2, seed: 5)
+        {
+            EvaluateEvery = 2,
+        };
+        var history = runner.Run(5);
+        Assert.Equal([1, 2, 1, 2, 2], history.Select(m => m.Tests.Count));
+        Assert.Equal(2, runner.Run(1)[^1].Tests.Count);
+        string csv = FlRoundMetrics.ToCsv(history);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("round,accuracy,loss,bytes,cumulative_bytes,seconds,cumulative_seconds,main_accuracy,main_loss,extra_accuracy,extra_loss,clients", lines[0]);
+        Assert.All(lines, l => Assert.Equal(11, l.Count(ch => ch == ',')));
+        Assert.Contains(",,", lines[1], StringComparison.Ordinal);
+        var back = FlRoundMetrics.FromCsv(csv);
+        Assert.Equal(csv, FlRoundMetrics.ToCsv(back));
+        Assert.Equal(history.Select(m => m.Clients), back.Select(m => m.Clients));
+        Assert.Contains("\"extra\"", FlRoundMetrics.ToJson(history), StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => FlRoundMetrics.FromCsv("round,x\n1,2\n"));
+    }
+
+    [Fact]
+    public void CancellationStopsBetweenRounds()
+    {
+        var train = Tiny(40);
+        using var stop = new CancellationTokenSource();
+        var runner = new FlRunner(Method(), train, Split(train, 4), [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 5)
+        {
+            Cancellation = stop.Token,
+        };
+        Assert.Equal(2, runner.Run(5, m => { if (m.Round == 2) stop.Cancel(); }).Count);
+    }
+
+    [Fact]
     public void InvalidSetupThrows()
     {
         var train = Tiny(40);

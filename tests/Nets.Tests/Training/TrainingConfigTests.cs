@@ -12,10 +12,13 @@ public class TrainingConfigTests
         {
             Model = "vgg11-sp", Dataset = "cifar10", Epochs = 7, BatchSize = 64, Lr = 0.05, Momentum = 0.8, Nesterov = true,
             WeightDecay = 1e-4, Schedule = "cosine", Warmup = 0.1, Seed = ulong.MaxValue, Augment = false, CheckpointEvery = 50, TrainLimit = 1000,
+            TrainRange = (40000, 50000),
         };
         var back = TrainingConfig.FromJson(config.ToJson());
         Assert.Equal(config.ToJson(), back.ToJson());
         Assert.Equal(ulong.MaxValue, back.Seed);
+        Assert.Equal((40000, 50000), back.TrainRange);
+        Assert.Null(TrainingConfig.FromJson(new TrainingConfig().ToJson()).TrainRange);
     }
 
     [Theory]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The reduced EcoFed experiment (issue 4, docs/results.md): VGG11 EcoFed variant, split after the second conv block
+# (--split-index 8), 100 clients x 400 CIFAR-10 images drawn from training images 0..40000; images 40000..50000 are the
+# public split on which EcoFed's frozen front is pre-trained and which no client holds. Every method on IID and on
+# label shards, then one comparison per split. PER_ROUND and ROUNDS are tuned so that each run fits 15 minutes on 2 cores.
+# Usage: experiments/fl-reduced.sh [DATA_DIR] [OUT_DIR]   (run from anywhere; paths are relative to the repo root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA=${1:-../shared/data}
+OUT=${2:-runs/fl-reduced}
+PER_ROUND=${PER_ROUND:-5}          # clients sampled per round (the paper: 20)
+ROUNDS=${ROUNDS:-20}               # rounds per run
+EVAL_EVERY=${EVAL_EVERY:-5}        # the secondary test set every this many rounds (and on the last)
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-5}
+THREADS=${THREADS:-2}
+SEED=${SEED:-0}
+METHODS=${METHODS:-"fedavg splitfed localloss fedgkt ecofed"}
+CLIENTS=100
+SAMPLES=400
+POOL=0:40000
+PUBLIC=40000:50000
+
+# Run from a copy of the binaries, so that rebuilding the tree cannot disturb a long run.
+dotnet build src/Cli -c Release 2>&1 | grep -E "error|rror\(s\)" || true
+BIN=$(mktemp -d)
+cp -r src/Cli/bin/Release/net10.0/. "$BIN"
+nanofed() { dotnet "$BIN/nanofed.dll" "$@"; }
+mkdir -p "$OUT"
+
+# EcoFed's front: the whole VGG11 EcoFed variant trained on the public split; EcoFed keeps its first 8 layers frozen.
+FRONT="$OUT/front/final.safetensors"
+if [ ! -f "$FRONT" ]; then
+  nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 64 --lr 0.05 \
+    --schedule onecycle --seed "$SEED" --threads "$THREADS" --out "$OUT/front"
+fi
+
+for SPLIT in iid shards; do
+  for METHOD in $METHODS; do
+    EXTRA=()
+    [ "$METHOD" = ecofed ] && EXTRA=(--front "$FRONT" --bits 8 --period 2)
+    nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
+      --clients "$CLIENTS" --samples-per-client "$SAMPLES" --client-pool "$POOL" --per-round "$PER_ROUND" --rounds "$ROUNDS" \
+      --local-epochs 1 --batch 10 --lr 0.01 --momentum 0.9 --seed "$SEED" --eval-every "$EVAL_EVERY" --threads "$THREADS" \
+      "${EXTRA[@]}" --out "$OUT/$METHOD-$SPLIT"
+  done
+  RUNS=()
+  for METHOD in $METHODS; do RUNS+=("$OUT/$METHOD-$SPLIT"); done
+  nanofed compare "${RUNS[@]}" --out "$OUT/compare-$SPLIT"
+done

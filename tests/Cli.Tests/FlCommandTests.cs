@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Xunit;
+using static NanoFed.Tests.Cli.ProgramTests;
+
+namespace NanoFed.Tests.Cli;
+
+/// <summary>`nanofed fl` and `nanofed compare` end to end on <see cref="SyntheticFashionMnist"/>: smallcnn, 4 clients, 2 rounds.</summary>
+[Collection(nameof(ConsoleCollection))]
+public class FlCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nanofed-fl-").FullName;
+
+    public FlCommandTests()
+    {
+        SyntheticFashionMnist.Write(Path.Combine(_dir, "data"));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string[] Tiny(string name, params string[] extra) =>
+    [
+        "fl", "--model", "smallcnn", "--data", Path.Combine(_dir, "data"), "--clients", "4", "--per-round", "2", "--rounds", "2",
+        "--samples-per-client", "40", "--split-index", "2", "--threads", "1", "--out", Path.Combine(_dir, name), .. extra,
+    ];
+
+    [Fact]
+    public void TinyRunWritesItsFolderAndIsReproducible()
+    {
+        string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");
+        string[] shards = ["--split", "shards", "--shards-per-client", "2", "--client-pool", "100:500", "--seed", "4"];
+        Assert.Equal(0, Run(Tiny("a", shards)).Code);
+        Assert.Equal(0, Run(Tiny("b", shards)).Code);
+        foreach (var f in new[] { "config.json", "metrics.csv", "metrics.json", "ledger.csv", "ledger-summary.csv", "ledger-summary.json", "partition.csv",
+                     "accuracy-rounds.svg", "accuracy-bytes.svg", "accuracy-time.svg" })
+            Assert.True(File.Exists(Path.Combine(a, f)), f);
+        Assert.Equal(File.ReadAllText(Path.Combine(a, "metrics.csv")), File.ReadAllText(Path.Combine(b, "metrics.csv")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(a, "metrics.csv")).Length);
+
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "config.json")));
+        Assert.Equal("fedavg", config.RootElement.GetProperty("method").GetString());
+        Assert.Equal("100:500", config.RootElement.GetProperty("client_pool").GetString());
+        Assert.Equal("none", config.RootElement.GetProperty("front").GetString());
+        Assert.Equal(20, config.RootElement.GetProperty("shard_size").GetInt32());
+        Assert.Equal(10e9, config.RootElement.GetProperty("system").GetProperty("device_flops").GetDouble());
+
+        // Four clients of 40 images; two shards each, so at most two classes unless a shard straddles a class boundary.
+        var partition = File.ReadAllLines(Path.Combine(a, "partition.csv"));
+        Assert.Equal(5, partition.Length);
+        Assert.All(partition.Skip(1), line => Assert.Equal(40, line.Split(',').Skip(2).Sum(int.Parse)));
+        Assert.Contains("Weights", File.ReadAllText(Path.Combine(a, "ledger-summary.csv")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OtherSeedOtherMetricsAndCompareTabulatesBoth()
+    {
+        Assert.Equal(0, Run(Tiny("s1", "--seed", "1")).Code);
+        Assert.Equal(0, Run(Tiny("s2", "--seed", "2", "--lr", "0.05")).Code);
+        Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "s1", "metrics.csv")), File.ReadAllText(Path.Combine(_dir, "s2", "metrics.csv")));
+        string out_ = Path.Combine(_dir, "cmp");
+        var r = Run("compare", Path.Combine(_dir, "s1"), Path.Combine(_dir, "s2"), "--out", out_, "--target", "0.05");
+        Assert.Equal(0, r.Code);
+        var csv = File.ReadAllLines(Path.Combine(out_, "compare.csv"));
+        Assert.Equal(3, csv.Length);
+        Assert.StartsWith("run,method,split,rounds,final t10k,best", csv[0], StringComparison.Ordinal);
+        // Both reach 5 % in round 1, so each spends the same bytes as the fedavg reference (its first run): ratio 1.
+        Assert.All(csv.Skip(1), line => Assert.EndsWith(",5.00,1," + line.Split(',')[11] + "," + line.Split(',')[12] + ",1,1", line, StringComparison.Ordinal));
+        Assert.Contains("| s2 | fedavg | iid |", File.ReadAllText(Path.Combine(out_, "compare.md")), StringComparison.Ordinal);
+        foreach (var f in new[] { "accuracy-rounds.svg", "accuracy-bytes.svg", "accuracy-time.svg" })
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(out_, f)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--method", "fedprox", "--method")]
+    [InlineData("--method", "ecofed", "not available in this build")]
+    [InlineData("--split", "random", "--split")]
+    [InlineData("--per-round", "5", "--per-round")]
+    [InlineData("--rounds", "0", "--rounds")]
+    [InlineData("--client-pool", "100:50", "--client-pool")]
+    [InlineData("--client-pool", "0:100", "exceed the client pool")]
+    [InlineData("--client-pool", "0:601", "reaches past the 600 training images")]
+    [InlineData("--split-index", "40", "--split-index")]
+    [InlineData("--bits", "1", "--bits")]
+    [InlineData("--front", "/no/such.safetensors", "--front")]
+    [InlineData("--uplink", "0", "--uplink")]
+    [InlineData("--batch", "ten", "--batch")]
+    public void BadOptionIsOneLineAndExitCode2(string option, string value, string mention) =>
+        AssertBadInput(Run(Tiny("bad", option, value)), mention);
+
+    [Fact]
+    public void CompareOfAMissingRunIsBadInput() => AssertBadInput(Run("compare", Path.Combine(_dir, "nothing")), "not an fl run folder");
+}
