@@ -102,15 +102,9 @@ public sealed class Agent : IDisposable
     public double Step(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        LoadEstimate();
-        Model.Train();
         Optimizer.ZeroGrad();
-        var logits = Model.Forward(_tape, new Variable(batch.Images));
-        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
-        _lossSum += value * batch.Count;
-        _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
-        _seen += batch.Count;
         _tape.Backward(loss);
         Optimizer.Step();
         _tape.Reset();
@@ -119,6 +113,31 @@ public sealed class Agent : IDisposable
         float w = Node.W;
         for (int k = 0; k < z.Length; k++) z[k] = w * _x[k];
         return value;
+    }
+
+    /// <summary>
+    /// A forward pass on <paramref name="batch"/> in train mode at x = z / w, without any step: the BatchNorm running
+    /// statistics move toward the local data (Skew-Compensated Sparse-Push's consensus rounds). Returns the batch loss.
+    /// </summary>
+    public double Forward(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        double value = TrainForward(batch).Data.Span[0];
+        _tape.Reset();
+        return value;
+    }
+
+    /// <summary>x = z / w into the model, train-mode forward and loss, counted in the train statistics.</summary>
+    private Variable TrainForward(Batch batch)
+    {
+        LoadEstimate();
+        Model.Train();
+        var logits = Model.Forward(_tape, new Variable(batch.Images));
+        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        _lossSum += loss.Data.Span[0] * batch.Count;
+        _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
+        _seen += batch.Count;
+        return loss;
     }
 
     /// <summary>Mean training loss and accuracy since the last call, then resets them.</summary>
