@@ -136,6 +136,9 @@ public sealed partial class DecentralizedRunner
     /// </summary>
     public CancellationToken Cancellation { get; set; }
 
+    /// <summary>Called after each training iteration with the number of iterations done in the epoch (progress display).</summary>
+    public Action<int>? IterationCompleted { get; set; }
+
     /// <summary>The learning rate at iteration <paramref name="iteration"/> (the agents' own rate without a schedule).</summary>
     public double LrAt(long iteration) => _schedule?.LrAt(checked((int)iteration)) ?? _agents[0].Optimizer.Lr;
 
@@ -163,6 +166,7 @@ public sealed partial class DecentralizedRunner
                 Workers.For(_agents.Length, new LocalSteps(_agents, batches, forwardOnly: false));
                 Communicate();
                 Iteration++;
+                IterationCompleted?.Invoke(it + 1);
             }
         }
         finally
