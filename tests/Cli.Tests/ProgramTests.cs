@@ -15,7 +15,7 @@ public class ProgramTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -33,7 +33,7 @@ public class ProgramTests : IDisposable
         }
     }
 
-    private static void AssertBadInput((int Code, string Out, string Err) r, string mention)
+    internal static void AssertBadInput((int Code, string Out, string Err) r, string mention)
     {
         Assert.Equal(Program.BadInput, r.Code);
         string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -97,7 +97,7 @@ public class ProgramTests : IDisposable
         Assert.Contains("t10k: accuracy", eval.Out);
     }
 
-    private static string FashionMnistRoot()
+    internal static string FashionMnistRoot()
     {
         const string Debian = "/usr/share/datasets";
         string? env = Environment.GetEnvironmentVariable("NANOFED_DATA");
