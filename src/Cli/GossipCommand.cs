@@ -54,11 +54,12 @@ internal static class GossipCommand
         var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default as for train)" };
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
+        var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, stopAfter,
+            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -90,6 +91,7 @@ internal static class GossipCommand
                 Limit = parse.GetValue(limit),
                 TestLimit = parse.GetValue(testLimit),
                 EvalEvery = parse.GetValue(evalEvery),
+                NoAugment = parse.GetValue(noAugment),
             };
             if (parse.GetValue(threads) is { } n)
             {
@@ -158,13 +160,14 @@ internal static class GossipCommand
             .Select(t => config.TestLimit > 0 ? (t.Name, Data: t.Data.Subset(Enumerable.Range(0, Math.Min(config.TestLimit, t.Data.Count)).ToArray())) : t)
             .ToList();
         var normalization = DatasetCatalog.NormalizationOf(config.Dataset);
+        var augmentation = config.NoAugment ? null : DatasetCatalog.AugmentationOf(config.Dataset);
         IPartitioner partitioner = config.Skew is { } s ? new SkewPartitioner(config.Agents, s)
             : config.Alpha is { } a ? new DirichletPartitioner(config.Agents, a)
             : new IidPartitioner(config.Agents);
         var partition = partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1));
         var agents = Enumerable.Range(0, config.Agents)
             .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes), train.Subset(partition.Indices[i]), config.Batch,
-                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay))
+                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation))
             .ToArray();
         try
         {

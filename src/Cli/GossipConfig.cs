@@ -37,6 +37,7 @@ internal sealed record GossipConfig
     [JsonPropertyName("limit")] public int Limit { get; init; }
     [JsonPropertyName("test-limit")] public int TestLimit { get; init; }
     [JsonPropertyName("eval-every")] public int EvalEvery { get; init; } = 1;
+    [JsonPropertyName("no-augment")] public bool NoAugment { get; init; }
 
     /// <summary>γ of the compressed methods: the option, else Sparse-Push's default.</summary>
     [JsonIgnore] public float GammaOrDefault => Gamma ?? Federation.Gossip.SparsePush.DefaultGamma;

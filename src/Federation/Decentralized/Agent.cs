@@ -22,10 +22,11 @@ public sealed class Agent : IDisposable
     /// <summary>
     /// Agent <paramref name="id"/> training <paramref name="model"/> on <paramref name="data"/> in shuffled batches of
     /// <paramref name="batchSize"/> (the last partial batch dropped, shuffling keyed by (<paramref name="seed"/>, id)),
-    /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given.
+    /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given, and
+    /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling.
     /// </summary>
     public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
-        double momentum = 0.9, double weightDecay = 1e-4)
+        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -37,7 +38,7 @@ public sealed class Agent : IDisposable
         Layout = new TensorLayout(_parameters.Select(p => p.Data.Length).ToArray());
         _x = new float[Layout.Total];
         Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay);
-        Loader = new BatchLoader(data, batchSize, normalization, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
+        Loader = new BatchLoader(data, batchSize, normalization, augmentation, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
         CopyParameters(_x);
         Node = new GossipNode(_x);
     }
