@@ -329,11 +329,7 @@ public sealed partial class DecentralizedRunner
                 continue;
             }
             var accuracies = new double[_agents.Length];
-            for (int i = 0; i < _agents.Length; i++)
-            {
-                _agents[i].LoadParameters(xs[i]);
-                accuracies[i] = Evaluator.Evaluate(_agents[i].Model, _tests[t].Data, _normalization, _tests[t].Name, EvalBatchSize).Accuracy;
-            }
+            Workers.For(_agents.Length, new AgentEvaluation(this, xs, _tests[t].Data, accuracies));
             tests[t] = new TestSetAccuracy(_tests[t].Name, averaged[t], accuracies.Average(), accuracies.Min(), accuracies.Max());
         }
         int n = _agents.Length;
@@ -380,6 +376,17 @@ public sealed partial class DecentralizedRunner
             mean[k] = (float)(s / xs.Length);
         }
         return mean;
+    }
+
+    /// <summary>Agent i's x_i into its model, then its accuracy (the agents in parallel; each count is exact, so thread-independent).</summary>
+    private readonly struct AgentEvaluation(DecentralizedRunner runner, float[][] xs, ImageDataset data, double[] accuracies) : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            var agent = runner._agents[index];
+            agent.LoadParameters(xs[index]);
+            accuracies[index] = Evaluator.Evaluate(agent.Model, data, runner._normalization, "agent", runner.EvalBatchSize).Accuracy;
+        }
     }
 
     private readonly struct LocalSteps(Agent[] agents, Batch[] batches, bool forwardOnly) : IParallelBody
