@@ -43,6 +43,12 @@ internal static class MetricsPlot
             model.Series.Add(Line($"{name} loss", "loss", epochs.Select(m => m.Tests[k].Loss), epochs, LineStyle.Solid, colour));
             model.Series.Add(Line($"{name} acc", "acc", epochs.Select(m => 100 * m.Tests[k].Accuracy), epochs, LineStyle.Dash, colour));
         }
+        Export(model, path);
+    }
+
+    /// <summary>Writes <paramref name="model"/> as an 800 × 520 SVG to <paramref name="path"/> (a temporary file, then a rename).</summary>
+    public static void Export(PlotModel model, string path)
+    {
         string temp = path + ".tmp";
         using (var stream = File.Create(temp))
             new SvgExporter { Width = 800, Height = 520 }.Export(model, stream);

@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(FlCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
+        root.Subcommands.Add(GossipCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {

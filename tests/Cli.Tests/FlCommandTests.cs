@@ -69,9 +69,23 @@ public class FlCommandTests : IDisposable
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(out_, f)), StringComparison.Ordinal);
     }
 
+    /// <summary>Every method runs through the command; the split methods move activations, EcoFed sends nothing down.</summary>
+    [Theory]
+    [InlineData("splitfed", "Gradients")]
+    [InlineData("localloss", "Activations")]
+    [InlineData("fedgkt", "Logits")]
+    [InlineData("ecofed", "Activations")]
+    public void EveryMethodRunsAndLedgersItsTraffic(string method, string kind)
+    {
+        Assert.Equal(0, Run(Tiny(method, "--method", method)).Code);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir, method, "metrics.csv")).Length);
+        Assert.Contains(kind, File.ReadAllText(Path.Combine(_dir, method, "ledger-summary.csv")), StringComparison.Ordinal);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, method, "config.json")));
+        Assert.Equal(method == "ecofed" ? "none: random initialisation" : "none", config.RootElement.GetProperty("front").GetString());
+    }
+
     [Theory]
     [InlineData("--method", "fedprox", "--method")]
-    [InlineData("--method", "ecofed", "not available in this build")]
     [InlineData("--split", "random", "--split")]
     [InlineData("--per-round", "5", "--per-round")]
     [InlineData("--rounds", "0", "--rounds")]

@@ -22,10 +22,11 @@ public sealed class Agent : IDisposable
     /// <summary>
     /// Agent <paramref name="id"/> training <paramref name="model"/> on <paramref name="data"/> in shuffled batches of
     /// <paramref name="batchSize"/> (the last partial batch dropped, shuffling keyed by (<paramref name="seed"/>, id)),
-    /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given.
+    /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given, and
+    /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling.
     /// </summary>
     public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
-        double momentum = 0.9, double weightDecay = 1e-4)
+        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -37,7 +38,7 @@ public sealed class Agent : IDisposable
         Layout = new TensorLayout(_parameters.Select(p => p.Data.Length).ToArray());
         _x = new float[Layout.Total];
         Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay);
-        Loader = new BatchLoader(data, batchSize, normalization, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
+        Loader = new BatchLoader(data, batchSize, normalization, augmentation, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
         CopyParameters(_x);
         Node = new GossipNode(_x);
     }
@@ -102,15 +103,9 @@ public sealed class Agent : IDisposable
     public double Step(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        LoadEstimate();
-        Model.Train();
         Optimizer.ZeroGrad();
-        var logits = Model.Forward(_tape, new Variable(batch.Images));
-        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
-        _lossSum += value * batch.Count;
-        _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
-        _seen += batch.Count;
         _tape.Backward(loss);
         Optimizer.Step();
         _tape.Reset();
@@ -119,6 +114,31 @@ public sealed class Agent : IDisposable
         float w = Node.W;
         for (int k = 0; k < z.Length; k++) z[k] = w * _x[k];
         return value;
+    }
+
+    /// <summary>
+    /// A forward pass on <paramref name="batch"/> in train mode at x = z / w, without any step: the BatchNorm running
+    /// statistics move toward the local data (Skew-Compensated Sparse-Push's consensus rounds). Returns the batch loss.
+    /// </summary>
+    public double Forward(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        double value = TrainForward(batch).Data.Span[0];
+        _tape.Reset();
+        return value;
+    }
+
+    /// <summary>x = z / w into the model, train-mode forward and loss, counted in the train statistics.</summary>
+    private Variable TrainForward(Batch batch)
+    {
+        LoadEstimate();
+        Model.Train();
+        var logits = Model.Forward(_tape, new Variable(batch.Images));
+        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        _lossSum += loss.Data.Span[0] * batch.Count;
+        _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
+        _seen += batch.Count;
+        return loss;
     }
 
     /// <summary>Mean training loss and accuracy since the last call, then resets them.</summary>

@@ -2,6 +2,7 @@ using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
+using NanoFed.Nets.Optim;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
 
@@ -20,53 +21,50 @@ public enum Communication
     None,
 }
 
-/// <summary>Metrics of one decentralized epoch.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="Iterations">Iterations run so far (all epochs).</param>
-/// <param name="TrainLoss">Mean training loss over agents and batches of the epoch.</param>
-/// <param name="MeanAccuracy">Mean over agents of the test accuracy of x_i = z_i / w_i (with the agent's own BatchNorm statistics).</param>
-/// <param name="MinAccuracy">Lowest agent test accuracy.</param>
-/// <param name="MaxAccuracy">Highest agent test accuracy.</param>
-/// <param name="AveragedAccuracy">Test accuracy of the averaged model x̄ = (1/n) Σ x_i (BatchNorm buffers averaged too).</param>
-/// <param name="ConsensusDistance">(1/n) Σ_i ‖x_i − x̄‖₂ over all parameters.</param>
-/// <param name="BytesPerAgent">Bytes sent per agent in this epoch (ledger total of the epoch / n).</param>
-/// <param name="MinWeight">Smallest push-sum weight w_i at the end of the epoch.</param>
-/// <param name="MaxWeight">Largest push-sum weight w_i at the end of the epoch.</param>
-public sealed record DecentralizedMetrics(int Epoch, long Iterations, double TrainLoss, double MeanAccuracy, double MinAccuracy, double MaxAccuracy,
-    double AveragedAccuracy, double ConsensusDistance, double BytesPerAgent, float MinWeight, float MaxWeight);
-
 /// <summary>
 /// Decentralized training loop (SGP, Assran et al., arXiv 1811.10792; Sparse-Push, specs/sparse-push.md): an
 /// iteration is one local SGD step for every agent (in parallel over agents through <see cref="Workers.For{TBody}"/>,
 /// each agent's kernels then serial, so results do not depend on the thread count), then one communication step.
 /// Every gossip message is recorded in <see cref="Ledger"/> as ⌈<see cref="IGossip.Bits"/> / 8⌉ bytes, kind
-/// <see cref="MessageKind.Weights"/>, round = iteration.
+/// <see cref="MessageKind.Weights"/>, round = iteration; messages of the consensus phase
+/// (<see cref="RunConsensusRounds"/>) use rounds from <see cref="ConsensusRoundOffset"/> on.
 /// </summary>
-public sealed class DecentralizedRunner
+public sealed partial class DecentralizedRunner
 {
+    /// <summary>Ledger round of the first consensus-phase exchange (training iterations stay below it).</summary>
+    public const int ConsensusRoundOffset = 1_000_000_000;
+
     private readonly Agent[] _agents;
     private readonly IGossip? _gossip;
-    private readonly ImageDataset _test;
+    private readonly (string Name, ImageDataset Data)[] _tests;
     private readonly Normalization _normalization;
+    private readonly ILrSchedule? _schedule;
+    private readonly List<DecentralizedMetrics> _history = [];
+    private IGossip? _active;
     private int _epoch;
+    private long _consensusRound;
 
     /// <summary>
     /// A runner over <paramref name="agents"/> (all with the same model architecture) communicating by
     /// <paramref name="communication"/> (<paramref name="gossip"/> is required for <see cref="Communication.Gossip"/>
-    /// and must have one node per agent), evaluated on <paramref name="test"/>.
+    /// and must have one node per agent), evaluated on <paramref name="tests"/> (the first set is the primary
+    /// figure), with every agent's learning rate set from <paramref name="schedule"/> at each iteration (step =
+    /// iteration index; null keeps the agents' own rates).
     /// </summary>
-    public DecentralizedRunner(IReadOnlyList<Agent> agents, Communication communication, IGossip? gossip, ImageDataset test, Normalization normalization)
+    public DecentralizedRunner(IReadOnlyList<Agent> agents, Communication communication, IGossip? gossip, IReadOnlyList<(string Name, ImageDataset Data)> tests,
+        Normalization normalization, ILrSchedule? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(agents);
+        ArgumentNullException.ThrowIfNull(tests);
         if (agents.Count == 0) throw new ArgumentException("need at least one agent", nameof(agents));
+        if (tests.Count == 0) throw new ArgumentException("need at least one test set", nameof(tests));
         _agents = [.. agents];
         int d = _agents[0].Layout.Total;
         if (_agents.Any(a => a.Layout.Total != d)) throw new ArgumentException("agents have different parameter counts", nameof(agents));
         if (communication == Communication.Gossip)
         {
             _gossip = gossip ?? throw new ArgumentNullException(nameof(gossip), "gossip communication needs a protocol");
-            if (gossip.Topology.NodeCount != _agents.Length)
-                throw new ArgumentException($"topology of {gossip.Topology.NodeCount} nodes for {_agents.Length} agents", nameof(gossip));
+            CheckNodeCount(gossip);
             foreach (var a in _agents)
             {
                 var x = new float[d];
@@ -74,9 +72,12 @@ public sealed class DecentralizedRunner
                 a.Attach(gossip.CreateNode(x));
             }
         }
+        _active = _gossip;
         Communication = communication;
-        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _tests = [.. tests];
+        if (_tests.Any(t => t.Data is null)) throw new ArgumentException("a test set is null", nameof(tests));
         _normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
+        _schedule = schedule;
         IterationsPerEpoch = _agents.Min(a => a.Loader.BatchesPerEpoch);
     }
 
@@ -86,7 +87,11 @@ public sealed class DecentralizedRunner
     /// <summary>The communication mode.</summary>
     public Communication Communication { get; }
 
-    /// <summary>Every message sent (gossip: one entry per message; all-reduce: the ring all-reduce's 2(n − 1) chunks per agent).</summary>
+    /// <summary>
+    /// Every message sent since construction or <see cref="Load"/> (gossip: one entry per message; all-reduce: the
+    /// ring all-reduce's 2(n − 1) chunks per agent). Totals over the whole run are <see cref="TrainingBytes"/> and
+    /// <see cref="ConsensusBytes"/>, which checkpoints carry.
+    /// </summary>
     public TrafficLedger Ledger { get; } = new();
 
     /// <summary>Iterations per epoch: the fewest full batches of any agent.</summary>
@@ -95,28 +100,73 @@ public sealed class DecentralizedRunner
     /// <summary>Iterations run so far.</summary>
     public long Iteration { get; private set; }
 
+    /// <summary>Training epochs completed.</summary>
+    public int CompletedEpochs => _epoch;
+
+    /// <summary>Bytes sent by all agents in training iterations over the whole run.</summary>
+    public long TrainingBytes { get; private set; }
+
+    /// <summary>Bytes sent by all agents in consensus rounds over the whole run.</summary>
+    public long ConsensusBytes { get; private set; }
+
+    /// <summary>Every metrics row so far (training epochs and consensus phases), restored by <see cref="Load"/>.</summary>
+    public IReadOnlyList<DecentralizedMetrics> History => _history;
+
     /// <summary>Evaluation batch size.</summary>
     public int EvalBatchSize { get; set; } = 500;
 
-    /// <summary>Runs one epoch of <see cref="IterationsPerEpoch"/> iterations and evaluates.</summary>
-    public DecentralizedMetrics RunEpoch()
+    /// <summary>
+    /// Agents are evaluated on the secondary test sets (all but the first) only at epochs that are multiples of
+    /// this (and whenever <see cref="RunEpoch"/> is asked for a full evaluation); the averaged model and the first
+    /// set are always evaluated. 1 (the default) evaluates everything every epoch.
+    /// </summary>
+    public int SecondaryEvalEvery
     {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 1;
+
+    /// <summary>
+    /// Checked between iterations and consensus rounds (an <see cref="OperationCanceledException"/> then leaves the
+    /// runner mid-epoch: continue from the last checkpoint).
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>Called after each training iteration with the number of iterations done in the epoch (progress display).</summary>
+    public Action<int>? IterationCompleted { get; set; }
+
+    /// <summary>The learning rate at iteration <paramref name="iteration"/> (the agents' own rate without a schedule).</summary>
+    public double LrAt(long iteration) => _schedule?.LrAt(checked((int)iteration)) ?? _agents[0].Optimizer.Lr;
+
+    /// <summary>
+    /// Runs one epoch of <see cref="IterationsPerEpoch"/> iterations, evaluates (agents on every test set when
+    /// <paramref name="fullEvaluation"/> or the epoch is a multiple of <see cref="SecondaryEvalEvery"/>) and appends the row to
+    /// <see cref="History"/>.
+    /// </summary>
+    public DecentralizedMetrics RunEpoch(bool fullEvaluation = false)
+    {
+        if (!ReferenceEquals(_active, _gossip)) Use(_gossip);
         int epoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(epoch).GetEnumerator()).ToArray();
         var batches = new Batch[_agents.Length];
         long bytesBefore = Ledger.Total();
+        double lr = LrAt(Iteration);
         try
         {
             for (int it = 0; it < IterationsPerEpoch; it++)
             {
-                for (int i = 0; i < _agents.Length; i++)
-                {
-                    if (!enumerators[i].MoveNext()) throw new InvalidOperationException($"agent {i} ran out of batches");
-                    batches[i] = enumerators[i].Current;
-                }
-                Workers.For(_agents.Length, new LocalSteps(_agents, batches));
+                Cancellation.ThrowIfCancellationRequested();
+                Next(enumerators, batches);
+                lr = LrAt(Iteration);
+                foreach (var a in _agents) a.Optimizer.Lr = lr;
+                Workers.For(_agents.Length, new LocalSteps(_agents, batches, forwardOnly: false));
                 Communicate();
                 Iteration++;
+                IterationCompleted?.Invoke(it + 1);
             }
         }
         finally
@@ -124,8 +174,99 @@ public sealed class DecentralizedRunner
             foreach (var e in enumerators) e.Dispose();
         }
         _epoch++;
+        long bytes = Ledger.Total() - bytesBefore;
+        TrainingBytes += bytes;
         double loss = _agents.Average(a => a.TakeTrainStats().Loss);
-        return Evaluate(epoch + 1, loss, (Ledger.Total() - bytesBefore) / (double)_agents.Length);
+        bool full = fullEvaluation || _epoch % SecondaryEvalEvery == 0;
+        var row = Evaluate(DecentralizedPhase.Training, 0, lr, loss, bytes, full);
+        _history.Add(row);
+        return row;
+    }
+
+    /// <summary>
+    /// Skew-Compensated Sparse-Push's consensus phase (specs/sparse-push.md): <paramref name="rounds"/> rounds of one
+    /// train-mode forward pass per agent on its next local batch (BatchNorm statistics follow the local data; no
+    /// optimizer step) followed by one exchange of <paramref name="protocol"/> (default: uncompressed
+    /// <see cref="PushSum"/>, γ = 1, over the training protocol's topology). Its bytes go to <see cref="ConsensusBytes"/>
+    /// and to ledger rounds from <see cref="ConsensusRoundOffset"/>; the returned row (also appended to
+    /// <see cref="History"/>) evaluates the agents on every test set.
+    /// </summary>
+    /// <remarks>
+    /// A protocol other than the training one gets fresh nodes built from the current x_i, then each node's z_i and w_i
+    /// are carried over unchanged, so Σ z and Σ w, hence the push-sum average Σ z / Σ w, are conserved across the
+    /// switch; protocol-private state starts fresh (an error memory at 0; form (B)'s public copies at 0, as for a new
+    /// edge). A later <see cref="RunEpoch"/> switches back to the training protocol the same way.
+    /// </remarks>
+    public DecentralizedMetrics RunConsensusRounds(int rounds, IGossip? protocol = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rounds);
+        protocol ??= new PushSum(_gossip?.Topology
+            ?? throw new ArgumentException("consensus rounds without a training topology need an explicit protocol", nameof(protocol)));
+        CheckNodeCount(protocol);
+        if (!ReferenceEquals(_active, protocol)) Use(protocol);
+        long bytesBefore = Ledger.Total();
+        var batches = new Batch[_agents.Length];
+        int loaderEpoch = _epoch;
+        var enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
+        foreach (var a in _agents) a.TakeTrainStats();
+        try
+        {
+            for (int r = 0; r < rounds; r++)
+            {
+                Cancellation.ThrowIfCancellationRequested();
+                if (r > 0 && r % IterationsPerEpoch == 0)
+                {
+                    foreach (var e in enumerators) e.Dispose();
+                    loaderEpoch++;
+                    enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
+                }
+                Next(enumerators, batches);
+                Workers.For(_agents.Length, new LocalSteps(_agents, batches, forwardOnly: true));
+                var nodes = _agents.Select(a => a.Node).ToArray();
+                long t = _consensusRound++;
+                foreach (var m in GossipLoop.Step(protocol, nodes, t))
+                    Ledger.Record(new LedgerEntry(checked(ConsensusRoundOffset + (int)t), m.From, m.To, MessageKind.Weights, (protocol.Bits(m) + 7) / 8));
+            }
+        }
+        finally
+        {
+            foreach (var e in enumerators) e.Dispose();
+        }
+        long bytes = Ledger.Total() - bytesBefore;
+        ConsensusBytes += bytes;
+        double loss = _agents.Average(a => a.TakeTrainStats().Loss);
+        var row = Evaluate(DecentralizedPhase.Consensus, rounds, LrAt(Math.Max(0, Iteration - 1)), loss, bytes, full: true);
+        _history.Add(row);
+        return row;
+    }
+
+    /// <summary>Makes <paramref name="protocol"/> own the agents' nodes, carrying z and w over (see <see cref="RunConsensusRounds"/>).</summary>
+    private void Use(IGossip? protocol)
+    {
+        foreach (var a in _agents)
+        {
+            var x = a.Node.Estimate();
+            var node = protocol?.CreateNode(x) ?? new GossipNode(x);
+            a.Node.Z.CopyTo(node.Z, 0);
+            node.W = a.Node.W;
+            a.Attach(node);
+        }
+        _active = protocol;
+    }
+
+    private void CheckNodeCount(IGossip protocol)
+    {
+        if (protocol.Topology.NodeCount != _agents.Length)
+            throw new ArgumentException($"topology of {protocol.Topology.NodeCount} nodes for {_agents.Length} agents", nameof(protocol));
+    }
+
+    private static void Next(IEnumerator<Batch>[] enumerators, Batch[] batches)
+    {
+        for (int i = 0; i < enumerators.Length; i++)
+        {
+            if (!enumerators[i].MoveNext()) throw new InvalidOperationException($"agent {i} ran out of batches");
+            batches[i] = enumerators[i].Current;
+        }
     }
 
     private void Communicate()
@@ -162,8 +303,11 @@ public sealed class DecentralizedRunner
                 Ledger.Record(new LedgerEntry(checked((int)Iteration), i, (i + 1) % n, MessageKind.Weights, chunk));
     }
 
-    /// <summary>Evaluates every agent's x_i and the averaged model on the test set.</summary>
-    public DecentralizedMetrics Evaluate(int epoch, double trainLoss, double bytesPerAgent)
+    /// <summary>
+    /// Evaluates every agent's x_i and the averaged model: the averaged model on every test set, the agents on the
+    /// first set and, when <paramref name="full"/>, on the others too.
+    /// </summary>
+    private DecentralizedMetrics Evaluate(DecentralizedPhase phase, int rounds, double lr, double trainLoss, long bytes, bool full)
     {
         var xs = _agents.Select(a => a.Node.Estimate()).ToArray();
         var mean = Average(xs);
@@ -175,19 +319,28 @@ public sealed class DecentralizedRunner
             consensus += Math.Sqrt(s);
         }
         consensus /= xs.Length;
-        var accuracies = new double[_agents.Length];
-        for (int i = 0; i < _agents.Length; i++)
+        var averaged = EvaluateAveraged(mean);
+        var tests = new TestSetAccuracy[_tests.Length];
+        for (int t = 0; t < _tests.Length; t++)
         {
-            _agents[i].LoadParameters(xs[i]);
-            accuracies[i] = Evaluator.Evaluate(_agents[i].Model, _test, _normalization, "test", EvalBatchSize).Accuracy;
+            if (t > 0 && !full)
+            {
+                tests[t] = new TestSetAccuracy(_tests[t].Name, averaged[t], null, null, null);
+                continue;
+            }
+            var accuracies = new double[_agents.Length];
+            Workers.For(_agents.Length, new AgentEvaluation(this, xs, _tests[t].Data, accuracies));
+            tests[t] = new TestSetAccuracy(_tests[t].Name, averaged[t], accuracies.Average(), accuracies.Min(), accuracies.Max());
         }
-        double averaged = EvaluateAveraged(mean);
-        return new DecentralizedMetrics(epoch, Iteration, trainLoss, accuracies.Average(), accuracies.Min(), accuracies.Max(), averaged, consensus,
-            bytesPerAgent, _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W));
+        int n = _agents.Length;
+        var first = tests[0];
+        return new DecentralizedMetrics(phase, _epoch, Iteration, rounds, lr, trainLoss, first.MeanAccuracy!.Value, first.MinAccuracy!.Value,
+            first.MaxAccuracy!.Value, first.AveragedAccuracy, consensus, bytes / (double)n, (TrainingBytes + ConsensusBytes) / (double)n,
+            _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W), tests);
     }
 
-    /// <summary>Accuracy of x̄ in agent 0's model with the agents' BatchNorm buffers averaged; agent 0's parameters and buffers are restored after.</summary>
-    private double EvaluateAveraged(float[] mean)
+    /// <summary>Accuracies of x̄ on every test set in agent 0's model with the agents' BatchNorm buffers averaged; agent 0's parameters and buffers are restored after.</summary>
+    private double[] EvaluateAveraged(float[] mean)
     {
         var model = _agents[0].Model;
         var buffers = model.NamedBuffers();
@@ -206,10 +359,10 @@ public sealed class DecentralizedRunner
         var own = new float[mean.Length];
         _agents[0].CopyParameters(own);
         _agents[0].LoadParameters(mean);
-        double accuracy = Evaluator.Evaluate(model, _test, _normalization, "averaged", EvalBatchSize).Accuracy;
+        var accuracies = _tests.Select(t => Evaluator.Evaluate(model, t.Data, _normalization, "averaged " + t.Name, EvalBatchSize).Accuracy).ToArray();
         _agents[0].LoadParameters(own);
         for (int b = 0; b < buffers.Count; b++) saved[b].CopyTo(buffers[b].Buffer.Span);
-        return accuracy;
+        return accuracies;
     }
 
     /// <summary>Coordinate-wise mean of <paramref name="xs"/> (summed in double in agent order).</summary>
@@ -225,8 +378,23 @@ public sealed class DecentralizedRunner
         return mean;
     }
 
-    private readonly struct LocalSteps(Agent[] agents, Batch[] batches) : IParallelBody
+    /// <summary>Agent i's x_i into its model, then its accuracy (the agents in parallel; each count is exact, so thread-independent).</summary>
+    private readonly struct AgentEvaluation(DecentralizedRunner runner, float[][] xs, ImageDataset data, double[] accuracies) : IParallelBody
     {
-        public void Invoke(int index) => agents[index].Step(batches[index]);
+        public void Invoke(int index)
+        {
+            var agent = runner._agents[index];
+            agent.LoadParameters(xs[index]);
+            accuracies[index] = Evaluator.Evaluate(agent.Model, data, runner._normalization, "agent", runner.EvalBatchSize).Accuracy;
+        }
+    }
+
+    private readonly struct LocalSteps(Agent[] agents, Batch[] batches, bool forwardOnly) : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            if (forwardOnly) agents[index].Forward(batches[index]);
+            else agents[index].Step(batches[index]);
+        }
     }
 }

@@ -61,7 +61,7 @@ public class DecentralizedRunnerTests(ITestOutputHelper output)
             .Select(i => new Agent(i, Model(seed), train.Subset(partition.Indices[i]), BatchSize, 0.05, seed, Normalization.FashionMnist))
             .ToArray();
         var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
-        return new DecentralizedRunner(agents, communication, protocol, test, Normalization.FashionMnist);
+        return new DecentralizedRunner(agents, communication, protocol, [("test", test)], Normalization.FashionMnist);
     }
 
     private List<DecentralizedMetrics> Run(DecentralizedRunner runner)

@@ -1,0 +1,256 @@
+using System.CommandLine;
+using System.Globalization;
+using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Partitioning;
+using NanoFed.Nets.Data;
+using NanoFed.Nets.Optim;
+using NanoFed.Nets.Training;
+using NanoFed.Threading;
+using Spectre.Console;
+
+namespace NanoFed.Cli;
+
+/// <summary>
+/// `nanofed gossip`: decentralized training of n agents (all-reduce, SGP, Sparse-Push, SCSP, no communication) into a
+/// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
+/// checkpoint.safetensors after every epoch, accuracy.svg and consensus.svg.
+/// </summary>
+internal static class GossipCommand
+{
+    /// <summary>The formula of the compression ratio written to metrics.json.</summary>
+    public const string RatioFormula =
+        "compression_ratio = dense_sgp_bytes_per_agent / bytes_per_agent; dense_sgp_bytes_per_agent = sum over the same iterations t and agents i " +
+        "of |N_out(i,t)| * ceil((32 d + 32) / 8) / n on the same graph (d parameters, 32-bit floats plus the push-sum weight)";
+
+    public static Command Create()
+    {
+        var d = new GossipConfig();
+        var method = new Option<string>("--method") { Description = string.Join("|", GossipMethods.Names), DefaultValueFactory = _ => d.Method };
+        var agents = new Option<int>("--agents") { Description = "Number of agents", DefaultValueFactory = _ => d.Agents };
+        var graph = new Option<string>("--graph") { Description = string.Join("|", GossipGraphs.Names), DefaultValueFactory = _ => d.Graph };
+        var degree = new Option<int>("--degree") { Description = "Out-degree of the random and permutation graphs", DefaultValueFactory = _ => d.Degree };
+        var keep = new Option<double>("--keep") { Description = "Fraction of entries kept per tensor (top-k, random-k)", DefaultValueFactory = _ => d.Keep };
+        var gamma = new Option<float?>("--gamma") { Description = $"Consensus step of the compressed methods (default {Federation.Gossip.SparsePush.DefaultGamma})" };
+        var form = new Option<string>("--form") { Description = "Sparse-Push form: A (error feedback) or B (compressed differences)", DefaultValueFactory = _ => d.Form };
+        var coding = new Option<string>("--index-coding") { Description = "int32|bitmap|delta", DefaultValueFactory = _ => d.IndexCoding };
+        var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
+        var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
+        var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
+        var alpha = new Option<double?>("--alpha") { Description = "Dirichlet non-IID split with concentration alpha (instead of --skew)" };
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
+        var dataset = new Option<string?>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (may be raised on --resume)", DefaultValueFactory = _ => d.Epochs };
+        var batch = new Option<int>("--batch") { Description = "Batch size per agent", DefaultValueFactory = _ => d.Batch };
+        var lr = new Option<double>("--lr") { Description = "Base learning rate", DefaultValueFactory = _ => d.Lr };
+        var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs at lr/10 first", DefaultValueFactory = _ => d.WarmupEpochs };
+        var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
+        var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => 0 };
+        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/gossip-METHOD-seedSEED)" };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (its config.json applies)" };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the agents on the secondary test sets every K epochs (and at the end)", DefaultValueFactory = _ => d.EvalEvery };
+        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default as for train)" };
+        var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
+        var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
+        var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
+        var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
+        {
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, dataset, epochs, batch, lr, warmup, milestones,
+            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter,
+        };
+        command.SetAction(parse => Program.Guard(() =>
+        {
+            string modelName = parse.GetValue(model)!;
+            var config = new GossipConfig
+            {
+                Method = parse.GetValue(method)!,
+                Agents = parse.GetValue(agents),
+                Graph = parse.GetValue(graph)!,
+                Degree = parse.GetValue(degree),
+                Keep = parse.GetValue(keep),
+                Gamma = parse.GetValue(gamma),
+                Form = parse.GetValue(form)!,
+                IndexCoding = parse.GetValue(coding)!,
+                Compressor = parse.GetValue(compressor)!,
+                Bits = parse.GetValue(bits),
+                Skew = parse.GetValue(skew),
+                Alpha = parse.GetValue(alpha),
+                Model = modelName,
+                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
+                Lr = parse.GetValue(lr),
+                WarmupEpochs = parse.GetValue(warmup),
+                Milestones = ParseMilestones(parse.GetValue(milestones)!),
+                ConsensusRounds = parse.GetValue(rounds),
+                Seed = parse.GetValue(seed),
+                TestFiles = parse.GetValue(testFiles),
+                Limit = parse.GetValue(limit),
+                TestLimit = parse.GetValue(testLimit),
+                EvalEvery = parse.GetValue(evalEvery),
+                NoAugment = parse.GetValue(noAugment),
+            };
+            if (parse.GetValue(threads) is { } n)
+            {
+                if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
+                Workers.Count = n;
+            }
+            int session = parse.GetValue(stopAfter) ?? int.MaxValue;
+            if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
+            string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
+            if (parse.GetValue(resume))
+            {
+                var given = command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name.TrimStart('-')).ToHashSet();
+                config = Resumed(folder, config, given);
+            }
+            config.Validate();
+            return Run(config, DataSets.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session);
+        }));
+        return command;
+    }
+
+    private static int[] ParseMilestones(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m > 0 ? m
+            : throw new ArgumentException($"--milestones: '{p}' is not a positive epoch")).ToArray();
+    }
+
+    /// <summary>The saved configuration of <paramref name="folder"/>, refusing an explicitly given option that changes it (bar <see cref="GossipConfig.Resumable"/>).</summary>
+    private static GossipConfig Resumed(string folder, GossipConfig fresh, HashSet<string> given)
+    {
+        string path = Path.Combine(folder, "config.json");
+        if (!File.Exists(path)) throw new ArgumentException($"--resume: no {path}");
+        var saved = GossipConfig.Read(path);
+        // Options outside config.json (--out, --data, --threads, --stop-after, --resume) never conflict.
+        foreach (string name in given.Where(g => !GossipConfig.Resumable.Contains(g)))
+        {
+            string? now = TryValue(fresh, name);
+            if (now is not null && now != TryValue(saved, name))
+                throw new ArgumentException($"--resume: --{name} {now} conflicts with the run's {TryValue(saved, name)} ({path})");
+        }
+        return saved with
+        {
+            Epochs = given.Contains("epochs") ? fresh.Epochs : saved.Epochs,
+            EvalEvery = given.Contains("eval-every") ? fresh.EvalEvery : saved.EvalEvery,
+            TestFiles = given.Contains("test-files") ? fresh.TestFiles : saved.TestFiles,
+        };
+
+        static string? TryValue(GossipConfig c, string name)
+        {
+            try
+            {
+                return c.ValueOf(name);
+            }
+            catch (KeyNotFoundException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static int Run(GossipConfig config, string root, string folder, bool resume, int session)
+    {
+        var train = DataSets.Train(config.Dataset, root);
+        if (config.Limit > 0) train = train.Subset(Enumerable.Range(0, Math.Min(config.Limit, train.Count)).ToArray());
+        var tests = DataSets.Tests(config.Dataset, root, config.TestFiles)
+            .Select(t => config.TestLimit > 0 ? (t.Name, Data: t.Data.Subset(Enumerable.Range(0, Math.Min(config.TestLimit, t.Data.Count)).ToArray())) : t)
+            .ToList();
+        var normalization = DatasetCatalog.NormalizationOf(config.Dataset);
+        var augmentation = config.NoAugment ? null : DatasetCatalog.AugmentationOf(config.Dataset);
+        IPartitioner partitioner = config.Skew is { } s ? new SkewPartitioner(config.Agents, s)
+            : config.Alpha is { } a ? new DirichletPartitioner(config.Agents, a)
+            : new IidPartitioner(config.Agents);
+        var partition = partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1));
+        var agents = Enumerable.Range(0, config.Agents)
+            .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes), train.Subset(partition.Indices[i]), config.Batch,
+                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation))
+            .ToArray();
+        try
+        {
+            int perEpoch = agents.Min(x => x.Loader.BatchesPerEpoch);
+            var schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * perEpoch)), config.WarmupEpochs * perEpoch, 0.1);
+            var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
+            var (mode, protocol) = GossipMethods.Create(config, topology, agents[0].Layout);
+            var runner = new DecentralizedRunner(agents, mode, protocol, tests, normalization, schedule) { SecondaryEvalEvery = config.EvalEvery };
+            string checkpoint = Path.Combine(folder, "checkpoint.safetensors");
+            Directory.CreateDirectory(folder);
+            if (resume)
+            {
+                if (!File.Exists(checkpoint)) throw new ArgumentException($"--resume: no checkpoint {checkpoint}");
+                runner.Load(checkpoint);
+            }
+            File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
+            var output = new RunOutput(config, folder, topology, agents[0].Layout.Total, perEpoch);
+            Console.Error.WriteLine($"nanofed: {config.Method} over {config.Graph}, {config.Agents} agents of {config.Model} " +
+                $"({agents[0].Layout.Total:N0} parameters) on {config.Dataset}: {partition.Indices.Min(p => p.Length)}-{partition.Indices.Max(p => p.Length)} images " +
+                $"per agent, {perEpoch} iterations/epoch, tests {string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"))}, {Workers.Count} threads" +
+                (resume ? $", resuming after epoch {runner.CompletedEpochs}" : ""));
+            return Train(runner, config, output, checkpoint, session);
+        }
+        finally
+        {
+            foreach (var x in agents) x.Dispose();
+        }
+    }
+
+    private static int Train(DecentralizedRunner runner, GossipConfig config, RunOutput output, string checkpoint, int session)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        runner.Cancellation = stop.Token;
+        var metadata = new Dictionary<string, string> { ["config"] = config.ToJson() };
+        try
+        {
+            int done = 0;
+            string Epoch(Action<int>? progress)
+            {
+                stop.Token.ThrowIfCancellationRequested();
+                runner.IterationCompleted = progress;
+                var m = runner.RunEpoch(fullEvaluation: runner.CompletedEpochs + 1 == config.Epochs);
+                runner.Save(checkpoint, metadata);
+                output.Write(runner.History);
+                done++;
+                return output.Summary(m);
+            }
+            bool More() => runner.CompletedEpochs < config.Epochs && done < session;
+            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                AnsiConsole.Progress().AutoClear(false)
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(context =>
+                    {
+                        while (More())
+                        {
+                            var task = context.AddTask($"epoch {runner.CompletedEpochs + 1}/{config.Epochs}", maxValue: runner.IterationsPerEpoch);
+                            task.Description = Epoch(it => task.Value = it);
+                        }
+                    });
+            }
+            else
+            {
+                while (More()) Console.WriteLine(Epoch(null));
+            }
+            if (runner.CompletedEpochs < config.Epochs)
+            {
+                Console.WriteLine($"stopped after epoch {runner.CompletedEpochs} of {config.Epochs}: {checkpoint} (continue with --resume)");
+                return 0;
+            }
+            if (config.Method == "scsp" && config.ConsensusRounds > 0 && runner.History[^1].Phase == DecentralizedPhase.Training)
+            {
+                var c = runner.RunConsensusRounds(config.ConsensusRounds);
+                output.Write(runner.History);
+                Console.WriteLine(output.Summary(c));
+            }
+            return 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using NanoFed.Federation.Compression;
+using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Topology;
+
+namespace NanoFed.Cli;
+
+/// <summary>The --method switch of `nanofed gossip`: the communication mode and gossip protocol of each method.</summary>
+internal static class GossipMethods
+{
+    /// <summary>Every method name.</summary>
+    public static readonly string[] Names = ["allreduce", "sgp", "dpsgd", "choco", "sparse-push", "scsp", "none"];
+
+    /// <summary>Throws an <see cref="ArgumentException"/> for an unknown method.</summary>
+    public static void Check(string method)
+    {
+        if (!Names.Contains(method)) throw new ArgumentException($"--method: unknown method '{method}' (known: {string.Join(", ", Names)})");
+    }
+
+    /// <summary>
+    /// The mode and protocol of <paramref name="config"/>'s method over <paramref name="topology"/>: sgp = dense
+    /// <see cref="PushSum"/>; sparse-push and scsp = Sparse-Push of --form with --compressor (top-k through
+    /// <see cref="SparsePush.Create"/>); dpsgd = <see cref="DPsgd"/> and choco = <see cref="Choco"/> with --compressor
+    /// and --gamma, both on an undirected graph.
+    /// </summary>
+    public static (Communication Mode, IGossip? Protocol) Create(GossipConfig config, ITopology topology, TensorLayout layout)
+    {
+        Check(config.Method);
+        return config.Method switch
+        {
+            "allreduce" => (Communication.AllReduce, null),
+            "none" => (Communication.None, null),
+            "sgp" => (Communication.Gossip, new PushSum(topology)),
+            "dpsgd" => (Communication.Gossip, new DPsgd(topology)),
+            "choco" => (Communication.Gossip, new Choco(topology, Compressor(config), config.GammaOrDefault, layout, config.Seed)),
+            _ => (Communication.Gossip, SparsePushProtocol(config, topology, layout)),
+        };
+    }
+
+    private static IGossip SparsePushProtocol(GossipConfig config, ITopology topology, TensorLayout layout)
+    {
+        var form = config.Form == "A" ? SparsePushForm.ErrorFeedback : SparsePushForm.Differences;
+        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config));
+        var compressor = Compressor(config);
+        return form == SparsePushForm.ErrorFeedback
+            ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed)
+            : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed);
+    }
+
+    /// <summary>The compressor of --compressor, --keep, --index-coding and --bits.</summary>
+    public static ICompressor Compressor(GossipConfig config) => config.Compressor switch
+    {
+        "topk" => new TopKCompressor(config.Keep, Coding(config)),
+        "randomk" => new RandomKCompressor(config.Keep, Coding(config)),
+        "quantize" => new QuantizeCompressor(config.Bits),
+        _ => SignCompressor.Instance,
+    };
+
+    private static IndexCoding Coding(GossipConfig config) => config.IndexCoding switch
+    {
+        "bitmap" => IndexCoding.Bitmap,
+        "delta" => IndexCoding.EliasGammaDelta,
+        _ => IndexCoding.Int32,
+    };
+}
