@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 DATA=${1:-../shared/data}
 OUT=${2:-runs/fl-reduced}
 PER_ROUND=${PER_ROUND:-5}          # clients sampled per round (the paper: 20)
-ROUNDS=${ROUNDS:-20}               # rounds per run
-EVAL_EVERY=${EVAL_EVERY:-5}        # the secondary test set every this many rounds (and on the last)
-PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-5}
-THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-24}               # rounds per run
+EVAL_EVERY=${EVAL_EVERY:-8}        # the secondary test set every this many rounds (and on the last)
+PRETRAIN_EPOCHS=${PRETRAIN_EPOCHS:-15}
+THREADS=${THREADS:-1}              # batch 10 barely uses a second core: run two scripts side by side instead (SPLITS)
+SPLITS=${SPLITS:-"iid shards"}
 SEED=${SEED:-0}
 METHODS=${METHODS:-"fedavg splitfed localloss fedgkt ecofed"}
 CLIENTS=100
@@ -29,16 +30,18 @@ nanofed() { dotnet "$BIN/nanofed.dll" "$@"; }
 mkdir -p "$OUT"
 
 # EcoFed's front: the whole VGG11 EcoFed variant trained on the public split; EcoFed keeps its first 8 layers frozen.
+# Trained when the first EcoFed run needs it (two copies of this script for different SPLITS can then share it).
 FRONT="$OUT/front/final.safetensors"
-if [ ! -f "$FRONT" ]; then
-  nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 64 --lr 0.05 \
-    --schedule onecycle --seed "$SEED" --threads "$THREADS" --out "$OUT/front"
-fi
+ensure_front() {
+  [ -f "$FRONT" ] && return
+  nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 128 --lr 0.05 \
+    --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --out "$OUT/front"
+}
 
-for SPLIT in iid shards; do
+for SPLIT in $SPLITS; do
   for METHOD in $METHODS; do
     EXTRA=()
-    [ "$METHOD" = ecofed ] && EXTRA=(--front "$FRONT" --bits 8 --period 2)
+    if [ "$METHOD" = ecofed ]; then ensure_front; EXTRA=(--front "$FRONT" --bits 8 --period 2); fi
     nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
       --clients "$CLIENTS" --samples-per-client "$SAMPLES" --client-pool "$POOL" --per-round "$PER_ROUND" --rounds "$ROUNDS" \
       --local-epochs 1 --batch 10 --lr 0.01 --momentum 0.9 --seed "$SEED" --eval-every "$EVAL_EVERY" --threads "$THREADS" \
