@@ -75,20 +75,14 @@ public sealed class FedAvg : IFlMethod
     /// <inheritdoc/>
     public IReadOnlyList<Message> ConfigureRound(int round, IReadOnlyList<int> clients)
     {
-        ArgumentNullException.ThrowIfNull(clients);
-        var payload = WireTensor.DenseAll(_global.StateDict());
-        return clients.Select(c => new Message(round, Message.Server, c, MessageKind.Weights, payload)).ToList();
+        return ModelExchange.Broadcast(round, clients, _global.StateDict());
     }
 
     /// <inheritdoc/>
     public ClientResult ClientWork(int round, FlClient client, IReadOnlyList<Message> inbox)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(inbox);
-        var weights = inbox.SingleOrDefault(m => m.Kind == MessageKind.Weights)
-            ?? throw new ArgumentException($"client {client.Id} received no weights in round {round}", nameof(inbox));
         var state = _local.StateDict();
-        weights.DecodeInto(state);
+        ModelExchange.Receive(round, client, inbox, state);
         _local.Train();
         // A client with no samples returns the global weights unchanged with n_k = 0 (weight zero in the average).
         if (client.Data.Count > 0) Train(client);

@@ -9,6 +9,24 @@ namespace NanoFed.Federation.Fl;
 /// </summary>
 internal static class ModelExchange
 {
+    /// <summary>Round start: one dense Weights message with <paramref name="state"/> for each of <paramref name="clients"/>.</summary>
+    public static IReadOnlyList<Message> Broadcast(int round, IReadOnlyList<int> clients, IEnumerable<(string Name, Tensor Value)> state)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
+        var payload = WireTensor.DenseAll(state);
+        return clients.Select(c => new Message(round, Message.Server, c, MessageKind.Weights, payload)).ToList();
+    }
+
+    /// <summary>Decodes the Weights message of <paramref name="client"/>'s inbox into <paramref name="destination"/>.</summary>
+    public static void Receive(int round, FlClient client, IReadOnlyList<Message> inbox, IReadOnlyList<(string Name, Tensor Value)> destination)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(inbox);
+        var weights = inbox.SingleOrDefault(m => m.Kind == MessageKind.Weights)
+            ?? throw new ArgumentException($"client {client.Id} received no weights in round {round}", nameof(inbox));
+        weights.DecodeInto(destination);
+    }
+
     /// <summary>A Weights message from <paramref name="client"/> with <paramref name="state"/> and the sample count.</summary>
     public static Message Reply(int round, int client, IEnumerable<(string Name, Tensor Value)> state, int samples)
     {

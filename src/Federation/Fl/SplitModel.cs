@@ -105,20 +105,14 @@ internal sealed class SplitModel
     /// <summary>Round start: clears the previous round's server copies; the global device part and head go to every client.</summary>
     public IReadOnlyList<Message> ConfigureRound(int round, IReadOnlyList<int> clients)
     {
-        ArgumentNullException.ThrowIfNull(clients);
         _serverCopies.Clear();
-        var payload = WireTensor.DenseAll(GlobalDeviceState());
-        return clients.Select(c => new Message(round, Message.Server, c, MessageKind.Weights, payload)).ToList();
+        return ModelExchange.Broadcast(round, clients, GlobalDeviceState());
     }
 
     /// <summary>A client's turn begins: the device loads what it received, the server's copy starts from the global back.</summary>
     public void BeginTurn(int round, FlClient client, IReadOnlyList<Message> inbox)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(inbox);
-        var weights = inbox.SingleOrDefault(m => m.Kind == MessageKind.Weights)
-            ?? throw new ArgumentException($"client {client.Id} received no weights in round {round}", nameof(inbox));
-        weights.DecodeInto(DeviceState());
+        ModelExchange.Receive(round, client, inbox, DeviceState());
         Device.Train();
         DeviceHead?.Train();
         var server = Server.StateDict();
