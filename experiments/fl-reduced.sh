@@ -19,6 +19,9 @@ SEED=${SEED:-0}
 METHODS=${METHODS:-"fedavg splitfed localloss fedgkt ecofed"}
 CLIENTS=100
 SAMPLES=400
+# A run's live data is a few GB, but on a large machine the GC lets garbage (138 MB state-dict copies per message) pile
+# up to half the memory; a hard limit of 25% (the value is hexadecimal) keeps two runs side by side within 24 GB.
+export DOTNET_GCHeapHardLimitPercent=${DOTNET_GCHeapHardLimitPercent:-19}
 POOL=0:40000
 PUBLIC=40000:50000
 
