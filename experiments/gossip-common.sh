@@ -7,7 +7,10 @@ DATA=${DATA:-../shared/data}
 THREADS=${THREADS:-2}
 OUT=${OUT:-runs/gossip}
 dotnet build src/Cli -c Release 2>&1 | grep -E " error |rror\(s\)" || true
-NANOFED=(dotnet src/Cli/bin/Release/net10.0/nanofed.dll)
+# Run from a copy of the binaries, so that rebuilding the tree cannot disturb a long run.
+BIN=$(mktemp -d)
+cp -r src/Cli/bin/Release/net10.0/. "$BIN"
+NANOFED=(dotnet "$BIN/nanofed.dll")
 
 # gossip_run NAME OPTION... : one configuration; prints the time it took.
 gossip_run() {
