@@ -35,6 +35,20 @@ public struct TapeEntry
 }
 
 /// <summary>
+/// Watches a tape for profiling: told right after each op is recorded (so the time since the previous
+/// notice is that op's forward) and after each backward rule runs, with its start and end
+/// <see cref="System.Diagnostics.Stopwatch"/> timestamps. Calls come on the tape's thread.
+/// </summary>
+public interface ITapeObserver
+{
+    /// <summary>Op <paramref name="entry"/> has just been recorded (its forward work is done).</summary>
+    void Recorded(ref readonly TapeEntry entry);
+
+    /// <summary>The backward rule of <paramref name="entry"/> ran from <paramref name="startTimestamp"/> to <paramref name="endTimestamp"/>.</summary>
+    void BackwardRan(ref readonly TapeEntry entry, long startTimestamp, long endTimestamp);
+}
+
+/// <summary>
 /// Records differentiable ops in execution order, then <see cref="Backward(Variable)"/> walks them in reverse
 /// (iteratively; forward order is a topological order). Intermediates and saved tensors come from the pool
 /// and go back on <see cref="Reset"/>; call it once per step after the optimizer has used the gradients.
@@ -49,6 +63,12 @@ public sealed class Tape
     private readonly Stack<Variable> _freeVariables = new();
     private readonly List<Tensor> _scratch = [];
     private int _noGradDepth;
+
+    /// <summary>
+    /// A profiler told of every op recorded and every backward rule run, or null (the default): one null
+    /// check per op, so the unobserved path costs nothing measurable.
+    /// </summary>
+    public ITapeObserver? Observer { get; set; }
 
     /// <summary>Number of recorded ops.</summary>
     public int Count => _count;
@@ -103,6 +123,7 @@ public sealed class Tape
         if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
         _entries[_count++] = entry;
         entry.Output.RequiresGrad = true;
+        Observer?.Recorded(in _entries[_count - 1]);
     }
 
     /// <summary>Backpropagates from a scalar <paramref name="loss"/> (seeded with gradient 1).</summary>
@@ -148,11 +169,19 @@ public sealed class Tape
 
     private void Walk()
     {
+        var observer = Observer;
         for (int i = _count - 1; i >= 0; i--)
         {
             ref readonly var e = ref _entries[i];
             if (e.Output.Grad is null) continue;
+            if (observer is null)
+            {
+                e.Backward(in e);
+                continue;
+            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             e.Backward(in e);
+            observer.BackwardRan(in e, start, System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }
 

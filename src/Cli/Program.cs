@@ -4,7 +4,7 @@ using NanoFed.Nets;
 namespace NanoFed.Cli;
 
 /// <summary>
-/// The `nanofed` command line: train, eval, fl, compare, and a hidden logits command for interop checks. Bad input (a missing
+/// The `nanofed` command line: train, eval, fl, compare, gossip, bench, and a hidden logits command for interop checks. Bad input (a missing
 /// or malformed file, a bad option) prints one line on stderr naming the file or option and the fault, and exits
 /// with code 2; Ctrl-C stops training between steps with code 130, the last checkpoint intact.
 /// </summary>
@@ -26,6 +26,7 @@ public static class Program
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GossipCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {

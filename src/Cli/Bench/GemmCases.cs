@@ -1,15 +1,16 @@
 using NanoFed.Kernels;
 
-namespace NanoFed.Bench;
+namespace NanoFed.Cli.Bench;
 
 /// <summary>SGEMM cases: square n×n×n, row-major, no transposes, alpha 1, beta 0 (as torch's a @ b).</summary>
-public static class GemmCases
+internal static class GemmCases
 {
-    /// <summary>The square sizes the peer also times.</summary>
-    public static IEnumerable<BenchCase> Square(params int[] sizes)
+    /// <summary>The square sizes the peer also times, those whose case name <paramref name="wanted"/> accepts.</summary>
+    public static IEnumerable<BenchCase> Square(Func<string, bool> wanted, params int[] sizes)
     {
         foreach (int n in sizes)
         {
+            if (!wanted($"sgemm n={n}")) continue;
             var rng = new Random(n);
             float[] a = Random(rng, n * n), b = Random(rng, n * n), c = new float[n * n];
             yield return new BenchCase($"sgemm n={n}", 2.0 * n * n * n, ValidateAll,

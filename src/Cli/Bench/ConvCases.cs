@@ -1,13 +1,13 @@
 using System.Globalization;
 using NanoFed.Kernels;
 
-namespace NanoFed.Bench;
+namespace NanoFed.Cli.Bench;
 
 /// <summary>
 /// Convolution cases: the 3x3 layers of ResNet-20 and VGG11 (CIFAR, batch 128), forward, backward-data and
 /// backward-weight. Names match bench/torch_conv_peer.py's lines, which time the same shapes in PyTorch.
 /// </summary>
-public static class ConvCases
+internal static class ConvCases
 {
     /// <summary>The layer shapes (C, K, H = W, stride) at batch 128: ResNet-20's, then VGG11's.</summary>
     public static readonly (int C, int K, int HW, int Stride)[] Layers =
@@ -19,25 +19,39 @@ public static class ConvCases
     /// <summary>Batch size of every case.</summary>
     public const int Batch = 128;
 
-    /// <summary>One "N,C,H,W,K,R,S,stride,pad" argument per layer, for the peer script.</summary>
-    public static IEnumerable<string> PeerArguments() =>
-        Layers.Select(l => string.Join(',', new[] { Batch, l.C, l.HW, l.HW, l.K, 3, 3, l.Stride, 1 }.Select(v => v.ToString(CultureInfo.InvariantCulture))));
+    /// <summary>One "N,C,H,W,K,R,S,stride,pad" argument per layer with a case <paramref name="wanted"/> accepts, for the peer script.</summary>
+    public static IEnumerable<string> PeerArguments(Func<string, bool> wanted) =>
+        Layers.Where(l => Names(l.C, l.K, l.HW, l.Stride).Any(wanted))
+            .Select(l => string.Join(',', new[] { Batch, l.C, l.HW, l.HW, l.K, 3, 3, l.Stride, 1 }.Select(v => v.ToString(CultureInfo.InvariantCulture))));
 
-    /// <summary>Three cases per layer.</summary>
-    public static IEnumerable<BenchCase> All()
+    /// <summary>The forward, backward-data and backward-weight case names of one layer.</summary>
+    private static string[] Names(int c, int k, int hw, int stride)
+    {
+        string shape = $"C={c} K={k} HW={hw} s={stride} N={Batch}";
+        return [$"conv3x3 fwd {shape}", $"conv3x3 bwd_data {shape}", $"conv3x3 bwd_weight {shape}"];
+    }
+
+    /// <summary>Three cases per layer, those <paramref name="wanted"/> accepts; a layer's buffers are allocated only if one of its cases is wanted.</summary>
+    public static IEnumerable<BenchCase> All(Func<string, bool> wanted)
     {
         foreach (var (c, k, hw, stride) in Layers)
         {
+            string[] names = Names(c, k, hw, stride);
+            if (!names.Any(wanted)) continue;
             var g = Conv2dGeometry.Create(Batch, c, hw, hw, k, 3, 3, stride, 1);
             var rng = new Random(c * 1000 + k + hw);
             float[] x = Random(rng, g.XLength), w = Random(rng, g.WLength), dY = Random(rng, g.YLength);
             float[] y = new float[g.YLength], dX = new float[g.XLength], dW = new float[g.WLength];
             double flops = 2.0 * g.N * g.K * g.C * g.R * g.S * g.P * g.Q;
-            string shape = $"C={c} K={k} HW={hw} s={stride} N={Batch}";
             Func<string?> validate = () => Validate(c, k, hw, stride);
-            yield return new BenchCase($"conv3x3 fwd {shape}", flops, validate, () => Conv2d.Forward(x, w, [], y, g));
-            yield return new BenchCase($"conv3x3 bwd_data {shape}", flops, validate, () => Conv2d.BackwardData(dY, w, dX, g));
-            yield return new BenchCase($"conv3x3 bwd_weight {shape}", flops, validate, () => Conv2d.BackwardWeight(x, dY, dW, [], g));
+            BenchCase[] cases =
+            [
+                new(names[0], flops, validate, () => Conv2d.Forward(x, w, [], y, g)),
+                new(names[1], flops, validate, () => Conv2d.BackwardData(dY, w, dX, g)),
+                new(names[2], flops, validate, () => Conv2d.BackwardWeight(x, dY, dW, [], g)),
+            ];
+            foreach (var one in cases)
+                if (wanted(one.Name)) yield return one;
         }
     }
 

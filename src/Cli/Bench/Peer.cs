@@ -2,19 +2,22 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace NanoFed.Bench;
+namespace NanoFed.Cli.Bench;
 
 /// <summary>
 /// The PyTorch peer: runs <c>/usr/bin/python3 torch_peer.py threads</c> (a read-only script shared by the team)
 /// and collects its "name: X GFLOP/s" figures by name, plus its other lines verbatim.
 /// </summary>
-public sealed partial class Peer
+internal sealed partial class Peer
 {
     /// <summary>GFLOP/s by case name (the text before the colon, e.g. "sgemm n=1024").</summary>
     public Dictionary<string, double> Gflops { get; } = [];
 
     /// <summary>Milliseconds by case name, from lines such as "resnet20 train step bs=128: 146 ms ...".</summary>
     public Dictionary<string, double> Milliseconds { get; } = [];
+
+    /// <summary>Megabytes by name, from lines such as "resnet20 peak rss bs=128: 512.0 MB".</summary>
+    public Dictionary<string, double> Megabytes { get; } = [];
 
     /// <summary>The peer's other output lines (version, conv timings, training steps).</summary>
     public List<string> Lines { get; } = [];
@@ -41,20 +44,30 @@ public sealed partial class Peer
     {
         foreach (var (name, value) in other.Gflops) Gflops[name] = value;
         foreach (var (name, value) in other.Milliseconds) Milliseconds[name] = value;
+        foreach (var (name, value) in other.Megabytes) Megabytes[name] = value;
         Lines.AddRange(other.Lines);
         Failure ??= other.Failure;
     }
 
-    /// <summary>Finds bench/torch_conv_peer.py in the current directory or the nearest ancestor that has one.</summary>
-    public static string? FindConvScript()
+    /// <summary>
+    /// Finds bench/<paramref name="fileName"/> (torch_conv_peer.py, torch_scaling_peer.py) in the current directory or
+    /// the nearest ancestor that has one, else above the nanofed binary (a build inside the repository).
+    /// </summary>
+    public static string? FindBenchScript(string fileName)
     {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
-            string candidate = Path.Combine(dir.FullName, "bench", "torch_conv_peer.py");
-            if (File.Exists(candidate)) return candidate;
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "bench", fileName);
+                if (File.Exists(candidate)) return candidate;
+            }
         }
         return null;
     }
+
+    /// <summary>A peer that could not run, for <paramref name="reason"/>.</summary>
+    public static Peer Unavailable(string reason) => new() { Failure = reason };
 
     /// <summary>Runs a peer script with <paramref name="arguments"/> (the thread count first) and parses what it prints.</summary>
     public static Peer Run(string? script, params IEnumerable<string> arguments)
@@ -90,6 +103,8 @@ public sealed partial class Peer
             else peer.Lines.Add(line);
             var ms = Time().Match(line);
             if (ms.Success) peer.Milliseconds[ms.Groups[1].Value] = double.Parse(ms.Groups[2].Value, CultureInfo.InvariantCulture);
+            var mb = Size().Match(line);
+            if (mb.Success) peer.Megabytes[mb.Groups[1].Value] = double.Parse(mb.Groups[2].Value, CultureInfo.InvariantCulture);
         }
         return peer;
     }
@@ -101,4 +116,7 @@ public sealed partial class Peer
 
     [GeneratedRegex(@"^([^:]+): ([0-9.]+) ms")]
     private static partial Regex Time();
+
+    [GeneratedRegex(@"^([^:]+): ([0-9.]+) MB")]
+    private static partial Regex Size();
 }

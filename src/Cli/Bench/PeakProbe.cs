@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NanoFed.Bench;
+namespace NanoFed.Cli.Bench;
 
 /// <summary>
 /// The machine's measured peak: FMA throughput of many independent vector FMA chains per thread (enough
 /// to cover latency × pipes), on 1 thread and on N dedicated threads started together.
 /// </summary>
-public static class PeakProbe
+internal static class PeakProbe
 {
     /// <summary>Chains per thread: 24 covers a 4-cycle FMA on 2 pipes three times over and fits 32 zmm registers.</summary>
     private const int Chains = 24;

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace NanoFed.Bench;
+namespace NanoFed.Cli.Bench;
 
 /// <summary>
 /// One named benchmark: <see cref="Validate"/> checks the kernel against its reference (at a small size)
 /// and returns an error message or null; <see cref="Run"/> is the timed work of <see cref="Flops"/> floating-point
 /// operations. <see cref="Name"/> matches the peer's line prefix (e.g. "sgemm n=1024") so figures pair up.
 /// </summary>
-public sealed record BenchCase(string Name, double Flops, Func<string?> Validate, Action Run)
+internal sealed record BenchCase(string Name, double Flops, Func<string?> Validate, Action Run)
 {
     /// <summary>Median seconds of <paramref name="reps"/> timed runs after warm-up (at least 3 runs and 0.3 s, so JIT tiering is done).</summary>
     public double MedianSeconds(int reps)

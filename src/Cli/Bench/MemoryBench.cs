@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace NanoFed.Cli.Bench;
+
+/// <summary>
+/// `nanofed bench --memory`: managed bytes a ResNet-20 training step (batch 128) allocates in steady state, counted
+/// over all threads (<see cref="GC.GetTotalAllocatedBytes(bool)"/>, precise) across <c>reps</c> steps after three
+/// warm-up steps; and the process's peak resident set (VmHWM) after that run, beside PyTorch's peak for the same
+/// run (bench/torch_scaling_peer.py memory). It runs before any other figure, so the peak is the training run's.
+/// </summary>
+internal sealed class MemoryBench
+{
+    /// <summary>The network and batch of the run.</summary>
+    public const string Network = "resnet20";
+
+    /// <summary>Batch size of the run.</summary>
+    public const int Batch = 128;
+
+    private const string PeakName = "resnet20 peak rss bs=128";
+    private const int WarmUp = 3;
+
+    private double _bytesPerStep;
+    private long? _peakBytes;
+    private Peer? _peer;
+
+    /// <summary>Managed bytes allocated per steady-state step, from the last <see cref="Run"/>.</summary>
+    public double BytesPerStep => _bytesPerStep;
+
+    /// <summary>Runs <see cref="WarmUp"/> + <paramref name="reps"/> steps, then the peer's run of as many steps.</summary>
+    public void Run(int reps, int threads, string? torchPeer, bool runPeer, TextWriter log)
+    {
+        var step = new TrainStep(Network, Batch);
+        for (int i = 0; i < WarmUp; i++) step.Step();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < reps; i++) step.Step();
+        _bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)reps;
+        _peakBytes = Machine.PeakResidentBytes();
+        if (!runPeer) return;
+        string? script = Peer.FindBenchScript("torch_scaling_peer.py");
+        var inv = CultureInfo.InvariantCulture;
+        string[] args = ["memory", torchPeer ?? "", threads.ToString(inv), reps.ToString(inv)];
+        log.WriteLine($"peer: /usr/bin/python3 {script ?? "bench/torch_scaling_peer.py (not found)"} {string.Join(' ', args)}");
+        _peer = torchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory") : Peer.Run(script, args);
+        if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
+    }
+
+    /// <summary>Two lines: allocation per step, and peak RSS beside the peer's.</summary>
+    public void Print(TextWriter o)
+    {
+        o.WriteLine($"{Network} train step bs={Batch}: {_bytesPerStep / 1024:F1} KB managed allocation per step (steady state, all threads)");
+        string ours = _peakBytes is { } p ? $"{p / 1048576.0:F1} MB" : "unknown (no /proc/self/status)";
+        string theirs = _peer != null && _peer.Megabytes.TryGetValue(PeakName, out double mb) ? $", torch {mb:F1} MB" : "";
+        o.WriteLine($"{PeakName}: {ours}{theirs} (VmHWM of the process)");
+    }
+
+    /// <summary>Writes property "memory" of the open JSON object.</summary>
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("memory");
+        json.WriteString("name", $"{Network} train step bs={Batch}");
+        json.WriteNumber("allocatedBytesPerStep", Math.Round(_bytesPerStep));
+        if (_peakBytes is { } p) json.WriteNumber("peakResidentBytes", p);
+        if (_peer != null && _peer.Megabytes.TryGetValue(PeakName, out double mb)) json.WriteNumber("torchPeakResidentBytes", Math.Round(mb * 1048576));
+        if (_peer?.Failure is { } failure) json.WriteString("peerFailure", failure);
+        json.WriteEndObject();
+    }
+}

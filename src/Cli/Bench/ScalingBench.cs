@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using NanoFed.Threading;
+
+namespace NanoFed.Cli.Bench;
+
+/// <summary>
+/// `nanofed bench --scaling`: training-step time of ResNet-20 and VGG11 at batch 32, 64, 128 and 256 on 1 thread
+/// and on the bench's thread count, beside PyTorch's at the same settings (bench/torch_scaling_peer.py).
+/// Cases are named "resnet20 train step bs=32 threads=1", as the peer names its lines.
+/// </summary>
+internal sealed class ScalingBench
+{
+    /// <summary>The batch sizes.</summary>
+    public static readonly int[] Batches = [32, 64, 128, 256];
+
+    private readonly List<(string Name, int Threads, int Batch, double Seconds)> _results = [];
+    private Peer? _peer;
+
+    /// <summary>Times each wanted case (median of <paramref name="reps"/>), then, when <paramref name="runPeer"/>, PyTorch on the same settings with the models of <paramref name="torchPeer"/>.</summary>
+    public void Run(int[] threads, int reps, Func<string, bool> wanted, string? torchPeer, bool runPeer, TextWriter log)
+    {
+        int restore = Workers.Count;
+        foreach (int t in threads)
+        {
+            Workers.Count = t;
+            foreach (string network in StepCases.Networks)
+            {
+                foreach (int b in Batches)
+                {
+                    string name = $"{network} train step bs={b} threads={t}";
+                    if (!wanted(name)) continue;
+                    var step = new TrainStep(network, b);
+                    double s = new BenchCase(name, 0, () => null, () => step.Step()).MedianSeconds(reps);
+                    _results.Add((name, t, b, s));
+                    log.WriteLine($"{name}: {s * 1e3:F1} ms");
+                }
+            }
+        }
+        Workers.Count = restore;
+        if (!runPeer || _results.Count == 0) return;
+        string? script = Peer.FindBenchScript("torch_scaling_peer.py");
+        var inv = CultureInfo.InvariantCulture;
+        string[] args =
+        [
+            "steps", torchPeer ?? "", reps.ToString(inv), string.Join(',', _results.Select(r => r.Threads).Distinct()),
+            string.Join(',', _results.Select(r => r.Batch).Distinct()),
+        ];
+        log.WriteLine($"peer: /usr/bin/python3 {script ?? "bench/torch_scaling_peer.py (not found)"} {string.Join(' ', args)}");
+        _peer = torchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory") : Peer.Run(script, args);
+        if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
+    }
+
+    /// <summary>The table: ours, PyTorch's, and the speedup (theirs / ours).</summary>
+    public void Print(TextWriter o)
+    {
+        o.WriteLine($"{"scaling",-46} {"median ms",10} {"img/s",9} {"torch ms",9} {"speedup",8}");
+        foreach (var (name, _, batch, seconds) in _results)
+        {
+            string torch = "", speedup = "";
+            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
+            {
+                torch = theirs.ToString("F1", CultureInfo.InvariantCulture);
+                speedup = (theirs / (seconds * 1e3)).ToString("F2", CultureInfo.InvariantCulture);
+            }
+            o.WriteLine($"{name,-46} {seconds * 1e3,10:F1} {batch / seconds,9:F0} {torch,9} {speedup,8}");
+        }
+    }
+
+    /// <summary>Writes property "scaling" (an array) of the open JSON object.</summary>
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        json.WriteStartArray("scaling");
+        foreach (var (name, threads, batch, seconds) in _results)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", name);
+            json.WriteNumber("threads", threads);
+            json.WriteNumber("batch", batch);
+            json.WriteNumber("medianSeconds", seconds);
+            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
+            {
+                json.WriteNumber("torchSeconds", theirs / 1e3);
+                json.WriteNumber("speedupOverTorch", Math.Round(theirs / (seconds * 1e3), 3));
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        if (_peer?.Failure is { } failure) json.WriteString("scalingPeerFailure", failure);
+    }
+}
