@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Xunit;
+
+namespace NanoFed.Tests.Cli;
+
+/// <summary>`nanofed bench` in-process, on its smallest case: the JSON it writes, and bad options.</summary>
+[Collection(nameof(ConsoleCollection))]
+public class BenchCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nanofed-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void OnlyOneCaseWritesItsFiguresAsJson()
+    {
+        string path = Path.Combine(_dir, "bench.json");
+        var r = ProgramTests.Run("bench", "--only", "sgemm n=256", "--reps", "1", "--threads", "1", "--no-peer", "--json", path);
+        Assert.Equal(0, r.Code);
+        Assert.Contains("sgemm n=256", r.Out);
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("threads").GetInt32());
+        Assert.Equal(1, root.GetProperty("reps").GetInt32());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("machine").GetString()));
+        Assert.False(root.TryGetProperty("peak", out _));
+        Assert.False(root.TryGetProperty("peer", out _));
+        var only = Assert.Single(root.GetProperty("cases").EnumerateArray());
+        Assert.Equal("sgemm n=256", only.GetProperty("name").GetString());
+        double seconds = only.GetProperty("medianSeconds").GetDouble(), gflops = only.GetProperty("gflops").GetDouble();
+        Assert.InRange(seconds, 1e-6, 10);
+        Assert.Equal(2.0 * 256 * 256 * 256 / seconds / 1e9, gflops, 0.01 * gflops);
+        Assert.Empty(root.GetProperty("networks").EnumerateArray());
+    }
+
+    [Fact]
+    public void BadPatternIsBadInput() => ProgramTests.AssertBadInput(ProgramTests.Run("bench", "--only", "conv[", "--no-peer"), "--only");
+
+    [Fact]
+    public void ZeroRepsIsBadInput() => ProgramTests.AssertBadInput(ProgramTests.Run("bench", "--reps", "0", "--no-peer"), "--reps");
+
+    [Fact]
+    public void MissingPeerIsBadInput() =>
+        ProgramTests.AssertBadInput(ProgramTests.Run("bench", "--peer", Path.Combine(_dir, "no_peer.py")), "--peer");
+}
