@@ -113,5 +113,36 @@ public class TapeTests
     public void GradCheckAcceptsACorrectBackward() =>
         OpCheck.Gradients((t, v) => Square(t, Square(t, v[0])), OpCheck.Random(new Shape(5), seed: 1));
 
+    [Fact]
+    public void ObserverSeesEveryRecordThenEveryBackwardInReverse()
+    {
+        var tape = new Tape();
+        var observer = new Recorder();
+        tape.Observer = observer;
+        var x = Leaf(1, 2);
+        var y = Square(tape, x);
+        var z = Square(tape, y);
+        tape.Backward(z, Ones(2));
+        Assert.Equal(["record 2", "record 2", "backward", "backward"], observer.Events);
+        Assert.Same(z, observer.BackwardOutputs[0]);
+        Assert.Same(y, observer.BackwardOutputs[1]);
+    }
+
+    private sealed class Recorder : ITapeObserver
+    {
+        public List<string> Events { get; } = [];
+
+        public List<Variable> BackwardOutputs { get; } = [];
+
+        public void Recorded(ref readonly TapeEntry entry) => Events.Add($"record {entry.Output.Data.Length}");
+
+        public void BackwardRan(ref readonly TapeEntry entry, long startTimestamp, long endTimestamp)
+        {
+            Assert.True(endTimestamp >= startTimestamp);
+            Events.Add("backward");
+            BackwardOutputs.Add(entry.Output);
+        }
+    }
+
     private static int Count(Tape tape, Variable _) => tape.Count;
 }
