@@ -48,7 +48,7 @@ internal sealed class MemoryBench
     /// <summary>Two lines: allocation per step, and peak RSS beside the peer's.</summary>
     public void Print(TextWriter o)
     {
-        o.WriteLine($"{Network} train step bs={Batch}: {_bytesPerStep / 1024:F1} KB managed allocation per step (steady state, all threads)");
+        o.WriteLine($"{Network} train step bs={Batch}: {_bytesPerStep:F0} bytes of managed allocation per step (steady state, all threads)");
         string ours = _peakBytes is { } p ? $"{p / 1048576.0:F1} MB" : "unknown (no /proc/self/status)";
         string theirs = _peer != null && _peer.Megabytes.TryGetValue(PeakName, out double mb) ? $", torch {mb:F1} MB" : "";
         o.WriteLine($"{PeakName}: {ours}{theirs} (VmHWM of the process)");

@@ -96,17 +96,26 @@ internal sealed partial class Peer
             string err = stderr.Result.Trim();
             peer.Failure = err.Contains("No module named 'torch'") ? "python3 has no torch module" : $"peer exited with {p.ExitCode}: {Last(err)}";
         }
+        peer.Parse(output);
+        return peer;
+    }
+
+    /// <summary>
+    /// Adds the figures of a peer's <paramref name="output"/>: "name: X GFLOP/s", "name: X ms" and "name: X MB" lines
+    /// by name; every line but the GFLOP/s ones is also kept in <see cref="Lines"/>.
+    /// </summary>
+    public void Parse(string output)
+    {
         foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var match = Figure().Match(line);
-            if (match.Success) peer.Gflops[match.Groups[1].Value] = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
-            else peer.Lines.Add(line);
+            if (match.Success) Gflops[match.Groups[1].Value] = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+            else Lines.Add(line);
             var ms = Time().Match(line);
-            if (ms.Success) peer.Milliseconds[ms.Groups[1].Value] = double.Parse(ms.Groups[2].Value, CultureInfo.InvariantCulture);
+            if (ms.Success) Milliseconds[ms.Groups[1].Value] = double.Parse(ms.Groups[2].Value, CultureInfo.InvariantCulture);
             var mb = Size().Match(line);
-            if (mb.Success) peer.Megabytes[mb.Groups[1].Value] = double.Parse(mb.Groups[2].Value, CultureInfo.InvariantCulture);
+            if (mb.Success) Megabytes[mb.Groups[1].Value] = double.Parse(mb.Groups[2].Value, CultureInfo.InvariantCulture);
         }
-        return peer;
     }
 
     private static string Last(string s) => s.Length <= 300 ? s : s[^300..];
