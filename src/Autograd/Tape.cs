@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NanoFed.Memory;
 
 namespace NanoFed.Autograd;
@@ -37,7 +38,7 @@ public struct TapeEntry
 /// <summary>
 /// Watches a tape for profiling: told right after each op is recorded (so the time since the previous
 /// notice is that op's forward) and after each backward rule runs, with its start and end
-/// <see cref="System.Diagnostics.Stopwatch"/> timestamps. Calls come on the tape's thread.
+/// <see cref="Stopwatch"/> timestamps. Calls come on the tape's thread.
 /// </summary>
 public interface ITapeObserver
 {
@@ -179,9 +180,9 @@ public sealed class Tape
                 e.Backward(in e);
                 continue;
             }
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            long start = Stopwatch.GetTimestamp();
             e.Backward(in e);
-            observer.BackwardRan(in e, start, System.Diagnostics.Stopwatch.GetTimestamp());
+            observer.BackwardRan(in e, start, Stopwatch.GetTimestamp());
         }
     }
 

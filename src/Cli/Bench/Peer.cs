@@ -26,18 +26,10 @@ internal sealed partial class Peer
     public string? Failure { get; private set; }
 
     /// <summary>
-    /// Finds shared/peers/torch_peer.py in the current directory or the nearest ancestor that has one
-    /// (from the repository root this is ../shared/peers/torch_peer.py).
+    /// Finds shared/peers/torch_peer.py in the current directory or the nearest ancestor that has one (from the
+    /// repository root this is ../shared/peers/torch_peer.py), else above the nanofed binary.
     /// </summary>
-    public static string? FindDefault()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "peers", "torch_peer.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
+    public static string? FindDefault() => FindAbove(Path.Combine("shared", "peers", "torch_peer.py"));
 
     /// <summary>Adds another peer run's figures and lines to this one's.</summary>
     public void Add(Peer other)
@@ -49,17 +41,17 @@ internal sealed partial class Peer
         Failure ??= other.Failure;
     }
 
-    /// <summary>
-    /// Finds bench/<paramref name="fileName"/> (torch_conv_peer.py, torch_scaling_peer.py) in the current directory or
-    /// the nearest ancestor that has one, else above the nanofed binary (a build inside the repository).
-    /// </summary>
-    public static string? FindBenchScript(string fileName)
+    /// <summary>Finds bench/<paramref name="fileName"/> (torch_conv_peer.py, torch_scaling_peer.py) as <see cref="FindDefault"/> finds the shared peer.</summary>
+    public static string? FindBenchScript(string fileName) => FindAbove(Path.Combine("bench", fileName));
+
+    /// <summary>The first existing <paramref name="relative"/> path in the current directory or an ancestor, then in the binary's directory or an ancestor.</summary>
+    private static string? FindAbove(string relative)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "bench", fileName);
+                string candidate = Path.Combine(dir.FullName, relative);
                 if (File.Exists(candidate)) return candidate;
             }
         }
@@ -69,14 +61,14 @@ internal sealed partial class Peer
     /// <summary>A peer that could not run, for <paramref name="reason"/>.</summary>
     public static Peer Unavailable(string reason) => new() { Failure = reason };
 
-    /// <summary>Runs a peer script with <paramref name="arguments"/> (the thread count first) and parses what it prints.</summary>
+    /// <summary>Runs peer <paramref name="script"/> (null: not found) with <paramref name="arguments"/> and parses what it prints.</summary>
     public static Peer Run(string? script, params IEnumerable<string> arguments)
     {
         var peer = new Peer();
         const string python = "/usr/bin/python3";
         if (script is null || !File.Exists(script))
         {
-            peer.Failure = $"peer script not found ({script ?? "no shared/peers/torch_peer.py above the current directory"})";
+            peer.Failure = script is null ? "peer script not found above the current directory or the nanofed binary" : $"peer script {script} not found";
             return peer;
         }
         if (!File.Exists(python))
