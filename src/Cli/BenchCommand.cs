@@ -18,7 +18,7 @@ internal static class BenchCommand
     {
         var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file" };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var reps = new Option<int>("--reps") { Description = "Timed runs per figure (the median is reported; the issue asks for at least 5)", DefaultValueFactory = _ => 7 };
+        var reps = new Option<int>("--reps") { Description = "Timed runs per figure (the median is reported; docs/performance.md uses at least 5)", DefaultValueFactory = _ => 7 };
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not run the PyTorch peer" };
         var peer = new Option<string?>("--peer") { Description = "The shared peer script (default: shared/peers/torch_peer.py in the nearest ancestor directory)" };
         var only = new Option<string?>("--only") { Description = "Only the figures whose name matches this regular expression (case-insensitive), e.g. \"sgemm n=256\" or \"fma peak|sgemm\"" };
