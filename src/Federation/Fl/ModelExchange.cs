@@ -55,7 +55,13 @@ internal static class ModelExchange
             counts[c] = SampleCount(m);
             var list = new List<(string Name, Tensor Value)>(destination.Count);
             foreach (var (name, value) in destination)
-                list.Add((name, Tensor.FromArray(m[name].ToArray(), value.Shape)));
+            {
+                // Dense tensors are averaged from the received values in place: a copy per client would double the
+                // memory of a round (K whole models) for nothing.
+                var wire = m[name];
+                var values = wire.Encoding == WireEncoding.DenseF32 && wire.Values.Length == value.Length ? wire.Values : wire.ToArray();
+                list.Add((name, Tensor.FromArray(values, value.Shape)));
+            }
             clients.Add(list);
         }
         WeightedAverage.Average(clients, counts, destination);
