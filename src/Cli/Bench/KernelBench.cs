@@ -88,17 +88,23 @@ internal sealed class KernelBench
 
     private void PrintNetworks(TextWriter o)
     {
-        o.WriteLine($"{"network",-46} {"median ms",10} {"img/s",9} {"torch ms",9} {"speedup",8}");
-        foreach (var (name, seconds) in _networks)
+        o.WriteLine(StepHeader("network"));
+        foreach (var (name, seconds) in _networks) o.WriteLine(StepRow(name, seconds, StepCases.Batch, _peer, "F0"));
+    }
+
+    /// <summary>The header of a table of whole steps beside the peer's.</summary>
+    public static string StepHeader(string title) => $"{title,-46} {"median ms",10} {"img/s",9} {"torch ms",9} {"speedup",8}";
+
+    /// <summary>One step's row: our median, images per second, the peer's milliseconds (in <paramref name="torchFormat"/>) and the speedup theirs / ours.</summary>
+    public static string StepRow(string name, double seconds, int batch, Peer? peer, string torchFormat)
+    {
+        string torch = "", speedup = "";
+        if (peer != null && peer.Milliseconds.TryGetValue(name, out double theirs))
         {
-            string torch = "", speedup = "";
-            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
-            {
-                torch = theirs.ToString("F0", CultureInfo.InvariantCulture);
-                speedup = (theirs / (seconds * 1e3)).ToString("F2", CultureInfo.InvariantCulture);
-            }
-            o.WriteLine($"{name,-46} {seconds * 1e3,10:F1} {StepCases.Batch / seconds,9:F0} {torch,9} {speedup,8}");
+            torch = theirs.ToString(torchFormat, CultureInfo.InvariantCulture);
+            speedup = (theirs / (seconds * 1e3)).ToString("F2", CultureInfo.InvariantCulture);
         }
+        return $"{name,-46} {seconds * 1e3,10:F1} {batch / seconds,9:F0} {torch,9} {speedup,8}";
     }
 
     /// <summary>Writes properties "peak", "cases", "networks" and "peer" of the open JSON object.</summary>

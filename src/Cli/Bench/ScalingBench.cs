@@ -54,17 +54,8 @@ internal sealed class ScalingBench
     /// <summary>The table: ours, PyTorch's, and the speedup (theirs / ours).</summary>
     public void Print(TextWriter o)
     {
-        o.WriteLine($"{"scaling",-46} {"median ms",10} {"img/s",9} {"torch ms",9} {"speedup",8}");
-        foreach (var (name, _, batch, seconds) in _results)
-        {
-            string torch = "", speedup = "";
-            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
-            {
-                torch = theirs.ToString("F1", CultureInfo.InvariantCulture);
-                speedup = (theirs / (seconds * 1e3)).ToString("F2", CultureInfo.InvariantCulture);
-            }
-            o.WriteLine($"{name,-46} {seconds * 1e3,10:F1} {batch / seconds,9:F0} {torch,9} {speedup,8}");
-        }
+        o.WriteLine(KernelBench.StepHeader("scaling"));
+        foreach (var (name, _, batch, seconds) in _results) o.WriteLine(KernelBench.StepRow(name, seconds, batch, _peer, "F1"));
     }
 
     /// <summary>Writes property "scaling" (an array) of the open JSON object.</summary>
