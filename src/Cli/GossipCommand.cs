@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Partitioning;
 using NanoFed.Nets.Data;
@@ -55,11 +56,12 @@ internal static class GossipCommand
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
+        var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter,
+            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -107,7 +109,9 @@ internal static class GossipCommand
                 config = Resumed(folder, config, given);
             }
             config.Validate();
-            return Run(config, DataSets.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session);
+            bool scoreOnly = parse.GetValue(evaluate);
+            if (scoreOnly && !parse.GetValue(resume)) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
+            return Run(config, DataSets.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session, scoreOnly);
         }));
         return command;
     }
@@ -152,7 +156,7 @@ internal static class GossipCommand
         }
     }
 
-    private static int Run(GossipConfig config, string root, string folder, bool resume, int session)
+    private static int Run(GossipConfig config, string root, string folder, bool resume, int session, bool scoreOnly)
     {
         var train = DataSets.Train(config.Dataset, root);
         if (config.Limit > 0) train = train.Subset(Enumerable.Range(0, Math.Min(config.Limit, train.Count)).ToArray());
@@ -182,6 +186,7 @@ internal static class GossipCommand
             {
                 if (!File.Exists(checkpoint)) throw new ArgumentException($"--resume: no checkpoint {checkpoint}");
                 runner.Load(checkpoint);
+                if (scoreOnly) return Score(runner, folder);
             }
             File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
             var output = new RunOutput(config, folder, topology, agents[0].Layout.Total, perEpoch);
@@ -195,6 +200,19 @@ internal static class GossipCommand
         {
             foreach (var x in agents) x.Dispose();
         }
+    }
+
+    /// <summary>--evaluate: the loaded state on every test set, printed and written to evaluation.csv.</summary>
+    private static int Score(DecentralizedRunner runner, string folder)
+    {
+        var csv = new StringBuilder("epoch,test_set,averaged,mean,min,max\n");
+        foreach (var t in runner.EvaluateTests())
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{runner.CompletedEpochs},{t.Name},{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}\n");
+            Console.WriteLine($"epoch {runner.CompletedEpochs}, {t.Name}: averaged {t.AveragedAccuracy:P2}, agents {t.MeanAccuracy:P2} [{t.MinAccuracy:P2}, {t.MaxAccuracy:P2}]");
+        }
+        File.WriteAllText(Path.Combine(folder, "evaluation.csv"), csv.ToString());
+        return 0;
     }
 
     private static int Train(DecentralizedRunner runner, GossipConfig config, RunOutput output, string checkpoint, int session)

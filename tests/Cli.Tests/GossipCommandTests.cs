@@ -50,7 +50,17 @@ public class GossipCommandTests : IDisposable
         var csv = File.ReadAllLines(Path.Combine(output, "metrics.csv"));
         Assert.Equal(2, csv.Length);
         Assert.EndsWith("," + ratio, csv[1], StringComparison.Ordinal);
+
+        // --evaluate scores the checkpoint again: the same four figures as the epoch's row (t10k averaged, mean, min, max).
+        var score = Run("gossip", "--out", output, "--data", FashionMnistRoot(), "--resume", "--evaluate");
+        Assert.True(score.Code == 0, score.Err);
+        var evaluation = File.ReadAllLines(Path.Combine(output, "evaluation.csv"));
+        Assert.Equal("epoch,test_set,averaged,mean,min,max", evaluation[0]);
+        Assert.Equal(["1", "t10k", .. csv[1].Split(',')[11..15]], evaluation[1].Split(','));
     }
+
+    [Fact]
+    public void EvaluateWithoutResumeIsBadInput() => AssertBadInput(Run("gossip", "--evaluate", "--out", Path.Combine(_dir, "none")), "--evaluate");
 
     [Fact]
     public void DpsgdOnADirectedGraphIsBadInput() =>

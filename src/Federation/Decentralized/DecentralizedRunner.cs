@@ -319,6 +319,27 @@ public sealed partial class DecentralizedRunner
             consensus += Math.Sqrt(s);
         }
         consensus /= xs.Length;
+        var tests = EvaluateTests(xs, mean, full);
+        int n = _agents.Length;
+        var first = tests[0];
+        return new DecentralizedMetrics(phase, _epoch, Iteration, rounds, lr, trainLoss, first.MeanAccuracy!.Value, first.MinAccuracy!.Value,
+            first.MaxAccuracy!.Value, first.AveragedAccuracy, consensus, bytes / (double)n, (TrainingBytes + ConsensusBytes) / (double)n,
+            _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W), tests);
+    }
+
+    /// <summary>
+    /// The averaged model and every agent evaluated on every test set in the current state, without training or
+    /// recording a row (for example to score a finished run's checkpoint on another test set).
+    /// </summary>
+    public IReadOnlyList<TestSetAccuracy> EvaluateTests()
+    {
+        var xs = _agents.Select(a => a.Node.Estimate()).ToArray();
+        return EvaluateTests(xs, Average(xs), full: true);
+    }
+
+    /// <summary>x̄ on every test set; the agents on the first one, and on the others too when <paramref name="full"/>.</summary>
+    private TestSetAccuracy[] EvaluateTests(float[][] xs, float[] mean, bool full)
+    {
         var averaged = EvaluateAveraged(mean);
         var tests = new TestSetAccuracy[_tests.Length];
         for (int t = 0; t < _tests.Length; t++)
@@ -332,11 +353,7 @@ public sealed partial class DecentralizedRunner
             Workers.For(_agents.Length, new AgentEvaluation(this, xs, _tests[t].Data, accuracies));
             tests[t] = new TestSetAccuracy(_tests[t].Name, averaged[t], accuracies.Average(), accuracies.Min(), accuracies.Max());
         }
-        int n = _agents.Length;
-        var first = tests[0];
-        return new DecentralizedMetrics(phase, _epoch, Iteration, rounds, lr, trainLoss, first.MeanAccuracy!.Value, first.MinAccuracy!.Value,
-            first.MaxAccuracy!.Value, first.AveragedAccuracy, consensus, bytes / (double)n, (TrainingBytes + ConsensusBytes) / (double)n,
-            _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W), tests);
+        return tests;
     }
 
     /// <summary>Accuracies of x̄ on every test set in agent 0's model with the agents' BatchNorm buffers averaged; agent 0's parameters and buffers are restored after.</summary>

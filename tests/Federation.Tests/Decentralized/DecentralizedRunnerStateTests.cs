@@ -138,6 +138,8 @@ public class DecentralizedRunnerStateTests
         Assert.NotNull(two.Tests[1].MeanAccuracy);
         Assert.NotNull(three.Tests[1].MeanAccuracy);
         Assert.True(two.Tests[1].MinAccuracy <= two.Tests[1].MeanAccuracy && two.Tests[1].MeanAccuracy <= two.Tests[1].MaxAccuracy);
+        Assert.Equal(three.Tests, runner.EvaluateTests());
+        Assert.Equal(3, runner.History.Count);
         var json = DecentralizedMetrics.ToJson(runner.History);
         Assert.Equal(runner.History, DecentralizedMetrics.FromJson(json));
         Assert.Contains("second_mean", DecentralizedMetrics.ToCsv(runner.History), StringComparison.Ordinal);
