@@ -46,6 +46,7 @@ internal static class GossipCommand
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs at lr/10 first", DefaultValueFactory = _ => d.WarmupEpochs };
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
+        var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/gossip-METHOD-seedSEED)" };
@@ -61,7 +62,7 @@ internal static class GossipCommand
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
+            rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -88,6 +89,7 @@ internal static class GossipCommand
                 WarmupEpochs = parse.GetValue(warmup),
                 Milestones = ParseMilestones(parse.GetValue(milestones)!),
                 ConsensusRounds = parse.GetValue(rounds),
+                ConsensusBn = parse.GetValue(roundsBn)!,
                 Seed = parse.GetValue(seed),
                 TestFiles = parse.GetValue(testFiles),
                 Limit = parse.GetValue(limit),
@@ -260,7 +262,7 @@ internal static class GossipCommand
             }
             if (config.Method == "scsp" && config.ConsensusRounds > 0 && runner.History[^1].Phase == DecentralizedPhase.Training)
             {
-                var c = runner.RunConsensusRounds(config.ConsensusRounds);
+                var c = runner.RunConsensusRounds(config.ConsensusRounds, mixBatchNorm: config.ConsensusBn == "gossip");
                 output.Write(runner.History);
                 Console.WriteLine(output.Summary(c));
             }

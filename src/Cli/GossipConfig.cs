@@ -32,6 +32,7 @@ internal sealed record GossipConfig
     [JsonPropertyName("warmup-epochs")] public int WarmupEpochs { get; init; } = 1;
     [JsonPropertyName("milestones")] public int[] Milestones { get; init; } = [];
     [JsonPropertyName("consensus-rounds")] public int ConsensusRounds { get; init; } = 50;
+    [JsonPropertyName("consensus-bn")] public string ConsensusBn { get; init; } = "local";
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
     [JsonPropertyName("test-files")] public string? TestFiles { get; init; }
     [JsonPropertyName("limit")] public int Limit { get; init; }
@@ -69,6 +70,7 @@ internal sealed record GossipConfig
         if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
         if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");
         if (Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive epochs");
+        if (ConsensusBn is not ("local" or "gossip")) throw new ArgumentException($"--consensus-bn must be local or gossip, got '{ConsensusBn}'");
         if (ConsensusRounds < 0) throw new ArgumentException($"--consensus-rounds must be non-negative, got {ConsensusRounds}");
         if (Limit < 0 || TestLimit < 0) throw new ArgumentException("--limit and --test-limit must be non-negative");
         if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be positive, got {EvalEvery}");

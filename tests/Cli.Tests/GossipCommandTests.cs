@@ -17,7 +17,7 @@ public class GossipCommandTests : IDisposable
         string data = FashionMnistRoot();
         string whole = Path.Combine(_dir, "whole"), parts = Path.Combine(_dir, "parts");
         string[] common = ["gossip", "--method", "scsp", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", data, "--limit", "256",
-            "--test-limit", "200", "--batch", "32", "--keep", "0.1", "--gamma", "0.2", "--consensus-rounds", "3", "--seed", "3", "--epochs", "2"];
+            "--test-limit", "200", "--batch", "32", "--keep", "0.1", "--gamma", "0.2", "--consensus-rounds", "3", "--consensus-bn", "gossip", "--seed", "3", "--epochs", "2"];
         var run = Run([.. common, "--out", whole]);
         Assert.True(run.Code == 0, run.Err);
         foreach (var f in new[] { "config.json", "metrics.csv", "metrics.json", "checkpoint.safetensors", "accuracy.svg", "consensus.svg" })
@@ -69,6 +69,9 @@ public class GossipCommandTests : IDisposable
 
     [Fact]
     public void OutOfRangeKeepIsBadInput() => AssertBadInput(Run("gossip", "--keep", "2", "--data", "/"), "--keep");
+
+    [Fact]
+    public void UnknownConsensusBatchNormIsBadInput() => AssertBadInput(Run("gossip", "--consensus-bn", "shared", "--data", "/"), "--consensus-bn");
 
     [Fact]
     public void SkewAndAlphaTogetherAreBadInput() => AssertBadInput(Run("gossip", "--skew", "0.5", "--alpha", "1", "--data", "/"), "--skew and --alpha");

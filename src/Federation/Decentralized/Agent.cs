@@ -89,6 +89,29 @@ public sealed class Agent : IDisposable
         for (int l = 0; l < _parameters.Count; l++) flat.Slice(Layout.Offsets[l], Layout.Sizes[l]).CopyTo(_parameters[l].Data.Span);
     }
 
+    /// <summary>Number of values in the model's buffers (BatchNorm running statistics and counters).</summary>
+    public int BufferLength => Model.NamedBuffers().Sum(b => b.Buffer.Length);
+
+    /// <summary>Copies the model's buffers, flattened in state_dict order, into <paramref name="flat"/>.</summary>
+    public void CopyBuffers(Span<float> flat)
+    {
+        foreach (var (_, buffer) in Model.NamedBuffers())
+        {
+            buffer.Span.CopyTo(flat);
+            flat = flat[buffer.Length..];
+        }
+    }
+
+    /// <summary>Sets the model's buffers from <paramref name="flat"/> (the layout of <see cref="CopyBuffers"/>).</summary>
+    public void LoadBuffers(ReadOnlySpan<float> flat)
+    {
+        foreach (var (_, buffer) in Model.NamedBuffers())
+        {
+            flat[..buffer.Length].CopyTo(buffer.Span);
+            flat = flat[buffer.Length..];
+        }
+    }
+
     /// <summary>Writes x = z / w into the model (for evaluation or the next step).</summary>
     public void LoadEstimate()
     {

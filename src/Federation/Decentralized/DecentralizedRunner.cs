@@ -1,5 +1,6 @@
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Optim;
@@ -189,7 +190,10 @@ public sealed partial class DecentralizedRunner
     /// optimizer step) followed by one exchange of <paramref name="protocol"/> (default: uncompressed
     /// <see cref="PushSum"/>, γ = 1, over the training protocol's topology). Its bytes go to <see cref="ConsensusBytes"/>
     /// and to ledger rounds from <see cref="ConsensusRoundOffset"/>; the returned row (also appended to
-    /// <see cref="History"/>) evaluates the agents on every test set.
+    /// <see cref="History"/>) evaluates the agents on every test set. With <paramref name="mixBatchNorm"/> every round
+    /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph, bytes
+    /// counted with the round's: on skewed data the agents then end with statistics of the union of the local data
+    /// instead of their own one or two classes.
     /// </summary>
     /// <remarks>
     /// A protocol other than the training one gets fresh nodes built from the current x_i, then each node's z_i and w_i
@@ -197,7 +201,7 @@ public sealed partial class DecentralizedRunner
     /// switch; protocol-private state starts fresh (an error memory at 0; form (B)'s public copies at 0, as for a new
     /// edge). A later <see cref="RunEpoch"/> switches back to the training protocol the same way.
     /// </remarks>
-    public DecentralizedMetrics RunConsensusRounds(int rounds, IGossip? protocol = null)
+    public DecentralizedMetrics RunConsensusRounds(int rounds, IGossip? protocol = null, bool mixBatchNorm = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rounds);
         protocol ??= new PushSum(_gossip?.Topology
@@ -209,6 +213,7 @@ public sealed partial class DecentralizedRunner
         int loaderEpoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
         foreach (var a in _agents) a.TakeTrainStats();
+        var statistics = mixBatchNorm ? new BufferGossip(_agents, protocol.Topology) : null;
         try
         {
             for (int r = 0; r < rounds; r++)
@@ -226,6 +231,7 @@ public sealed partial class DecentralizedRunner
                 long t = _consensusRound++;
                 foreach (var m in GossipLoop.Step(protocol, nodes, t))
                     Ledger.Record(new LedgerEntry(checked(ConsensusRoundOffset + (int)t), m.From, m.To, MessageKind.Weights, (protocol.Bits(m) + 7) / 8));
+                statistics?.Round(t, (m, bytes) => Ledger.Record(new LedgerEntry(checked(ConsensusRoundOffset + (int)t), m.From, m.To, MessageKind.Weights, bytes)));
             }
         }
         finally
@@ -412,6 +418,44 @@ public sealed partial class DecentralizedRunner
         {
             if (forwardOnly) agents[index].Forward(batches[index]);
             else agents[index].Step(batches[index]);
+        }
+    }
+
+    /// <summary>Dense push-sum of the agents' buffers, one exchange per consensus round (see <see cref="RunConsensusRounds"/>).</summary>
+    private sealed class BufferGossip
+    {
+        private readonly Agent[] _agents;
+        private readonly PushSum _protocol;
+        private readonly GossipNode[] _nodes;
+        private readonly float[] _x;
+
+        public BufferGossip(Agent[] agents, ITopology topology)
+        {
+            _agents = agents;
+            _protocol = new PushSum(topology);
+            _x = new float[agents[0].BufferLength];
+            _nodes = agents.Select(a =>
+            {
+                a.CopyBuffers(_x);
+                return new GossipNode(_x);
+            }).ToArray();
+        }
+
+        /// <summary>Takes each agent's buffers after its forward pass as x_i (z_i = w_i x_i), exchanges, writes z_i / w_i back.</summary>
+        public void Round(long t, Action<GossipMessage, long> record)
+        {
+            for (int i = 0; i < _agents.Length; i++)
+            {
+                _agents[i].CopyBuffers(_x);
+                var z = _nodes[i].Z;
+                for (int k = 0; k < z.Length; k++) z[k] = _nodes[i].W * _x[k];
+            }
+            foreach (var m in GossipLoop.Step(_protocol, _nodes, t)) record(m, (_protocol.Bits(m) + 7) / 8);
+            for (int i = 0; i < _agents.Length; i++)
+            {
+                _nodes[i].Estimate(_x);
+                _agents[i].LoadBuffers(_x);
+            }
         }
     }
 }

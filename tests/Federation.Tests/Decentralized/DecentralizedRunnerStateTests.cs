@@ -173,6 +173,27 @@ public class DecentralizedRunnerStateTests
     }
 
     [Fact]
+    public void ConsensusRoundsThatMixBatchNormBringTheStatisticsTogetherAndCountTheirBytes()
+    {
+        static double Spread(DecentralizedRunner r)
+        {
+            var stats = r.Agents.Select(a => a.Model.NamedBuffers()[0].Buffer.Span.ToArray()).ToArray();
+            return Enumerable.Range(0, stats[0].Length).Sum(k => stats.Max(v => v[k]) - stats.Min(v => v[k]));
+        }
+        DecentralizedRunner local = Runner(Sparse, skewed: true), mixed = Runner(Sparse, skewed: true);
+        local.RunEpoch();
+        mixed.RunEpoch();
+        const int Rounds = 20;
+        var l = local.RunConsensusRounds(Rounds);
+        var m = mixed.RunConsensusRounds(Rounds, mixBatchNorm: true);
+        Assert.True(Spread(mixed) < 0.5 * Spread(local), $"{Spread(mixed)} vs {Spread(local)}");
+        // The parameters follow the same trajectory; the buffers add one dense push-sum message per agent and round.
+        Assert.Equal(l.ConsensusDistance, m.ConsensusDistance);
+        long perMessage = (32L * mixed.Agents[0].BufferLength + 32 + 7) / 8;
+        Assert.Equal(Rounds * perMessage * Agents, mixed.ConsensusBytes - local.ConsensusBytes);
+    }
+
+    [Fact]
     public void SwitchingProtocolsConservesThePushSumAverage()
     {
         // A non-regular digraph moves the weights away from 1; the switch must carry z and w, not restart at x with w = 1.
