@@ -2,7 +2,8 @@
 """Prints the markdown table of docs/results.md's reduced decentralized experiment from run folders.
 
 usage: gossip-table.py FOLDER...   (each a `nanofed gossip` run folder: metrics.csv, config.json, and evaluation.csv
-when its metrics hold the first test set only). One row per training epoch's last row and per consensus phase."""
+when its metrics hold the first test set only). One row per run: its last training epoch, or for SCSP its consensus
+phase (its training phase is the Sparse-Push run of the same options, bit for bit)."""
 import csv, json, os, sys
 
 def pct(v):
@@ -26,11 +27,14 @@ for folder in sys.argv[1:]:
             for k in ("averaged", "mean", "min", "max"):
                 rows[-1][f"{e['test_set']}_{k}"] = e[k]
     method = config["method"] + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "")
+    if config["method"] == "scsp":
+        method += ", BatchNorm statistics gossiped" if config.get("consensus-bn") == "gossip" else ", BatchNorm statistics local"
     compressed = config["method"] in ("sparse-push", "scsp", "choco")
     keep = f"{100 * config['keep']:g}%" if compressed else "-"
     gamma = f"{config['gamma']:g}" if compressed and config.get("gamma") is not None else "-"
     split = "IID" if config.get("skew") is None else f"skew {config['skew']:g}"
-    last = [r for r in rows if r["phase"] == "training"][-1:] + [r for r in rows if r["phase"] == "consensus"]
+    consensus = [r for r in rows if r["phase"] == "consensus"]
+    last = consensus[-1:] if config["method"] == "scsp" and consensus else [r for r in rows if r["phase"] == "training"][-1:]
     for r in last:
         name = method if r["phase"] == "training" else f"{method} + {r['consensus_rounds']} consensus rounds"
         ratio = r["compression_ratio"] if float(r["bytes_per_agent"]) > 0 else "-"
