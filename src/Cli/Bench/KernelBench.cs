@@ -107,6 +107,17 @@ internal sealed class KernelBench
         return $"{name,-46} {seconds * 1e3,10:F1} {batch / seconds,9:F0} {torch,9} {speedup,8}";
     }
 
+    /// <summary>The JSON fields of one step: "medianSeconds", and "torchSeconds" and "speedupOverTorch" when the peer timed it.</summary>
+    public static void WriteStepTimes(Utf8JsonWriter json, string name, double seconds, Peer? peer)
+    {
+        json.WriteNumber("medianSeconds", seconds);
+        if (peer != null && peer.Milliseconds.TryGetValue(name, out double theirs))
+        {
+            json.WriteNumber("torchSeconds", theirs / 1e3);
+            json.WriteNumber("speedupOverTorch", Math.Round(theirs / (seconds * 1e3), 3));
+        }
+    }
+
     /// <summary>Writes properties "peak", "cases", "networks" and "peer" of the open JSON object.</summary>
     public void WriteJson(Utf8JsonWriter json)
     {
@@ -139,12 +150,7 @@ internal sealed class KernelBench
         {
             json.WriteStartObject();
             json.WriteString("name", name);
-            json.WriteNumber("medianSeconds", seconds);
-            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
-            {
-                json.WriteNumber("torchSeconds", theirs / 1e3);
-                json.WriteNumber("speedupOverTorch", Math.Round(theirs / (seconds * 1e3), 3));
-            }
+            WriteStepTimes(json, name, seconds, _peer);
             json.WriteEndObject();
         }
         json.WriteEndArray();

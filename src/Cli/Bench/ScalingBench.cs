@@ -68,12 +68,7 @@ internal sealed class ScalingBench
             json.WriteString("name", name);
             json.WriteNumber("threads", threads);
             json.WriteNumber("batch", batch);
-            json.WriteNumber("medianSeconds", seconds);
-            if (_peer != null && _peer.Milliseconds.TryGetValue(name, out double theirs))
-            {
-                json.WriteNumber("torchSeconds", theirs / 1e3);
-                json.WriteNumber("speedupOverTorch", Math.Round(theirs / (seconds * 1e3), 3));
-            }
+            KernelBench.WriteStepTimes(json, name, seconds, _peer);
             json.WriteEndObject();
         }
         json.WriteEndArray();
