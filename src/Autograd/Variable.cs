@@ -55,6 +55,24 @@ public sealed class Variable
         return Grad;
     }
 
+    /// <summary>
+    /// The gradient for a backward function that can write its contribution in one pass: on first use a new buffer
+    /// left uninitialised, with <paramref name="overwrite"/> set (the caller must then write every element: this saves
+    /// zeroing the buffer and reading the zeros back); afterwards the existing gradient, to accumulate into. Null when
+    /// no gradient flows to this variable.
+    /// </summary>
+    public Tensor? GradForWrite(out bool overwrite)
+    {
+        overwrite = false;
+        if (!RequiresGrad) return null;
+        if (Grad is null && Owner is not null)
+        {
+            Grad = Owner.Scratch(Data.Shape, zero: false);
+            overwrite = true;
+        }
+        return GradForAccumulation();
+    }
+
     /// <summary>Describes name and shape.</summary>
     public override string ToString() => $"Variable({Name ?? "?"}, {Data.Shape})";
 

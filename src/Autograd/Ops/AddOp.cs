@@ -19,10 +19,15 @@ public static class AddOp
     // dA += dY, dB += dY (twice into the same gradient when a and b are one variable: correct, y = 2a).
     private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) =>
     {
-        var dY = e.Output.Grad!.Span;
-        var dA = e.A!.GradForAccumulation();
-        if (dA is not null) Kernels.Add.Accumulate(dY, dA.Span);
-        var dB = e.B!.GradForAccumulation();
-        if (dB is not null) Kernels.Add.Accumulate(dY, dB.Span);
+        PassThrough(e.Output.Grad!.Span, e.A!);
+        PassThrough(e.Output.Grad!.Span, e.B!);
     };
+
+    private static void PassThrough(ReadOnlySpan<float> dY, Variable input)
+    {
+        var dX = input.GradForWrite(out bool overwrite);
+        if (dX is null) return;
+        if (overwrite) dY.CopyTo(dX.Span);
+        else Kernels.Add.Accumulate(dY, dX.Span);
+    }
 }

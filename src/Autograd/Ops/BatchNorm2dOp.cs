@@ -11,7 +11,12 @@ public static class BatchNorm2dOp
     /// in BatchStatsAlways. The statistics used are saved on the tape for backward.
     /// </summary>
     public static Variable BatchNorm2d(this Tape tape, Variable x, Variable gamma, Variable beta,
-        Tensor? runningMean, Tensor? runningVar, BatchNormMode mode, float momentum = 0.1f, float eps = 1e-5f)
+        Tensor? runningMean, Tensor? runningVar, BatchNormMode mode, float momentum = 0.1f, float eps = 1e-5f) =>
+        Apply(tape, x, gamma, beta, runningMean, runningVar, mode, momentum, eps, relu: false, BackwardFn);
+
+    /// <summary>Batch norm, then a ReLU when <paramref name="relu"/>; recorded with <paramref name="backward"/>.</summary>
+    internal static Variable Apply(Tape tape, Variable x, Variable gamma, Variable beta, Tensor? runningMean, Tensor? runningVar,
+        BatchNormMode mode, float momentum, float eps, bool relu, BackwardFn backward)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(x);
@@ -27,28 +32,33 @@ public static class BatchNorm2dOp
         var invStd = tape.Scratch(new Shape(c), zero: false);
         Kernels.BatchNorm2d.Forward(x.Data.Span, gamma.Data.Span, beta.Data.Span, y.Data.Span, mean.Span, invStd.Span,
             runningMean is null ? default : runningMean.Span, runningVar is null ? default : runningVar.Span,
-            n, c, hw, mode, momentum, eps);
+            n, c, hw, mode, momentum, eps, relu);
         if (tape.Records(x, gamma, beta))
         {
             tape.Record(new TapeEntry
             {
-                Backward = BackwardFn, Output = y, A = x, B = gamma, C = beta,
+                Backward = backward, Output = y, A = x, B = gamma, C = beta,
                 Saved0 = mean, Saved1 = invStd, I0 = (int)mode,
             });
         }
         return y;
     }
 
-    // dX, dGamma, dBeta accumulated by one kernel call; empty spans where no gradient flows.
-    private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) =>
+    private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) => Backward(in e, relu: false);
+
+    /// <summary>
+    /// dX, dGamma, dBeta written by one kernel call (dX overwritten when it is new); empty spans where no gradient
+    /// flows. After a fused ReLU the output's gradient is masked by the output's sign inside the kernel.
+    /// </summary>
+    internal static void Backward(ref readonly TapeEntry e, bool relu)
     {
         var x = e.A!;
         int n = x.Shape[0], c = x.Shape[1], hw = n * c == 0 ? 0 : x.Data.Length / (n * c);
-        var dX = x.GradForAccumulation();
+        var dX = x.GradForWrite(out bool overwrite);
         var dGamma = e.B!.GradForAccumulation();
         var dBeta = e.C!.GradForAccumulation();
         Kernels.BatchNorm2d.Backward(x.Data.Span, e.Output.Grad!.Span, e.B.Data.Span, e.Saved0!.Span, e.Saved1!.Span,
             dX is null ? default : dX.Span, dGamma is null ? default : dGamma.Span, dBeta is null ? default : dBeta.Span,
-            n, c, hw, (BatchNormMode)e.I0);
-    };
+            n, c, hw, (BatchNormMode)e.I0, relu ? e.Output.Data.Span : default, overwrite);
+    }
 }

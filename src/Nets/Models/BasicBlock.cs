@@ -53,9 +53,9 @@ public sealed class BasicBlock : Module
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x)
     {
-        var y = tape.Relu(_bn1.Forward(tape, _conv1.Forward(tape, x)));
+        var y = _bn1.ForwardRelu(tape, _conv1.Forward(tape, x));
         y = _bn2.Forward(tape, _conv2.Forward(tape, y));
         var shortcut = _projection != null ? _projection.Forward(tape, x) : _padShortcut ? tape.ShortcutA(x, _outChannels) : x;
-        return tape.Relu(tape.Add(y, shortcut));
+        return tape.AddRelu(y, shortcut);
     }
 }

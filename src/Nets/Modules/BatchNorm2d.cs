@@ -58,10 +58,17 @@ public sealed class BatchNorm2d : Module
     public BatchNormMode Mode => BatchStatsAlways ? BatchNormMode.BatchStatsAlways : IsTraining ? BatchNormMode.Train : BatchNormMode.Eval;
 
     /// <inheritdoc/>
-    public override Variable Forward(Tape tape, Variable x)
+    public override Variable Forward(Tape tape, Variable x) => Forward(tape, x, relu: false);
+
+    /// <summary>relu(this(x)) as one fused op (<see cref="BatchNorm2dReluOp"/>): the same values and gradients as this module followed by <see cref="ReLU"/>.</summary>
+    public Variable ForwardRelu(Tape tape, Variable x) => Forward(tape, x, relu: true);
+
+    private Variable Forward(Tape tape, Variable x, bool relu)
     {
         var mode = Mode;
-        var y = tape.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, mode, Momentum, Eps);
+        var y = relu
+            ? tape.BatchNorm2dRelu(x, Weight, Bias, RunningMean, RunningVar, mode, Momentum, Eps)
+            : tape.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, mode, Momentum, Eps);
         if (mode == BatchNormMode.Train) NumBatchesTracked!.Span[0] += 1f;
         return y;
     }

@@ -43,10 +43,19 @@ public sealed class Sequential : Module
         return this;
     }
 
-    /// <inheritdoc/>
+    /// <summary>Runs the children in order; a <see cref="BatchNorm2d"/> directly followed by a <see cref="ReLU"/> runs as one fused op.</summary>
     public override Variable Forward(Tape tape, Variable x)
     {
-        foreach (var layer in _layers) x = layer.Forward(tape, x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i] is BatchNorm2d bn && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
+            {
+                x = bn.ForwardRelu(tape, x);
+                i++;
+                continue;
+            }
+            x = _layers[i].Forward(tape, x);
+        }
         return x;
     }
 

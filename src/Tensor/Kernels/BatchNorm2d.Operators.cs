@@ -69,18 +69,41 @@ public static partial class BatchNorm2d
         public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.Create(scale) + Vector512.Create(shift);
     }
 
-    /// <summary>(dY, x, dX) → dX + (a · dY + (b · (x − m) + c)).</summary>
-    private readonly struct BackwardDataOperator(float a, float b, float m, float c) : ITernaryOperator
+    /// <summary>max(x · scale + shift, 0): the forward fused with a ReLU (the same bits as the two passes).</summary>
+    private readonly struct ScaleShiftReluOperator(ScaleShiftOperator scaleShift) : IUnaryOperator
     {
-        public float Invoke(float dY, float x, float dX) => dX + (a * dY + (b * (x - m) + c));
+        public float Invoke(float x) => default(Relu.ReluOperator).Invoke(scaleShift.Invoke(x));
 
-        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x, Vector128<float> dX) =>
-            dX + (Vector128.Create(a) * dY + (Vector128.Create(b) * (x - Vector128.Create(m)) + Vector128.Create(c)));
+        public Vector128<float> Invoke(Vector128<float> x) => default(Relu.ReluOperator).Invoke(scaleShift.Invoke(x));
 
-        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x, Vector256<float> dX) =>
-            dX + (Vector256.Create(a) * dY + (Vector256.Create(b) * (x - Vector256.Create(m)) + Vector256.Create(c)));
+        public Vector256<float> Invoke(Vector256<float> x) => default(Relu.ReluOperator).Invoke(scaleShift.Invoke(x));
 
-        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x, Vector512<float> dX) =>
-            dX + (Vector512.Create(a) * dY + (Vector512.Create(b) * (x - Vector512.Create(m)) + Vector512.Create(c)));
+        public Vector512<float> Invoke(Vector512<float> x) => default(Relu.ReluOperator).Invoke(scaleShift.Invoke(x));
+    }
+
+    /// <summary>
+    /// (dY, x, dX) → dX + (a · dY + (b · (x − m) + c)), and its overwrite form (dY, x) → a · dY + (b · (x − m) + c),
+    /// which equals the first with dX = 0.
+    /// </summary>
+    private readonly struct BackwardDataOperator(float a, float b, float m, float c) : ITernaryOperator, IBinaryOperator
+    {
+        public float Invoke(float dY, float x) => a * dY + (b * (x - m) + c);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x) =>
+            Vector128.Create(a) * dY + (Vector128.Create(b) * (x - Vector128.Create(m)) + Vector128.Create(c));
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x) =>
+            Vector256.Create(a) * dY + (Vector256.Create(b) * (x - Vector256.Create(m)) + Vector256.Create(c));
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) =>
+            Vector512.Create(a) * dY + (Vector512.Create(b) * (x - Vector512.Create(m)) + Vector512.Create(c));
+
+        public float Invoke(float dY, float x, float dX) => dX + Invoke(dY, x);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x, Vector128<float> dX) => dX + Invoke(dY, x);
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x, Vector256<float> dX) => dX + Invoke(dY, x);
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x, Vector512<float> dX) => dX + Invoke(dY, x);
     }
 }

@@ -30,11 +30,12 @@ public static unsafe partial class BatchNorm2d
     /// Forward. x, y: (N, C, H, W) with <paramref name="hw"/> = H·W; gamma, beta: (C). Overwrites y, and overwrites
     /// <paramref name="mean"/> and <paramref name="invStd"/> (C) with the statistics used (batch or running), which
     /// <see cref="Backward"/> needs. runningMean, runningVar (C): read in Eval, updated in place in Train, not used
-    /// (may be empty) in BatchStatsAlways.
+    /// (may be empty) in BatchStatsAlways. With <paramref name="relu"/>, y = max(batchnorm(x), 0) in the same pass
+    /// (bit-identical to <see cref="Relu.Forward"/> after it, without the second pass over memory).
     /// </summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
         Span<float> mean, Span<float> invStd, Span<float> runningMean, Span<float> runningVar,
-        int n, int c, int hw, BatchNormMode mode, float momentum = 0.1f, float eps = 1e-5f)
+        int n, int c, int hw, BatchNormMode mode, float momentum = 0.1f, float eps = 1e-5f, bool relu = false)
     {
         Validate(x.Length, y.Length, gamma.Length, beta.Length, mean.Length, invStd.Length, n, c, hw);
         bool running = mode != BatchNormMode.BatchStatsAlways;
@@ -48,7 +49,7 @@ public static unsafe partial class BatchNorm2d
             var body = new ForwardBody
             {
                 X = px, Gamma = pg, Beta = pb, Y = py, Mean = pm, InvStd = ps, RunningMean = prm, RunningVar = prv,
-                N = n, C = c, HW = hw, Mode = mode, Momentum = momentum, Eps = eps,
+                N = n, C = c, HW = hw, Mode = mode, Momentum = momentum, Eps = eps, Relu = relu,
             };
             Workers.For(c, in body);
         }
@@ -60,20 +61,25 @@ public static unsafe partial class BatchNorm2d
     /// Batch modes differentiate through the batch statistics:
     /// dX += γσ̂ (dY − mean(dY) − x̂ · mean(dY · x̂)); Eval is the affine map: dX += γσ̂ dY.
     /// In all modes dGamma += Σ dY · x̂ and dBeta += Σ dY, with x̂ = (x − μ) σ̂.
+    /// After a forward with ReLU, pass its output as <paramref name="reluOutput"/>: dY is then the gradient of the
+    /// ReLU's output and is masked by reluOutput &gt; 0 first (per channel, in a scratch row that stays in cache),
+    /// bit-identical to <see cref="Relu.Backward"/> into zeros followed by this backward. With
+    /// <paramref name="overwrite"/>, dX is overwritten instead of accumulated into (its old contents are never read).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, ReadOnlySpan<float> gamma,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dX, Span<float> dGamma, Span<float> dBeta,
-        int n, int c, int hw, BatchNormMode mode)
+        int n, int c, int hw, BatchNormMode mode, ReadOnlySpan<float> reluOutput = default, bool overwrite = false)
     {
         Validate(x.Length, dY.Length, gamma.Length, gamma.Length, mean.Length, invStd.Length, n, c, hw);
-        if ((!dX.IsEmpty && dX.Length != x.Length) || (!dGamma.IsEmpty && dGamma.Length != c) || (!dBeta.IsEmpty && dBeta.Length != c))
-            throw new ArgumentException($"batch norm backward: dX {dX.Length} (want 0 or {x.Length}), dGamma {dGamma.Length}, dBeta {dBeta.Length} (want 0 or {c})");
-        fixed (float* px = x, pdy = dY, pg = gamma, pm = mean, ps = invStd, pdx = dX, pdg = dGamma, pdb = dBeta)
+        if ((!dX.IsEmpty && dX.Length != x.Length) || (!dGamma.IsEmpty && dGamma.Length != c) || (!dBeta.IsEmpty && dBeta.Length != c)
+            || (!reluOutput.IsEmpty && reluOutput.Length != x.Length))
+            throw new ArgumentException($"batch norm backward: dX {dX.Length} (want 0 or {x.Length}), dGamma {dGamma.Length}, dBeta {dBeta.Length} (want 0 or {c}), ReLU output {reluOutput.Length} (want 0 or {x.Length})");
+        fixed (float* px = x, pdy = dY, pg = gamma, pm = mean, ps = invStd, pdx = dX, pdg = dGamma, pdb = dBeta, pr = reluOutput)
         {
             var body = new BackwardBody
             {
-                X = px, DY = pdy, Gamma = pg, Mean = pm, InvStd = ps, DX = pdx, DGamma = pdg, DBeta = pdb,
-                N = n, C = c, HW = hw, Mode = mode,
+                X = px, DY = pdy, Gamma = pg, Mean = pm, InvStd = ps, DX = pdx, DGamma = pdg, DBeta = pdb, ReluOutput = pr,
+                N = n, C = c, HW = hw, Mode = mode, Overwrite = overwrite,
             };
             Workers.For(c, in body);
         }
@@ -85,6 +91,7 @@ public static unsafe partial class BatchNorm2d
         public int N, C, HW;
         public BatchNormMode Mode;
         public float Momentum, Eps;
+        public bool Relu;
 
         public readonly void Invoke(int ch)
         {
@@ -119,7 +126,10 @@ public static unsafe partial class BatchNorm2d
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
-                ElementWise.Unary(op, new ReadOnlySpan<float>(X + offset, HW), new Span<float>(Y + offset, HW));
+                var x = new ReadOnlySpan<float>(X + offset, HW);
+                var y = new Span<float>(Y + offset, HW);
+                if (Relu) ElementWise.Unary(new ScaleShiftReluOperator(op), x, y);
+                else ElementWise.Unary(op, x, y);
             }
         }
 
@@ -137,11 +147,38 @@ public static unsafe partial class BatchNorm2d
 
     private struct BackwardBody : IParallelBody
     {
-        public float* X, DY, Gamma, Mean, InvStd, DX, DGamma, DBeta;
+        /// <summary>The channel's masked dY (N·H·W floats) when a ReLU was fused: one per thread, grown as needed, reused.</summary>
+        [ThreadStatic]
+        private static float[]? _maskedScratch;
+
+        public float* X, DY, Gamma, Mean, InvStd, DX, DGamma, DBeta, ReluOutput;
         public int N, C, HW;
         public BatchNormMode Mode;
+        public bool Overwrite;
 
         public readonly void Invoke(int ch)
+        {
+            if (ReluOutput == null)
+            {
+                Channel(ch, DY + (long)ch * HW, C * HW);
+                return;
+            }
+            int length = N * HW;
+            if (_maskedScratch is null || _maskedScratch.Length < length) _maskedScratch = GC.AllocateUninitializedArray<float>(length, pinned: true);
+            fixed (float* masked = _maskedScratch)
+            {
+                for (int i = 0; i < N; i++)
+                {
+                    long offset = ((long)i * C + ch) * HW;
+                    ElementWise.Binary(default(Relu.MaskOperator), new ReadOnlySpan<float>(ReluOutput + offset, HW),
+                        new ReadOnlySpan<float>(DY + offset, HW), new Span<float>(masked + (long)i * HW, HW));
+                }
+                Channel(ch, masked, HW);
+            }
+        }
+
+        /// <summary>Channel <paramref name="ch"/> with its dY rows at dy + i·<paramref name="dyStride"/> (in place or masked).</summary>
+        private readonly void Channel(int ch, float* dy, int dyStride)
         {
             float mean = Mean[ch], invStd = InvStd[ch];
             double sumDy = 0, sumDyXm = 0;
@@ -149,9 +186,9 @@ public static unsafe partial class BatchNorm2d
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
-                var dy = new ReadOnlySpan<float>(DY + offset, HW);
-                sumDy += ElementWise.Sum(new IdentityOperator(), dy, dy);
-                sumDyXm += ElementWise.Sum(dyXm, dy, new ReadOnlySpan<float>(X + offset, HW));
+                var dyRow = new ReadOnlySpan<float>(dy + (long)i * dyStride, HW);
+                sumDy += ElementWise.Sum(new IdentityOperator(), dyRow, dyRow);
+                sumDyXm += ElementWise.Sum(dyXm, dyRow, new ReadOnlySpan<float>(X + offset, HW));
             }
             if (DBeta != null) DBeta[ch] += (float)sumDy;
             if (DGamma != null) DGamma[ch] += (float)(sumDyXm * invStd);
@@ -163,8 +200,11 @@ public static unsafe partial class BatchNorm2d
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
+                var dyRow = new ReadOnlySpan<float>(dy + (long)i * dyStride, HW);
+                var x = new ReadOnlySpan<float>(X + offset, HW);
                 var dx = new Span<float>(DX + offset, HW);
-                ElementWise.Ternary(op, new ReadOnlySpan<float>(DY + offset, HW), new ReadOnlySpan<float>(X + offset, HW), dx, dx);
+                if (Overwrite) ElementWise.Binary(op, dyRow, x, dx);
+                else ElementWise.Ternary(op, dyRow, x, dx, dx);
             }
         }
     }

@@ -12,11 +12,19 @@ public static class Relu
     public static void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementWise.Unary(default(ReluOperator), x, y);
 
     /// <summary>
-    /// Accumulates dX[i] += x[i] &gt; 0 ? dY[i] : 0 (the subgradient at 0 is 0, as in PyTorch). x is the forward
-    /// input (or output: same sign pattern); x, dY, dX: same length.
+    /// Accumulates dX[i] += x[i] &gt; 0 ? dY[i] : 0 (the subgradient at 0 is 0, as in PyTorch), or with
+    /// <paramref name="overwrite"/> overwrites dX[i] = x[i] &gt; 0 ? dY[i] : 0 (its old contents are never read).
+    /// x is the forward input (or output: same sign pattern); x, dY, dX: same length.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dX) =>
-        ElementWise.Ternary(default(ReluBackwardOperator), x, dY, dX, dX);
+    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dX, bool overwrite = false)
+    {
+        if (overwrite) ElementWise.Binary(default(MaskOperator), x, dY, dX);
+        else ElementWise.Ternary(default(ReluBackwardOperator), x, dY, dX, dX);
+    }
+
+    /// <summary>Overwrites y[i] = max(a[i] + b[i], 0): a residual sum and the ReLU after it in one pass. Same lengths; y may alias a or b.</summary>
+    public static void ForwardSum(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) =>
+        ElementWise.Binary(default(AddReluOperator), a, b, y);
 
     /// <summary>The scalar reference of <see cref="Forward"/>.</summary>
     public static void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
@@ -49,22 +57,54 @@ public static class Relu
         public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512<float>.Zero);
     }
 
+    /// <summary>(x, dY) → x &gt; 0 ? dY : 0: the gradient passed through a ReLU whose input (or output) is x.</summary>
+    public readonly struct MaskOperator : IBinaryOperator
+    {
+        /// <inheritdoc/>
+        public float Invoke(float x, float dY) => x > 0 ? dY : 0f;
+
+        /// <inheritdoc/>
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dY) =>
+            Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dY, Vector128<float>.Zero);
+
+        /// <inheritdoc/>
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dY) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dY, Vector256<float>.Zero);
+
+        /// <inheritdoc/>
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY) =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dY, Vector512<float>.Zero);
+    }
+
     /// <summary>(x, dY, dX) → dX + (x &gt; 0 ? dY : 0).</summary>
     public readonly struct ReluBackwardOperator : ITernaryOperator
     {
         /// <inheritdoc/>
-        public float Invoke(float x, float dY, float dX) => dX + (x > 0 ? dY : 0f);
+        public float Invoke(float x, float dY, float dX) => dX + default(MaskOperator).Invoke(x, dY);
 
         /// <inheritdoc/>
-        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dY, Vector128<float> dX) =>
-            dX + Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dY, Vector128<float>.Zero);
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dY, Vector128<float> dX) => dX + default(MaskOperator).Invoke(x, dY);
 
         /// <inheritdoc/>
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dY, Vector256<float> dX) =>
-            dX + Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dY, Vector256<float>.Zero);
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dY, Vector256<float> dX) => dX + default(MaskOperator).Invoke(x, dY);
 
         /// <inheritdoc/>
-        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY, Vector512<float> dX) =>
-            dX + Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dY, Vector512<float>.Zero);
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY, Vector512<float> dX) => dX + default(MaskOperator).Invoke(x, dY);
+    }
+
+    /// <summary>(a, b) → max(a + b, 0): a residual sum fused with the ReLU after it (the same bits as the two passes).</summary>
+    public readonly struct AddReluOperator : IBinaryOperator
+    {
+        /// <inheritdoc/>
+        public float Invoke(float a, float b) => default(ReluOperator).Invoke(a + b);
+
+        /// <inheritdoc/>
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => default(ReluOperator).Invoke(a + b);
+
+        /// <inheritdoc/>
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => default(ReluOperator).Invoke(a + b);
+
+        /// <inheritdoc/>
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => default(ReluOperator).Invoke(a + b);
     }
 }

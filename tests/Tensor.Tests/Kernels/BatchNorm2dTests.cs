@@ -58,6 +58,35 @@ public class BatchNorm2dTests
         Assert.Equal(expected, hash);
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FusedReluIsBitIdenticalToTheTwoPasses(int n, int c, int hw, BatchNormMode mode)
+    {
+        // Unfused: batch norm, ReLU, ReLU backward into zeros, batch norm backward accumulating into a zero dX.
+        var two = Inputs(n, c, hw);
+        Array.Clear(two.DX);
+        BatchNorm2d.Forward(two.X, two.Gamma, two.Beta, two.Y, two.Mean, two.InvStd, two.Rm(mode), two.Rv(mode), n, c, hw, mode);
+        var relu = new float[two.Y.Length];
+        Relu.Forward(two.Y, relu);
+        var masked = new float[two.Y.Length];
+        Relu.Backward(relu, two.DY, masked);
+        BatchNorm2d.Backward(two.X, masked, two.Gamma, two.Mean, two.InvStd, two.DX, two.DGamma, two.DBeta, n, c, hw, mode);
+
+        // Fused, with dX overwritten: its old contents (NaN) must never be read.
+        var one = Inputs(n, c, hw);
+        BatchNorm2d.Forward(one.X, one.Gamma, one.Beta, one.Y, one.Mean, one.InvStd, one.Rm(mode), one.Rv(mode), n, c, hw, mode, relu: true);
+        Array.Fill(one.DX, float.NaN);
+        BatchNorm2d.Backward(one.X, one.DY, one.Gamma, one.Mean, one.InvStd, one.DX, one.DGamma, one.DBeta, n, c, hw, mode,
+            reluOutput: one.Y, overwrite: true);
+
+        string what = $"N={n} C={c} HW={hw} {mode}";
+        Close.Identical(relu, one.Y, what + " y");
+        Close.Identical(two.RunningMean, one.RunningMean, what + " running mean");
+        Close.Identical(two.DGamma, one.DGamma, what + " dGamma");
+        Close.Identical(two.DBeta, one.DBeta, what + " dBeta");
+        Close.Identical(two.DX, one.DX, what + " dX");
+    }
+
     [Fact]
     public void StatisticsStayAccurateFarFromZero()
     {
@@ -82,23 +111,30 @@ public class BatchNorm2dTests
         Assert.Contains("more than one value", e.Message);
     }
 
+    private sealed record Buffers(float[] X, float[] Gamma, float[] Beta, float[] DY, float[] RunningMean, float[] RunningVar,
+        float[] Y, float[] Mean, float[] InvStd, float[] DX, float[] DGamma, float[] DBeta)
+    {
+        public Span<float> Rm(BatchNormMode mode) => mode == BatchNormMode.BatchStatsAlways ? default : RunningMean;
+
+        public Span<float> Rv(BatchNormMode mode) => mode == BatchNormMode.BatchStatsAlways ? default : RunningVar;
+    }
+
+    /// <summary>Seeded inputs for one shape: x, parameters, dY, running statistics, and dX, dGamma, dBeta to accumulate into.</summary>
+    private static Buffers Inputs(int n, int c, int hw)
+    {
+        int seed = n * 10000 + c * 100 + hw;
+        var x = KernelData.Uniform(n * c * hw, seed, scale: 2, offset: 3);
+        return new Buffers(x, KernelData.Uniform(c, seed + 1, scale: 0.5f, offset: 1), KernelData.Uniform(c, seed + 2),
+            KernelData.Uniform(x.Length, seed + 3), KernelData.Uniform(c, seed + 4), KernelData.Uniform(c, seed + 5, scale: 0.4f, offset: 1),
+            new float[x.Length], new float[c], new float[c],
+            KernelData.Uniform(x.Length, seed + 6), KernelData.Uniform(c, seed + 7), KernelData.Uniform(c, seed + 8));
+    }
+
     private sealed record Result(float[] Y, float[] Mean, float[] InvStd, float[] RunningMean, float[] RunningVar, float[] DX, float[] DGamma, float[] DBeta);
 
     private static Result Run(int n, int c, int hw, BatchNormMode mode, bool reference)
     {
-        int seed = n * 10000 + c * 100 + hw;
-        var x = KernelData.Uniform(n * c * hw, seed, scale: 2, offset: 3);
-        var gamma = KernelData.Uniform(c, seed + 1, scale: 0.5f, offset: 1);
-        var beta = KernelData.Uniform(c, seed + 2);
-        var dY = KernelData.Uniform(x.Length, seed + 3);
-        var runningMean = KernelData.Uniform(c, seed + 4);
-        var runningVar = KernelData.Uniform(c, seed + 5, scale: 0.4f, offset: 1);
-        var y = new float[x.Length];
-        var mean = new float[c];
-        var invStd = new float[c];
-        var dX = KernelData.Uniform(x.Length, seed + 6);
-        var dGamma = KernelData.Uniform(c, seed + 7);
-        var dBeta = KernelData.Uniform(c, seed + 8);
+        var (x, gamma, beta, dY, runningMean, runningVar, y, mean, invStd, dX, dGamma, dBeta) = Inputs(n, c, hw);
         Span<float> rm = mode == BatchNormMode.BatchStatsAlways ? default : runningMean;
         Span<float> rv = mode == BatchNormMode.BatchStatsAlways ? default : runningVar;
         if (reference)

@@ -36,4 +36,32 @@ public class ReluTests
         Relu.Backward(x, dY, actual);
         Close.Identical(expected, actual, $"relu backward n={n}");
     }
+
+    [Theory]
+    [MemberData(nameof(KernelData.Sizes), MemberType = typeof(KernelData))]
+    public void BackwardOverwriteEqualsAccumulatingIntoZerosAndNeverReadsTheOldGradient(int n)
+    {
+        var x = KernelData.Uniform(n, n);
+        var dY = KernelData.Uniform(n, n + 1);
+        var expected = new float[n];
+        Relu.BackwardReference(x, dY, expected);
+        var actual = new float[n];
+        Array.Fill(actual, float.NaN);
+        Relu.Backward(x, dY, actual, overwrite: true);
+        Close.Identical(expected, actual, $"relu backward overwrite n={n}");
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelData.Sizes), MemberType = typeof(KernelData))]
+    public void ForwardSumIsTheSumThenTheRelu(int n)
+    {
+        var a = KernelData.Uniform(n, n);
+        var b = KernelData.Uniform(n, n + 1);
+        var expected = new float[n];
+        Add.Forward(a, b, expected);
+        Relu.ForwardReference(expected, expected);
+        var actual = new float[n];
+        Relu.ForwardSum(a, b, actual);
+        Close.Identical(expected, actual, $"relu(a + b) n={n}");
+    }
 }
