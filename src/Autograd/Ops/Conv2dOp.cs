@@ -14,12 +14,19 @@ public static class Conv2dOp
 
     /// <summary>As <see cref="Conv2d(Tape, Variable, Variable, Variable?, int, int)"/> with separate vertical and horizontal stride and padding.</summary>
     public static Variable Conv2d(this Tape tape, Variable x, Variable w, Variable? bias,
-        int strideH, int strideW, int padH, int padW)
+        int strideH, int strideW, int padH, int padW) => Conv2d(tape, x, w, bias, strideH, strideW, padH, padW, relu: false);
+
+    /// <summary>max(conv2d(...), 0) with the ReLU in the convolution's output pass; only where nothing needs a gradient (inference).</summary>
+    internal static Variable Conv2d(this Tape tape, Variable x, Variable w, Variable? bias, int stride, int padding, bool relu) =>
+        Conv2d(tape, x, w, bias, stride, stride, padding, padding, relu);
+
+    private static Variable Conv2d(Tape tape, Variable x, Variable w, Variable? bias, int strideH, int strideW, int padH, int padW, bool relu)
     {
         ArgumentNullException.ThrowIfNull(tape);
         var g = Geometry(x.Shape, w.Shape, bias?.Shape, strideH, strideW, padH, padW);
+        if (relu && tape.Records(x, w, bias)) throw new InvalidOperationException("conv2d with a fused ReLU has no backward; use it only where nothing is recorded");
         var y = tape.Intermediate(new Shape(g.N, g.K, g.P, g.Q));
-        Kernels.Conv2d.Forward(x.Data.Span, w.Data.Span, bias is null ? default : bias.Data.Span, y.Data.Span, g);
+        Kernels.Conv2d.Forward(x.Data.Span, w.Data.Span, bias is null ? default : bias.Data.Span, y.Data.Span, g, relu);
         if (tape.Records(x, w, bias))
             tape.Record(new TapeEntry
             {

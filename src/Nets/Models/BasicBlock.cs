@@ -53,8 +53,8 @@ public sealed class BasicBlock : Module
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x)
     {
-        var y = _bn1.ForwardRelu(tape, _conv1.Forward(tape, x));
-        y = _bn2.Forward(tape, _conv2.Forward(tape, y));
+        var y = _conv1.Forward(tape, x, _bn1, relu: true);
+        y = _conv2.Forward(tape, y, _bn2, relu: false);
         var shortcut = _projection != null ? _projection.Forward(tape, x) : _padShortcut ? tape.ShortcutA(x, _outChannels) : x;
         return tape.AddRelu(y, shortcut);
     }

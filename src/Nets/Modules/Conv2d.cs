@@ -1,4 +1,5 @@
 using NanoFed.Autograd;
+using NanoFed.Kernels;
 
 namespace NanoFed.Nets.Modules;
 
@@ -35,4 +36,18 @@ public sealed class Conv2d : Module
 
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    /// <summary>
+    /// <paramref name="bn"/>(this(x)), then a ReLU when <paramref name="relu"/>: the same as running the modules one
+    /// after another, but with batch norm's running statistics folded into this convolution in evaluation mode
+    /// (<see cref="Conv2dBatchNormEvalOp"/>) and the ReLU fused into batch norm in training.
+    /// </summary>
+    public Variable Forward(Tape tape, Variable x, BatchNorm2d bn, bool relu)
+    {
+        ArgumentNullException.ThrowIfNull(bn);
+        if (bn.Mode == BatchNormMode.Eval)
+            return tape.Conv2dBatchNormEval(x, Weight, Bias, Stride, Padding, bn.Weight, bn.Bias, bn.RunningMean!, bn.RunningVar!, bn.Eps, relu);
+        var y = Forward(tape, x);
+        return relu ? bn.ForwardRelu(tape, y) : bn.Forward(tape, y);
+    }
 }

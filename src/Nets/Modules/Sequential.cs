@@ -43,18 +43,31 @@ public sealed class Sequential : Module
         return this;
     }
 
-    /// <summary>Runs the children in order; a <see cref="BatchNorm2d"/> directly followed by a <see cref="ReLU"/> runs as one fused op.</summary>
+    /// <summary>
+    /// Runs the children in order, fusing the common runs: <see cref="Conv2d"/> → <see cref="BatchNorm2d"/> (→ <see cref="ReLU"/>)
+    /// through <see cref="Conv2d.Forward(Tape, Variable, BatchNorm2d, bool)"/>, and <see cref="BatchNorm2d"/> → <see cref="ReLU"/>
+    /// through <see cref="BatchNorm2d.ForwardRelu"/>. The values are those of the children run one by one.
+    /// </summary>
     public override Variable Forward(Tape tape, Variable x)
     {
         for (int i = 0; i < _layers.Count; i++)
         {
-            if (_layers[i] is BatchNorm2d bn && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
+            var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
+            bool reluAfterNext = i + 2 < _layers.Count && _layers[i + 2] is ReLU;
+            if (_layers[i] is Conv2d conv && next is BatchNorm2d normalization)
+            {
+                x = conv.Forward(tape, x, normalization, reluAfterNext);
+                i += reluAfterNext ? 2 : 1;
+            }
+            else if (_layers[i] is BatchNorm2d bn && next is ReLU)
             {
                 x = bn.ForwardRelu(tape, x);
                 i++;
-                continue;
             }
-            x = _layers[i].Forward(tape, x);
+            else
+            {
+                x = _layers[i].Forward(tape, x);
+            }
         }
         return x;
     }

@@ -31,10 +31,10 @@ public static unsafe partial class Conv2d
     /// outputs are computed along the flat index j = h·(W+2) + w with plain vector loads (the two columns per row
     /// with w ≥ W are computed and dropped). The micro-kernel holds 8 output channels × 2 vectors of j in
     /// registers and sums over (c, r, s) in that order with one FMA chain per output, on every vector width.
-    /// Filters are repacked as wp[K/8][C][9][8] (zero rows past K). Overwrites y, or adds into it when
-    /// <paramref name="accumulate"/>; bias (K) may be null.
+    /// Filters are repacked as wp[K/8][C][9][8] (zero rows past K). Overwrites y (then max(·, 0) when
+    /// <paramref name="relu"/>), or adds into it when <paramref name="accumulate"/>; bias (K) may be null.
     /// </summary>
-    private static void ForwardDirect3x3(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate)
+    private static void ForwardDirect3x3(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate, bool relu)
     {
         int kBlocks = (g.K + DirectKB - 1) / DirectKB;
         int packed = kBlocks * g.C * 9 * DirectKB;
@@ -47,7 +47,7 @@ public static unsafe partial class Conv2d
                 for (int c = 0; c < g.C; c++)
                     for (int rs = 0; rs < 9; rs++)
                         wp[((k / DirectKB * g.C + c) * 9 + rs) * DirectKB + k % DirectKB] = w[(k * g.C + c) * 9 + rs];
-            var body = new DirectBody { X = x, Wp = wp, Bias = bias, Y = y, G = g, Accumulate = accumulate };
+            var body = new DirectBody { X = x, Wp = wp, Bias = bias, Y = y, G = g, Accumulate = accumulate, Relu = relu };
             if (g.N == 1) body.Invoke(0);
             else Workers.For(g.N, in body);
         }
@@ -57,7 +57,7 @@ public static unsafe partial class Conv2d
     {
         public float* X, Wp, Bias, Y;
         public Conv2dGeometry G;
-        public bool Accumulate;
+        public bool Accumulate, Relu;
 
         public readonly void Invoke(int n)
         {
@@ -80,7 +80,7 @@ public static unsafe partial class Conv2d
                         else Kernel256(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
                     }
                 }
-                Unpad(ypw, rowLength, Y + (long)n * K * H * W, Bias, K, H, W, Accumulate);
+                Unpad(ypw, rowLength, Y + (long)n * K * H * W, Bias, K, H, W, Accumulate, Relu);
             }
         }
     }
@@ -95,8 +95,8 @@ public static unsafe partial class Conv2d
                 new ReadOnlySpan<float>(x + ((long)ci * h + hi) * w, w).CopyTo(new Span<float>(xpad + (long)ci * plane + (hi + 1) * wp2 + 1, w));
     }
 
-    /// <summary>Writes (or adds) the first W of every W+2 columns of ypw rows into y (K, H, W), adding the bias when given.</summary>
-    private static void Unpad(float* ypw, int rowLength, float* y, float* bias, int k, int h, int w, bool accumulate)
+    /// <summary>Writes (or adds) the first W of every W+2 columns of ypw rows into y (K, H, W), as <see cref="StoreOutputRow"/>.</summary>
+    private static void Unpad(float* ypw, int rowLength, float* y, float* bias, int k, int h, int w, bool accumulate, bool relu)
     {
         int wp2 = w + 2;
         for (int ki = 0; ki < k; ki++)
@@ -104,9 +104,7 @@ public static unsafe partial class Conv2d
             {
                 var src = new ReadOnlySpan<float>(ypw + (long)ki * rowLength + hi * wp2, w);
                 var dst = new Span<float>(y + ((long)ki * h + hi) * w, w);
-                if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
-                else if (bias == null) src.CopyTo(dst);
-                else System.Numerics.Tensors.TensorPrimitives.Add(src, bias[ki], dst);
+                StoreOutputRow(src, dst, bias == null ? 0f : bias[ki], accumulate, relu);
             }
     }
 

@@ -21,23 +21,28 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Overwrites y (N, K, P, Q) with conv2d(x (N, C, H, W), w (K, C, R, S)) + bias (K); an empty bias means none.
+    /// With <paramref name="relu"/>, y = max(conv2d + bias, 0), applied while each output block is still in cache
+    /// (inference with batch norm folded into w and bias).
     /// </summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
-        Span<float> y, in Conv2dGeometry g)
+        Span<float> y, in Conv2dGeometry g, bool relu = false)
     {
         g.CheckLengths("forward", x.Length, w.Length, bias.Length, y.Length);
-        fixed (float* px = x, pw = w, pb = bias, py = y) ForwardCore(px, pw, bias.IsEmpty ? null : pb, py, g, accumulate: false);
+        fixed (float* px = x, pw = w, pb = bias, py = y) ForwardCore(px, pw, bias.IsEmpty ? null : pb, py, g, accumulate: false, relu);
     }
 
-    /// <summary>Forward on pinned buffers: overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).</summary>
-    private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate)
+    /// <summary>
+    /// Forward on pinned buffers: overwrites y (then max(·, 0) when <paramref name="relu"/>), or adds into it when
+    /// <paramref name="accumulate"/> (then bias must be null and relu false).
+    /// </summary>
+    private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate, bool relu = false)
     {
         if (UseDirect3x3(g))
         {
-            ForwardDirect3x3(x, w, bias, y, g, accumulate);
+            ForwardDirect3x3(x, w, bias, y, g, accumulate, relu);
             return;
         }
-        var body = new ForwardBody { X = x, Wt = w, Bias = bias, Y = y, G = g, Group = ImagesPerGroup(g), Accumulate = accumulate };
+        var body = new ForwardBody { X = x, Wt = w, Bias = bias, Y = y, G = g, Group = ImagesPerGroup(g), Accumulate = accumulate, Relu = relu };
         ForEachGroup(GroupCount(g, body.Group), ref body);
     }
 
@@ -73,12 +78,24 @@ public static unsafe partial class Conv2d
                 new ReadOnlySpan<float>(dY + ((long)(first + i) * K + k) * pq, pq).CopyTo(new Span<float>(dYg + ((long)k * count + i) * pq, pq));
     }
 
+    /// <summary>
+    /// Writes one output row: dst += src when <paramref name="accumulate"/>, else dst = src + bias, or
+    /// max(src + bias, 0) with <paramref name="relu"/> (adding a zero bias leaves src's bits unchanged).
+    /// </summary>
+    private static void StoreOutputRow(ReadOnlySpan<float> src, Span<float> dst, float bias, bool accumulate, bool relu)
+    {
+        if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+        else if (relu) ElementWise.Unary(new Kernels.Relu.BiasReluOperator(bias), src, dst);
+        else if (bias == 0f) src.CopyTo(dst);
+        else System.Numerics.Tensors.TensorPrimitives.Add(src, bias, dst);
+    }
+
     private struct ForwardBody : IParallelBody
     {
         public float* X, Wt, Bias, Y;
         public Conv2dGeometry G;
         public int Group;
-        public bool Accumulate;
+        public bool Accumulate, Relu;
 
         public readonly void Invoke(int group)
         {
@@ -96,16 +113,21 @@ public static unsafe partial class Conv2d
                     for (int k = 0; k < K; k++) new Span<float>(y + (long)k * pq, pq).Fill(Bias[k]);
                     beta = 1;
                 }
+                var yn = new Span<float>(y, K * pq);
                 if (G.IsPointwise)
                 {
-                    Gemm.Sgemm(Transpose.No, Transpose.No, K, pq, crs, 1, wSpan, crs, new ReadOnlySpan<float>(x, crs * pq), pq, beta, new Span<float>(y, K * pq), pq);
-                    return;
+                    Gemm.Sgemm(Transpose.No, Transpose.No, K, pq, crs, 1, wSpan, crs, new ReadOnlySpan<float>(x, crs * pq), pq, beta, yn, pq);
                 }
-                fixed (float* col = ColScratch(crs * pq))
+                else
                 {
-                    Im2col(x, col, pq, G);
-                    Gemm.Sgemm(Transpose.No, Transpose.No, K, pq, crs, 1, wSpan, crs, new ReadOnlySpan<float>(col, crs * pq), pq, beta, new Span<float>(y, K * pq), pq);
+                    fixed (float* col = ColScratch(crs * pq))
+                    {
+                        Im2col(x, col, pq, G);
+                        Gemm.Sgemm(Transpose.No, Transpose.No, K, pq, crs, 1, wSpan, crs, new ReadOnlySpan<float>(col, crs * pq), pq, beta, yn, pq);
+                    }
                 }
+                // One image's output is still in cache here, so the ReLU costs no extra trip to memory.
+                if (Relu) Kernels.Relu.Forward(yn, yn);
                 return;
             }
             // Several images: yg (K × count·P·Q) = w · col, then scattered to y (N, K, P, Q) with the bias added.
@@ -120,9 +142,7 @@ public static unsafe partial class Conv2d
                     {
                         var src = new ReadOnlySpan<float>(yg + ((long)k * count + i) * pq, pq);
                         var dst = new Span<float>(Y + ((long)(first + i) * K + k) * pq, pq);
-                        if (Accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
-                        else if (Bias == null) src.CopyTo(dst);
-                        else System.Numerics.Tensors.TensorPrimitives.Add(src, Bias[k], dst);
+                        StoreOutputRow(src, dst, Bias == null ? 0f : Bias[k], Accumulate, Relu);
                     }
                 }
             }

@@ -92,6 +92,22 @@ public static class Relu
         public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY, Vector512<float> dX) => dX + default(MaskOperator).Invoke(x, dY);
     }
 
+    /// <summary>x → max(x + bias, 0): a convolution's bias and the ReLU after it, applied to its output in one pass.</summary>
+    public readonly struct BiasReluOperator(float bias) : IUnaryOperator
+    {
+        /// <inheritdoc/>
+        public float Invoke(float x) => default(ReluOperator).Invoke(x + bias);
+
+        /// <inheritdoc/>
+        public Vector128<float> Invoke(Vector128<float> x) => default(ReluOperator).Invoke(x + Vector128.Create(bias));
+
+        /// <inheritdoc/>
+        public Vector256<float> Invoke(Vector256<float> x) => default(ReluOperator).Invoke(x + Vector256.Create(bias));
+
+        /// <inheritdoc/>
+        public Vector512<float> Invoke(Vector512<float> x) => default(ReluOperator).Invoke(x + Vector512.Create(bias));
+    }
+
     /// <summary>(a, b) → max(a + b, 0): a residual sum fused with the ReLU after it (the same bits as the two passes).</summary>
     public readonly struct AddReluOperator : IBinaryOperator
     {

@@ -1,0 +1,31 @@
+using NanoFed.Kernels;
+using Xunit;
+
+namespace NanoFed.Tests;
+
+[Trait("Category", "Kernel")]
+public class Conv2dReluTests
+{
+    /// <summary>Every forward path: direct 3x3 (C ≥ 8), one image per GEMM (P·Q ≥ 256), several images per GEMM, 1x1 in place.</summary>
+    [Theory]
+    [InlineData(2, 16, 8, 8, 24, 3, 1, 1, true)]
+    [InlineData(2, 3, 16, 16, 5, 3, 1, 1, true)]
+    [InlineData(5, 4, 4, 4, 6, 3, 2, 1, true)]
+    [InlineData(2, 6, 16, 16, 7, 1, 1, 0, false)]
+    [InlineData(3, 9, 5, 5, 10, 3, 1, 1, false)]
+    public void ReluEpilogueIsTheReluOfTheConvolution(int n, int c, int h, int w, int k, int r, int stride, int pad, bool bias)
+    {
+        var g = new Conv2dGeometry(n, c, h, w, k, r, r, stride, stride, pad, pad);
+        var x = KernelData.Uniform(g.XLength, 1);
+        var wt = KernelData.Uniform(g.WLength, 2);
+        var b = bias ? KernelData.Uniform(k, 3) : [];
+        var expected = new float[g.YLength];
+        Conv2d.Forward(x, wt, b, expected, g);
+        Relu.Forward(expected, expected);
+        var actual = new float[g.YLength];
+        Array.Fill(actual, float.NaN);
+        Conv2d.Forward(x, wt, b, actual, g, relu: true);
+        Close.Identical(expected, actual, $"relu(conv) {g}");
+        Assert.Contains(actual, v => v == 0f);
+    }
+}
