@@ -41,8 +41,8 @@ public static class Conv2dOp
         var g = new Conv2dGeometry(e.A!.Shape[0], e.A.Shape[1], e.A.Shape[2], e.A.Shape[3],
             e.B!.Shape[0], e.B.Shape[2], e.B.Shape[3], e.I0, e.I1, e.I2, e.I3);
         var dY = e.Output.Grad!.Span;
-        var dX = e.A.GradForAccumulation();
-        if (dX != null) Kernels.Conv2d.BackwardData(dY, e.B.Data.Span, dX.Span, g);
+        var dX = e.A.GradForWrite(out bool overwrite);
+        if (dX != null) Kernels.Conv2d.BackwardData(dY, e.B.Data.Span, dX.Span, g, overwrite);
         var dW = e.B.GradForAccumulation();
         var dB = e.C?.GradForAccumulation();
         if (dW != null || dB != null)

@@ -16,9 +16,10 @@ public static unsafe partial class Conv2d
     /// convolution of dY with the filters flipped and transposed (C, K, R, S) and padding R−1−PadH, S−1−PadW, which
     /// avoids col2im; it is used where it measured faster (see <see cref="UseFlippedForward"/>). Otherwise, per
     /// group of images, col = wᵀ · dY_group by GEMM, then col2im adds col into each dX_n. Groups run in parallel;
-    /// each writes only its own images of dX, so the result does not depend on the thread count.
+    /// each writes only its own images of dX, so the result does not depend on the thread count. With
+    /// <paramref name="overwrite"/>, dX is overwritten instead (its old contents are never read).
     /// </summary>
-    public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g)
+    public static void BackwardData(ReadOnlySpan<float> dY, ReadOnlySpan<float> w, Span<float> dX, in Conv2dGeometry g, bool overwrite = false)
     {
         g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
         fixed (float* pdy = dY, pw = w, pdx = dX)
@@ -29,11 +30,11 @@ public static unsafe partial class Conv2d
                 fixed (float* wf = FlipScratch(g.WLength))
                 {
                     FlipTranspose(pw, wf, g);
-                    ForwardCore(pdy, wf, null, pdx, flipped, accumulate: true);
+                    ForwardCore(pdy, wf, null, pdx, flipped, accumulate: !overwrite);
                 }
                 return;
             }
-            var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g) };
+            var body = new BackwardDataBody { DY = pdy, Wt = pw, DX = pdx, G = g, Group = ImagesPerGroup(g), Overwrite = overwrite };
             ForEachGroup(GroupCount(g, body.Group), ref body);
         }
     }
@@ -125,6 +126,7 @@ public static unsafe partial class Conv2d
         public float* DY, Wt, DX;
         public Conv2dGeometry G;
         public int Group;
+        public bool Overwrite;
 
         public readonly void Invoke(int group)
         {
@@ -134,9 +136,11 @@ public static unsafe partial class Conv2d
             if (count == 1 && G.IsPointwise)
             {
                 Gemm.Sgemm(Transpose.Yes, Transpose.No, crs, pq, K, 1, wSpan, crs, new ReadOnlySpan<float>(DY + (long)first * K * pq, K * pq), pq,
-                    1, new Span<float>(DX + (long)first * chw, crs * pq), pq);
+                    Overwrite ? 0 : 1, new Span<float>(DX + (long)first * chw, crs * pq), pq);
                 return;
             }
+            // col2im only adds; the group's own images are cleared here, just before, while they are cache-sized.
+            if (Overwrite) new Span<float>(DX + (long)first * chw, count * chw).Clear();
             fixed (float* col = ColScratch(crs * cols + (count == 1 ? 0 : K * cols)))
             {
                 float* dyg = DY + (long)first * K * pq;

@@ -4,7 +4,8 @@ using Xunit;
 namespace NanoFed.Tests;
 
 [Trait("Category", "Kernel")]
-public class Conv2dReluTests
+/// <summary>How the convolution writes its output: the ReLU epilogue of forward, and backward-data overwriting dX.</summary>
+public class Conv2dOutputModeTests
 {
     /// <summary>Every forward path: direct 3x3 (C ≥ 8), one image per GEMM (P·Q ≥ 256), several images per GEMM, 1x1 in place.</summary>
     [Theory]
@@ -27,5 +28,20 @@ public class Conv2dReluTests
         Conv2d.Forward(x, wt, b, actual, g, relu: true);
         Close.Identical(expected, actual, $"relu(conv) {g}");
         Assert.Contains(actual, v => v == 0f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Conv2dTests.Geometries), MemberType = typeof(Conv2dTests))]
+    public void BackwardDataOverwriteEqualsAccumulatingIntoZeros(int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw)
+    {
+        var g = new Conv2dGeometry(n, c, h, w, k, r, s, sh, sw, ph, pw);
+        var dY = KernelData.Uniform(g.YLength, 4);
+        var wt = KernelData.Uniform(g.WLength, 5);
+        var expected = new float[g.XLength];
+        Conv2d.BackwardData(dY, wt, expected, g);
+        var actual = new float[g.XLength];
+        Array.Fill(actual, float.NaN);
+        Conv2d.BackwardData(dY, wt, actual, g, overwrite: true);
+        Close.Identical(expected, actual, $"backward-data overwrite {g}");
     }
 }
