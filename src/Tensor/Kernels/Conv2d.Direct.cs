@@ -62,8 +62,10 @@ public static unsafe partial class Conv2d
         public readonly void Invoke(int n)
         {
             int C = G.C, K = G.K, H = G.H, W = G.W, wp2 = W + 2, plane = (H + 2) * wp2, length = H * wp2;
-            int block = Vector512.IsHardwareAccelerated ? 32 : 8;
-            int rowLength = (length + block - 1) / block * block, kBlocks = (K + DirectKB - 1) / DirectKB;
+            // Vector512 steps 32 positions and ends with one 16-wide step when at most 16 remain (8×8 planes: 80
+            // positions cost 80 rather than 96); Vector256 steps 8.
+            int block = Vector512.IsHardwareAccelerated ? 32 : 8, granule = Vector512.IsHardwareAccelerated ? 16 : 8;
+            int rowLength = (length + granule - 1) / granule * granule, kBlocks = (K + DirectKB - 1) / DirectKB;
             // xpad plus slack for the last block's overrun; ypw holds kBlocks·8 rows of rowLength.
             int xLength = DirectXLength(G);
             fixed (float* scratch = ColScratch(xLength + kBlocks * DirectKB * rowLength))
@@ -76,8 +78,9 @@ public static unsafe partial class Conv2d
                     float* yk = ypw + (long)kb * DirectKB * rowLength;
                     for (int j = 0; j < length; j += block)
                     {
-                        if (Vector512.IsHardwareAccelerated) Kernel512(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
-                        else Kernel256(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
+                        if (!Vector512.IsHardwareAccelerated) Kernel256(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
+                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
+                        else Kernel512<OneVector>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
                     }
                 }
                 Unpad(ypw, rowLength, Y + (long)n * K * H * W, Bias, K, H, W, Accumulate, Relu);
@@ -108,9 +111,29 @@ public static unsafe partial class Conv2d
             }
     }
 
-    /// <summary>8 output channels × 32 flat positions: 16 accumulators, 2 loads and 8 broadcasts per filter tap.</summary>
+    /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (the JIT removes the other branch).</summary>
+    private interface IPositionVectors
+    {
+        static abstract bool Two { get; }
+    }
+
+    private readonly struct OneVector : IPositionVectors
+    {
+        public static bool Two => false;
+    }
+
+    private readonly struct TwoVectors : IPositionVectors
+    {
+        public static bool Two => true;
+    }
+
+    /// <summary>
+    /// 8 output channels × 32 flat positions (16 accumulators, 2 loads and 8 broadcasts per filter tap), or × 16
+    /// for <see cref="OneVector"/> (8 accumulators): the same FMA chain per output either way.
+    /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel512(float* x, int plane, int wp2, float* wk, int c, float* y, int rowLength)
+    private static void Kernel512<TWidth>(float* x, int plane, int wp2, float* wk, int c, float* y, int rowLength)
+        where TWidth : struct, IPositionVectors
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
@@ -124,27 +147,24 @@ public static unsafe partial class Conv2d
                 {
                     float* src = xc + r * wp2 + s;
                     var v0 = Vector512.Load(src);
-                    var v1 = Vector512.Load(src + 16);
+                    var v1 = TWidth.Two ? Vector512.Load(src + 16) : default;
                     float* t = wc + (r * 3 + s) * DirectKB;
-                    var w0 = Vector512.Create(t[0]); a0 = Vector512.FusedMultiplyAdd(v0, w0, a0); b0 = Vector512.FusedMultiplyAdd(v1, w0, b0);
-                    var w1 = Vector512.Create(t[1]); a1 = Vector512.FusedMultiplyAdd(v0, w1, a1); b1 = Vector512.FusedMultiplyAdd(v1, w1, b1);
-                    var w2 = Vector512.Create(t[2]); a2 = Vector512.FusedMultiplyAdd(v0, w2, a2); b2 = Vector512.FusedMultiplyAdd(v1, w2, b2);
-                    var w3 = Vector512.Create(t[3]); a3 = Vector512.FusedMultiplyAdd(v0, w3, a3); b3 = Vector512.FusedMultiplyAdd(v1, w3, b3);
-                    var w4 = Vector512.Create(t[4]); a4 = Vector512.FusedMultiplyAdd(v0, w4, a4); b4 = Vector512.FusedMultiplyAdd(v1, w4, b4);
-                    var w5 = Vector512.Create(t[5]); a5 = Vector512.FusedMultiplyAdd(v0, w5, a5); b5 = Vector512.FusedMultiplyAdd(v1, w5, b5);
-                    var w6 = Vector512.Create(t[6]); a6 = Vector512.FusedMultiplyAdd(v0, w6, a6); b6 = Vector512.FusedMultiplyAdd(v1, w6, b6);
-                    var w7 = Vector512.Create(t[7]); a7 = Vector512.FusedMultiplyAdd(v0, w7, a7); b7 = Vector512.FusedMultiplyAdd(v1, w7, b7);
+                    var w0 = Vector512.Create(t[0]); a0 = Vector512.FusedMultiplyAdd(v0, w0, a0); if (TWidth.Two) b0 = Vector512.FusedMultiplyAdd(v1, w0, b0);
+                    var w1 = Vector512.Create(t[1]); a1 = Vector512.FusedMultiplyAdd(v0, w1, a1); if (TWidth.Two) b1 = Vector512.FusedMultiplyAdd(v1, w1, b1);
+                    var w2 = Vector512.Create(t[2]); a2 = Vector512.FusedMultiplyAdd(v0, w2, a2); if (TWidth.Two) b2 = Vector512.FusedMultiplyAdd(v1, w2, b2);
+                    var w3 = Vector512.Create(t[3]); a3 = Vector512.FusedMultiplyAdd(v0, w3, a3); if (TWidth.Two) b3 = Vector512.FusedMultiplyAdd(v1, w3, b3);
+                    var w4 = Vector512.Create(t[4]); a4 = Vector512.FusedMultiplyAdd(v0, w4, a4); if (TWidth.Two) b4 = Vector512.FusedMultiplyAdd(v1, w4, b4);
+                    var w5 = Vector512.Create(t[5]); a5 = Vector512.FusedMultiplyAdd(v0, w5, a5); if (TWidth.Two) b5 = Vector512.FusedMultiplyAdd(v1, w5, b5);
+                    var w6 = Vector512.Create(t[6]); a6 = Vector512.FusedMultiplyAdd(v0, w6, a6); if (TWidth.Two) b6 = Vector512.FusedMultiplyAdd(v1, w6, b6);
+                    var w7 = Vector512.Create(t[7]); a7 = Vector512.FusedMultiplyAdd(v0, w7, a7); if (TWidth.Two) b7 = Vector512.FusedMultiplyAdd(v1, w7, b7);
                 }
             }
         }
-        a0.Store(y); b0.Store(y + 16);
-        a1.Store(y + rowLength); b1.Store(y + rowLength + 16);
-        a2.Store(y + 2 * rowLength); b2.Store(y + 2 * rowLength + 16);
-        a3.Store(y + 3 * rowLength); b3.Store(y + 3 * rowLength + 16);
-        a4.Store(y + 4 * rowLength); b4.Store(y + 4 * rowLength + 16);
-        a5.Store(y + 5 * rowLength); b5.Store(y + 5 * rowLength + 16);
-        a6.Store(y + 6 * rowLength); b6.Store(y + 6 * rowLength + 16);
-        a7.Store(y + 7 * rowLength); b7.Store(y + 7 * rowLength + 16);
+        a0.Store(y); a1.Store(y + rowLength); a2.Store(y + 2 * rowLength); a3.Store(y + 3 * rowLength);
+        a4.Store(y + 4 * rowLength); a5.Store(y + 5 * rowLength); a6.Store(y + 6 * rowLength); a7.Store(y + 7 * rowLength);
+        if (!TWidth.Two) return;
+        b0.Store(y + 16); b1.Store(y + rowLength + 16); b2.Store(y + 2 * rowLength + 16); b3.Store(y + 3 * rowLength + 16);
+        b4.Store(y + 4 * rowLength + 16); b5.Store(y + 5 * rowLength + 16); b6.Store(y + 6 * rowLength + 16); b7.Store(y + 7 * rowLength + 16);
     }
 
     /// <summary>8 output channels × 8 flat positions: 8 accumulators (AVX2 has 16 registers), same order as <see cref="Kernel512"/>.</summary>
