@@ -6,7 +6,8 @@ namespace NanoFed.Autograd;
 /// <summary>
 /// Backward rule of one recorded op: reads the output gradient <c>e.Output.Grad</c> and what forward saved
 /// in <paramref name="e"/>, and accumulates into the inputs' gradients. Always a static lambda or method,
-/// so recording allocates nothing.
+/// so recording allocates nothing. It keeps no reference to <c>e.Output.Grad</c>: the tape gives an
+/// intermediate's gradient back to the pool as soon as the rule has run.
 /// </summary>
 public delegate void BackwardFn(ref readonly TapeEntry e);
 
@@ -110,7 +111,7 @@ public sealed class Tape
         return v;
     }
 
-    /// <summary>A zeroed tensor owned by the tape until <see cref="Reset"/> (saved state, gradients of intermediates).</summary>
+    /// <summary>A zeroed tensor owned by the tape until <see cref="Reset"/> (state saved for backward).</summary>
     public Tensor Scratch(Shape shape, bool zero = true)
     {
         var t = TensorPool.Rent(shape, zero);
@@ -159,6 +160,7 @@ public sealed class Tape
         foreach (var v in _variables)
         {
             v.Data.Dispose();
+            v.Grad?.Dispose();
             v.Owner = null;
             v.Grad = null;
             _freeVariables.Push(v);
@@ -168,6 +170,12 @@ public sealed class Tape
         _scratch.Clear();
     }
 
+    /// <summary>
+    /// Runs the backward rules in reverse order. Once an op's rule has run, nothing reads its output's gradient
+    /// again (forward order is topological), so an intermediate's gradient goes back to the pool right away and
+    /// is reused by the gradients of earlier layers: the step's peak memory holds a few gradients, not one per
+    /// activation. This also makes a second backward before <see cref="Reset"/> start from fresh gradients.
+    /// </summary>
     private void Walk()
     {
         var observer = Observer;
@@ -175,14 +183,14 @@ public sealed class Tape
         {
             ref readonly var e = ref _entries[i];
             if (e.Output.Grad is null) continue;
-            if (observer is null)
-            {
-                e.Backward(in e);
-                continue;
-            }
-            long start = Stopwatch.GetTimestamp();
+            long start = observer is null ? 0 : Stopwatch.GetTimestamp();
             e.Backward(in e);
-            observer.BackwardRan(in e, start, Stopwatch.GetTimestamp());
+            observer?.BackwardRan(in e, start, Stopwatch.GetTimestamp());
+            if (e.Output.Owner == this)
+            {
+                e.Output.Grad.Dispose();
+                e.Output.Grad = null;
+            }
         }
     }
 
