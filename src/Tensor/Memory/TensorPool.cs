@@ -61,6 +61,23 @@ public static class TensorPool
         }
     }
 
+    /// <summary>
+    /// Bytes of the float buffers the pool holds ready for reuse. Right after a tape's reset this is the largest
+    /// set of tensors the step had rented at once, per length (what a step's peak memory is made of).
+    /// </summary>
+    public static long IdleBytes
+    {
+        get
+        {
+            lock (Gate)
+            {
+                long bytes = 0;
+                foreach (var (length, stack) in Buffers) bytes += (long)length * sizeof(float) * stack.Count;
+                return bytes;
+            }
+        }
+    }
+
     /// <summary>Drops every pooled buffer (for example between experiments of different sizes).</summary>
     public static void Trim()
     {
