@@ -157,17 +157,45 @@ public sealed class Tape
     {
         Array.Clear(_entries, 0, _count);
         _count = 0;
-        foreach (var v in _variables)
-        {
-            v.Data.Dispose();
-            v.Grad?.Dispose();
-            v.Owner = null;
-            v.Grad = null;
-            _freeVariables.Push(v);
-        }
+        foreach (var v in _variables) Release(v);
         _variables.Clear();
         foreach (var t in _scratch) t.Dispose();
         _scratch.Clear();
+    }
+
+    /// <summary>Number of intermediates the tape holds: a mark for <see cref="ReleaseSince"/>.</summary>
+    public int IntermediateCount => _variables.Count;
+
+    /// <summary>
+    /// Inside a <see cref="NoGrad"/> scope, gives back to the pool every intermediate created since
+    /// <paramref name="mark"/> (an earlier <see cref="IntermediateCount"/>) except <paramref name="keep"/> and those
+    /// whose storage it views. No backward will read them, so an inference pass holds one layer's tensors at a time
+    /// instead of the whole network's. While recording it does nothing: backward reads what forward kept.
+    /// </summary>
+    public void ReleaseSince(int mark, Variable keep)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        if (mark < 0 || mark > _variables.Count)
+            throw new ArgumentOutOfRangeException(nameof(mark), mark, $"a mark lies in [0, {_variables.Count}]");
+        if (IsRecording) return;
+        float[] kept = keep.Data.Array;
+        int write = mark;
+        for (int i = mark; i < _variables.Count; i++)
+        {
+            var v = _variables[i];
+            if (ReferenceEquals(v, keep) || ReferenceEquals(v.Data.Array, kept)) _variables[write++] = v;
+            else Release(v);
+        }
+        _variables.RemoveRange(write, _variables.Count - write);
+    }
+
+    private void Release(Variable v)
+    {
+        v.Data.Dispose();
+        v.Grad?.Dispose();
+        v.Owner = null;
+        v.Grad = null;
+        _freeVariables.Push(v);
     }
 
     /// <summary>

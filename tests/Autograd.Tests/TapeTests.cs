@@ -85,6 +85,38 @@ public class TapeTests
     }
 
     [Fact]
+    public void ReleaseSinceKeepsEarlierIntermediatesTheOutputAndWhatItViews()
+    {
+        var tape = new Tape();
+        var x = Leaf(1, 2, 3, 4);
+        using (tape.NoGrad())
+        {
+            var a = Square(tape, x);
+            int mark = tape.IntermediateCount;
+            var view = tape.IntermediateView(Square(tape, Square(tape, a)), new Shape(2, 2));
+            tape.ReleaseSince(mark, view);
+            Assert.Equal(mark + 2, tape.IntermediateCount);
+            var fresh = Square(tape, x); // takes the released buffer of Square(tape, a), not the view's storage
+            Assert.Equal([1f, 4f, 9f, 16f], a.Data.ToArray());
+            Assert.Equal([1f, 256f, 6561f, 65536f], view.Data.ToArray());
+            Assert.Equal([1f, 4f, 9f, 16f], fresh.Data.ToArray());
+        }
+        tape.Reset();
+    }
+
+    [Fact]
+    public void ReleaseSinceWhileRecordingKeepsEverything()
+    {
+        var tape = new Tape();
+        var x = Leaf(1, 2);
+        var y = Square(tape, Square(tape, x));
+        tape.ReleaseSince(0, y);
+        Assert.Equal(2, tape.IntermediateCount);
+        tape.Backward(y, Ones(2));
+        Assert.Equal([4f, 32f], x.Grad!.ToArray());
+    }
+
+    [Fact]
     public void NoGradScopeRecordsNothing()
     {
         var tape = new Tape();

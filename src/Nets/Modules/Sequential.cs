@@ -44,9 +44,19 @@ public sealed class Sequential : Module
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Outside recording, what a child created is given back once the next child has its output (the tape's
+    /// <see cref="Tape.ReleaseSince"/>), so inference holds one child's tensors at a time; the caller's input is kept.
+    /// </remarks>
     public override Variable Forward(Tape tape, Variable x)
     {
-        foreach (var layer in _layers) x = layer.Forward(tape, x);
+        ArgumentNullException.ThrowIfNull(tape);
+        int mark = tape.IntermediateCount;
+        foreach (var layer in _layers)
+        {
+            x = layer.Forward(tape, x);
+            tape.ReleaseSince(mark, x);
+        }
         return x;
     }
 

@@ -70,6 +70,25 @@ public class SequentialTests
         tape.Reset();
     }
 
+    [Theory]
+    [InlineData("resnet20a")]
+    [InlineData("vgg11bn")]
+    public void InferenceHoldsOnlyTheOutputAndMatchesTheRecordedForward(string name)
+    {
+        var model = ModelCatalogTests.Build(name);
+        model.Eval();
+        var input = Vgg11Tests.Random(new Shape(2, 3, 32, 32), 5);
+        var tape = new Tape();
+        var recorded = model.Forward(tape, new Variable(input)).Data.ToArray();
+        Assert.True(tape.IntermediateCount >= model.Count, "a recorded forward keeps every layer's output");
+        tape.Reset();
+        Variable y;
+        using (tape.NoGrad()) y = model.Forward(tape, new Variable(input));
+        Close.Identical(recorded, y.Data.Span, $"{name} inference output");
+        Assert.Equal(1, tape.IntermediateCount);
+        tape.Reset();
+    }
+
     [Fact]
     public void SplitOutsideTheModelThrows()
     {
