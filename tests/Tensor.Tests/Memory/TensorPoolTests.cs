@@ -13,8 +13,8 @@ public sealed class TensorPoolCollection;
 [Collection(nameof(TensorPoolCollection))]
 public class TensorPoolTests
 {
-    // An odd length no other test rents, so the buffers seen here are this test's own.
-    private static readonly Shape Odd = new(7, 149);
+    // An odd length no other test rents, whose half is still long enough to borrow (the pool's MinBorrowLength is 65,536 floats).
+    private static readonly Shape Odd = new(7, 19_001);
 
     [Fact]
     public void DisposedBufferIsCountedIdleAndReusedZeroed()
@@ -30,6 +30,52 @@ public class TensorPoolTests
         Assert.All(again.ToArray(), v => Assert.Equal(0f, v));
         Assert.Equal(before, TensorPool.IdleBytes);
         again.Dispose();
+    }
+
+    [Fact]
+    public void ShorterLengthBorrowsAnIdleBufferLessThanTwiceAsLong()
+    {
+        TensorPool.Trim();
+        var full = TensorPool.Rent(Odd);
+        float[] buffer = full.Array;
+        full.Span.Fill(3f);
+        full.Dispose();
+        var tail = TensorPool.Rent(new Shape(Odd.Length / 2 + 1));
+        Assert.Same(buffer, tail.Array);
+        Assert.Equal(Odd.Length / 2 + 1, tail.Span.Length);
+        Assert.All(tail.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(0, TensorPool.IdleBytes);
+        tail.Dispose();
+        Assert.Equal(Odd.Length * sizeof(float), TensorPool.IdleBytes);
+        var again = TensorPool.Rent(Odd);
+        Assert.Same(buffer, again.Array);
+        again.Dispose();
+    }
+
+    [Fact]
+    public void HalfLengthAndLongerLengthsGetTheirOwnBuffers()
+    {
+        TensorPool.Trim();
+        var full = TensorPool.Rent(Odd);
+        float[] buffer = full.Array;
+        full.Dispose();
+        var half = TensorPool.Rent(new Shape(Odd.Length / 2));
+        var longer = TensorPool.Rent(new Shape(Odd.Length + 1));
+        Assert.NotSame(buffer, half.Array);
+        Assert.NotSame(buffer, longer.Array);
+        Assert.Equal(Odd.Length * sizeof(float), TensorPool.IdleBytes);
+        half.Dispose();
+        longer.Dispose();
+    }
+
+    [Fact]
+    public void ShortLengthsKeepExactBuckets()
+    {
+        TensorPool.Trim();
+        TensorPool.Rent(new Shape(1001)).Dispose();
+        var shorter = TensorPool.Rent(new Shape(1000));
+        Assert.Equal(1001 * sizeof(float), TensorPool.IdleBytes);
+        shorter.Dispose();
     }
 
     [Fact]
