@@ -24,6 +24,9 @@ internal sealed class MemoryBench
     private const string PeakName = "resnet20 peak rss bs=128";
     private const int WarmUp = 3;
 
+    /// <summary>Index of the pinned-object heap in <see cref="GCMemoryInfo.GenerationInfo"/> (gen0, gen1, gen2, LOH, POH).</summary>
+    private const int PinnedHeap = 4;
+
     private double _bytesPerStep;
     private long? _peakBytes;
     private long? _runtimeBytes;
@@ -62,9 +65,6 @@ internal sealed class MemoryBench
         _pinnedBytes = info.GenerationInfo[PinnedHeap].SizeAfterBytes;
         _managedBytes = info.HeapSizeBytes;
     }
-
-    /// <summary>Index of the pinned-object heap in <see cref="GCMemoryInfo.GenerationInfo"/> (gen0, gen1, gen2, LOH, POH).</summary>
-    private const int PinnedHeap = 4;
 
     /// <summary>Three lines: allocation per step, peak RSS beside the peer's, and the split of our peak.</summary>
     public void Print(TextWriter o)
