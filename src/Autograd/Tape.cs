@@ -6,7 +6,8 @@ namespace NanoFed.Autograd;
 /// <summary>
 /// Backward rule of one recorded op: reads the output gradient <c>e.Output.Grad</c> and what forward saved
 /// in <paramref name="e"/>, and accumulates into the inputs' gradients. Always a static lambda or method,
-/// so recording allocates nothing.
+/// so recording allocates nothing. It keeps no reference to <c>e.Output.Grad</c>: the tape gives an
+/// intermediate's gradient back to the pool as soon as the rule has run.
 /// </summary>
 public delegate void BackwardFn(ref readonly TapeEntry e);
 
@@ -110,7 +111,7 @@ public sealed class Tape
         return v;
     }
 
-    /// <summary>A zeroed tensor owned by the tape until <see cref="Reset"/> (saved state, gradients of intermediates).</summary>
+    /// <summary>A zeroed tensor owned by the tape until <see cref="Reset"/> (state saved for backward).</summary>
     public Tensor Scratch(Shape shape, bool zero = true)
     {
         var t = TensorPool.Rent(shape, zero);
@@ -156,18 +157,53 @@ public sealed class Tape
     {
         Array.Clear(_entries, 0, _count);
         _count = 0;
-        foreach (var v in _variables)
-        {
-            v.Data.Dispose();
-            v.Owner = null;
-            v.Grad = null;
-            _freeVariables.Push(v);
-        }
+        foreach (var v in _variables) Release(v);
         _variables.Clear();
         foreach (var t in _scratch) t.Dispose();
         _scratch.Clear();
     }
 
+    /// <summary>Number of intermediates the tape holds: a mark for <see cref="ReleaseSince"/>.</summary>
+    public int IntermediateCount => _variables.Count;
+
+    /// <summary>
+    /// Inside a <see cref="NoGrad"/> scope, gives back to the pool every intermediate created since
+    /// <paramref name="mark"/> (an earlier <see cref="IntermediateCount"/>) except <paramref name="keep"/> and those
+    /// whose storage it views. No backward will read them, so an inference pass holds one layer's tensors at a time
+    /// instead of the whole network's. While recording it does nothing: backward reads what forward kept.
+    /// </summary>
+    public void ReleaseSince(int mark, Variable keep)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        if (mark < 0 || mark > _variables.Count)
+            throw new ArgumentOutOfRangeException(nameof(mark), mark, $"a mark lies in [0, {_variables.Count}]");
+        if (IsRecording) return;
+        float[] kept = keep.Data.Array;
+        int write = mark;
+        for (int i = mark; i < _variables.Count; i++)
+        {
+            var v = _variables[i];
+            if (ReferenceEquals(v, keep) || ReferenceEquals(v.Data.Array, kept)) _variables[write++] = v;
+            else Release(v);
+        }
+        _variables.RemoveRange(write, _variables.Count - write);
+    }
+
+    private void Release(Variable v)
+    {
+        v.Data.Dispose();
+        v.Grad?.Dispose();
+        v.Owner = null;
+        v.Grad = null;
+        _freeVariables.Push(v);
+    }
+
+    /// <summary>
+    /// Runs the backward rules in reverse order. Once an op's rule has run, nothing reads its output's gradient
+    /// again (forward order is topological), so an intermediate's gradient goes back to the pool right away and
+    /// is reused by the gradients of earlier layers: the step's peak memory holds a few gradients, not one per
+    /// activation. This also makes a second backward before <see cref="Reset"/> start from fresh gradients.
+    /// </summary>
     private void Walk()
     {
         var observer = Observer;
@@ -175,14 +211,14 @@ public sealed class Tape
         {
             ref readonly var e = ref _entries[i];
             if (e.Output.Grad is null) continue;
-            if (observer is null)
-            {
-                e.Backward(in e);
-                continue;
-            }
-            long start = Stopwatch.GetTimestamp();
+            long start = observer is null ? 0 : Stopwatch.GetTimestamp();
             e.Backward(in e);
-            observer.BackwardRan(in e, start, Stopwatch.GetTimestamp());
+            observer?.BackwardRan(in e, start, Stopwatch.GetTimestamp());
+            if (e.Output.Owner == this)
+            {
+                e.Output.Grad.Dispose();
+                e.Output.Grad = null;
+            }
         }
     }
 

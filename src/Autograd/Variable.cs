@@ -50,7 +50,8 @@ public sealed class Variable
         if (!RequiresGrad) return null;
         if (Grad is null)
         {
-            Grad = Owner is null ? Tensor.Zeros(Data.Shape) : Owner.Scratch(Data.Shape);
+            // An intermediate's gradient is pooled: its tape gives it back once the producer's backward has run.
+            Grad = Owner is null ? Tensor.Zeros(Data.Shape) : TensorPool.Rent(Data.Shape);
         }
         return Grad;
     }
@@ -67,7 +68,7 @@ public sealed class Variable
         if (!RequiresGrad) return null;
         if (Grad is null && Owner is not null)
         {
-            Grad = Owner.Scratch(Data.Shape, zero: false);
+            Grad = TensorPool.Rent(Data.Shape, zero: false);
             overwrite = true;
         }
         return GradForAccumulation();

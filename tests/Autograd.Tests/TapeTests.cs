@@ -55,6 +55,68 @@ public class TapeTests
     }
 
     [Fact]
+    public void AnIntermediateGradientGoesBackToThePoolOnceItsOpHasRun()
+    {
+        var tape = new Tape();
+        var observer = new Recorder();
+        tape.Observer = observer;
+        var x = Leaf(1, -2, 3);
+        var y = Square(tape, x);
+        var z = Square(tape, y);
+        var w = Square(tape, z); // x^8, derivative 8x^7
+        tape.Backward(w, Ones(3));
+        Assert.Null(w.Grad);
+        Assert.Null(z.Grad);
+        Assert.Null(y.Grad);
+        Assert.Equal([8f, -1024f, 17496f], x.Grad!.ToArray());
+        // dW was given back after w's rule ran, so dY (rented while z's rule ran) reuses its buffer.
+        Assert.Same(observer.GradArrays[0], observer.GradArrays[2]);
+    }
+
+    [Fact]
+    public void SecondBackwardBeforeResetCountsEachPathOnce()
+    {
+        var tape = new Tape();
+        var x = Leaf(1, -2, 3);
+        var y = Square(tape, Square(tape, x));
+        tape.Backward(y, Ones(3));
+        tape.Backward(y, Ones(3));
+        Assert.Equal([8f, -64f, 216f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void ReleaseSinceKeepsEarlierIntermediatesTheOutputAndWhatItViews()
+    {
+        var tape = new Tape();
+        var x = Leaf(1, 2, 3, 4);
+        using (tape.NoGrad())
+        {
+            var a = Square(tape, x);
+            int mark = tape.IntermediateCount;
+            var view = tape.IntermediateView(Square(tape, Square(tape, a)), new Shape(2, 2));
+            tape.ReleaseSince(mark, view);
+            Assert.Equal(mark + 2, tape.IntermediateCount);
+            var fresh = Square(tape, x); // takes the released buffer of Square(tape, a), not the view's storage
+            Assert.Equal([1f, 4f, 9f, 16f], a.Data.ToArray());
+            Assert.Equal([1f, 256f, 6561f, 65536f], view.Data.ToArray());
+            Assert.Equal([1f, 4f, 9f, 16f], fresh.Data.ToArray());
+        }
+        tape.Reset();
+    }
+
+    [Fact]
+    public void ReleaseSinceWhileRecordingKeepsEverything()
+    {
+        var tape = new Tape();
+        var x = Leaf(1, 2);
+        var y = Square(tape, Square(tape, x));
+        tape.ReleaseSince(0, y);
+        Assert.Equal(2, tape.IntermediateCount);
+        tape.Backward(y, Ones(2));
+        Assert.Equal([4f, 32f], x.Grad!.ToArray());
+    }
+
+    [Fact]
     public void NoGradScopeRecordsNothing()
     {
         var tape = new Tape();
@@ -134,6 +196,8 @@ public class TapeTests
 
         public List<Variable> BackwardOutputs { get; } = [];
 
+        public List<float[]> GradArrays { get; } = [];
+
         public void Recorded(ref readonly TapeEntry entry) => Events.Add($"record {entry.Output.Data.Length}");
 
         public void BackwardRan(ref readonly TapeEntry entry, long startTimestamp, long endTimestamp)
@@ -141,6 +205,7 @@ public class TapeTests
             Assert.True(endTimestamp >= startTimestamp);
             Events.Add("backward");
             BackwardOutputs.Add(entry.Output);
+            GradArrays.Add(entry.Output.Grad!.Array);
         }
     }
 

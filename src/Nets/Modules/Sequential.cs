@@ -46,10 +46,14 @@ public sealed class Sequential : Module
     /// <summary>
     /// Runs the children in order, fusing the common runs: <see cref="Conv2d"/> → <see cref="BatchNorm2d"/> (→ <see cref="ReLU"/>)
     /// through <see cref="Conv2d.Forward(Tape, Variable, BatchNorm2d, bool)"/>, and <see cref="BatchNorm2d"/> → <see cref="ReLU"/>
-    /// through <see cref="BatchNorm2d.ForwardRelu"/>. The values are those of the children run one by one.
+    /// through <see cref="BatchNorm2d.ForwardRelu"/>. The values are those of the children run one by one. Outside
+    /// recording, what a child created is given back once the next child has its output (the tape's
+    /// <see cref="Tape.ReleaseSince"/>), so inference holds one child's tensors at a time; the caller's input is kept.
     /// </summary>
     public override Variable Forward(Tape tape, Variable x)
     {
+        ArgumentNullException.ThrowIfNull(tape);
+        int mark = tape.IntermediateCount;
         for (int i = 0; i < _layers.Count; i++)
         {
             var next = i + 1 < _layers.Count ? _layers[i + 1] : null;
@@ -68,6 +72,7 @@ public sealed class Sequential : Module
             {
                 x = _layers[i].Forward(tape, x);
             }
+            tape.ReleaseSince(mark, x);
         }
         return x;
     }

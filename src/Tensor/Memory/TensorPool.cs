@@ -3,13 +3,22 @@ namespace NanoFed.Memory;
 /// <summary>
 /// Reuses float buffers and <see cref="Tensor"/> objects so that a training step in steady state
 /// allocates nothing: buffers are bucketed by exact length (a step asks for the same sizes every time).
-/// Thread-safe. Rented buffers hold stale data unless the caller asks for zeros.
+/// A large length with no idle buffer borrows the shortest idle one less than twice as long, so that the last,
+/// smaller batch of an epoch reuses the full batches' buffers instead of adding a set of its own; the tensor views
+/// the buffer's head, and the buffer goes back to its own length's bucket. Thread-safe. Rented buffers hold stale data
+/// unless the caller asks for zeros.
 /// </summary>
 public static class TensorPool
 {
     private static readonly Dictionary<int, Stack<float[]>> Buffers = new();
     private static readonly Stack<Tensor> Shells = new();
     private static readonly Lock Gate = new();
+
+    /// <summary>
+    /// Shortest length (floats, 256 KB) that may borrow a longer buffer: activations of a batch are longer, and
+    /// small tensors of unrelated work (parameters, statistics, tests running side by side) keep exact buckets.
+    /// </summary>
+    private const int MinBorrowLength = 1 << 16;
 
     /// <summary>Rents a tensor of <paramref name="shape"/>; its contents are zero when <paramref name="zero"/>, else unspecified.</summary>
     public static Tensor Rent(Shape shape, bool zero = true)
@@ -19,15 +28,37 @@ public static class TensorPool
         Tensor? shell = null;
         lock (Gate)
         {
-            if (Buffers.TryGetValue(length, out var stack) && stack.Count > 0) buffer = stack.Pop();
+            buffer = Take(length);
             if (Shells.Count > 0) shell = Shells.Pop();
         }
         bool fresh = buffer is null;
         buffer ??= new float[length];
-        if (zero && !fresh) Array.Clear(buffer);
+        if (zero && !fresh) Array.Clear(buffer, 0, length);
         shell ??= new Tensor();
         shell.Bind(buffer, 0, shape, owner: true, pooled: true);
         return shell;
+    }
+
+    /// <summary>
+    /// An idle buffer of exactly <paramref name="length"/> floats, else (from <see cref="MinBorrowLength"/> on) the
+    /// shortest idle one shorter than twice that, so a network's layer sizes, which differ by factors of 2 and more,
+    /// never take each other's; else null. Called under <see cref="Gate"/>.
+    /// </summary>
+    private static float[]? Take(int length)
+    {
+        if (Buffers.TryGetValue(length, out var exact) && exact.Count > 0) return exact.Pop();
+        if (length < MinBorrowLength) return null;
+        Stack<float[]>? best = null;
+        int bestLength = int.MaxValue;
+        foreach (var (candidate, stack) in Buffers)
+        {
+            if (candidate > length && candidate - length < length && candidate < bestLength && stack.Count > 0)
+            {
+                best = stack;
+                bestLength = candidate;
+            }
+        }
+        return best?.Pop();
     }
 
     /// <summary>Rents a tensor object that views <paramref name="source"/>'s storage with another shape of the same length.</summary>
@@ -58,6 +89,23 @@ public static class TensorPool
             }
             tensor.Unbind();
             Shells.Push(tensor);
+        }
+    }
+
+    /// <summary>
+    /// Bytes of the float buffers the pool holds ready for reuse. Right after a tape's reset this is the largest
+    /// set of tensors the step had rented at once, per length (what a step's peak memory is made of).
+    /// </summary>
+    public static long IdleBytes
+    {
+        get
+        {
+            lock (Gate)
+            {
+                long bytes = 0;
+                foreach (var (length, stack) in Buffers) bytes += (long)length * sizeof(float) * stack.Count;
+                return bytes;
+            }
         }
     }
 

@@ -5,6 +5,8 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+// Alone: one test counts allocated bytes, and a test beside it could take its pooled buffers.
+[Collection(nameof(AllocationCollection))]
 public class Conv2dOpTests
 {
     [Fact]

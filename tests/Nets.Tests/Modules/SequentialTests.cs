@@ -70,6 +70,27 @@ public class SequentialTests
         tape.Reset();
     }
 
+    [Theory]
+    [InlineData("resnet20a")]
+    [InlineData("vgg11bn")]
+    public void InferenceHoldsOnlyTheOutputAndMatchesTheRecordedForward(string name)
+    {
+        var model = ModelCatalogTests.Build(name);
+        model.Eval();
+        var input = Vgg11Tests.Random(new Shape(2, 3, 32, 32), 5);
+        var tape = new Tape();
+        var recorded = model.Forward(tape, new Variable(input)).Data.ToArray();
+        // Fused runs (conv, batch norm, ReLU) make fewer outputs than children, but one per run or more.
+        Assert.True(tape.IntermediateCount >= model.Count / 2, "a recorded forward keeps the layers' outputs");
+        tape.Reset();
+        Variable y;
+        using (tape.NoGrad()) y = model.Forward(tape, new Variable(input));
+        // Inference folds batch norm into the convolutions: equal up to rounding.
+        Close.Assert(recorded, y.Data.Span, $"{name} inference output", rtol: 1e-4, atol: 1e-4);
+        Assert.Equal(1, tape.IntermediateCount);
+        tape.Reset();
+    }
+
     [Fact]
     public void SplitOutsideTheModelThrows()
     {
