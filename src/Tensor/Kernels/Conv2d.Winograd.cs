@@ -1,0 +1,428 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NanoFed.Threading;
+
+namespace NanoFed.Kernels;
+
+public static unsafe partial class Conv2d
+{
+    /// <summary>
+    /// Float budget of one chunk's transformed tiles (V, α²·C per tile, and the products M, α²·K per tile): 4 MB,
+    /// so that on two threads both chunks stay in the 32 MB L3 next to the transformed filters.
+    /// </summary>
+    private const int WinogradChunkFloats = 1 << 20;
+
+    /// <summary>Fewest tiles per chunk: the GEMM's column count, at least one 32-wide micro-panel.</summary>
+    private const int WinogradMinTiles = 32;
+
+    /// <summary>Per-caller buffer of the transformed filters U (α², K, C).</summary>
+    [ThreadStatic]
+    private static float[]? t_winogradU;
+
+    /// <summary>
+    /// Whether forward runs Winograd: a 3×3, stride-1, pad-1 convolution with at least 64 input and output
+    /// channels (measured: see <see cref="ForwardWinograd(float*, float*, float*, float*, in Conv2dGeometry, bool, int, int)"/>).
+    /// </summary>
+    private static bool UseWinograd(in Conv2dGeometry g) =>
+        g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 && g.C >= 64 && g.K >= 64;
+
+    /// <summary>Output tile side m of F(m×m, 3×3): 4 when the output plane holds a 4×4 tile, else 2.</summary>
+    private static int WinogradTile(in Conv2dGeometry g) => g.P >= 4 && g.Q >= 4 ? 4 : 2;
+
+    /// <summary>
+    /// Winograd F(m×m, 3×3) convolution (Lavin and Gray, arXiv:1509.09308) of a 3×3, stride-1, pad-1 geometry,
+    /// with m = <paramref name="tile"/> (2 or 4) and α = m + 2. The filters are transformed once per call,
+    /// U[ξ] (K × C) = (G g Gᵀ)[ξ] for each of the α² points ξ. The output is cut into m×m tiles, numbered
+    /// (n, tile row, tile column); the tiles are cut into chunks that depend only on the shape. For each chunk:
+    /// V[ξ] (C × tiles) = (Bᵀ d B)[ξ] of each α×α input tile d, then M[ξ] (K × tiles) = U[ξ]·V[ξ] by
+    /// <see cref="Gemm.Sgemm"/>, then y = Aᵀ m A (+ bias) on each tile, clipped to P×Q. Chunks run in parallel,
+    /// one thread each, so the result is bit-identical for any thread count. Transforms run on vectors of tiles
+    /// (or of channels, for the filters) with the widest accelerated lanes first and the same FMA order on every
+    /// path. Overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).
+    /// <paramref name="maxLanes"/> caps the lane count (1: scalar only), for tests.
+    /// </summary>
+    internal static void ForwardWinograd(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate,
+        int tile, int maxLanes = int.MaxValue)
+    {
+        var plan = WinogradPlan.Create(g, tile, maxLanes);
+        int uLength = plan.Points * g.K * g.C;
+        var a = t_winogradU;
+        if (a is null || a.Length < uLength) t_winogradU = a = GC.AllocateUninitializedArray<float>(uLength, pinned: true);
+        fixed (float* u = a)
+        {
+            var filters = new WinogradFilterBody { W = w, U = u, Plan = plan };
+            Workers.For(g.K, in filters);
+            var chunks = new WinogradChunkBody { X = x, U = u, Bias = bias, Y = y, Plan = plan, Accumulate = accumulate };
+            if (plan.Chunks == 1) chunks.Invoke(0);
+            else Workers.For(plan.Chunks, in chunks);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ForwardWinograd(float*, float*, float*, float*, in Conv2dGeometry, bool, int, int)"/> on spans,
+    /// for tests: any 3×3, stride-1, pad-1 geometry, F(2×2) or F(4×4).
+    /// </summary>
+    internal static void ForwardWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2dGeometry g, bool accumulate, int tile, int maxLanes = int.MaxValue)
+    {
+        g.CheckLengths("forward", x.Length, w.Length, bias.Length, y.Length);
+        if (g.R != 3 || g.S != 3 || g.StrideH != 1 || g.StrideW != 1 || g.PadH != 1 || g.PadW != 1 || tile is not (2 or 4) || (accumulate && !bias.IsEmpty))
+            throw new ArgumentException($"conv2d winograd: needs a 3x3 stride-1 pad-1 geometry, tile 2 or 4 and no bias when accumulating, got {g}, tile {tile}");
+        fixed (float* px = x, pw = w, pb = bias, py = y) ForwardWinograd(px, pw, bias.IsEmpty ? null : pb, py, g, accumulate, tile, maxLanes);
+    }
+
+    /// <summary>The shape-only decisions of one Winograd call: tile size, tile grid and chunking.</summary>
+    private readonly struct WinogradPlan
+    {
+        public Conv2dGeometry G { get; init; }
+        public int Tile { get; init; }
+        public int Alpha { get; init; }
+        public int Points => Alpha * Alpha;
+        public int TilesW { get; init; }
+        public int TilesPerImage { get; init; }
+        public int Tiles { get; init; }
+        public int ChunkTiles { get; init; }
+        public int Chunks { get; init; }
+        public int MaxLanes { get; init; }
+
+        /// <summary>
+        /// Chunks of at most <see cref="WinogradChunkFloats"/> (but at least <see cref="WinogradMinTiles"/> tiles),
+        /// an even count when there are several (two threads share them evenly), equal but the last.
+        /// </summary>
+        public static WinogradPlan Create(in Conv2dGeometry g, int tile, int maxLanes)
+        {
+            int alpha = tile + 2, tilesH = (g.P + tile - 1) / tile, tilesW = (g.Q + tile - 1) / tile;
+            int tiles = g.N * tilesH * tilesW;
+            int most = Math.Max(WinogradMinTiles, WinogradChunkFloats / (alpha * alpha * (g.C + g.K)));
+            int chunks = (tiles + most - 1) / most;
+            if (chunks > 1) chunks += chunks & 1;
+            int chunkTiles = (tiles + chunks - 1) / chunks;
+            return new WinogradPlan
+            {
+                G = g, Tile = tile, Alpha = alpha, TilesW = tilesW, TilesPerImage = tilesH * tilesW, Tiles = tiles,
+                ChunkTiles = chunkTiles, Chunks = (tiles + chunkTiles - 1) / chunkTiles, MaxLanes = maxLanes,
+            };
+        }
+
+        /// <summary>Bᵀ (α × α) of this tile size, row-major.</summary>
+        public ReadOnlySpan<float> BT => Tile == 4 ? BT4 : BT2;
+
+        /// <summary>G (α × 3).</summary>
+        public ReadOnlySpan<float> GMatrix => Tile == 4 ? G4 : G2;
+
+        /// <summary>Aᵀ (m × α).</summary>
+        public ReadOnlySpan<float> AT => Tile == 4 ? AT4 : AT2;
+    }
+
+    // F(2×2, 3×3), interpolation points 0, 1, −1 and ∞.
+    private static ReadOnlySpan<float> BT2 => [1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1];
+    private static ReadOnlySpan<float> G2 => [1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1];
+    private static ReadOnlySpan<float> AT2 => [1, 1, 1, 0, 0, 1, -1, -1];
+
+    // F(4×4, 3×3), interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray, section 4.2).
+    private static ReadOnlySpan<float> BT4 =>
+    [
+        4, 0, -5, 0, 1, 0,
+        0, -4, -4, 1, 1, 0,
+        0, 4, -4, -1, 1, 0,
+        0, -2, -1, 2, 1, 0,
+        0, 2, -1, -2, 1, 0,
+        0, 4, 0, -5, 0, 1,
+    ];
+
+    private static ReadOnlySpan<float> G4 =>
+    [
+        1 / 4f, 0, 0,
+        -1 / 6f, -1 / 6f, -1 / 6f,
+        -1 / 6f, 1 / 6f, -1 / 6f,
+        1 / 24f, 1 / 12f, 1 / 6f,
+        1 / 24f, -1 / 12f, 1 / 6f,
+        0, 0, 1,
+    ];
+
+    private static ReadOnlySpan<float> AT4 =>
+    [
+        1, 1, 1, 1, 1, 0,
+        0, 1, -1, 2, -2, 0,
+        0, 1, 1, 4, 4, 0,
+        0, 1, -1, 8, -8, 1,
+    ];
+
+    /// <summary>U[ξ][k][c] = (G w[k, c] Gᵀ)[ξ] for filter k, vectorized over c.</summary>
+    private struct WinogradFilterBody : IParallelBody, ILanesJob
+    {
+        public float* W, U;
+        public WinogradPlan Plan;
+        private int _k;
+
+        public readonly void Invoke(int k)
+        {
+            // A copy per filter: the body itself is shared by the worker threads.
+            var job = this;
+            job._k = k;
+            RunLanes(ref job, Plan.G.C, Plan.MaxLanes);
+        }
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int c, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            int L = TL.Count, C = Plan.G.C, alpha = Plan.Alpha;
+            long xi = (long)Plan.G.K * C;
+            float* d = stackalloc float[9 * L], z = stackalloc float[alpha * 3 * L];
+            fixed (float* t = Plan.GMatrix)
+            {
+                for (; c + L <= end; c += L)
+                {
+                    float* src = W + ((long)_k * C + c) * 9;
+                    for (int l = 0; l < L; l++)
+                        for (int e = 0; e < 9; e++) d[e * L + l] = src[l * 9 + e];
+                    Transform2D<TL, TV>(t, alpha, 3, d, 3 * L, L, z, U + (long)_k * C + c, alpha * xi, xi);
+                }
+            }
+            return c;
+        }
+    }
+
+    /// <summary>One chunk of tiles: input transform, α² GEMMs, output transform, on scratch owned by the thread.</summary>
+    private struct WinogradChunkBody : IParallelBody
+    {
+        public float* X, U, Bias, Y;
+        public WinogradPlan Plan;
+        public bool Accumulate;
+
+        public readonly void Invoke(int chunk)
+        {
+            var g = Plan.G;
+            int first = chunk * Plan.ChunkTiles, count = Math.Min(Plan.ChunkTiles, Plan.Tiles - first), points = Plan.Points;
+            long vLength = (long)points * g.C * count;
+            fixed (float* scratch = ColScratch((int)(vLength + (long)points * g.K * count)))
+            {
+                float* v = scratch, m = scratch + vLength;
+                var input = new WinogradInputJob { X = X, V = v, Plan = Plan, First = first, Count = count };
+                RunLanes(ref input, count, Plan.MaxLanes);
+                for (int xi = 0; xi < points; xi++)
+                {
+                    Gemm.Sgemm(Transpose.No, Transpose.No, g.K, count, g.C, 1,
+                        new ReadOnlySpan<float>(U + (long)xi * g.K * g.C, g.K * g.C), g.C,
+                        new ReadOnlySpan<float>(v + (long)xi * g.C * count, g.C * count), count,
+                        0, new Span<float>(m + (long)xi * g.K * count, g.K * count), count);
+                }
+                var output = new WinogradOutputJob { M = m, Y = Y, Bias = Bias, Plan = Plan, First = first, Count = count, Accumulate = Accumulate };
+                RunLanes(ref output, count, Plan.MaxLanes);
+            }
+        }
+    }
+
+    /// <summary>Where tile <paramref name="t"/> (numbered n, tile row, tile column) starts: image n, output row p0, column q0.</summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void TileOrigin(in WinogradPlan plan, int t, out int n, out int p0, out int q0)
+    {
+        n = t / plan.TilesPerImage;
+        int r = t - n * plan.TilesPerImage, th = r / plan.TilesW;
+        p0 = th * plan.Tile;
+        q0 = (r - th * plan.TilesW) * plan.Tile;
+    }
+
+    /// <summary>V[ξ][c][j] = (Bᵀ d B)[ξ] of the α×α input tile d (zero outside the image) of chunk tile j, vectorized over j.</summary>
+    private struct WinogradInputJob : ILanesJob
+    {
+        public float* X, V;
+        public WinogradPlan Plan;
+        public int First, Count;
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            int L = TL.Count, alpha = Plan.Alpha, C = Plan.G.C, H = Plan.G.H, W = Plan.G.W;
+            long xi = (long)C * Count, plane = (long)H * W;
+            float* d = stackalloc float[alpha * alpha * L], z = stackalloc float[alpha * alpha * L];
+            long* origin = stackalloc long[L];
+            int* rows = stackalloc int[2 * L], cols = stackalloc int[2 * L];
+            fixed (float* t = Plan.BT)
+            {
+                for (; j + L <= end; j += L)
+                {
+                    for (int l = 0; l < L; l++)
+                    {
+                        TileOrigin(Plan, First + j + l, out int n, out int h0, out int w0);
+                        h0--;
+                        w0--;
+                        origin[l] = n * C * plane + (long)h0 * W + w0;
+                        rows[2 * l] = Math.Max(0, -h0);
+                        rows[2 * l + 1] = Math.Min(alpha, H - h0);
+                        cols[2 * l] = Math.Max(0, -w0);
+                        cols[2 * l + 1] = Math.Min(alpha, W - w0);
+                    }
+                    for (int c = 0; c < C; c++)
+                    {
+                        for (int l = 0; l < L; l++)
+                            GatherTile(X + origin[l] + c * plane, W, alpha, rows[2 * l], rows[2 * l + 1], cols[2 * l], cols[2 * l + 1], d + l, L);
+                        Transform2D<TL, TV>(t, alpha, alpha, d, alpha * L, L, z, V + (long)c * Count + j, alpha * xi, xi);
+                    }
+                }
+            }
+            return j;
+        }
+    }
+
+    /// <summary>
+    /// Copies the α×α tile at src (row stride w) into d (element (i, j) at d[(i·α + j)·stride]), reading only rows
+    /// [i0, i1) and columns [j0, j1) (the part inside the image) and writing zeros elsewhere.
+    /// </summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void GatherTile(float* src, int w, int alpha, int i0, int i1, int j0, int j1, float* d, int stride)
+    {
+        for (int i = 0; i < alpha; i++)
+        {
+            float* row = src + (long)i * w;
+            float* drow = d + i * alpha * stride;
+            bool inside = i >= i0 && i < i1;
+            for (int j = 0; j < alpha; j++) drow[j * stride] = inside && j >= j0 && j < j1 ? row[j] : 0;
+        }
+    }
+
+    /// <summary>y[n, k, p0 + a, q0 + b] = (Aᵀ M A)[a][b] (+ bias[k], or added into y) for chunk tile j, clipped to P×Q, vectorized over j.</summary>
+    private struct WinogradOutputJob : ILanesJob
+    {
+        public float* M, Y, Bias;
+        public WinogradPlan Plan;
+        public int First, Count;
+        public bool Accumulate;
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            int L = TL.Count, alpha = Plan.Alpha, m = Plan.Tile, K = Plan.G.K, P = Plan.G.P, Q = Plan.G.Q;
+            long xi = (long)K * Count, plane = (long)P * Q;
+            float* z = stackalloc float[m * alpha * L], o = stackalloc float[m * m * L];
+            long* origin = stackalloc long[L];
+            int* extent = stackalloc int[2 * L];
+            fixed (float* t = Plan.AT)
+            {
+                for (; j + L <= end; j += L)
+                {
+                    for (int l = 0; l < L; l++)
+                    {
+                        TileOrigin(Plan, First + j + l, out int n, out int p0, out int q0);
+                        origin[l] = n * K * plane + (long)p0 * Q + q0;
+                        extent[2 * l] = Math.Min(m, P - p0);
+                        extent[2 * l + 1] = Math.Min(m, Q - q0);
+                    }
+                    for (int k = 0; k < K; k++)
+                    {
+                        Transform2D<TL, TV>(t, m, alpha, M + (long)k * Count + j, alpha * xi, xi, z, o, m * L, L);
+                        for (int l = 0; l < L; l++)
+                            ScatterTile(o + l, L, m, Y + origin[l] + k * plane, Q, extent[2 * l], extent[2 * l + 1], Bias == null ? 0 : Bias[k], Accumulate);
+                    }
+                }
+            }
+            return j;
+        }
+    }
+
+    /// <summary>Writes the rows × cols corner of the m×m tile o (element (a, b) at o[(a·m + b)·stride]) into y (row stride q): y = o + bias, or y += o.</summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void ScatterTile(float* o, int stride, int m, float* y, int q, int rows, int cols, float bias, bool accumulate)
+    {
+        for (int a = 0; a < rows; a++)
+        {
+            float* orow = o + a * m * stride;
+            float* yrow = y + (long)a * q;
+            for (int b = 0; b < cols; b++) yrow[b] = accumulate ? yrow[b] + orow[b * stride] : orow[b * stride] + bias;
+        }
+    }
+
+    /// <summary>
+    /// dst = T X Tᵀ on vectors of lanes: X is cols × cols (element (i, j) at src + i·srcRow + j·srcCol), T is
+    /// rows × cols (row-major), dst is rows × rows (element (a, b) at dst + a·dstRow + b·dstCol); z holds T X
+    /// (rows × cols vectors). Every element is an FMA chain over increasing index from zero, the same on every path.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void Transform2D<TL, TV>(float* t, int rows, int cols, float* src, long srcRow, long srcCol, float* z,
+        float* dst, long dstRow, long dstCol) where TL : struct, ILanes<TV> where TV : unmanaged
+    {
+        int L = TL.Count;
+        for (int j = 0; j < cols; j++)
+        {
+            for (int a = 0; a < rows; a++)
+            {
+                TV acc = TL.Zero;
+                for (int i = 0; i < cols; i++) acc = TL.MultiplyAdd(TL.Load(src + i * srcRow + j * srcCol), t[a * cols + i], acc);
+                TL.Store(z + (a * cols + j) * L, acc);
+            }
+        }
+        for (int a = 0; a < rows; a++)
+        {
+            for (int b = 0; b < rows; b++)
+            {
+                TV acc = TL.Zero;
+                for (int j = 0; j < cols; j++) acc = TL.MultiplyAdd(TL.Load(z + (a * cols + j) * L), t[b * cols + j], acc);
+                TL.Store(dst + a * dstRow + b * dstCol, acc);
+            }
+        }
+    }
+
+    /// <summary>A vectorized loop over [start, end): handles items in groups of TL.Count and returns where it stopped.</summary>
+    private interface ILanesJob
+    {
+        int Run<TL, TV>(int start, int end) where TL : struct, ILanes<TV> where TV : unmanaged;
+    }
+
+    /// <summary>Runs job over [0, count): widest accelerated lanes first (at most maxLanes), then narrower, then scalar.</summary>
+    private static void RunLanes<TJob>(ref TJob job, int count, int maxLanes) where TJob : struct, ILanesJob
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && maxLanes >= 16) i = job.Run<Lanes512, Vector512<float>>(i, count);
+        if (Vector256.IsHardwareAccelerated && maxLanes >= 8) i = job.Run<Lanes256, Vector256<float>>(i, count);
+        if (Vector128.IsHardwareAccelerated && maxLanes >= 4) i = job.Run<Lanes128, Vector128<float>>(i, count);
+        job.Run<LanesScalar, float>(i, count);
+    }
+
+    /// <summary>The vector operations the transforms use, for one lane width (TV holds <see cref="Count"/> floats).</summary>
+    private interface ILanes<TV> where TV : unmanaged
+    {
+        static abstract int Count { get; }
+        static abstract TV Zero { get; }
+        static abstract TV Load(float* p);
+        static abstract void Store(float* p, TV v);
+
+        /// <summary>a·b + c, fused (one rounding), on every path.</summary>
+        static abstract TV MultiplyAdd(TV a, float b, TV c);
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int Count => Vector512<float>.Count;
+        public static Vector512<float> Zero => Vector512<float>.Zero;
+        public static Vector512<float> Load(float* p) => Vector512.Load(p);
+        public static void Store(float* p, Vector512<float> v) => v.Store(p);
+        public static Vector512<float> MultiplyAdd(Vector512<float> a, float b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, Vector512.Create(b), c);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => Vector256<float>.Count;
+        public static Vector256<float> Zero => Vector256<float>.Zero;
+        public static Vector256<float> Load(float* p) => Vector256.Load(p);
+        public static void Store(float* p, Vector256<float> v) => v.Store(p);
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, float b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, Vector256.Create(b), c);
+    }
+
+    private readonly struct Lanes128 : ILanes<Vector128<float>>
+    {
+        public static int Count => Vector128<float>.Count;
+        public static Vector128<float> Zero => Vector128<float>.Zero;
+        public static Vector128<float> Load(float* p) => Vector128.Load(p);
+        public static void Store(float* p, Vector128<float> v) => v.Store(p);
+        public static Vector128<float> MultiplyAdd(Vector128<float> a, float b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, Vector128.Create(b), c);
+    }
+
+    private readonly struct LanesScalar : ILanes<float>
+    {
+        public static int Count => 1;
+        public static float Zero => 0;
+        public static float Load(float* p) => *p;
+        public static void Store(float* p, float v) => *p = v;
+        public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+    }
+}
