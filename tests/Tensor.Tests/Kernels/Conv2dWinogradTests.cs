@@ -110,14 +110,15 @@ public class Conv2dWinogradTests
     }
 
     /// <summary>
-    /// The public entry points dispatch wide 3×3 layers to Winograd: forward (with bias) and backward-data (a
-    /// forward of the flipped filters that accumulates into dX) against their references.
+    /// The public entry points dispatch wide 3×3 layers to Winograd (F(4×4) with partial tiles, F(2×2) on a 2×2
+    /// plane): forward with bias, and backward-data (on 16×16 a forward of the flipped filters that accumulates
+    /// into dX) against their references.
     /// </summary>
     [Theory]
     [Trait("Category", "Kernel")]
-    [InlineData(1, 64, 16, 16, 64)]
-    [InlineData(2, 96, 5, 7, 64)]
-    [InlineData(3, 64, 2, 2, 80)]
+    [InlineData(1, 128, 16, 16, 128)]
+    [InlineData(2, 128, 5, 7, 136)]
+    [InlineData(3, 144, 2, 2, 128)]
     public void ForwardAndBackwardDataMatchReference(int n, int c, int h, int w, int k)
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
@@ -126,12 +127,19 @@ public class Conv2dWinogradTests
         float[] expected = new float[g.YLength], actual = new float[g.YLength];
         Conv2d.ForwardReference(x, wt, b, expected, g);
         Conv2d.Forward(x, wt, b, actual, g);
-        Close.Assert(expected, actual, $"forward {g}", atol: 1e-4);
+        Close.Assert(expected, actual, $"forward {g}", atol: WideTolerance(expected));
 
         float[] dY = Conv2dTests.Values(rng, g.YLength), dXExpected = Conv2dTests.Values(rng, g.XLength);
         float[] dX = (float[])dXExpected.Clone();
         Conv2d.BackwardDataReference(dY, wt, dXExpected, g);
         Conv2d.BackwardData(dY, wt, dX, g);
-        Close.Assert(dXExpected, dX, $"backward-data {g}", atol: 1e-4);
+        Close.Assert(dXExpected, dX, $"backward-data {g}", atol: WideTolerance(dXExpected));
     }
+
+    /// <summary>
+    /// 1e-4 of the output's RMS (at least 1e-4): F(4×4)'s float error grows with C (measured 3.5e-5·RMS at C = 128,
+    /// 5e-5·RMS at C = 256 and 512, about 10× the direct kernel's), so an absolute 1e-4 fails on wide layers.
+    /// </summary>
+    private static double WideTolerance(float[] expected) =>
+        1e-4 * Math.Max(1, Math.Sqrt(expected.Average(v => (double)v * v)));
 }
