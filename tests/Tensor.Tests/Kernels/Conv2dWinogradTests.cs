@@ -110,13 +110,13 @@ public class Conv2dWinogradTests
     }
 
     /// <summary>
-    /// The public entry points dispatch wide 3×3 layers to Winograd (F(4×4) with partial tiles, F(2×2) on a 2×2
-    /// plane): forward with bias, and backward-data (on 16×16 a forward of the flipped filters that accumulates
-    /// into dX) against their references.
+    /// The public entry points dispatch wide 3×3 layers to Winograd F(2×2) (partial tiles on 5×7, one tile on
+    /// 2×2): forward with bias, and backward-data (on 16×16 a forward of the flipped filters that accumulates into
+    /// dX) against their references, within the tolerance of Conv2dTests.
     /// </summary>
     [Theory]
     [Trait("Category", "Kernel")]
-    [InlineData(1, 128, 16, 16, 128)]
+    [InlineData(1, 160, 16, 16, 160)]
     [InlineData(2, 128, 5, 7, 136)]
     [InlineData(3, 144, 2, 2, 128)]
     public void ForwardAndBackwardDataMatchReference(int n, int c, int h, int w, int k)
@@ -127,19 +127,12 @@ public class Conv2dWinogradTests
         float[] expected = new float[g.YLength], actual = new float[g.YLength];
         Conv2d.ForwardReference(x, wt, b, expected, g);
         Conv2d.Forward(x, wt, b, actual, g);
-        Close.Assert(expected, actual, $"forward {g}", atol: WideTolerance(expected));
+        Close.Assert(expected, actual, $"forward {g}", atol: 1e-4);
 
         float[] dY = Conv2dTests.Values(rng, g.YLength), dXExpected = Conv2dTests.Values(rng, g.XLength);
         float[] dX = (float[])dXExpected.Clone();
         Conv2d.BackwardDataReference(dY, wt, dXExpected, g);
         Conv2d.BackwardData(dY, wt, dX, g);
-        Close.Assert(dXExpected, dX, $"backward-data {g}", atol: WideTolerance(dXExpected));
+        Close.Assert(dXExpected, dX, $"backward-data {g}", atol: 1e-4);
     }
-
-    /// <summary>
-    /// 1e-4 of the output's RMS (at least 1e-4): F(4×4)'s float error grows with C (measured 3.5e-5·RMS at C = 128,
-    /// 5e-5·RMS at C = 256 and 512, about 10× the direct kernel's), so an absolute 1e-4 fails on wide layers.
-    /// </summary>
-    private static double WideTolerance(float[] expected) =>
-        1e-4 * Math.Max(1, Math.Sqrt(expected.Average(v => (double)v * v)));
 }
