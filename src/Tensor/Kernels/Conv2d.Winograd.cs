@@ -7,12 +7,13 @@ namespace NanoFed.Kernels;
 public static unsafe partial class Conv2d
 {
     /// <summary>
-    /// Most tiles per chunk: the GEMM's M = tiles then spans at most 16 micro-panels on AVX-512 and AVX2, so
+    /// Most tiles per chunk. The GEMM's M is the chunk's tiles: up to 192 rows (16 micro-panels on AVX-512),
     /// <see cref="Gemm.Sgemm"/> reads the transformed filters U[ξ] in place instead of packing them again for every
-    /// chunk (they are the large operand: 9 MB for C = K = 256). A chunk's V and M then take at most
-    /// α²·(C + K)·96 floats (7 MB for C = K = 256), in L3.
+    /// chunk (they are the large operand: 4 MB for C = K = 256). Measured, the GEMM phase of F(2×2) on one thread:
+    /// 208 against 152 GFLOP/s with 96 tiles for 128→256@8, 220 against 187 for 256→256@8; 342 tiles gave no
+    /// more. A chunk's V and M then take at most α²·(C + K)·192 floats (6 MB for C = K = 256), in L3.
     /// </summary>
-    private const int WinogradMaxTiles = 96;
+    private const int WinogradMaxTiles = 192;
 
     /// <summary>Per-caller buffer of the transformed filters U (α², C, K).</summary>
     [ThreadStatic]
