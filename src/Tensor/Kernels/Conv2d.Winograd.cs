@@ -38,11 +38,11 @@ public static unsafe partial class Conv2d
     /// with m = <paramref name="tile"/> (2 or 4) and α = m + 2. The filters are transformed once per call,
     /// U[ξ] (C × K) = (G g Gᵀ)[ξ] for each of the α² points ξ. The output is cut into m×m tiles, numbered
     /// (n, tile row, tile column); the tiles are cut into chunks that depend only on the shape. For each chunk:
-    /// V[ξ] (C × tiles) = (Bᵀ d B)[ξ] of each α×α input tile d, then M[ξ] (tiles × K) = V[ξ]ᵀ·U[ξ] by
-    /// <see cref="Gemm.Sgemm"/>, then y = Aᵀ m A (+ bias) on each tile, clipped to P×Q. Chunks run in parallel,
-    /// one thread each, so the result is bit-identical for any thread count. Transforms run on vectors of tiles
-    /// (or of channels, for the filters) with the widest accelerated lanes first and the same FMA order on every
-    /// path. Overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).
+    /// the chunk's images are copied channel-last and zero-padded, V[ξ] (tiles × C) = (Bᵀ d B)[ξ] of each α×α
+    /// input tile d, then M[ξ] (tiles × K) = V[ξ]·U[ξ] by <see cref="Gemm.Sgemm"/>, then y = Aᵀ m A (+ bias) on
+    /// each tile, clipped to P×Q. Chunks run in parallel, one thread each, so the result is bit-identical for any
+    /// thread count. Transforms run on vectors of channels (C for the input, K for the filters and the output),
+    /// widest accelerated lanes first, with the same FMA order on every path. Overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).
     /// <paramref name="maxLanes"/> caps the lane count (1: scalar only), for tests.
     /// </summary>
     internal static void ForwardWinograd(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate,
@@ -209,14 +209,14 @@ public static unsafe partial class Conv2d
             long padLength = (long)images * g.C * Plan.PaddedH * Plan.PaddedW;
             fixed (float* scratch = ColScratch((int)(vLength + mLength + padLength)))
             {
-                float* v = scratch, m = scratch + vLength, xp = m + mLength;
-                PadPlanes(X + (long)firstImage * g.C * g.H * g.W, xp, images * g.C, g.H, g.W, Plan.PaddedH, Plan.PaddedW);
-                var input = new WinogradInputJob { Xp = xp, V = v, Plan = Plan, First = first, FirstImage = firstImage, Count = count };
-                RunLanes(ref input, count, Plan.MaxLanes);
+                float* v = scratch, m = scratch + vLength, xt = m + mLength;
+                PadChannelLast(X + (long)firstImage * g.C * g.H * g.W, xt, images, g.C, g.H, g.W, Plan.PaddedH, Plan.PaddedW);
+                var input = new WinogradInputJob { Xt = xt, V = v, Plan = Plan, First = first, FirstImage = firstImage, Count = count };
+                RunLanes(ref input, g.C, Plan.MaxLanes);
                 for (int xi = 0; xi < points; xi++)
                 {
-                    Gemm.Sgemm(Transpose.Yes, Transpose.No, count, g.K, g.C, 1,
-                        new ReadOnlySpan<float>(v + (long)xi * g.C * count, g.C * count), count,
+                    Gemm.Sgemm(Transpose.No, Transpose.No, count, g.K, g.C, 1,
+                        new ReadOnlySpan<float>(v + (long)xi * count * g.C, count * g.C), g.C,
                         new ReadOnlySpan<float>(U + (long)xi * g.C * g.K, g.C * g.K), g.K,
                         0, new Span<float>(m + (long)xi * count * g.K, count * g.K), g.K);
                 }
@@ -237,53 +237,48 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>
-    /// Copies planes (H, W) into the middle of xp's planes (Hp, Wp), one zero row and column before them and
-    /// zeros after: every tile of the grid then reads its α×α inputs without bounds checks.
+    /// Copies images x (images, C, H, W) channel-last into xt (images, Hp, Wp, C) at row and column offset 1, zeros
+    /// elsewhere: every tile of the grid then reads its α×α inputs without bounds checks, C channels contiguous.
     /// </summary>
-    private static void PadPlanes(float* x, float* xp, int planes, int h, int w, int hp, int wp)
+    private static void PadChannelLast(float* x, float* xt, int images, int c, int h, int w, int hp, int wp)
     {
-        new Span<float>(xp, planes * hp * wp).Clear();
-        for (int i = 0; i < planes; i++)
+        new Span<float>(xt, images * hp * wp * c).Clear();
+        for (int n = 0; n < images; n++)
             for (int r = 0; r < h; r++)
-                new ReadOnlySpan<float>(x + ((long)i * h + r) * w, w).CopyTo(new Span<float>(xp + ((long)i * hp + r + 1) * wp + 1, w));
+                for (int ci = 0; ci < c; ci++)
+                {
+                    float* src = x + (((long)n * c + ci) * h + r) * w;
+                    float* dst = xt + (((long)n * hp + r + 1) * wp + 1) * c + ci;
+                    for (int q = 0; q < w; q++) dst[(long)q * c] = src[q];
+                }
     }
 
-    /// <summary>V[ξ][c][j] = (Bᵀ d B)[ξ] of the α×α input tile d (from the padded planes xp) of chunk tile j, vectorized over j.</summary>
+    /// <summary>V[ξ][j][c] = (Bᵀ d B)[ξ] of the α×α input tile d (from the channel-last padded images xt) of chunk tile j, vectorized over c.</summary>
     private struct WinogradInputJob : ILanesJob
     {
-        public float* Xp, V;
+        public float* Xt, V;
         public WinogradPlan Plan;
         public int First, FirstImage, Count;
 
         [MethodImpl(Inlining.HotPath)]
-        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        public readonly int Run<TL, TV>(int c, int end) where TL : struct, ILanes<TV> where TV : unmanaged
         {
-            int L = TL.Count, alpha = Plan.Alpha, C = Plan.G.C, wp = Plan.PaddedW;
-            long xi = (long)C * Count, plane = (long)Plan.PaddedH * wp;
-            float* d = stackalloc float[alpha * alpha * L], z = stackalloc float[alpha * alpha * L];
-            long* origin = stackalloc long[L];
+            int L = TL.Count, alpha = Plan.Alpha, C = Plan.G.C, hp = Plan.PaddedH, wp = Plan.PaddedW;
+            long xi = (long)Count * C;
+            float* z = stackalloc float[alpha * alpha * L];
             fixed (float* t = Plan.BT)
             {
-                for (; j + L <= end; j += L)
+                for (; c + L <= end; c += L)
                 {
-                    for (int l = 0; l < L; l++)
+                    for (int j = 0; j < Count; j++)
                     {
-                        TileOrigin(Plan, First + j + l, out int n, out int p0, out int q0);
-                        origin[l] = (n - FirstImage) * C * plane + (long)p0 * wp + q0;
-                    }
-                    for (int c = 0; c < C; c++)
-                    {
-                        for (int l = 0; l < L; l++)
-                        {
-                            float* src = Xp + origin[l] + c * plane;
-                            for (int i = 0; i < alpha; i++)
-                                for (int e = 0; e < alpha; e++) d[(i * alpha + e) * L + l] = src[i * wp + e];
-                        }
-                        Transform2D<TL, TV>(t, alpha, alpha, d, alpha * L, L, z, V + (long)c * Count + j, alpha * xi, xi);
+                        TileOrigin(Plan, First + j, out int n, out int p0, out int q0);
+                        float* src = Xt + (((long)(n - FirstImage) * hp + p0) * wp + q0) * C + c;
+                        Transform2D<TL, TV>(t, alpha, alpha, src, (long)wp * C, C, z, V + (long)j * C + c, alpha * xi, xi);
                     }
                 }
             }
-            return j;
+            return c;
         }
     }
 
