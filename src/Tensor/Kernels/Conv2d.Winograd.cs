@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -22,12 +21,13 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// Whether forward runs Winograd F(2×2, 3×3): a 3×3, stride-1, pad-1 convolution with at least 128 input and
     /// output channels and an output plane of at least 2×2, unless the direct kernel takes it (128 channels on
-    /// planes of 16×16 and more, where Winograd measured even). Measured on one thread (CPU time, batch 128)
-    /// against the direct or im2col kernel: 1.2× on VGG11's 128→256@8, 1.3× on 256→256@8, 1.2× on 256→512@4,
-    /// 1.4× on 512→512@4 and 1.5× on 512→512@2; slower at 64 channels. F(4×4, 3×3) was 1.1 to 1.5× faster still
-    /// on those layers, but its float error (measured 3.5e-5 to 5e-5 of the output's RMS at C = 128 to 512,
-    /// about 10× the direct kernel's; F(2×2)'s is below the direct kernel's) exceeds the 1e-4·(1 + |y|) the
-    /// tests and the bench's validation allow on inputs and filters in [−1, 1].
+    /// planes of 16×16 and more, where Winograd measured even). Measured on one thread (CPU time, batch 128,
+    /// best of 5, interleaved) against the direct or im2col kernel: 1.2× on VGG11's 128→256@8, 1.45× on 256→256@8,
+    /// 1.4× on 256→512@4, 1.5× on 512→512@4 and 1.4× on 512→512@2; slower at 64 channels (ResNet-20's 64@8 and
+    /// VGG11's 64→128@16: 1.2× and 1.25× slower). F(4×4, 3×3) was 1.1 to 1.4× faster still on the wide layers, but
+    /// its float error (measured 3.5e-5 to 5e-5 of the output's RMS at C = 128 to 512, about 10× the direct
+    /// kernel's; F(2×2)'s is below the direct kernel's) exceeds the 1e-4·(1 + |y|) that the tests and the bench's
+    /// validation allow on inputs and filters in [−1, 1].
     /// </summary>
     private static bool UseWinograd(in Conv2dGeometry g) =>
         g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
@@ -42,7 +42,8 @@ public static unsafe partial class Conv2d
     /// input tile d, then M[ξ] (tiles × K) = V[ξ]·U[ξ] by <see cref="Gemm.Sgemm"/>, then y = Aᵀ m A (+ bias) on
     /// each tile, clipped to P×Q. Chunks run in parallel, one thread each, so the result is bit-identical for any
     /// thread count. Transforms run on vectors of channels (C for the input, K for the filters and the output),
-    /// widest accelerated lanes first, with the same FMA order on every path. Overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).
+    /// widest accelerated lanes first, with the same FMA order on every path (Conv2d.Winograd.Transforms.cs).
+    /// Overwrites y, or adds into it when <paramref name="accumulate"/> (then bias must be null).
     /// <paramref name="maxLanes"/> caps the lane count (1: scalar only), for tests.
     /// </summary>
     internal static void ForwardWinograd(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate,
@@ -123,40 +124,6 @@ public static unsafe partial class Conv2d
         /// <summary>Aᵀ (m × α).</summary>
         public ReadOnlySpan<float> AT => Tile == 4 ? AT4 : AT2;
     }
-
-    // F(2×2, 3×3), interpolation points 0, 1, −1 and ∞.
-    private static ReadOnlySpan<float> BT2 => [1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1];
-    private static ReadOnlySpan<float> G2 => [1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1];
-    private static ReadOnlySpan<float> AT2 => [1, 1, 1, 0, 0, 1, -1, -1];
-
-    // F(4×4, 3×3), interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray, section 4.2).
-    private static ReadOnlySpan<float> BT4 =>
-    [
-        4, 0, -5, 0, 1, 0,
-        0, -4, -4, 1, 1, 0,
-        0, 4, -4, -1, 1, 0,
-        0, -2, -1, 2, 1, 0,
-        0, 2, -1, -2, 1, 0,
-        0, 4, 0, -5, 0, 1,
-    ];
-
-    private static ReadOnlySpan<float> G4 =>
-    [
-        1 / 4f, 0, 0,
-        -1 / 6f, -1 / 6f, -1 / 6f,
-        -1 / 6f, 1 / 6f, -1 / 6f,
-        1 / 24f, 1 / 12f, 1 / 6f,
-        1 / 24f, -1 / 12f, 1 / 6f,
-        0, 0, 1,
-    ];
-
-    private static ReadOnlySpan<float> AT4 =>
-    [
-        1, 1, 1, 1, 1, 0,
-        0, 1, -1, 2, -2, 0,
-        0, 1, 1, 4, 4, 0,
-        0, 1, -1, 8, -8, 1,
-    ];
 
     /// <summary>U[ξ][c][k] = (G w[k, c] Gᵀ)[ξ] for input channel c, vectorized over k.</summary>
     private struct WinogradFilterBody : IParallelBody, ILanesJob
@@ -328,99 +295,5 @@ public static unsafe partial class Conv2d
             else
                 for (int b = 0; b < cols; b++) yrow[b] = orow[b * stride] + bias;
         }
-    }
-
-    /// <summary>
-    /// dst = T X Tᵀ on vectors of lanes: X is cols × cols (element (i, j) at src + i·srcRow + j·srcCol), T is
-    /// rows × cols (row-major), dst is rows × rows (element (a, b) at dst + a·dstRow + b·dstCol); z holds T X
-    /// (rows × cols vectors). Every element is an FMA chain over increasing index from zero, the same on every path.
-    /// </summary>
-    [MethodImpl(Inlining.HotPath)]
-    private static void Transform2D<TL, TV>(float* t, int rows, int cols, float* src, long srcRow, long srcCol, float* z,
-        float* dst, long dstRow, long dstCol) where TL : struct, ILanes<TV> where TV : unmanaged
-    {
-        int L = TL.Count;
-        for (int j = 0; j < cols; j++)
-        {
-            for (int a = 0; a < rows; a++)
-            {
-                TV acc = TL.Zero;
-                for (int i = 0; i < cols; i++) acc = TL.MultiplyAdd(TL.Load(src + i * srcRow + j * srcCol), t[a * cols + i], acc);
-                TL.Store(z + (a * cols + j) * L, acc);
-            }
-        }
-        for (int a = 0; a < rows; a++)
-        {
-            for (int b = 0; b < rows; b++)
-            {
-                TV acc = TL.Zero;
-                for (int j = 0; j < cols; j++) acc = TL.MultiplyAdd(TL.Load(z + (a * cols + j) * L), t[b * cols + j], acc);
-                TL.Store(dst + a * dstRow + b * dstCol, acc);
-            }
-        }
-    }
-
-    /// <summary>A vectorized loop over [start, end): handles items in groups of TL.Count and returns where it stopped.</summary>
-    private interface ILanesJob
-    {
-        int Run<TL, TV>(int start, int end) where TL : struct, ILanes<TV> where TV : unmanaged;
-    }
-
-    /// <summary>Runs job over [0, count): widest accelerated lanes first (at most maxLanes), then narrower, then scalar.</summary>
-    private static void RunLanes<TJob>(ref TJob job, int count, int maxLanes) where TJob : struct, ILanesJob
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && maxLanes >= 16) i = job.Run<Lanes512, Vector512<float>>(i, count);
-        if (Vector256.IsHardwareAccelerated && maxLanes >= 8) i = job.Run<Lanes256, Vector256<float>>(i, count);
-        if (Vector128.IsHardwareAccelerated && maxLanes >= 4) i = job.Run<Lanes128, Vector128<float>>(i, count);
-        job.Run<LanesScalar, float>(i, count);
-    }
-
-    /// <summary>The vector operations the transforms use, for one lane width (TV holds <see cref="Count"/> floats).</summary>
-    private interface ILanes<TV> where TV : unmanaged
-    {
-        static abstract int Count { get; }
-        static abstract TV Zero { get; }
-        static abstract TV Load(float* p);
-        static abstract void Store(float* p, TV v);
-
-        /// <summary>a·b + c, fused (one rounding), on every path.</summary>
-        static abstract TV MultiplyAdd(TV a, float b, TV c);
-    }
-
-    private readonly struct Lanes512 : ILanes<Vector512<float>>
-    {
-        public static int Count => Vector512<float>.Count;
-        public static Vector512<float> Zero => Vector512<float>.Zero;
-        public static Vector512<float> Load(float* p) => Vector512.Load(p);
-        public static void Store(float* p, Vector512<float> v) => v.Store(p);
-        public static Vector512<float> MultiplyAdd(Vector512<float> a, float b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, Vector512.Create(b), c);
-    }
-
-    private readonly struct Lanes256 : ILanes<Vector256<float>>
-    {
-        public static int Count => Vector256<float>.Count;
-        public static Vector256<float> Zero => Vector256<float>.Zero;
-        public static Vector256<float> Load(float* p) => Vector256.Load(p);
-        public static void Store(float* p, Vector256<float> v) => v.Store(p);
-        public static Vector256<float> MultiplyAdd(Vector256<float> a, float b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, Vector256.Create(b), c);
-    }
-
-    private readonly struct Lanes128 : ILanes<Vector128<float>>
-    {
-        public static int Count => Vector128<float>.Count;
-        public static Vector128<float> Zero => Vector128<float>.Zero;
-        public static Vector128<float> Load(float* p) => Vector128.Load(p);
-        public static void Store(float* p, Vector128<float> v) => v.Store(p);
-        public static Vector128<float> MultiplyAdd(Vector128<float> a, float b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, Vector128.Create(b), c);
-    }
-
-    private readonly struct LanesScalar : ILanes<float>
-    {
-        public static int Count => 1;
-        public static float Zero => 0;
-        public static float Load(float* p) => *p;
-        public static void Store(float* p, float v) => *p = v;
-        public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
     }
 }
