@@ -95,12 +95,12 @@ public static partial class Conv2d
     }
 
     /// <summary>
-    /// The reference of <see cref="ForwardWinograd(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in Conv2dGeometry, bool, int, int)"/>: F(m×m, 3×3) Winograd on a 3×3, stride-1, pad-1 geometry,
-    /// written as the matrix products of the definition and computed in double (with the float matrices, whose
-    /// 1/6, 1/12 and 1/24 are rounded), so that it matches <see cref="ForwardReference"/> to about 1e-7 relative when
-    /// the transform matrices are right. For each image, tile
-    /// and filter k: y tile = Aᵀ [Σ_c (G w[k, c] Gᵀ) ⊙ (Bᵀ d_c B)] A + bias[k], clipped to P×Q; d_c is the α×α
-    /// input tile of channel c (zero outside the image). Overwrites y.
+    /// The reference of Conv2d.Winograd.cs: F(m×m, 3×3) Winograd on a 3×3, stride-1, pad-1 geometry, written as the
+    /// matrix products of the definition and computed in double (with the float matrices, whose 1/6, 1/12 and
+    /// 1/24 are rounded), so that it matches <see cref="ForwardReference"/> to about 1e-7 relative when the
+    /// transform matrices are right. For each image, tile and filter k: y tile = Aᵀ [Σ_c (G w[k, c] Gᵀ) ⊙
+    /// (Bᵀ d_c B)] A + bias[k], clipped to P×Q; d_c is the α×α input tile of channel c (zero outside the image).
+    /// Overwrites y.
     /// </summary>
     internal static void ForwardWinogradReference(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
         Span<float> y, in Conv2dGeometry g, int tile)
