@@ -233,19 +233,19 @@ public static unsafe partial class Conv2d
             int L = TL.Count, alpha = Plan.Alpha, C = Plan.G.C, hp = Plan.PaddedH, wp = Plan.PaddedW;
             long xi = (long)Count * C;
             float* z = stackalloc float[alpha * alpha * L];
+            int stop = c + (end - c) / L * L;
             fixed (float* t = Plan.BT)
             {
-                for (; c + L <= end; c += L)
+                // Tiles outer: one tile's channels are contiguous in xt and in V[ξ].
+                for (int j = 0; j < Count; j++)
                 {
-                    for (int j = 0; j < Count; j++)
-                    {
-                        TileOrigin(Plan, First + j, out int n, out int p0, out int q0);
-                        float* src = Xt + (((long)(n - FirstImage) * hp + p0) * wp + q0) * C + c;
-                        Transform2D<TL, TV>(t, alpha, alpha, src, (long)wp * C, C, z, V + (long)j * C + c, alpha * xi, xi);
-                    }
+                    TileOrigin(Plan, First + j, out int n, out int p0, out int q0);
+                    float* src = Xt + (((long)(n - FirstImage) * hp + p0) * wp + q0) * C;
+                    for (int cb = c; cb < stop; cb += L)
+                        Transform2D<TL, TV>(t, alpha, alpha, src + cb, (long)wp * C, C, z, V + (long)j * C + cb, alpha * xi, xi);
                 }
             }
-            return c;
+            return stop;
         }
     }
 
@@ -263,22 +263,24 @@ public static unsafe partial class Conv2d
             int L = TL.Count, alpha = Plan.Alpha, m = Plan.Tile, K = Plan.G.K, P = Plan.G.P, Q = Plan.G.Q;
             long xi = (long)Count * K, plane = (long)P * Q;
             float* z = stackalloc float[m * alpha * L], o = stackalloc float[m * m * L];
+            int stop = k + (end - k) / L * L;
             fixed (float* t = Plan.AT)
             {
-                for (; k + L <= end; k += L)
+                // Tiles outer: one tile's filters are contiguous in M[ξ].
+                for (int j = 0; j < Count; j++)
                 {
-                    for (int j = 0; j < Count; j++)
+                    TileOrigin(Plan, First + j, out int n, out int p0, out int q0);
+                    int rows = Math.Min(m, P - p0), cols = Math.Min(m, Q - q0);
+                    for (int kb = k; kb < stop; kb += L)
                     {
-                        TileOrigin(Plan, First + j, out int n, out int p0, out int q0);
-                        int rows = Math.Min(m, P - p0), cols = Math.Min(m, Q - q0);
-                        float* y = Y + ((long)n * K + k) * plane + (long)p0 * Q + q0;
-                        Transform2D<TL, TV>(t, m, alpha, M + (long)j * K + k, alpha * xi, xi, z, o, m * L, L);
+                        float* y = Y + ((long)n * K + kb) * plane + (long)p0 * Q + q0;
+                        Transform2D<TL, TV>(t, m, alpha, M + (long)j * K + kb, alpha * xi, xi, z, o, m * L, L);
                         for (int l = 0; l < L; l++)
-                            ScatterTile(o + l, L, m, y + l * plane, Q, rows, cols, Bias == null ? 0 : Bias[k + l], Accumulate);
+                            ScatterTile(o + l, L, m, y + l * plane, Q, rows, cols, Bias == null ? 0 : Bias[kb + l], Accumulate);
                     }
                 }
             }
-            return k;
+            return stop;
         }
     }
 
