@@ -95,14 +95,14 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Whether backward-data runs as a forward convolution with flipped filters: stride 1, padding below the
-    /// filter size, and (measured) only where it wins: when that forward runs the direct 3×3 kernel, or when the
+    /// filter size, and (measured) only where it wins: when that forward runs the direct 3×3 kernel or Winograd, or when the
     /// output plane fills a GEMM on its own (P·Q ≥ <see cref="TargetColumns"/>, where col2im is the largest cost)
     /// and the flipped convolution's GEMM has at least as many rows as the original (C ≥ K, C ≥ 8); with few input
     /// channels (3 → 64) it would be much slower.
     /// </summary>
     private static bool UseFlippedForward(in Conv2dGeometry g) =>
         g.StrideH == 1 && g.StrideW == 1 && g.PadH < g.R && g.PadW < g.S && !g.IsPointwise
-        && (UseDirect3x3(Flipped(g)) || (g.P * g.Q >= TargetColumns && g.C >= g.K && g.C >= 8));
+        && (UseDirect3x3(Flipped(g)) || UseWinograd(Flipped(g)) || (g.P * g.Q >= TargetColumns && g.C >= g.K && g.C >= 8));
 
     /// <summary>The forward convolution that computes backward-data: dY (N, K, P, Q) in, filters (C, K, R, S), dX (N, C, H, W) out.</summary>
     private static Conv2dGeometry Flipped(in Conv2dGeometry g) =>
