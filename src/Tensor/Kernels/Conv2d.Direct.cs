@@ -62,9 +62,9 @@ public static unsafe partial class Conv2d
         public readonly void Invoke(int n)
         {
             int C = G.C, K = G.K, H = G.H, W = G.W, wp2 = W + 2, plane = (H + 2) * wp2, length = H * wp2;
-            // Vector512 steps 32 positions and ends with one 16-wide step when at most 16 remain (8×8 planes: 80
-            // positions cost 80 rather than 96); Vector256 steps 8.
-            int block = Vector512.IsHardwareAccelerated ? 32 : 8, granule = Vector512.IsHardwareAccelerated ? 16 : 8;
+            // Vector512 steps 48 positions (3 loads and 8 broadcasts feed 24 FMAs) and ends with a 16- or 32-wide
+            // step, so a row costs its length rounded up to 16 (8×8 planes: 80 positions, not 96); Vector256 steps 8.
+            int block = Vector512.IsHardwareAccelerated ? 48 : 8, granule = Vector512.IsHardwareAccelerated ? 16 : 8;
             int rowLength = (length + granule - 1) / granule * granule, kBlocks = (K + DirectKB - 1) / DirectKB;
             // xpad plus slack for the last block's overrun; ypw holds kBlocks·8 rows of rowLength.
             int xLength = DirectXLength(G);
@@ -79,6 +79,7 @@ public static unsafe partial class Conv2d
                     for (int j = 0; j < length; j += block)
                     {
                         if (!Vector512.IsHardwareAccelerated) Kernel256(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
+                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
                         else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
                         else Kernel512<OneVector>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
                     }
@@ -111,25 +112,30 @@ public static unsafe partial class Conv2d
             }
     }
 
-    /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (the JIT removes the other branch).</summary>
+    /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (a constant per type: the JIT removes the unused branches).</summary>
     private interface IPositionVectors
     {
-        static abstract bool Two { get; }
+        static abstract int Count { get; }
     }
 
     private readonly struct OneVector : IPositionVectors
     {
-        public static bool Two => false;
+        public static int Count => 1;
     }
 
     private readonly struct TwoVectors : IPositionVectors
     {
-        public static bool Two => true;
+        public static int Count => 2;
+    }
+
+    private readonly struct ThreeVectors : IPositionVectors
+    {
+        public static int Count => 3;
     }
 
     /// <summary>
-    /// 8 output channels × 32 flat positions (16 accumulators, 2 loads and 8 broadcasts per filter tap), or × 16
-    /// for <see cref="OneVector"/> (8 accumulators): the same FMA chain per output either way.
+    /// 8 output channels × 16·<typeparamref name="TWidth"/> flat positions (8 accumulators per vector of positions,
+    /// one load per vector and 8 broadcasts per filter tap): the same FMA chain per output at every width.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void Kernel512<TWidth>(float* x, int plane, int wp2, float* wk, int c, float* y, int rowLength)
@@ -137,6 +143,8 @@ public static unsafe partial class Conv2d
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        bool two = TWidth.Count >= 2, three = TWidth.Count == 3;
         for (int ci = 0; ci < c; ci++)
         {
             float* xc = x + (long)ci * plane;
@@ -147,24 +155,28 @@ public static unsafe partial class Conv2d
                 {
                     float* src = xc + r * wp2 + s;
                     var v0 = Vector512.Load(src);
-                    var v1 = TWidth.Two ? Vector512.Load(src + 16) : default;
+                    var v1 = two ? Vector512.Load(src + 16) : default;
+                    var v2 = three ? Vector512.Load(src + 32) : default;
                     float* t = wc + (r * 3 + s) * DirectKB;
-                    var w0 = Vector512.Create(t[0]); a0 = Vector512.FusedMultiplyAdd(v0, w0, a0); if (TWidth.Two) b0 = Vector512.FusedMultiplyAdd(v1, w0, b0);
-                    var w1 = Vector512.Create(t[1]); a1 = Vector512.FusedMultiplyAdd(v0, w1, a1); if (TWidth.Two) b1 = Vector512.FusedMultiplyAdd(v1, w1, b1);
-                    var w2 = Vector512.Create(t[2]); a2 = Vector512.FusedMultiplyAdd(v0, w2, a2); if (TWidth.Two) b2 = Vector512.FusedMultiplyAdd(v1, w2, b2);
-                    var w3 = Vector512.Create(t[3]); a3 = Vector512.FusedMultiplyAdd(v0, w3, a3); if (TWidth.Two) b3 = Vector512.FusedMultiplyAdd(v1, w3, b3);
-                    var w4 = Vector512.Create(t[4]); a4 = Vector512.FusedMultiplyAdd(v0, w4, a4); if (TWidth.Two) b4 = Vector512.FusedMultiplyAdd(v1, w4, b4);
-                    var w5 = Vector512.Create(t[5]); a5 = Vector512.FusedMultiplyAdd(v0, w5, a5); if (TWidth.Two) b5 = Vector512.FusedMultiplyAdd(v1, w5, b5);
-                    var w6 = Vector512.Create(t[6]); a6 = Vector512.FusedMultiplyAdd(v0, w6, a6); if (TWidth.Two) b6 = Vector512.FusedMultiplyAdd(v1, w6, b6);
-                    var w7 = Vector512.Create(t[7]); a7 = Vector512.FusedMultiplyAdd(v0, w7, a7); if (TWidth.Two) b7 = Vector512.FusedMultiplyAdd(v1, w7, b7);
+                    var w = Vector512.Create(t[0]); a0 = Vector512.FusedMultiplyAdd(v0, w, a0); if (two) b0 = Vector512.FusedMultiplyAdd(v1, w, b0); if (three) d0 = Vector512.FusedMultiplyAdd(v2, w, d0);
+                    w = Vector512.Create(t[1]); a1 = Vector512.FusedMultiplyAdd(v0, w, a1); if (two) b1 = Vector512.FusedMultiplyAdd(v1, w, b1); if (three) d1 = Vector512.FusedMultiplyAdd(v2, w, d1);
+                    w = Vector512.Create(t[2]); a2 = Vector512.FusedMultiplyAdd(v0, w, a2); if (two) b2 = Vector512.FusedMultiplyAdd(v1, w, b2); if (three) d2 = Vector512.FusedMultiplyAdd(v2, w, d2);
+                    w = Vector512.Create(t[3]); a3 = Vector512.FusedMultiplyAdd(v0, w, a3); if (two) b3 = Vector512.FusedMultiplyAdd(v1, w, b3); if (three) d3 = Vector512.FusedMultiplyAdd(v2, w, d3);
+                    w = Vector512.Create(t[4]); a4 = Vector512.FusedMultiplyAdd(v0, w, a4); if (two) b4 = Vector512.FusedMultiplyAdd(v1, w, b4); if (three) d4 = Vector512.FusedMultiplyAdd(v2, w, d4);
+                    w = Vector512.Create(t[5]); a5 = Vector512.FusedMultiplyAdd(v0, w, a5); if (two) b5 = Vector512.FusedMultiplyAdd(v1, w, b5); if (three) d5 = Vector512.FusedMultiplyAdd(v2, w, d5);
+                    w = Vector512.Create(t[6]); a6 = Vector512.FusedMultiplyAdd(v0, w, a6); if (two) b6 = Vector512.FusedMultiplyAdd(v1, w, b6); if (three) d6 = Vector512.FusedMultiplyAdd(v2, w, d6);
+                    w = Vector512.Create(t[7]); a7 = Vector512.FusedMultiplyAdd(v0, w, a7); if (two) b7 = Vector512.FusedMultiplyAdd(v1, w, b7); if (three) d7 = Vector512.FusedMultiplyAdd(v2, w, d7);
                 }
             }
         }
         a0.Store(y); a1.Store(y + rowLength); a2.Store(y + 2 * rowLength); a3.Store(y + 3 * rowLength);
         a4.Store(y + 4 * rowLength); a5.Store(y + 5 * rowLength); a6.Store(y + 6 * rowLength); a7.Store(y + 7 * rowLength);
-        if (!TWidth.Two) return;
+        if (!two) return;
         b0.Store(y + 16); b1.Store(y + rowLength + 16); b2.Store(y + 2 * rowLength + 16); b3.Store(y + 3 * rowLength + 16);
         b4.Store(y + 4 * rowLength + 16); b5.Store(y + 5 * rowLength + 16); b6.Store(y + 6 * rowLength + 16); b7.Store(y + 7 * rowLength + 16);
+        if (!three) return;
+        d0.Store(y + 32); d1.Store(y + rowLength + 32); d2.Store(y + 2 * rowLength + 32); d3.Store(y + 3 * rowLength + 32);
+        d4.Store(y + 4 * rowLength + 32); d5.Store(y + 5 * rowLength + 32); d6.Store(y + 6 * rowLength + 32); d7.Store(y + 7 * rowLength + 32);
     }
 
     /// <summary>8 output channels × 8 flat positions: 8 accumulators (AVX2 has 16 registers), same order as <see cref="Kernel512"/>.</summary>
