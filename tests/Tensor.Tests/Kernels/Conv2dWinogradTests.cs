@@ -55,7 +55,8 @@ public class Conv2dWinogradTests
             Conv2d.ForwardReference(x, wt, b, expected, g);
             if (s.accumulate) for (int i = 0; i < expected.Length; i++) expected[i] += y0[i];
             Conv2d.ForwardWinograd(x, wt, b, actual, g, s.accumulate, s.tile);
-            Close.Assert(expected, actual, $"winograd {g} tile {s.tile} bias {b.Length} accumulate {s.accumulate}", atol: 1e-4);
+            // F(4x4)'s transforms carry larger coefficients: its rounding error is about 10x F(2x2)'s (not dispatched for that reason).
+            Close.Assert(expected, actual, $"winograd {g} tile {s.tile} bias {b.Length} accumulate {s.accumulate}", atol: s.tile == 4 ? 1e-3 : 1e-4);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(60));
     }
 
