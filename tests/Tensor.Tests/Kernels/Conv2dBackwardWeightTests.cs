@@ -1,0 +1,98 @@
+using NanoFed.Kernels;
+using NanoFed.Threading;
+using Xunit;
+
+namespace NanoFed.Tests;
+
+/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference.</summary>
+public class Conv2dBackwardWeightTests
+{
+    /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K at 32, 192 and
+    /// between (not a multiple of the 12-row micro-kernel); C not a multiple of 4 (the transpose's scalar edge); W not a
+    /// multiple of 4; stride 1 and 2, padding 0 to 2, a 3×2 filter; single-image groups (P·Q ≥ 256) and many-image
+    /// groups with a ragged last group, one chunk and several.</summary>
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
+    {
+        { 3, 8, 8, 8, 32, 3, 3, 1, 1, 1, 1 },
+        { 70, 9, 4, 4, 33, 3, 3, 1, 1, 1, 1 },
+        { 2, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1 },
+        { 5, 13, 16, 16, 64, 3, 3, 2, 2, 1, 1 },
+        { 3, 12, 7, 9, 40, 3, 2, 1, 2, 2, 0 },
+        { 4, 8, 5, 6, 192, 3, 3, 1, 1, 0, 0 },
+        { 2, 17, 18, 18, 100, 5, 5, 1, 1, 2, 2 },
+        { 9, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1 },
+    };
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [MemberData(nameof(Geometries))]
+    public void PixelMajorAccumulatesLikeReference(int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw)
+    {
+        var g = new Conv2dGeometry(n, c, h, w, k, r, s, sh, sw, ph, pw);
+        Assert.True(Conv2d.UsePixelMajorWeight(g), $"{g} should run pixel-major");
+        var rng = new Random(g.XLength + g.YLength);
+        float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
+        float[] dW = Conv2dTests.Values(rng, g.WLength), dB = Conv2dTests.Values(rng, k);
+        float[] dWExpected = (float[])dW.Clone(), dBExpected = (float[])dB.Clone();
+        Conv2d.BackwardWeightReference(x, dY, dWExpected, dBExpected, g);
+        Conv2d.BackwardWeight(x, dY, dW, dB, g);
+        Close.Assert(dWExpected, dW, $"pixel-major backward-weight dW {g}", atol: 1e-4);
+        Close.Assert(dBExpected, dB, $"pixel-major backward-weight dB {g}", atol: 1e-4);
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(70, 9, 4, 4, 33, 1, 1)]
+    [InlineData(6, 16, 16, 16, 32, 2, 1)]
+    [InlineData(3, 8, 8, 8, 40, 1, 0)]
+    public void PixelMajorGivesIdenticalBitsOnOneAndTwoThreads(int n, int c, int h, int w, int k, int stride, int pad)
+    {
+        var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, stride, pad);
+        Assert.True(Conv2d.UsePixelMajorWeight(g), $"{g} should run pixel-major");
+        var rng = new Random(n * 1000 + k);
+        float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
+        var one = Run(1);
+        var two = Run(2);
+        for (int i = 0; i < one.Length; i++) Close.Identical(one[i], two[i], $"pixel-major gradient {i} of {g}");
+
+        float[][] Run(int threads)
+        {
+            int saved = Workers.Count;
+            Workers.Count = threads;
+            try
+            {
+                float[] dW = new float[g.WLength], dB = new float[k];
+                Conv2d.BackwardWeight(x, dY, dW, dB, g);
+                return [dW, dB];
+            }
+            finally
+            {
+                Workers.Count = saved;
+            }
+        }
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(1, 1, 1, 0)]
+    [InlineData(3, 5, 7, 1)]
+    [InlineData(4, 4, 8, 0)]
+    [InlineData(13, 6, 9, 2)]
+    [InlineData(8, 3, 4, 1)]
+    public unsafe void PadTransposeImageMovesEachPixelIntoItsBorderedSlot(int c, int h, int w, int pad)
+    {
+        var g = Conv2dGeometry.Create(1, c, h, w, 1, 1, 1, 1, pad);
+        int hp = h + 2 * pad, wp = w + 2 * pad;
+        float[] x = Conv2dTests.Values(new Random(c * h * w), c * h * w);
+        float[] xt = Enumerable.Repeat(float.NaN, hp * wp * c).ToArray();
+        fixed (float* px = x, pxt = xt) Conv2d.PadTransposeImage(px, pxt, g);
+        for (int hh = 0; hh < hp; hh++)
+            for (int ww = 0; ww < wp; ww++)
+                for (int cc = 0; cc < c; cc++)
+                {
+                    int ih = hh - pad, iw = ww - pad;
+                    float expected = (uint)ih < (uint)h && (uint)iw < (uint)w ? x[(cc * h + ih) * w + iw] : 0;
+                    Assert.Equal(expected, xt[(hh * wp + ww) * c + cc]);
+                }
+    }
+}
