@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace NanoFed.Kernels;
@@ -88,20 +87,6 @@ public static unsafe partial class Conv2d
                 for (int w = 0; w < W; w++) dstRow[(long)w * C + c] = s[w];
             }
         }
-    }
-
-    /// <summary>Copies n floats with inline vector moves: patch rows are too short (R·S·C floats) to pay for a memmove call.</summary>
-    [MethodImpl(Inlining.ShortMethod)]
-    private static void CopyShort(float* src, float* dst, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4) Vector128.Store(Vector128.Load(src + i), dst + i);
-        for (; i < n; i++) dst[i] = src[i];
     }
 
     /// <summary>d[j·ld + i] = s_i[j] for four source rows s_0..s_3 of 4 floats: a 4×4 transpose in SSE registers.</summary>

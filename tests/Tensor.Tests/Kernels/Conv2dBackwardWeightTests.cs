@@ -4,7 +4,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
-/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference.</summary>
+/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference, and the stride-2 im2col.</summary>
 public class Conv2dBackwardWeightTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K at 32, 192 and
@@ -94,5 +94,35 @@ public class Conv2dBackwardWeightTests
                     float expected = (uint)ih < (uint)h && (uint)iw < (uint)w ? x[(cc * h + ih) * w + iw] : 0;
                     Assert.Equal(expected, xt[(hh * wp + ww) * c + cc]);
                 }
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(3, 6, 5, 3, 1, 1)]
+    [InlineData(2, 7, 8, 3, 2, 1)]
+    [InlineData(1, 9, 10, 1, 1, 0)]
+    [InlineData(2, 4, 17, 3, 2, 1)]
+    [InlineData(3, 5, 32, 3, 2, 1)]
+    [InlineData(1, 3, 34, 3, 1, 0)]
+    [InlineData(2, 3, 66, 2, 1, 2)]
+    public unsafe void Im2colStride2PicksEveryOtherColumn(int c, int h, int w, int r, int strideH, int pad)
+    {
+        var g = new Conv2dGeometry(1, c, h, w, 1, r, 3, strideH, 2, pad, pad);
+        int P = g.P, Q = g.Q;
+        float[] x = Conv2dTests.Values(new Random(c * h * w), g.XLength);
+        float[] col = Enumerable.Repeat(float.NaN, g.Crs * P * Q + 1).ToArray();
+        fixed (float* px = x, pc = col) Conv2d.Im2col(px, pc, P * Q, g);
+        for (int row = 0; row < g.Crs; row++)
+        {
+            int cc = row / (r * 3), rr = row / 3 % r, ss = row % 3;
+            for (int p = 0; p < P; p++)
+                for (int q = 0; q < Q; q++)
+                {
+                    int ih = p * strideH - pad + rr, iw = q * 2 - pad + ss;
+                    float expected = (uint)ih < (uint)h && (uint)iw < (uint)w ? x[(cc * h + ih) * w + iw] : 0;
+                    Assert.Equal(expected, col[(row * P + p) * Q + q]);
+                }
+        }
+        Assert.True(float.IsNaN(col[^1]), "im2col wrote past its rows");
     }
 }
