@@ -104,7 +104,8 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>Floats read past the end of a zero-bordered image by <see cref="EvenElements"/> (one, rounded up).</summary>
+    /// <summary>Floats read (or written with +0) past the end of a zero-bordered image by <see cref="EvenElements"/> and
+    /// <see cref="AddToEvenElements"/>: one, rounded up.</summary>
     private const int PadSlack = 16;
 
     /// <summary>
@@ -182,6 +183,11 @@ public static unsafe partial class Conv2d
                         Col2imSameRow(col + (long)((c * g.R + r) * g.S + s) * ldCol, dX + (long)c * H * W, r - g.PadH, s - g.PadW, H, W);
             return;
         }
+        if (g.StrideW == 2)
+        {
+            Col2imStride2(col, ldCol, dX, g);
+            return;
+        }
         for (int c = 0; c < g.C; c++)
         {
             float* plane = dX + (long)c * H * W;
@@ -210,6 +216,65 @@ public static unsafe partial class Conv2d
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Col2im"/> for a column stride of 2, the adjoint of <see cref="Im2colStride2"/>: the rows are added into a
+    /// zero-bordered image with vector widening (<see cref="AddToEvenElements"/>), whose interior is then added into dX.
+    /// </summary>
+    private static void Col2imStride2(float* col, int ldCol, float* dX, in Conv2dGeometry g)
+    {
+        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane + PadSlack;
+        fixed (float* dxpad = PadScratch(length))
+        {
+            new Span<float>(dxpad, length).Clear();
+            for (int c = 0; c < g.C; c++)
+                for (int r = 0; r < g.R; r++)
+                    for (int s = 0; s < g.S; s++)
+                    {
+                        float* src = col + (long)((c * g.R + r) * g.S + s) * ldCol;
+                        float* dst = dxpad + (long)c * plane + r * wp + s;
+                        for (int p = 0; p < g.P; p++) AddToEvenElements(src + p * g.Q, dst + (long)p * g.StrideH * wp, g.Q);
+                    }
+            for (int c = 0; c < g.C; c++)
+                for (int h = 0; h < g.H; h++)
+                {
+                    var dst = new Span<float>(dX + ((long)c * g.H + h) * g.W, g.W);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(dxpad + (long)c * plane + (h + g.PadH) * wp + g.PadW, g.W), dst);
+                }
+        }
+    }
+
+    /// <summary>
+    /// dst[2·i] += src[i] for i &lt; n. Each float is widened as a 32-bit lane into a 64-bit lane (high half zero), which
+    /// read as floats is (src[i], +0), and added to dst two floats a lane; a vector may add +0 to dst[2·n − 1].
+    /// </summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void AddToEvenElements(float* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.Load(src + i).AsUInt32());
+                Vector512.Store(Vector512.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
+                Vector512.Store(Vector512.Load(dst + 2 * i + 16) + hi.AsSingle(), dst + 2 * i + 16);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(src + i).AsUInt32());
+                Vector256.Store(Vector256.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
+                Vector256.Store(Vector256.Load(dst + 2 * i + 8) + hi.AsSingle(), dst + 2 * i + 8);
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(src + i).AsUInt32());
+                Vector128.Store(Vector128.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
+                Vector128.Store(Vector128.Load(dst + 2 * i + 4) + hi.AsSingle(), dst + 2 * i + 4);
+            }
+        for (; i < n; i++) dst[2 * i] += src[i];
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
-/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference, and the stride-2 im2col.</summary>
+/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference, and the stride-2 im2col and col2im.</summary>
 public class Conv2dBackwardWeightTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K at 32, 192 and
@@ -96,15 +96,20 @@ public class Conv2dBackwardWeightTests
                 }
     }
 
+    public static TheoryData<int, int, int, int, int, int> Stride2Shapes => new()
+    {
+        { 3, 6, 5, 3, 1, 1 },
+        { 2, 7, 8, 3, 2, 1 },
+        { 1, 9, 10, 1, 1, 0 },
+        { 2, 4, 17, 3, 2, 1 },
+        { 3, 5, 32, 3, 2, 1 },
+        { 1, 3, 34, 3, 1, 0 },
+        { 2, 3, 66, 2, 1, 2 },
+    };
+
     [Theory]
     [Trait("Category", "Kernel")]
-    [InlineData(3, 6, 5, 3, 1, 1)]
-    [InlineData(2, 7, 8, 3, 2, 1)]
-    [InlineData(1, 9, 10, 1, 1, 0)]
-    [InlineData(2, 4, 17, 3, 2, 1)]
-    [InlineData(3, 5, 32, 3, 2, 1)]
-    [InlineData(1, 3, 34, 3, 1, 0)]
-    [InlineData(2, 3, 66, 2, 1, 2)]
+    [MemberData(nameof(Stride2Shapes))]
     public unsafe void Im2colStride2PicksEveryOtherColumn(int c, int h, int w, int r, int strideH, int pad)
     {
         var g = new Conv2dGeometry(1, c, h, w, 1, r, 3, strideH, 2, pad, pad);
@@ -124,5 +129,29 @@ public class Conv2dBackwardWeightTests
                 }
         }
         Assert.True(float.IsNaN(col[^1]), "im2col wrote past its rows");
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [MemberData(nameof(Stride2Shapes))]
+    public unsafe void Col2imStride2AddsEachEntryToItsColumn(int c, int h, int w, int r, int strideH, int pad)
+    {
+        var g = new Conv2dGeometry(1, c, h, w, 1, r, 3, strideH, 2, pad, pad);
+        int P = g.P, Q = g.Q;
+        var rng = new Random(c * h * w + 1);
+        float[] col = Conv2dTests.Values(rng, g.Crs * P * Q), dX = Conv2dTests.Values(rng, g.XLength);
+        double[] expected = dX.Select(v => (double)v).ToArray();
+        for (int row = 0; row < g.Crs; row++)
+        {
+            int cc = row / (r * 3), rr = row / 3 % r, ss = row % 3;
+            for (int p = 0; p < P; p++)
+                for (int q = 0; q < Q; q++)
+                {
+                    int ih = p * strideH - pad + rr, iw = q * 2 - pad + ss;
+                    if ((uint)ih < (uint)h && (uint)iw < (uint)w) expected[(cc * h + ih) * w + iw] += col[(row * P + p) * Q + q];
+                }
+        }
+        fixed (float* pc = col, px = dX) Conv2d.Col2im(pc, P * Q, px, g);
+        Close.Assert(expected.Select(v => (float)v).ToArray(), dX, $"stride-2 col2im {g}", atol: 1e-5);
     }
 }
