@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -57,7 +58,8 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
-        bool pixelMajor = !dW.IsEmpty && UsePixelMajorWeight(g), direct = !dW.IsEmpty && !pixelMajor && UseDirectWeight3x3(g);
+        bool pixelMajor = !dW.IsEmpty && UsePixelMajorWeight(g), transposed = pixelMajor && PixelMajorTransposed(g);
+        bool direct = !dW.IsEmpty && !pixelMajor && UseDirectWeight3x3(g);
         int group = direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
         int chunks = ChunkCount(groups, wLength + bLength, pixelMajor ? MaxPixelMajorPartials : MaxPartials), perChunk = (groups + chunks - 1) / chunks;
         chunks = (groups + perChunk - 1) / perChunk;
@@ -66,7 +68,7 @@ public static unsafe partial class Conv2d
             var body = new BackwardWeightBody
             {
                 X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
-                Direct = direct, PixelMajor = pixelMajor,
+                Direct = direct, PixelMajor = pixelMajor, Transposed = transposed,
             };
             if (chunks == 1 && !pixelMajor)
             {
@@ -85,7 +87,8 @@ public static unsafe partial class Conv2d
                 ForEachGroup(chunks, ref body);
                 var sum = new SumPartialsBody
                 {
-                    Partials = partials, Count = chunks, Stride = stride, DW = pdw, WLength = wLength, DB = pdb, G = g, PixelMajor = pixelMajor,
+                    Partials = partials, Count = chunks, Stride = stride, DW = pdw, WLength = wLength, DB = pdb, G = g,
+                    PixelMajor = pixelMajor, Transposed = transposed,
                 };
                 Workers.For((stride + SumPartialsBody.Block - 1) / SumPartialsBody.Block, in sum);
             }
@@ -167,7 +170,7 @@ public static unsafe partial class Conv2d
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
         public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
-        public bool Accumulate, Direct, PixelMajor;
+        public bool Accumulate, Direct, PixelMajor, Transposed;
 
         /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
@@ -198,7 +201,7 @@ public static unsafe partial class Conv2d
                     for (int grp = firstGroup; grp < lastGroup; grp++)
                     {
                         int first = grp * Group, count = Math.Min(Group, G.N - first);
-                        WeightPixelMajor(X, DY, first, count, dw, grp == firstGroup, buffer, G);
+                        WeightPixelMajor(X, DY, first, count, dw, grp == firstGroup, Transposed, buffer, G);
                         if (BLength > 0)
                             for (int n = first; n < first + count; n++) SumRows(DY + (long)n * K * pq, db, K, pq, n == firstGroup * Group);
                     }
@@ -253,7 +256,8 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Adds the chunk partials, in chunk order, into dW and dB; each item owns a fixed block of elements. Pixel-major
-    /// partials hold dW with columns in (r, s, c) order: read in order and added where that element sits in dW.
+    /// partials hold dW with columns in (r, s, c) order (K × R·S·C), or its transpose: read in order and added where
+    /// that element sits in dW, tracked with counters (no divisions per element).
     /// </summary>
     private struct SumPartialsBody : IParallelBody
     {
@@ -261,14 +265,16 @@ public static unsafe partial class Conv2d
         public float* Partials, DW, DB;
         public int Count, Stride, WLength;
         public Conv2dGeometry G;
-        public bool PixelMajor;
+        public bool PixelMajor, Transposed;
 
+        [MethodImpl(Inlining.HotPath)]
         public readonly void Invoke(int block)
         {
             int start = block * Block, end = Math.Min(Stride, start + Block);
-            // Partial element i is dW[k, (r·S + s)·C + c], that is dW[k, c, r, s]: walked with counters, no divisions per element.
-            int C = G.C, rs = G.R * G.S, crs = C * rs;
+            // Pixel-major element i is dW[k, c, r, s] with tap = r·S + s, at i = (k·R·S + tap)·C + c, or (tap·C + c)·K + k.
+            int C = G.C, K = G.K, rs = G.R * G.S, crs = C * rs;
             int k = start / crs, tap = start % crs / C, c = start % C;
+            if (Transposed) (k, c, tap) = (start % K, start / K % C, start / K / C);
             for (int i = start; i < end; i++)
             {
                 float s = Partials[i];
@@ -278,7 +284,15 @@ public static unsafe partial class Conv2d
                 else
                 {
                     DW[(long)k * crs + c * rs + tap] += s;
-                    if (++c == C)
+                    if (Transposed)
+                    {
+                        if (++k == K)
+                        {
+                            k = 0;
+                            if (++c == C) (c, tap) = (0, tap + 1);
+                        }
+                    }
+                    else if (++c == C)
                     {
                         c = 0;
                         if (++tap == rs) (tap, k) = (0, k + 1);

@@ -113,6 +113,7 @@ public static unsafe partial class Conv2d
     /// image is first copied inside a zero border (PadH, PadW), so that every output row reads 2·Q floats of one bordered
     /// row from a fixed start, and the even ones are picked with vector narrowing (<see cref="EvenElements"/>).
     /// </summary>
+    [MethodImpl(Inlining.HotPath)]
     private static void Im2colStride2(float* x, float* col, int ldCol, in Conv2dGeometry g)
     {
         int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane + PadSlack;
@@ -222,6 +223,7 @@ public static unsafe partial class Conv2d
     /// <see cref="Col2im"/> for a column stride of 2, the adjoint of <see cref="Im2colStride2"/>: the rows are added into a
     /// zero-bordered image with vector widening (<see cref="AddToEvenElements"/>), whose interior is then added into dX.
     /// </summary>
+    [MethodImpl(Inlining.HotPath)]
     private static void Col2imStride2(float* col, int ldCol, float* dX, in Conv2dGeometry g)
     {
         int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane + PadSlack;

@@ -10,7 +10,8 @@ public class Conv2dBackwardWeightTests
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K at 32, 192 and
     /// between (not a multiple of the 12-row micro-kernel); C not a multiple of 4 (the transpose's scalar edge); W not a
     /// multiple of 4; stride 1 and 2, padding 0 to 2, a 3×2 filter; single-image groups (P·Q ≥ 256) and many-image
-    /// groups with a ragged last group, one chunk and several.</summary>
+    /// groups with a ragged last group, one chunk and several; both GEMM orientations (dWᵀ where K is a multiple of 32
+    /// and R·S·C is not).</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 3, 8, 8, 8, 32, 3, 3, 1, 1, 1, 1 },
@@ -79,6 +80,8 @@ public class Conv2dBackwardWeightTests
     [InlineData(4, 4, 8, 0)]
     [InlineData(13, 6, 9, 2)]
     [InlineData(8, 3, 4, 1)]
+    [InlineData(16, 3, 16, 1)]
+    [InlineData(24, 2, 17, 0)]
     public unsafe void PadTransposeImageMovesEachPixelIntoItsBorderedSlot(int c, int h, int w, int pad)
     {
         var g = Conv2dGeometry.Create(1, c, h, w, 1, 1, 1, 1, pad);
