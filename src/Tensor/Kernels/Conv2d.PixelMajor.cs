@@ -6,14 +6,14 @@ namespace NanoFed.Kernels;
 public static unsafe partial class Conv2d
 {
     /// <summary>
-    /// Whether backward-weight runs pixel-major (<see cref="WeightPixelMajor"/>): at least 8 input channels and 32 to
-    /// 192 filters (dW's K rows then span at most 16 micro-kernel row panels, so the GEMM reads the patches in place,
-    /// unpacked), any stride or padding. Measured against the direct 3×3 kernel or im2col + GEMM (one thread, CPU
-    /// time, busy machine): 64@8 3.8 against 8.0 ms, 16→32@32 stride 2 3.3 against 7.2, 32→64@16 stride 2 2.6
-    /// against 4.6, 64→128@16 24 against 33, 32@16 and 128→256@8 level; slower with 16 filters (half-empty tiles)
-    /// or 3 input channels.
+    /// Whether backward-weight runs pixel-major (<see cref="WeightPixelMajor"/>): at least 8 input channels and 32
+    /// filters, any stride or padding. Measured against the direct 3×3 kernel or im2col + GEMM (batch 128, one thread,
+    /// CPU time, busy machine): 16→32@32 stride 2 3.2 against 5.1 ms, 32→64@16 stride 2 2.2 against 3.9, 64@8 3.6
+    /// against 8.0, 64→128@16 24 against 33, 128→256@8 24 against 26, 512@4 53 against 60, 512@2 15 against 19,
+    /// 32@16 level (4.4 against 4.6); slower with 16 filters (16@32 7.9 against 4.9: the 12-row tiles are a third
+    /// empty) and level or slower with 3 input channels.
     /// </summary>
-    internal static bool UsePixelMajorWeight(in Conv2dGeometry g) => g.C >= 8 && g.K >= 32 && g.K <= 192 && !g.IsPointwise;
+    internal static bool UsePixelMajorWeight(in Conv2dGeometry g) => g.C >= 8 && g.K >= 32 && !g.IsPointwise;
 
     /// <summary>
     /// Whether the pixel-major GEMM computes dWᵀ (R·S·C × K, the patches packed as A) instead of reading them in place:
@@ -39,8 +39,8 @@ public static unsafe partial class Conv2d
     /// dWp (K × R·S·C, columns in (r, s, c) order) gets (when <paramref name="overwrite"/>) or accumulates
     /// dY_g · col over the images [first, first + count), where dY_g is K × count·P·Q and col holds the patches
     /// pixel-major: row (i, p, q), column (r, s, c) is x_i[c, p·StrideH − PadH + r, q·StrideW − PadW + s]. So the
-    /// GEMM's depth is the output pixels of all the group's images (long even on 8×8 planes), its B operand is col
-    /// read in place (row-major, no packing, see Gemm's ReadBInPlace), and the tiles are full whatever the stride.
+    /// GEMM's depth is the output pixels of all the group's images (long even on 8×8 planes), its B operand is col,
+    /// row-major (read in place up to 192 filters, see Gemm's ReadBInPlace, else packed by plain row copies).
     /// Each col row is R copies of S·C contiguous floats from the image held zero-bordered and pixel-major (xt:
     /// (H+2·PadH)·(W+2·PadW) × C), so the unfold needs no bounds checks either. When <paramref name="transposed"/>,
     /// dWp holds the transpose, colᵀ · dY_gᵀ (R·S·C × K; see <see cref="PixelMajorTransposed"/>).

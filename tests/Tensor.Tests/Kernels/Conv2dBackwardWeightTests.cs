@@ -7,8 +7,8 @@ namespace NanoFed.Tests;
 /// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference, and the stride-2 im2col and col2im.</summary>
 public class Conv2dBackwardWeightTests
 {
-    /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K at 32, 192 and
-    /// between (not a multiple of the 12-row micro-kernel); C not a multiple of 4 (the transpose's scalar edge); W not a
+    /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K from 32 to 256 (not
+    /// always a multiple of the 12-row micro-kernel; above 192 the patches are packed); a 1×1 stride-2 filter; C not a multiple of 4 (the transpose's scalar edge); W not a
     /// multiple of 4; stride 1 and 2, padding 0 to 2, a 3×2 filter; single-image groups (P·Q ≥ 256) and many-image
     /// groups with a ragged last group, one chunk and several; both GEMM orientations (dWᵀ where K is a multiple of 32
     /// and R·S·C is not).</summary>
@@ -22,6 +22,8 @@ public class Conv2dBackwardWeightTests
         { 4, 8, 5, 6, 192, 3, 3, 1, 1, 0, 0 },
         { 2, 17, 18, 18, 100, 5, 5, 1, 1, 2, 2 },
         { 9, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1 },
+        { 2, 8, 4, 4, 256, 3, 3, 1, 1, 1, 1 },
+        { 2, 16, 8, 8, 32, 1, 1, 2, 2, 0, 0 },
     };
 
     [Theory]
