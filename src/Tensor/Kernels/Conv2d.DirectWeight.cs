@@ -25,6 +25,7 @@ public static unsafe partial class Conv2d
     /// (lane l takes j ≡ l mod 16, in increasing j) and then by a fixed tree, so the result never depends on the
     /// thread count. <paramref name="scratch"/> holds xpad then dypw.
     /// </summary>
+    [MethodImpl(Inlining.HotPath)]
     private static void WeightDirect3x3(float* x, float* dY, float* dW, in Conv2dGeometry g, bool overwrite, float* scratch)
     {
         int C = g.C, K = g.K, H = g.H, W = g.W, wp2 = W + 2, plane = (H + 2) * wp2;
@@ -35,7 +36,7 @@ public static unsafe partial class Conv2d
         new Span<float>(dypw, kPad * rowLength).Clear();
         for (int k = 0; k < K; k++)
             for (int h = 0; h < H; h++)
-                new ReadOnlySpan<float>(dY + ((long)k * H + h) * W, W).CopyTo(new Span<float>(dypw + (long)k * rowLength + h * wp2, W));
+                CopyShort(dY + ((long)k * H + h) * W, dypw + (long)k * rowLength + h * wp2, W);
         for (int kb = 0; kb < kPad; kb += WeightKB)
             for (int c = 0; c < C; c++)
                 for (int r = 0; r < 3; r++)
