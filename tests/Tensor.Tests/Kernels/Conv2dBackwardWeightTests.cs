@@ -4,7 +4,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
-/// <summary>The pixel-major backward-weight path (Conv2d.PixelMajor.cs) against the scalar reference, and the stride-2 im2col and col2im.</summary>
+/// <summary>The pixel-major and direct backward-weight paths against the scalar reference, and the stride-2 im2col and col2im.</summary>
 public class Conv2dBackwardWeightTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K from 32 to 256 (not
@@ -33,14 +33,33 @@ public class Conv2dBackwardWeightTests
     {
         var g = new Conv2dGeometry(n, c, h, w, k, r, s, sh, sw, ph, pw);
         Assert.True(Conv2d.UsePixelMajorWeight(g), $"{g} should run pixel-major");
+        AssertLikeReference(g);
+    }
+
+    /// <summary>3×3 pad-1 shapes below 32 filters, on the direct kernel where Vector512 runs: K a multiple of its 8
+    /// channels, and not (a zero-padded last block).</summary>
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(2, 8, 8, 8, 12)]
+    [InlineData(3, 16, 16, 16, 16)]
+    [InlineData(1, 64, 8, 8, 20)]
+    public void DirectAccumulatesLikeReference(int n, int c, int h, int w, int k)
+    {
+        var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
+        Assert.False(Conv2d.UsePixelMajorWeight(g), $"{g} should not run pixel-major");
+        AssertLikeReference(g);
+    }
+
+    private static void AssertLikeReference(in Conv2dGeometry g)
+    {
         var rng = new Random(g.XLength + g.YLength);
         float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
-        float[] dW = Conv2dTests.Values(rng, g.WLength), dB = Conv2dTests.Values(rng, k);
+        float[] dW = Conv2dTests.Values(rng, g.WLength), dB = Conv2dTests.Values(rng, g.K);
         float[] dWExpected = (float[])dW.Clone(), dBExpected = (float[])dB.Clone();
         Conv2d.BackwardWeightReference(x, dY, dWExpected, dBExpected, g);
         Conv2d.BackwardWeight(x, dY, dW, dB, g);
-        Close.Assert(dWExpected, dW, $"pixel-major backward-weight dW {g}", atol: 1e-4);
-        Close.Assert(dBExpected, dB, $"pixel-major backward-weight dB {g}", atol: 1e-4);
+        Close.Assert(dWExpected, dW, $"backward-weight dW {g}", atol: 1e-4);
+        Close.Assert(dBExpected, dB, $"backward-weight dB {g}", atol: 1e-4);
     }
 
     [Theory]
