@@ -7,13 +7,15 @@ public static unsafe partial class Conv2d
 {
     /// <summary>
     /// Whether backward-weight runs pixel-major (<see cref="WeightPixelMajor"/>): at least 8 input channels and 32
-    /// filters, any stride or padding. Measured against the direct 3×3 kernel or im2col + GEMM (batch 128, one thread,
-    /// CPU time, busy machine): 16→32@32 stride 2 3.2 against 5.1 ms, 32→64@16 stride 2 2.2 against 3.9, 64@8 3.6
-    /// against 8.0, 64→128@16 24 against 33, 128→256@8 24 against 26, 512@4 53 against 60, 512@2 15 against 19,
-    /// 32@16 level (4.4 against 4.6); slower with 16 filters (16@32 7.9 against 4.9: the 12-row tiles are a third
-    /// empty) and level or slower with 3 input channels.
+    /// filters, any stride or padding, except 32 or fewer filters where the direct 3×3 kernel runs. Measured against the
+    /// direct kernel or im2col + GEMM (batch 128, one thread, CPU time, busy machine): 16→32@32 stride 2 2.8 against
+    /// 7.4 ms, 32→64@16 stride 2 2.0 against 3.5, 64@8 3.4 against 7.9, 64→128@16 23 against 32, 32→48@16 2.3 against
+    /// 3.0, 128→256@8 to 512@2 7–18% faster. The direct kernel wins with 32 filters (32@16 2.0 against 2.6 ms,
+    /// 16→32@32 3.6 against 5.5, two threads: 12-row GEMM tiles leave 4 of 36 rows empty) and with 16 (16@32 4.4
+    /// against 7.7, one thread); with 3 input channels both are level.
     /// </summary>
-    internal static bool UsePixelMajorWeight(in Conv2dGeometry g) => g.C >= 8 && g.K >= 32 && !g.IsPointwise;
+    internal static bool UsePixelMajorWeight(in Conv2dGeometry g) =>
+        g.C >= 8 && g.K >= 32 && !g.IsPointwise && !(g.K <= 32 && UseDirectWeight3x3(g));
 
     /// <summary>
     /// Whether the pixel-major GEMM computes dWᵀ (R·S·C × K, the patches packed as A) instead of reading them in place:
