@@ -182,14 +182,17 @@ public static unsafe partial class Conv2d
             int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
             if (Direct)
             {
-                // Groups are single images here; the direct kernel sums each image's dW in a fixed order.
-                fixed (float* buffer = ColScratch(WeightScratchLength(G)))
+                // Groups are single images here; the direct kernel sums runs of images from the chunk's start.
+                int images = WeightImages(G);
+                fixed (float* buffer = ColScratch(images * WeightImageScratch(G)))
                 {
-                    for (int n = firstGroup; n < lastGroup; n++)
+                    for (int n = firstGroup; n < lastGroup; n += images)
                     {
+                        int count = Math.Min(images, lastGroup - n);
                         bool first = !Accumulate && n == firstGroup;
-                        WeightDirect3x3(X + (long)n * chw, DY + (long)n * K * pq, dw, G, first, buffer);
-                        if (BLength > 0) SumRows(DY + (long)n * K * pq, db, K, pq, first);
+                        WeightDirect3x3(X + (long)n * chw, DY + (long)n * K * pq, count, dw, G, first, buffer);
+                        if (BLength > 0)
+                            for (int i = n; i < n + count; i++) SumRows(DY + (long)i * K * pq, db, K, pq, first && i == n);
                     }
                 }
                 return;

@@ -38,10 +38,13 @@ public class Conv2dBackwardWeightTests
     }
 
     /// <summary>3×3 pad-1 shapes up to 32 filters, on the direct kernel where Vector512 runs: K a multiple of its 8
-    /// channels, and not (a zero-padded last block).</summary>
+    /// channels, and not (a zero-padded last block); several images per kernel call (small planes), with a chunk
+    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5) and many images on a 4×4 plane.</summary>
     [Theory]
     [Trait("Category", "Kernel")]
     [InlineData(2, 8, 8, 8, 12)]
+    [InlineData(70, 8, 16, 16, 8)]
+    [InlineData(40, 9, 4, 4, 24)]
     [InlineData(2, 32, 8, 8, 32)]
     [InlineData(3, 16, 16, 16, 16)]
     [InlineData(1, 64, 8, 8, 20)]
