@@ -26,8 +26,9 @@ public static unsafe partial class Conv2d
     /// Whether backward-weight runs the direct 3×3 kernel: the shapes of <see cref="UseDirect3x3"/> with at most 64
     /// input channels, on Vector512 only (its per-output dot products use 16 lanes and one fixed lane-sum tree;
     /// other machines keep the GEMM). Measured against im2col + GEMM (one thread, CPU time): 3.1× on 16@32, 2.1× on
-    /// 32@16, 1.14× on 64@8, 1.2× on 64→128@16, and 0.95× on 128→128@16 (so not there). Shapes with 32 or more
-    /// filters run pixel-major instead (<see cref="UsePixelMajorWeight"/> is checked first), so here it serves 16@32.
+    /// 32@16, 1.14× on 64@8, 1.2× on 64→128@16, and 0.95× on 128→128@16 (so not there). Shapes with more than 32
+    /// filters run pixel-major instead (<see cref="UsePixelMajorWeight"/> is checked first), so here it serves ResNet's
+    /// 16@32 and 32@16.
     /// </summary>
     private static bool UseDirectWeight3x3(in Conv2dGeometry g) =>
         Vector512.IsHardwareAccelerated && UseDirect3x3(g) && g.C <= 64;
