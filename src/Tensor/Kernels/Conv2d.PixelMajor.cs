@@ -7,12 +7,12 @@ public static unsafe partial class Conv2d
 {
     /// <summary>
     /// Whether backward-weight runs pixel-major (<see cref="WeightPixelMajor"/>): at least 8 input channels and 32
-    /// filters, any stride or padding, except 32 or fewer filters where the direct 3×3 kernel runs. Measured against the
-    /// direct kernel or im2col + GEMM (batch 128, one thread, CPU time, busy machine): 16→32@32 stride 2 2.8 against
-    /// 7.4 ms, 32→64@16 stride 2 2.0 against 3.5, 64@8 3.4 against 7.9, 64→128@16 23 against 32, 32→48@16 2.3 against
-    /// 3.0, 128→256@8 to 512@2 7–18% faster. The direct kernel wins with 32 filters (32@16 2.0 against 2.6 ms,
-    /// 16→32@32 3.6 against 5.5, two threads: 12-row GEMM tiles leave 4 of 36 rows empty) and with 16 (16@32 4.4
-    /// against 7.7, one thread); with 3 input channels both are level.
+    /// filters, any stride or padding, except 32 or fewer filters where the direct 3×3 kernel runs. Measured (batch 128,
+    /// one thread, CPU time, busy machine) against im2col + GEMM: 16→32@32 stride 2 2.8 against 7.4 ms, 32→64@16
+    /// stride 2 2.0 against 3.5, 128→256@8 to 512@2 7–18% faster, level with 3 input channels; against the direct
+    /// kernel (two threads, both summing several images a call): 64@8 2.0 against 2.2 ms, 64→128@16 12.1 against
+    /// 13.7, 32→48@16 2.4 against 2.6, but 32@16 1.9 against 1.75 and 16→32@32 5.6 against 3.7 (with 32 filters the
+    /// 12-row GEMM tiles leave 4 of 36 rows empty), and 16@32 7.7 against 4.4 (one thread).
     /// </summary>
     internal static bool UsePixelMajorWeight(in Conv2dGeometry g) =>
         g.C >= 8 && g.K >= 32 && !g.IsPointwise && !(g.K <= 32 && UseDirectWeight3x3(g));
