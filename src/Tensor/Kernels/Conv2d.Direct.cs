@@ -90,13 +90,14 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>Copies image x (C, H, W) into the middle of xpad (C, H+2, W+2) and zeroes the border and the slack.</summary>
+    [MethodImpl(Inlining.HotPath)]
     private static void PadImage(float* x, float* xpad, int c, int h, int w, int xLength)
     {
         int wp2 = w + 2, plane = (h + 2) * wp2;
         new Span<float>(xpad, xLength).Clear();
         for (int ci = 0; ci < c; ci++)
             for (int hi = 0; hi < h; hi++)
-                new ReadOnlySpan<float>(x + ((long)ci * h + hi) * w, w).CopyTo(new Span<float>(xpad + (long)ci * plane + (hi + 1) * wp2 + 1, w));
+                CopyShort(x + ((long)ci * h + hi) * w, xpad + (long)ci * plane + (hi + 1) * wp2 + 1, w);
     }
 
     /// <summary>Writes (or adds) the first W of every W+2 columns of ypw rows into y (K, H, W), as <see cref="StoreOutputRow"/>.</summary>
