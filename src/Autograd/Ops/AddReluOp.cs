@@ -19,10 +19,17 @@ public static class AddReluOp
         return y;
     }
 
-    // dA += (y > 0) · dY and dB += (y > 0) · dY; a second write into one variable (a = b) accumulates.
+    // dA += (y > 0) · dY and dB += (y > 0) · dY in one pass over y and dY; a second write into one variable (a = b) accumulates.
     private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) =>
     {
-        ReluOp.Backward(e.Output, e.A!);
-        ReluOp.Backward(e.Output, e.B!);
+        var dA = e.A!.GradForWrite(out bool overwriteA);
+        var dB = e.B!.GradForWrite(out bool overwriteB);
+        if (dA is null || dB is null)
+        {
+            var (only, overwrite) = dA is null ? (dB, overwriteB) : (dA, overwriteA);
+            if (only is not null) Kernels.Relu.Backward(e.Output.Data.Span, e.Output.Grad!.Span, only.Span, overwrite);
+            return;
+        }
+        Kernels.Relu.BackwardSum(e.Output.Data.Span, e.Output.Grad!.Span, dA.Span, overwriteA, dB.Span, overwriteB);
     };
 }

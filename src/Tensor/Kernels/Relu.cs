@@ -6,7 +6,7 @@ namespace NanoFed.Kernels;
 /// Rectified linear unit, forward and backward, through the shared <see cref="ElementWise"/> driver.
 /// Buffers are flat: any shape, the same length everywhere (activations (N, C, H, W) in practice).
 /// </summary>
-public static class Relu
+public static partial class Relu
 {
     /// <summary>Overwrites y[i] = max(x[i], 0) (NaN maps to 0). x: any shape; y: the same length; y may alias x.</summary>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y) => ElementWise.Unary(default(ReluOperator), x, y);
@@ -21,10 +21,6 @@ public static class Relu
         if (overwrite) ElementWise.Binary(default(MaskOperator), x, dY, dX);
         else ElementWise.Ternary(default(ReluBackwardOperator), x, dY, dX, dX);
     }
-
-    /// <summary>Overwrites y[i] = max(a[i] + b[i], 0): a residual sum and the ReLU after it in one pass. Same lengths; y may alias a or b.</summary>
-    public static void ForwardSum(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) =>
-        ElementWise.Binary(default(AddReluOperator), a, b, y);
 
     /// <summary>The scalar reference of <see cref="Forward"/>.</summary>
     public static void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
