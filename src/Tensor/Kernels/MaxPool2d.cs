@@ -9,7 +9,7 @@ namespace NanoFed.Kernels;
 /// Planes run in parallel; each writes only its own outputs, so results do not depend on the thread count.
 /// Shapes: x, dX (N, C, H, W); y, argmax, dY (N, C, P, Q).
 /// </summary>
-public static unsafe class MaxPool2d
+public static unsafe partial class MaxPool2d
 {
     /// <summary>Overwrites y with the window maxima of x and argmax with their positions in the input plane.</summary>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> argmax, in Pool2dGeometry g)
@@ -87,11 +87,17 @@ public static unsafe class MaxPool2d
         {
             int P = G.P, Q = G.Q, hw = G.H * G.W, W = G.W;
             int first = item * PlanesPerItem, last = Math.Min(G.N * G.C, first + PlanesPerItem);
+            bool window2 = IsWindow2(G);
             for (int plane = first; plane < last; plane++)
             {
                 float* x = X + (long)plane * hw;
                 float* y = Y + (long)plane * P * Q;
                 float* a = Argmax + (long)plane * P * Q;
+                if (window2)
+                {
+                    ForwardWindow2(x, y, a, G);
+                    continue;
+                }
                 for (int p = 0; p < P; p++)
                 {
                     G.RowRange(p, out int h0, out int h1);

@@ -29,6 +29,27 @@ public class MaxPool2dTests
         Close.Identical(dXRef, dX, $"max-pool backward {g}");
     }
 
+    /// <summary>The 2x2 stride-2 path (16 lanes where a row has a multiple of 16 outputs or 8, scalar otherwise) with NaNs and ties.</summary>
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(2, 4, 64)]
+    [InlineData(2, 10, 16)]
+    [InlineData(1, 17, 17)]
+    [InlineData(3, 7, 10)]
+    [InlineData(2, 5, 32)]
+    public void Window2KeepsTheGeneralRuleForNaNsAndTies(int n, int h, int w)
+    {
+        var g = Pool2dGeometryTests.Create(n, 3, h, w, 2, 2, 0);
+        var rng = new Random(g.XLength);
+        float[] x = Conv2dTests.Values(rng, g.XLength).Select(v => MathF.Round(v * 2)).ToArray();
+        for (int i = 0; i < x.Length; i += 7) x[i] = float.NaN;
+        float[] y = new float[g.YLength], a = new float[g.YLength], yRef = new float[g.YLength], aRef = new float[g.YLength];
+        MaxPool2d.ForwardReference(x, yRef, aRef, g);
+        MaxPool2d.Forward(x, y, a, g);
+        Close.Identical(yRef, y, $"max-pool forward {g}");
+        Close.Identical(aRef, a, $"max-pool argmax {g}");
+    }
+
     [Fact]
     public void FirstMaximumWinsAndPaddingNeverDoes()
     {
