@@ -53,9 +53,11 @@ public sealed class BasicBlock : Module
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x)
     {
+        // The shortcut first: backward then reaches conv1 before it, so conv1's backward-data writes x's new
+        // gradient in one pass and the shortcut's sparse contribution is added to it (same sum, same bits).
+        var shortcut = _projection != null ? _projection.Forward(tape, x) : _padShortcut ? tape.ShortcutA(x, _outChannels) : x;
         var y = _conv1.Forward(tape, x, _bn1, relu: true);
         y = _conv2.Forward(tape, y, _bn2, relu: false);
-        var shortcut = _projection != null ? _projection.Forward(tape, x) : _padShortcut ? tape.ShortcutA(x, _outChannels) : x;
         return tape.AddRelu(y, shortcut);
     }
 }

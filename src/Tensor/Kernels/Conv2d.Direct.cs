@@ -89,15 +89,28 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>Copies image x (C, H, W) into the middle of xpad (C, H+2, W+2) and zeroes the border and the slack.</summary>
+    /// <summary>
+    /// Copies image x (C, H, W) into the middle of xpad (C, H+2, W+2) and zeroes the border and the slack. Only the
+    /// border is written besides the copy: clearing the whole plane first cost as much as the copy itself.
+    /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void PadImage(float* x, float* xpad, int c, int h, int w, int xLength)
     {
         int wp2 = w + 2, plane = (h + 2) * wp2;
-        new Span<float>(xpad, xLength).Clear();
         for (int ci = 0; ci < c; ci++)
+        {
+            float* dst = xpad + (long)ci * plane;
+            new Span<float>(dst, wp2 + 1).Clear();
             for (int hi = 0; hi < h; hi++)
-                CopyShort(x + ((long)ci * h + hi) * w, xpad + (long)ci * plane + (hi + 1) * wp2 + 1, w);
+            {
+                float* row = dst + (hi + 1) * wp2;
+                CopyShort(x + ((long)ci * h + hi) * w, row + 1, w);
+                row[w + 1] = 0;
+                row[wp2] = 0;
+            }
+            new Span<float>(dst + (h + 1) * wp2, wp2).Clear();
+        }
+        new Span<float>(xpad + (long)c * plane, xLength - c * plane).Clear();
     }
 
     /// <summary>Writes (or adds) the first W of every W+2 columns of ypw rows into y (K, H, W), as <see cref="StoreOutputRow"/>.</summary>
