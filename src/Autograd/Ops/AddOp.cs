@@ -26,8 +26,6 @@ public static class AddOp
     private static void PassThrough(ReadOnlySpan<float> dY, Variable input)
     {
         var dX = input.GradForWrite(out bool overwrite);
-        if (dX is null) return;
-        if (overwrite) dY.CopyTo(dX.Span);
-        else Kernels.Add.Accumulate(dY, dX.Span);
+        if (dX is not null) Kernels.Add.Accumulate(dY, dX.Span, overwrite);
     }
 }

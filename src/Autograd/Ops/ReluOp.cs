@@ -17,13 +17,10 @@ public static class ReluOp
     }
 
     // dX += (y > 0) · dY; the output has the input's sign pattern, so x itself is not needed.
-    private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) => Backward(e.Output, e.A!);
-
-    /// <summary>Passes <paramref name="y"/>'s gradient through the ReLU that produced y into <paramref name="x"/>'s.</summary>
-    internal static void Backward(Variable y, Variable x)
+    private static readonly BackwardFn BackwardFn = static (ref readonly TapeEntry e) =>
     {
-        var dX = x.GradForWrite(out bool overwrite);
+        var dX = e.A!.GradForWrite(out bool overwrite);
         if (dX is null) return;
-        Kernels.Relu.Backward(y.Data.Span, y.Grad!.Span, dX.Span, overwrite);
-    }
+        Kernels.Relu.Backward(e.Output.Data.Span, e.Output.Grad!.Span, dX.Span, overwrite);
+    };
 }

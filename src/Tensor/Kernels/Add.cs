@@ -17,11 +17,15 @@ public static class Add
         TensorPrimitives.Add(a, b, y);
     }
 
-    /// <summary>Accumulates dX[i] += dY[i] (the backward of addition for either operand). Same length.</summary>
-    public static void Accumulate(ReadOnlySpan<float> dY, Span<float> dX)
+    /// <summary>
+    /// Accumulates dX[i] += dY[i] (the backward of addition for either operand), or with <paramref name="overwrite"/>
+    /// copies dX[i] = dY[i] (a new gradient: its old contents are never read). Same length.
+    /// </summary>
+    public static void Accumulate(ReadOnlySpan<float> dY, Span<float> dX, bool overwrite = false)
     {
         ElementWise.CheckLength(dY.Length, dX.Length, nameof(dY));
-        TensorPrimitives.Add(dX, dY, dX);
+        if (overwrite) dY.CopyTo(dX);
+        else TensorPrimitives.Add(dX, dY, dX);
     }
 
     /// <summary>

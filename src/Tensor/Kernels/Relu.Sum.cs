@@ -80,15 +80,9 @@ public static unsafe partial class Relu
                 int count = Math.Min(StageLength, end - start);
                 var g = new Span<float>(stage, count);
                 ElementWise.Binary(default(MaskOperator), new ReadOnlySpan<float>(Y + start, count), new ReadOnlySpan<float>(DY + start, count), g);
-                Write(g, new Span<float>(DA + start, count), OverwriteA);
-                Write(g, new Span<float>(DB + start, count), OverwriteB);
+                Add.Accumulate(g, new Span<float>(DA + start, count), OverwriteA);
+                Add.Accumulate(g, new Span<float>(DB + start, count), OverwriteB);
             }
-        }
-
-        private static void Write(ReadOnlySpan<float> g, Span<float> d, bool overwrite)
-        {
-            if (overwrite) g.CopyTo(d);
-            else System.Numerics.Tensors.TensorPrimitives.Add(d, g, d);
         }
     }
 }
