@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -26,13 +28,14 @@ public static unsafe partial class Conv2d
     private static float[]? t_direct;
 
     /// <summary>
-    /// Direct 3×3 stride-1 pad-1 convolution. Each image is copied into a zero-bordered plane xpad (C, H+2, W+2);
-    /// in that layout, output (h, w) of filter tap (r, s) reads xpad at flat index h·(W+2) + w + r·(W+2) + s, so
-    /// outputs are computed along the flat index j = h·(W+2) + w with plain vector loads (the two columns per row
-    /// with w ≥ W are computed and dropped). The micro-kernel holds 8 output channels × 2 vectors of j in
-    /// registers and sums over (c, r, s) in that order with one FMA chain per output, on every vector width.
-    /// Filters are repacked as wp[K/8][C][9][8] (zero rows past K). Overwrites y (then max(·, 0) when
-    /// <paramref name="relu"/>), or adds into it when <paramref name="accumulate"/>; bias (K) may be null.
+    /// Direct 3×3 stride-1 pad-1 convolution. Each image is copied into the flat zero-bordered plane of
+    /// <see cref="PadImage"/> (row stride W+1); there, output (h, w) of filter tap (r, s) reads xpad at flat index
+    /// j + r·(W+1) + s with j = h·(W+1) + w, so outputs are computed along j with plain vector loads (the one column
+    /// per row with w = W is computed and dropped). The micro-kernel holds 8 output channels × up to 3 vectors of j in
+    /// registers and sums over (c, r, s) in that order with one FMA chain per output, on every vector width; its
+    /// block then goes through <see cref="StoreDirectBlock"/> straight into y. Filters are repacked as
+    /// wp[K/8][C][9][8] (zero rows past K). Overwrites y (then max(·, 0) when <paramref name="relu"/>), or adds into
+    /// it when <paramref name="accumulate"/>; bias (K) may be null.
     /// </summary>
     private static void ForwardDirect3x3(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate, bool relu)
     {
@@ -53,6 +56,9 @@ public static unsafe partial class Conv2d
         }
     }
 
+    /// <summary>Flat positions per direct micro-kernel block: 3 vectors of 16.</summary>
+    private const int DirectBlock = 48;
+
     private struct DirectBody : IParallelBody
     {
         public float* X, Wp, Bias, Y;
@@ -61,69 +67,129 @@ public static unsafe partial class Conv2d
 
         public readonly void Invoke(int n)
         {
-            int C = G.C, K = G.K, H = G.H, W = G.W, wp2 = W + 2, plane = (H + 2) * wp2, length = H * wp2;
+            int C = G.C, K = G.K, H = G.H, W = G.W, ws = W + 1, plane = DirectPlane(G), length = H * ws;
             // Vector512 steps 48 positions (3 loads and 8 broadcasts feed 24 FMAs) and ends with a 16- or 32-wide
-            // step, so a row costs its length rounded up to 16 (8×8 planes: 80 positions, not 96); Vector256 steps 8.
-            int block = Vector512.IsHardwareAccelerated ? 48 : 8, granule = Vector512.IsHardwareAccelerated ? 16 : 8;
-            int rowLength = (length + granule - 1) / granule * granule, kBlocks = (K + DirectKB - 1) / DirectKB;
-            // xpad plus slack for the last block's overrun; ypw holds kBlocks·8 rows of rowLength.
+            // step, so a row costs its length rounded up to 16; Vector256 steps 8.
+            bool wide = Vector512.IsHardwareAccelerated;
+            int block = wide ? DirectBlock : 8, kBlocks = (K + DirectKB - 1) / DirectKB;
+            float* tile = stackalloc float[DirectKB * DirectBlock];
             int xLength = DirectXLength(G);
-            fixed (float* scratch = ColScratch(xLength + kBlocks * DirectKB * rowLength))
+            fixed (float* xpad = ColScratch(xLength))
             {
-                float* xpad = scratch, ypw = scratch + xLength;
                 PadImage(X + (long)n * C * H * W, xpad, C, H, W, xLength);
+                float* yn = Y + (long)n * K * H * W;
                 for (int kb = 0; kb < kBlocks; kb++)
                 {
                     float* wk = Wp + (long)kb * C * 9 * DirectKB;
-                    float* yk = ypw + (long)kb * DirectKB * rowLength;
+                    int channels = Math.Min(DirectKB, K - kb * DirectKB);
                     for (int j = 0; j < length; j += block)
                     {
-                        if (!Vector512.IsHardwareAccelerated) Kernel256(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
-                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
-                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
-                        else Kernel512<OneVector>(xpad + j, plane, wp2, wk, C, yk + j, rowLength);
+                        if (!wide) Kernel256(xpad + j, plane, ws, wk, C, tile, DirectBlock);
+                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, ws, wk, C, tile, DirectBlock);
+                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, ws, wk, C, tile, DirectBlock);
+                        else Kernel512<OneVector>(xpad + j, plane, ws, wk, C, tile, DirectBlock);
+                        var store = new DirectStore { Y = yn + (long)kb * DirectKB * H * W, Bias = Bias == null ? null : Bias + kb * DirectKB, Plane = H * W, W = W, Length = length, Accumulate = Accumulate, Relu = Relu };
+                        StoreDirectBlock(tile, channels, j, Math.Min(block, length - j), store);
                     }
                 }
-                Unpad(ypw, rowLength, Y + (long)n * K * H * W, Bias, K, H, W, Accumulate, Relu);
             }
+        }
+    }
+
+    /// <summary>Where and how <see cref="StoreDirectBlock"/> writes: y of the block's first channel, its bias (or null), the output plane H·W.</summary>
+    private struct DirectStore
+    {
+        public float* Y, Bias;
+        public int Plane, W, Length;
+        public bool Accumulate, Relu;
+
+        /// <summary>y = v + bias (max(·, 0) with <see cref="Relu"/>), or y + v when accumulating: as <see cref="StoreOutputRow"/>.</summary>
+        [MethodImpl(Inlining.ShortMethod)]
+        public readonly float Value(float v, float y, float bias)
+        {
+            if (Accumulate) return y + v;
+            if (Bias != null) v += bias;
+            return Relu ? default(Relu.ReluOperator).Invoke(v) : v;
         }
     }
 
     /// <summary>
-    /// Copies image x (C, H, W) into the middle of xpad (C, H+2, W+2) and zeroes the border and the slack. Only the
-    /// border is written besides the copy: clearing the whole plane first cost as much as the copy itself.
+    /// Writes the micro-kernel's block (channels × <paramref name="count"/> flat positions from j0, row stride
+    /// <see cref="DirectBlock"/>) into y (K, H, W), dropping the positions with w = W. The kept positions of a run of j
+    /// are consecutive in y: the one at j = h·(W+1) + w goes to h·W + w. On AVX-512 each vector is compressed to
+    /// its kept lanes and stored under a mask; elsewhere position by position, with the same arithmetic.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void StoreDirectBlock(float* tile, int channels, int j0, int count, in DirectStore st)
+    {
+        int ws = st.W + 1;
+        if (Avx512F.IsSupported)
+        {
+            var laneBits = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768);
+            var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (int v = 0; v < count; v += 16)
+            {
+                int j = j0 + v, h = j / ws, w = j - h * ws, kept = 0xFFFF;
+                // Lanes at w = W are dropped: the first at lane W − w, then every W+1.
+                for (int l = st.W - w; l < 16; l += ws) kept &= ~(1 << l);
+                if (st.Length - j < 16) kept &= (1 << (st.Length - j)) - 1;
+                var keep = Vector512.Equals(Vector512.Create(kept) & laneBits, laneBits).AsSingle();
+                var first = Vector512.LessThan(iota, Vector512.Create(BitOperations.PopCount((uint)kept))).AsSingle();
+                long offset = (long)h * st.W + w;
+                for (int k = 0; k < channels; k++)
+                {
+                    var value = Avx512F.Compress(Vector512<float>.Zero, keep, Vector512.Load(tile + k * DirectBlock + v));
+                    float* y = st.Y + (long)k * st.Plane + offset;
+                    if (st.Accumulate) value += Avx512F.MaskLoad(y, first, Vector512<float>.Zero);
+                    else
+                    {
+                        if (st.Bias != null) value += Vector512.Create(st.Bias[k]);
+                        if (st.Relu) value = default(Relu.ReluOperator).Invoke(value);
+                    }
+                    Avx512F.MaskStore(y, first, value);
+                }
+            }
+            return;
+        }
+        for (int k = 0; k < channels; k++)
+        {
+            float bias = st.Bias == null ? 0f : st.Bias[k];
+            for (int v = 0; v < count; v++)
+            {
+                int j = j0 + v, h = j / ws, w = j - h * ws;
+                if (w == st.W) continue;
+                float* y = st.Y + (long)k * st.Plane + (long)h * st.W + w;
+                *y = st.Value(tile[k * DirectBlock + v], *y, bias);
+            }
+        }
+    }
+
+    /// <summary>Floats of one channel's flat plane: H+2 rows of W+1 (one zero column per row, shared by its neighbours as their border) and the last border element.</summary>
+    private static int DirectPlane(in Conv2dGeometry g) => (g.H + 2) * (g.W + 1) + 1;
+
+    /// <summary>
+    /// Copies image x (C, H, W) into xpad as C flat planes (<see cref="DirectPlane"/>): x[c, h, w] at
+    /// c·plane + (h+1)·(W+1) + w + 1, zeros in the top and bottom rows and in column 0 of every row, which is both the
+    /// right border of the row before and the left border of its own row; then zeros to <paramref name="xLength"/>.
+    /// Only the borders are written besides the copy: clearing the whole plane first cost as much as the copy itself.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void PadImage(float* x, float* xpad, int c, int h, int w, int xLength)
     {
-        int wp2 = w + 2, plane = (h + 2) * wp2;
+        int ws = w + 1, plane = (h + 2) * ws + 1;
         for (int ci = 0; ci < c; ci++)
         {
             float* dst = xpad + (long)ci * plane;
-            new Span<float>(dst, wp2 + 1).Clear();
+            new Span<float>(dst, ws).Clear();
             for (int hi = 0; hi < h; hi++)
             {
-                float* row = dst + (hi + 1) * wp2;
+                float* row = dst + (hi + 1) * ws;
+                row[0] = 0;
                 CopyShort(x + ((long)ci * h + hi) * w, row + 1, w);
-                row[w + 1] = 0;
-                row[wp2] = 0;
             }
-            new Span<float>(dst + (h + 1) * wp2, wp2).Clear();
+            new Span<float>(dst + (h + 1) * ws, ws + 1).Clear();
         }
         new Span<float>(xpad + (long)c * plane, xLength - c * plane).Clear();
-    }
-
-    /// <summary>Writes (or adds) the first W of every W+2 columns of ypw rows into y (K, H, W), as <see cref="StoreOutputRow"/>.</summary>
-    private static void Unpad(float* ypw, int rowLength, float* y, float* bias, int k, int h, int w, bool accumulate, bool relu)
-    {
-        int wp2 = w + 2;
-        for (int ki = 0; ki < k; ki++)
-            for (int hi = 0; hi < h; hi++)
-            {
-                var src = new ReadOnlySpan<float>(ypw + (long)ki * rowLength + hi * wp2, w);
-                var dst = new Span<float>(y + ((long)ki * h + hi) * w, w);
-                StoreOutputRow(src, dst, bias == null ? 0f : bias[ki], accumulate, relu);
-            }
     }
 
     /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (a constant per type: the JIT removes the unused branches).</summary>
@@ -152,7 +218,7 @@ public static unsafe partial class Conv2d
     /// one load per vector and 8 broadcasts per filter tap): the same FMA chain per output at every width.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel512<TWidth>(float* x, int plane, int wp2, float* wk, int c, float* y, int rowLength)
+    private static void Kernel512<TWidth>(float* x, int plane, int ws, float* wk, int c, float* y, int rowLength)
         where TWidth : struct, IPositionVectors
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -167,7 +233,7 @@ public static unsafe partial class Conv2d
             {
                 for (int s = 0; s < 3; s++)
                 {
-                    float* src = xc + r * wp2 + s;
+                    float* src = xc + r * ws + s;
                     var v0 = Vector512.Load(src);
                     var v1 = two ? Vector512.Load(src + 16) : default;
                     var v2 = three ? Vector512.Load(src + 32) : default;
@@ -195,7 +261,7 @@ public static unsafe partial class Conv2d
 
     /// <summary>8 output channels × 8 flat positions: 8 accumulators (AVX2 has 16 registers), same order as <see cref="Kernel512"/>.</summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel256(float* x, int plane, int wp2, float* wk, int c, float* y, int rowLength)
+    private static void Kernel256(float* x, int plane, int ws, float* wk, int c, float* y, int rowLength)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int ci = 0; ci < c; ci++)
@@ -206,7 +272,7 @@ public static unsafe partial class Conv2d
             {
                 for (int s = 0; s < 3; s++)
                 {
-                    var v = Vector256.Load(xc + r * wp2 + s);
+                    var v = Vector256.Load(xc + r * ws + s);
                     float* t = wc + (r * 3 + s) * DirectKB;
                     a0 = Vector256.FusedMultiplyAdd(v, Vector256.Create(t[0]), a0);
                     a1 = Vector256.FusedMultiplyAdd(v, Vector256.Create(t[1]), a1);

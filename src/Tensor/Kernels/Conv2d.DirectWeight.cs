@@ -19,8 +19,8 @@ public static unsafe partial class Conv2d
     /// <summary>Images per direct backward-weight kernel call (at least one; see <see cref="WeightBlockPositions"/>).</summary>
     private static int WeightImages(in Conv2dGeometry g) => Math.Max(1, WeightBlockPositions / WeightRowLength(g));
 
-    /// <summary>Flat positions of one image's padded dY rows: H·(W+2), rounded up to whole vectors.</summary>
-    private static int WeightRowLength(in Conv2dGeometry g) => (g.H * (g.W + 2) + 15) / 16 * 16;
+    /// <summary>Flat positions of one image's padded dY rows: H·(W+1), rounded up to whole vectors.</summary>
+    private static int WeightRowLength(in Conv2dGeometry g) => (g.H * (g.W + 1) + 15) / 16 * 16;
 
     /// <summary>
     /// Whether backward-weight runs the direct 3×3 kernel: the shapes of <see cref="UseDirect3x3"/> with at most 64
@@ -36,8 +36,8 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// dW (K, C, 3, 3) gets (when <paramref name="overwrite"/>) or accumulates the filter gradient of images
     /// [0, <paramref name="count"/>) of x and dY, Σ_{n,h,w} dY_n[k, h, w] · x_n[c, h + r − 1, w + s − 1]. Both are laid
-    /// out on the flat zero-bordered plane of <see cref="ForwardDirect3x3"/>: dypw (K, H·(W+2)) with zeros in the two
-    /// extra columns, so the dot product of tap (r, s) runs over all flat positions j with x read at j + r·(W+2) + s.
+    /// out on the flat zero-bordered plane of <see cref="PadImage"/>: dypw (K, H·(W+1)) with zeros in the extra
+    /// column, so the dot product of tap (r, s) runs over all flat positions j with x read at j + r·(W+1) + s.
     /// Each output is summed in 16 lanes (lane l takes j ≡ l mod 16, in image order and increasing j) and then by a
     /// fixed tree, so the result never depends on the thread count. Summing several images before the lane sums pays
     /// for those once per group: on small planes (32@16: 18 vector steps per image) they cost about as much as the
@@ -46,7 +46,7 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.HotPath)]
     private static void WeightDirect3x3(float* x, float* dY, int count, float* dW, in Conv2dGeometry g, bool overwrite, float* scratch)
     {
-        int C = g.C, K = g.K, H = g.H, W = g.W, wp2 = W + 2, plane = (H + 2) * wp2;
+        int C = g.C, K = g.K, H = g.H, W = g.W, ws = W + 1, plane = DirectPlane(g);
         int rowLength = WeightRowLength(g), kPad = (K + WeightKB - 1) / WeightKB * WeightKB;
         int xLength = DirectXLength(g), imageScratch = WeightImageScratch(g);
         for (int i = 0; i < count; i++)
@@ -56,17 +56,17 @@ public static unsafe partial class Conv2d
             new Span<float>(dypw, kPad * rowLength).Clear();
             for (int k = 0; k < K; k++)
                 for (int h = 0; h < H; h++)
-                    CopyShort(dy + ((long)k * H + h) * W, dypw + (long)k * rowLength + h * wp2, W);
+                    CopyShort(dy + ((long)k * H + h) * W, dypw + (long)k * rowLength + h * ws, W);
         }
         for (int kb = 0; kb < kPad; kb += WeightKB)
             for (int c = 0; c < C; c++)
                 for (int r = 0; r < 3; r++)
-                    WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane + r * wp2, count, imageScratch,
+                    WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane + r * ws, count, imageScratch,
                         dW, kb, K, c, r, C, overwrite);
     }
 
-    /// <summary>Floats of the zero-bordered image plus the slack the direct kernels read past its end.</summary>
-    private static int DirectXLength(in Conv2dGeometry g) => g.C * (g.H + 2) * (g.W + 2) + 32 + 2 * (g.W + 2) + 2;
+    /// <summary>Floats of the zero-bordered image plus the slack the direct kernels read past its end (up to 16 positions of the last row's rounding).</summary>
+    private static int DirectXLength(in Conv2dGeometry g) => g.C * DirectPlane(g) + 32;
 
     /// <summary>Scratch floats of one image of <see cref="WeightDirect3x3"/>: xpad then dypw.</summary>
     private static int WeightImageScratch(in Conv2dGeometry g) =>
