@@ -66,7 +66,7 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>Floats of the zero-bordered image plus the slack the direct kernels read past its end (up to 16 positions of the last row's rounding).</summary>
-    private static int DirectXLength(in Conv2dGeometry g) => g.C * DirectPlane(g) + 32;
+    private static int DirectXLength(in Conv2dGeometry g) => g.C * DirectChannelStride(g) + 32;
 
     /// <summary>Scratch floats of one image of <see cref="WeightDirect3x3"/>: xpad then dypw.</summary>
     private static int WeightImageScratch(in Conv2dGeometry g) =>
