@@ -39,7 +39,8 @@ public class Conv2dBackwardWeightTests
 
     /// <summary>3×3 pad-1 shapes up to 32 filters, on the direct kernel where Vector512 runs: K a multiple of its 8
     /// channels, and not (a zero-padded last block); several images per kernel call (small planes), with a chunk
-    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5) and many images on a 4×4 plane.</summary>
+    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5), many images on a 4×4 plane, and 3 input
+    /// channels (the networks' first layers).</summary>
     [Theory]
     [Trait("Category", "Kernel")]
     [InlineData(2, 8, 8, 8, 12)]
@@ -48,6 +49,8 @@ public class Conv2dBackwardWeightTests
     [InlineData(2, 32, 8, 8, 32)]
     [InlineData(3, 16, 16, 16, 16)]
     [InlineData(1, 64, 8, 8, 20)]
+    [InlineData(3, 3, 32, 32, 16)]
+    [InlineData(2, 3, 9, 7, 64)]
     public void DirectAccumulatesLikeReference(int n, int c, int h, int w, int k)
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
