@@ -7,11 +7,12 @@ namespace NanoFed.Tests;
 /// <summary>How the convolution writes its output: the ReLU epilogue of forward, and backward-data overwriting dX.</summary>
 public class Conv2dOutputModeTests
 {
-    /// <summary>Every forward path: direct 3x3 (C ≥ 8, stride 1 and 2), Winograd (C, K ≥ 128), one image per GEMM (P·Q ≥ 256), several images per GEMM, 1x1 in place.</summary>
+    /// <summary>Every forward path: direct 3x3 (stride 1, and stride 2 with C ≥ 8), Winograd (C, K ≥ 128), one image per GEMM (5x5, P·Q ≥ 256), several images per GEMM, 1x1 in place.</summary>
     [Theory]
     [InlineData(2, 128, 5, 6, 130, 3, 1, 1, true)]
     [InlineData(2, 16, 8, 8, 24, 3, 1, 1, true)]
     [InlineData(2, 3, 16, 16, 5, 3, 1, 1, true)]
+    [InlineData(2, 3, 16, 16, 5, 5, 1, 2, true)]
     [InlineData(2, 16, 9, 9, 12, 3, 2, 1, true)]
     [InlineData(5, 4, 4, 4, 6, 3, 2, 1, true)]
     [InlineData(2, 6, 16, 16, 7, 1, 1, 0, false)]

@@ -10,7 +10,7 @@ public class Conv2dTests
     /// non-square, batch 1 and 3, channels around 4/8/16, a batch longer than the backward-weight chunk count,
     /// output planes of at least 256 (one image per GEMM) and of 4 (many images per GEMM, a ragged last group), and
     /// stride-1 shapes whose backward-data runs as a flipped forward convolution (C ≥ K ≥ 1, P·Q ≥ 256, any padding
-    /// below the filter), and 3x3 pad-1 shapes for the direct kernel (C ≥ 8; K not a multiple of 8; rows of 31, 8, 4; stride 2 on even and odd planes).</summary>
+    /// below the filter), and 3x3 pad-1 shapes for the direct kernel (K not a multiple of 8; rows of 31, 8, 4; stride 2 on even and odd planes).</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1 },
