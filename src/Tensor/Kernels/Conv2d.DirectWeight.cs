@@ -19,26 +19,29 @@ public static unsafe partial class Conv2d
     /// <summary>Images per direct backward-weight kernel call (at least one; see <see cref="WeightBlockPositions"/>).</summary>
     private static int WeightImages(in Conv2dGeometry g) => Math.Max(1, WeightBlockPositions / WeightRowLength(g));
 
-    /// <summary>Flat positions of one image's padded dY rows: H·(W+1), rounded up to whole vectors.</summary>
-    private static int WeightRowLength(in Conv2dGeometry g) => (g.H * (g.W + 1) + 15) / 16 * 16;
+    /// <summary>Flat positions of one image's padded dY rows: P·(Q+1), rounded up to whole vectors.</summary>
+    private static int WeightRowLength(in Conv2dGeometry g) => (g.P * (g.Q + 1) + 15) / 16 * 16;
 
     /// <summary>
-    /// Whether backward-weight runs the direct 3×3 kernel: the shapes of <see cref="UseDirect3x3"/> with at most 64 input channels, on
+    /// Whether backward-weight runs the direct 3×3 kernel: the shapes of <see cref="UseDirect3x3"/> and
+    /// <see cref="UseDirectStride2"/> with at most 64 input channels, on
     /// Vector512 only (its per-output dot products use 16 lanes and one fixed lane-sum tree; other machines keep the
     /// GEMM). Measured against im2col + GEMM (one thread, CPU time): 3.1× on 16@32, 2.1× on 32@16, 1.14× on 64@8,
     /// 1.2× on 64→128@16, and 0.95× on 128→128@16 (so not there); with 3 input channels (the first layers, batch 128,
     /// median of 7) 0.74 against 2.26 ms for 3→16@32 and 4.6 against 6.6 ms for 3→64@32. Shapes with 8+ input
     /// channels and more than 32 filters run pixel-major instead (<see cref="UsePixelMajorWeight"/> is checked
-    /// first), so here it serves ResNet's 16@32 and 32@16 and both networks' first layers.
+    /// first), so here it serves ResNet's 16@32, 32@16 and 16→32 stride-2 layers (2.25-2.6 against 3.0 ms pixel-major,
+    /// one thread) and both networks' first layers.
     /// </summary>
     private static bool UseDirectWeight3x3(in Conv2dGeometry g) =>
-        Vector512.IsHardwareAccelerated && UseDirect3x3(g) && g.C <= 64;
+        Vector512.IsHardwareAccelerated && (UseDirect3x3(g) || UseDirectStride2(g)) && g.C <= 64;
 
     /// <summary>
     /// dW (K, C, 3, 3) gets (when <paramref name="overwrite"/>) or accumulates the filter gradient of images
-    /// [0, <paramref name="count"/>) of x and dY, Σ_{n,h,w} dY_n[k, h, w] · x_n[c, h + r − 1, w + s − 1]. Both are laid
-    /// out on the flat zero-bordered plane of <see cref="PadImage"/>: dypw (K, H·(W+1)) with zeros in the extra
-    /// column, so the dot product of tap (r, s) runs over all flat positions j with x read at j + r·(W+1) + s.
+    /// [0, <paramref name="count"/>) of x and dY, Σ_{n,p,q} dY_n[k, p, q] · x_n[c, σp + r − 1, σq + s − 1] for stride σ
+    /// of 1 or 2. Both are laid out as for <see cref="ForwardDirect3x3"/>: x on its flat zero-bordered planes (stride 2:
+    /// phases), dypw (K, P·(Q+1)) with zeros in the extra column, so the dot product of tap (r, s) runs over all flat
+    /// positions j with x read at j + taps[r·3 + s] (<see cref="DirectTaps"/>).
     /// Each output is summed in 16 lanes (lane l takes j ≡ l mod 16, in image order and increasing j) and then by a
     /// fixed tree, so the result never depends on the thread count. Summing several images before the lane sums pays
     /// for those once per group: on small planes (32@16: 18 vector steps per image) they cost about as much as the
@@ -47,22 +50,25 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.HotPath)]
     private static void WeightDirect3x3(float* x, float* dY, int count, float* dW, in Conv2dGeometry g, bool overwrite, float* scratch)
     {
-        int C = g.C, K = g.K, H = g.H, W = g.W, ws = W + 1, plane = DirectPlane(g);
+        int C = g.C, K = g.K, H = g.H, W = g.W, P = g.P, Q = g.Q, ws = Q + 1, plane = DirectChannelStride(g);
         int rowLength = WeightRowLength(g), kPad = (K + WeightKB - 1) / WeightKB * WeightKB;
         int xLength = DirectXLength(g), imageScratch = WeightImageScratch(g);
+        int* taps = stackalloc int[9];
+        DirectTaps(g, taps);
         for (int i = 0; i < count; i++)
         {
-            float* xpad = scratch + (long)i * imageScratch, dypw = xpad + xLength, dy = dY + (long)i * K * H * W;
-            PadImage(x + (long)i * C * H * W, xpad, C, H, W, xLength);
+            float* xpad = scratch + (long)i * imageScratch, dypw = xpad + xLength, dy = dY + (long)i * K * P * Q;
+            if (g.StrideH == 1) PadImage(x + (long)i * C * H * W, xpad, C, H, W, xLength);
+            else PadPhases(x + (long)i * C * H * W, xpad, g, xLength);
             new Span<float>(dypw, kPad * rowLength).Clear();
             for (int k = 0; k < K; k++)
-                for (int h = 0; h < H; h++)
-                    CopyShort(dy + ((long)k * H + h) * W, dypw + (long)k * rowLength + h * ws, W);
+                for (int p = 0; p < P; p++)
+                    CopyShort(dy + ((long)k * P + p) * Q, dypw + (long)k * rowLength + p * ws, Q);
         }
         for (int kb = 0; kb < kPad; kb += WeightKB)
             for (int c = 0; c < C; c++)
                 for (int r = 0; r < 3; r++)
-                    WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane + r * ws, count, imageScratch,
+                    WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane, taps + 3 * r, count, imageScratch,
                         dW, kb, K, c, r, C, overwrite);
     }
 
@@ -74,25 +80,26 @@ public static unsafe partial class Conv2d
         DirectXLength(g) + (g.K + WeightKB - 1) / WeightKB * WeightKB * WeightRowLength(g);
 
     /// <summary>
-    /// 8 output channels × the 3 taps s of one (c, r): 24 accumulators, 3 + 8 loads per 16 positions (the x loads are
+    /// 8 output channels × the 3 taps s of one (c, r), read at xc + taps[s]: 24 accumulators, 3 + 8 loads per 16 positions (the x loads are
     /// unaligned; against 4 channels, 3 + 4 loads per 12 FMAs, 16@32 took 4.06 instead of 4.40 ms, one thread).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void WeightKernel512(float* dy, int rowLength, float* xr, int count, int imageStride, float* dW, int kb, int K, int c, int r, int C,
+    private static void WeightKernel512(float* dy, int rowLength, float* xc, int* taps, int count, int imageStride, float* dW, int kb, int K, int c, int r, int C,
         bool overwrite)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
         Vector512<float> a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;
         Vector512<float> a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
-        for (int i = 0; i < count; i++, dy += imageStride, xr += imageStride)
+        float* xs0 = xc + taps[0], xs1 = xc + taps[1], xs2 = xc + taps[2];
+        for (int i = 0; i < count; i++, dy += imageStride, xs0 += imageStride, xs1 += imageStride, xs2 += imageStride)
         {
             float* d4 = dy + 4 * rowLength;
             for (int j = 0; j < rowLength; j += 16)
             {
-                var x0 = Vector512.Load(xr + j);
-                var x1 = Vector512.Load(xr + j + 1);
-                var x2 = Vector512.Load(xr + j + 2);
+                var x0 = Vector512.Load(xs0 + j);
+                var x1 = Vector512.Load(xs1 + j);
+                var x2 = Vector512.Load(xs2 + j);
                 var d = Vector512.Load(dy + j);
                 a00 = Vector512.FusedMultiplyAdd(d, x0, a00); a01 = Vector512.FusedMultiplyAdd(d, x1, a01); a02 = Vector512.FusedMultiplyAdd(d, x2, a02);
                 d = Vector512.Load(dy + rowLength + j);

@@ -17,7 +17,7 @@ public class Conv2dBackwardWeightTests
     {
         { 3, 8, 8, 8, 32, 3, 3, 1, 1, 2, 2 },
         { 70, 9, 4, 4, 33, 3, 3, 1, 1, 1, 1 },
-        { 2, 16, 32, 32, 32, 3, 3, 2, 2, 1, 1 },
+        { 2, 16, 32, 32, 40, 3, 3, 2, 2, 1, 1 },
         { 5, 13, 16, 16, 64, 3, 3, 2, 2, 1, 1 },
         { 3, 12, 7, 9, 40, 3, 2, 1, 2, 2, 0 },
         { 4, 8, 5, 6, 192, 3, 3, 1, 1, 0, 0 },
@@ -39,21 +39,23 @@ public class Conv2dBackwardWeightTests
 
     /// <summary>3×3 pad-1 shapes up to 32 filters, on the direct kernel where Vector512 runs: K a multiple of its 8
     /// channels, and not (a zero-padded last block); several images per kernel call (small planes), with a chunk
-    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5), many images on a 4×4 plane, and 3 input
-    /// channels (the networks' first layers).</summary>
+    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5), many images on a 4×4 plane, 3 input
+    /// channels (the networks' first layers), and stride 2 (on the input's phases) on even and odd planes.</summary>
     [Theory]
     [Trait("Category", "Kernel")]
-    [InlineData(2, 8, 8, 8, 12)]
-    [InlineData(70, 8, 16, 16, 8)]
-    [InlineData(40, 9, 4, 4, 24)]
-    [InlineData(2, 32, 8, 8, 32)]
-    [InlineData(3, 16, 16, 16, 16)]
-    [InlineData(1, 64, 8, 8, 20)]
-    [InlineData(3, 3, 32, 32, 16)]
-    [InlineData(2, 3, 9, 7, 64)]
-    public void DirectAccumulatesLikeReference(int n, int c, int h, int w, int k)
+    [InlineData(2, 8, 8, 8, 12, 1)]
+    [InlineData(70, 8, 16, 16, 8, 1)]
+    [InlineData(40, 9, 4, 4, 24, 1)]
+    [InlineData(2, 32, 8, 8, 32, 1)]
+    [InlineData(3, 16, 16, 16, 16, 1)]
+    [InlineData(1, 64, 8, 8, 20, 1)]
+    [InlineData(3, 3, 32, 32, 16, 1)]
+    [InlineData(2, 3, 9, 7, 64, 1)]
+    [InlineData(3, 16, 32, 32, 32, 2)]
+    [InlineData(5, 9, 9, 7, 12, 2)]
+    public void DirectAccumulatesLikeReference(int n, int c, int h, int w, int k, int stride)
     {
-        var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
+        var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, stride, 1);
         // Without Vector512 there is no direct kernel, and 32 filters run pixel-major.
         Assert.False(Conv2d.UsePixelMajorWeight(g) && Vector512.IsHardwareAccelerated, $"{g} should run the direct kernel");
         AssertLikeReference(g);
@@ -74,7 +76,7 @@ public class Conv2dBackwardWeightTests
     [Theory]
     [Trait("Category", "Kernel")]
     [InlineData(70, 9, 4, 4, 33, 1, 1)]
-    [InlineData(6, 16, 16, 16, 32, 2, 1)]
+    [InlineData(6, 16, 16, 16, 40, 2, 1)]
     [InlineData(3, 8, 8, 8, 40, 1, 0)]
     public void PixelMajorGivesIdenticalBitsOnOneAndTwoThreads(int n, int c, int h, int w, int k, int stride, int pad)
     {
