@@ -207,7 +207,7 @@ public static unsafe partial class Conv2d
     /// Copies image x (C, H, W) into xpad as C groups of four phase planes (<see cref="PhasePlane"/>), phase (a, b)
     /// at (2a + b)·plane holding x[c, 2u + a, 2v + b] at (u + 1)·(Q+1) + v + 1 and zeros elsewhere (row 0, column 0,
     /// and past the image); then zeros to <paramref name="xLength"/>. Each input row is split into its even and odd
-    /// elements by <see cref="Deinterleave"/>.
+    /// elements by <see cref="StridedRows.Deinterleave"/>.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void PadPhases(float* x, float* xpad, in Conv2dGeometry g, int xLength)
@@ -226,7 +226,7 @@ public static unsafe partial class Conv2d
                     int evens = i < H ? Math.Min(even, Q) : 0, odds = i < H ? Math.Min(odd, Q) : 0;
                     er[0] = 0;
                     or[0] = 0;
-                    if (i < H) Deinterleave(x + ((long)c * H + i) * W, W, er + 1, or + 1);
+                    if (i < H) StridedRows.Deinterleave(x + ((long)c * H + i) * W, W, er + 1, or + 1);
                     new Span<float>(er + 1 + evens, Q - evens).Clear();
                     new Span<float>(or + 1 + odds, Q - odds).Clear();
                 }
@@ -234,37 +234,6 @@ public static unsafe partial class Conv2d
         new Span<float>(xpad + (long)g.C * 4 * plane, xLength - g.C * 4 * plane).Clear();
     }
 
-    /// <summary>
-    /// even[i] = src[2i] and odd[i] = src[2i + 1] for the w floats of src (pairs narrowed as 64-bit lanes to their
-    /// low and high halves); reads nothing past src[w − 1].
-    /// </summary>
-    [MethodImpl(Inlining.ShortMethod)]
-    private static void Deinterleave(float* src, int w, float* even, float* odd)
-    {
-        int i = 0, pairs = w / 2;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= pairs; i += 16)
-            {
-                var lo = Vector512.Load(src + 2 * i).AsUInt64();
-                var hi = Vector512.Load(src + 2 * i + 16).AsUInt64();
-                Vector512.Store(Vector512.Narrow(lo, hi).AsSingle(), even + i);
-                Vector512.Store(Vector512.Narrow(lo >>> 32, hi >>> 32).AsSingle(), odd + i);
-            }
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= pairs; i += 8)
-            {
-                var lo = Vector256.Load(src + 2 * i).AsUInt64();
-                var hi = Vector256.Load(src + 2 * i + 8).AsUInt64();
-                Vector256.Store(Vector256.Narrow(lo, hi).AsSingle(), even + i);
-                Vector256.Store(Vector256.Narrow(lo >>> 32, hi >>> 32).AsSingle(), odd + i);
-            }
-        for (; i < pairs; i++)
-        {
-            even[i] = src[2 * i];
-            odd[i] = src[2 * i + 1];
-        }
-        if ((w & 1) != 0) even[pairs] = src[w - 1];
-    }
 
     /// <summary>
     /// Copies image x (C, H, W) into xpad as C flat planes (<see cref="DirectPlane"/>): x[c, h, w] at

@@ -104,19 +104,15 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>Floats read (or written with +0) past the end of a zero-bordered image by <see cref="EvenElements"/> and
-    /// <see cref="AddToEvenElements"/>: one, rounded up.</summary>
-    private const int PadSlack = 16;
-
     /// <summary>
     /// <see cref="Im2col"/> for a column stride of 2, where a row copy would gather every other float one at a time: the
     /// image is first copied inside a zero border (PadH, PadW), so that every output row reads 2·Q floats of one bordered
-    /// row from a fixed start, and the even ones are picked with vector narrowing (<see cref="EvenElements"/>).
+    /// row from a fixed start, and the even ones are picked with vector narrowing (<see cref="StridedRows.Even"/>).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void Im2colStride2(float* x, float* col, int ldCol, in Conv2dGeometry g)
     {
-        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane + PadSlack;
+        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane;
         fixed (float* xpad = PadScratch(length))
         {
             new Span<float>(xpad, length).Clear();
@@ -129,29 +125,9 @@ public static unsafe partial class Conv2d
                     {
                         float* dst = col + (long)((c * g.R + r) * g.S + s) * ldCol;
                         float* src = xpad + (long)c * plane + r * wp + s;
-                        for (int p = 0; p < g.P; p++) EvenElements(src + (long)p * g.StrideH * wp, dst + p * g.Q, g.Q);
+                        for (int p = 0; p < g.P; p++) StridedRows.Even(src + (long)p * g.StrideH * wp, dst + p * g.Q, g.Q);
                     }
         }
-    }
-
-    /// <summary>
-    /// dst[i] = src[2·i] for i &lt; n. Pairs of floats are narrowed as 64-bit lanes to their low (even, on little-endian)
-    /// halves; a vector may read src[2·n − 1], one float past the last one used.
-    /// </summary>
-    [MethodImpl(Inlining.ShortMethod)]
-    private static void EvenElements(float* src, float* dst, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16)
-                Vector512.Store(Vector512.Narrow(Vector512.Load(src + 2 * i).AsUInt64(), Vector512.Load(src + 2 * i + 16).AsUInt64()).AsSingle(), dst + i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8)
-                Vector256.Store(Vector256.Narrow(Vector256.Load(src + 2 * i).AsUInt64(), Vector256.Load(src + 2 * i + 8).AsUInt64()).AsSingle(), dst + i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4)
-                Vector128.Store(Vector128.Narrow(Vector128.Load(src + 2 * i).AsUInt64(), Vector128.Load(src + 2 * i + 4).AsUInt64()).AsSingle(), dst + i);
-        for (; i < n; i++) dst[i] = src[2 * i];
     }
 
     /// <summary>Copies n floats with inline vector moves: image and patch rows are too short to pay for a memmove call.</summary>
@@ -221,12 +197,12 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// <see cref="Col2im"/> for a column stride of 2, the adjoint of <see cref="Im2colStride2"/>: the rows are added into a
-    /// zero-bordered image with vector widening (<see cref="AddToEvenElements"/>), whose interior is then added into dX.
+    /// zero-bordered image with vector widening (<see cref="StridedRows.AddToEven"/>), whose interior is then added into dX.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void Col2imStride2(float* col, int ldCol, float* dX, in Conv2dGeometry g)
     {
-        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane + PadSlack;
+        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp, length = g.C * plane;
         fixed (float* dxpad = PadScratch(length))
         {
             new Span<float>(dxpad, length).Clear();
@@ -236,7 +212,7 @@ public static unsafe partial class Conv2d
                     {
                         float* src = col + (long)((c * g.R + r) * g.S + s) * ldCol;
                         float* dst = dxpad + (long)c * plane + r * wp + s;
-                        for (int p = 0; p < g.P; p++) AddToEvenElements(src + p * g.Q, dst + (long)p * g.StrideH * wp, g.Q);
+                        for (int p = 0; p < g.P; p++) StridedRows.AddToEven(src + p * g.Q, dst + (long)p * g.StrideH * wp, g.Q);
                     }
             for (int c = 0; c < g.C; c++)
                 for (int h = 0; h < g.H; h++)
@@ -247,37 +223,6 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>
-    /// dst[2·i] += src[i] for i &lt; n. Each float is widened as a 32-bit lane into a 64-bit lane (high half zero), which
-    /// read as floats is (src[i], +0), and added to dst two floats a lane; a vector may add +0 to dst[2·n − 1].
-    /// </summary>
-    [MethodImpl(Inlining.ShortMethod)]
-    private static void AddToEvenElements(float* src, float* dst, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16)
-            {
-                var (lo, hi) = Vector512.Widen(Vector512.Load(src + i).AsUInt32());
-                Vector512.Store(Vector512.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
-                Vector512.Store(Vector512.Load(dst + 2 * i + 16) + hi.AsSingle(), dst + 2 * i + 16);
-            }
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.Load(src + i).AsUInt32());
-                Vector256.Store(Vector256.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
-                Vector256.Store(Vector256.Load(dst + 2 * i + 8) + hi.AsSingle(), dst + 2 * i + 8);
-            }
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4)
-            {
-                var (lo, hi) = Vector128.Widen(Vector128.Load(src + i).AsUInt32());
-                Vector128.Store(Vector128.Load(dst + 2 * i) + lo.AsSingle(), dst + 2 * i);
-                Vector128.Store(Vector128.Load(dst + 2 * i + 4) + hi.AsSingle(), dst + 2 * i + 4);
-            }
-        for (; i < n; i++) dst[2 * i] += src[i];
-    }
 
     /// <summary>
     /// Stride 1 with an output plane the size of the input ("same" padding, the 3×3 pad-1 hot case): each im2col

@@ -80,11 +80,7 @@ public static class ShortcutPad
                 return;
             }
             float* src = x + ((long)ni * c + ci) * h * w;
-            for (int pi = 0; pi < p; pi++, dst += q)
-            {
-                float* row = src + (long)2 * pi * w;
-                for (int qi = 0; qi < q; qi++) dst[qi] = row[2 * qi];
-            }
+            for (int pi = 0; pi < p; pi++, dst += q) StridedRows.Even(src + (long)2 * pi * w, dst, q);
         }
     }
 
@@ -96,11 +92,7 @@ public static class ShortcutPad
             int ni = index / c, ci = index % c, p = (h + 1) / 2, q = (w + 1) / 2;
             float* src = dY + ((long)ni * k + ci + (k - c) / 2) * p * q;
             float* dst = dX + (long)index * h * w;
-            for (int pi = 0; pi < p; pi++, src += q)
-            {
-                float* row = dst + (long)2 * pi * w;
-                for (int qi = 0; qi < q; qi++) row[2 * qi] += src[qi];
-            }
+            for (int pi = 0; pi < p; pi++, src += q) StridedRows.AddToEven(src, dst + (long)2 * pi * w, q);
         }
     }
 }

@@ -14,6 +14,8 @@ public class ShortcutPadTests
         { 3, 16, 9, 17, 32 },
         { 1, 2, 16, 33, 6 },
         { 2, 5, 2, 2, 5 },
+        { 2, 4, 5, 64, 8 },
+        { 1, 2, 3, 67, 4 },
     };
 
     private static float[] Random(int n, int seed)

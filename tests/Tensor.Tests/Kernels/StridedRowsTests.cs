@@ -1,0 +1,54 @@
+using NanoFed.Kernels;
+using Xunit;
+
+namespace NanoFed.Tests;
+
+/// <summary>The stride-2 row helpers against their definitions, on every length around the vector widths, with NaN
+/// sentinels past the elements each may touch (a read there would show in the result, a write in the sentinel).</summary>
+public unsafe class StridedRowsTests
+{
+    public static TheoryData<int> Lengths => [.. Enumerable.Range(0, 70)];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    [Trait("Category", "Kernel")]
+    public void EvenPicksEvenElementsAndReadsNothingPast(int n)
+    {
+        var src = KernelData.Uniform(Math.Max(2 * n - 1, 0) + 16, n);
+        Array.Fill(src, float.NaN, Math.Max(2 * n - 1, 0), 16);
+        var dst = new float[n + 16];
+        Array.Fill(dst, float.NaN, n, 16);
+        fixed (float* ps = src, pd = dst) StridedRows.Even(ps, pd, n);
+        for (int i = 0; i < n; i++) Assert.Equal(src[2 * i], dst[i]);
+        for (int i = n; i < n + 16; i++) Assert.True(float.IsNaN(dst[i]), $"dst[{i}] written");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    [Trait("Category", "Kernel")]
+    public void AddToEvenAddsIntoEvenElementsOnly(int n)
+    {
+        int touched = Math.Max(2 * n - 1, 0);
+        var src = KernelData.Uniform(n, n + 1);
+        var dst = KernelData.Uniform(touched + 16, n + 2);
+        Array.Fill(dst, float.NaN, touched, 16);
+        var expected = (float[])dst.Clone();
+        for (int i = 0; i < n; i++) expected[2 * i] += src[i];
+        fixed (float* ps = src, pd = dst) StridedRows.AddToEven(ps, pd, n);
+        Close.Identical(expected, dst, $"AddToEven n={n}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    [Trait("Category", "Kernel")]
+    public void DeinterleaveSplitsEvenAndOddAndReadsNothingPast(int w)
+    {
+        var src = KernelData.Uniform(w + 16, w + 3);
+        Array.Fill(src, float.NaN, w, 16);
+        var even = new float[(w + 1) / 2];
+        var odd = new float[w / 2];
+        fixed (float* ps = src, pe = even, po = odd) StridedRows.Deinterleave(ps, w, pe, po);
+        for (int i = 0; i < even.Length; i++) Assert.Equal(src[2 * i], even[i]);
+        for (int i = 0; i < odd.Length; i++) Assert.Equal(src[2 * i + 1], odd[i]);
+    }
+}
