@@ -99,10 +99,10 @@ public static unsafe partial class Conv2d
                     int channels = Math.Min(DirectKB, K - kb * DirectKB);
                     for (int j = 0; j < length; j += block)
                     {
-                        if (!wide) Kernel256(xpad + j, plane, taps, wk, C, tile, DirectBlock);
-                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, taps, wk, C, tile, DirectBlock);
-                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, taps, wk, C, tile, DirectBlock);
-                        else Kernel512<OneVector>(xpad + j, plane, taps, wk, C, tile, DirectBlock);
+                        if (!wide) Kernel256(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
+                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
+                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
+                        else Kernel512<OneVector>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
                         var store = new DirectStore { Y = yn + (long)kb * DirectKB * P * Q, Bias = Bias == null ? null : Bias + kb * DirectKB, Plane = P * Q, W = Q, Length = length, Accumulate = Accumulate, Relu = Relu };
                         StoreDirectBlock(tile, channels, j, Math.Min(block, length - j), store);
                     }
@@ -283,10 +283,12 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// 8 output channels × 16·<typeparamref name="TWidth"/> flat positions (8 accumulators per vector of positions,
-    /// one load per vector and 8 broadcasts per filter tap): the same FMA chain per output at every width.
+    /// one load per vector and 8 broadcasts per filter tap): the same FMA chain per output at every width. Input
+    /// channel ci is read at x + ci·plane + taps[t] for each of its <paramref name="tapCount"/> taps t, with the
+    /// weights wk[ci][t][8]; y gets 8 rows of <paramref name="rowLength"/>.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel512<TWidth>(float* x, int plane, int* taps, float* wk, int c, float* y, int rowLength)
+    private static void Kernel512<TWidth>(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* y, int rowLength)
         where TWidth : struct, IPositionVectors
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -296,8 +298,8 @@ public static unsafe partial class Conv2d
         for (int ci = 0; ci < c; ci++)
         {
             float* xc = x + (long)ci * plane;
-            float* wc = wk + ci * 9 * DirectKB;
-            for (int t = 0; t < 9; t++)
+            float* wc = wk + ci * tapCount * DirectKB;
+            for (int t = 0; t < tapCount; t++)
             {
                 float* src = xc + taps[t];
                 var v0 = Vector512.Load(src);
@@ -326,14 +328,14 @@ public static unsafe partial class Conv2d
 
     /// <summary>8 output channels × 8 flat positions: 8 accumulators (AVX2 has 16 registers), same order as <see cref="Kernel512"/>.</summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel256(float* x, int plane, int* taps, float* wk, int c, float* y, int rowLength)
+    private static void Kernel256(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* y, int rowLength)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int ci = 0; ci < c; ci++)
         {
             float* xc = x + (long)ci * plane;
-            float* wc = wk + ci * 9 * DirectKB;
-            for (int t = 0; t < 9; t++)
+            float* wc = wk + ci * tapCount * DirectKB;
+            for (int t = 0; t < tapCount; t++)
             {
                 var v = Vector256.Load(xc + taps[t]);
                 float* tw = wc + t * DirectKB;

@@ -11,7 +11,8 @@ namespace NanoFed.Kernels;
 /// <see cref="Workers.For{TBody}"/> (each GEMM then runs on one thread); a single group runs on the caller so the
 /// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>. The 3×3 stride-1
 /// pad-1 layers of moderate width (ResNet's) run direct kernels instead (Conv2d.Direct.cs, Conv2d.DirectWeight.cs),
-/// as does the forward of its stride-2 layers (on the input's four even/odd phases),
+/// as does the forward of its stride-2 layers (on the input's four even/odd phases); its 32- and 64-channel
+/// layers at batch 32+ run Winograd F(2×2, 3×3) with 16 images in the vector lanes (Conv2d.WinogradLanes.cs),
 /// the wide ones (VGG's, 128+ channels) Winograd F(2×2, 3×3) (Conv2d.Winograd.cs),
 /// and backward-data of stride-1 layers runs as a forward convolution with flipped filters where that measured faster.
 /// Shapes: x (N, C, H, W), w (K, C, R, S), bias (K) or empty, y (N, K, P, Q).
@@ -39,6 +40,11 @@ public static unsafe partial class Conv2d
     /// </summary>
     private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate, bool relu = false)
     {
+        if (UseWinogradLanes(g))
+        {
+            ForwardWinogradLanes(x, w, bias, y, g, accumulate, relu);
+            return;
+        }
         if (UseDirect3x3(g) || UseDirectStride2(g))
         {
             ForwardDirect3x3(x, w, bias, y, g, accumulate, relu);
