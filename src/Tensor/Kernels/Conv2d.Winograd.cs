@@ -19,7 +19,8 @@ public static unsafe partial class Conv2d
     private static float[]? t_winogradU;
 
     /// <summary>
-    /// Whether forward runs Winograd F(2×2, 3×3): a 3×3, stride-1, pad-1 convolution with at least 128 input and
+    /// Whether forward runs channel-last Winograd F(2×2, 3×3) (where <see cref="UseWinogradLanes"/> does not take the
+    /// shape first): a 3×3, stride-1, pad-1 convolution with at least 128 input and
     /// output channels and an output plane of at least 2×2, unless the direct kernel takes it (128 channels on
     /// planes of 16×16 and more, where Winograd measured even). Measured on one thread (CPU time, batch 128,
     /// best of 5, interleaved) against the direct or im2col kernel: 1.2× on VGG11's 128→256@8, 1.45× on 256→256@8,

@@ -15,17 +15,20 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Whether forward runs Winograd F(2×2, 3×3) with images in the vector lanes (<see cref="ForwardWinogradLanes"/>):
-    /// a 3×3, stride-1, pad-1 convolution of 16 to 64 input channels and at least 16 filters on an even plane of
-    /// whole vectors up to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on
-    /// AVX-512. Measured against the direct kernel (one thread, batch 128, median of 7): 1.67 against 2.97 ms on
-    /// ResNet-20's 64@8 and 1.90 against 2.59 on its 32@16; even on 16@32 (2.72 against 2.65), where a group's
-    /// transposed images (2 MB) no longer fit in L2.
+    /// a 3×3, stride-1, pad-1 convolution of 16 to 256 input channels and filters on an even plane of whole vectors up
+    /// to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on AVX-512.
+    /// Measured (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
+    /// 64@8 1.67 against 2.97 ms and 32@16 1.90 against 2.59 (direct kernel); VGG11's 64→128@16 13.2 and 14.4
+    /// against 19.4 and 21.8 (direct), 128→256@8 11.5 and 12.6 against 14.5 and 15.0, 256@8 22.7 and 23.0 against
+    /// 25.7 and 27.0 (channel-last Winograd). Not on 16@32 (2.72 against 2.65: a group's transposed images, 2 MB, no
+    /// longer fit in L2) nor with 512 channels (256→512@4 14.2 against 13.3, 512@4 32.3 against 27.0: the transformed
+    /// input of a block of tiles, 16·C·48 floats, is read once per 8 filters and no longer fits in L2).
     /// </summary>
     internal static bool UseWinogradLanes(in Conv2dGeometry g) =>
         Avx512F.IsSupported && Vector512.IsHardwareAccelerated
         && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
         && g.H % 2 == 0 && g.W % 2 == 0 && g.H * g.W % LaneImages == 0 && g.H * g.W <= 256
-        && g.N >= 32 && g.C >= 16 && g.C <= 64 && g.K >= 16;
+        && g.N >= 32 && g.C >= 16 && g.C <= 256 && g.K >= 16 && g.K <= 256;
 
     /// <summary>Per-caller buffer of the transformed, repacked filters of <see cref="ForwardWinogradLanes"/>.</summary>
     [ThreadStatic]

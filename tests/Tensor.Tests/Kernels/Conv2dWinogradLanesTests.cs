@@ -10,7 +10,8 @@ public unsafe class Conv2dWinogradLanesTests
 {
     /// <summary>
     /// (N, C, H, W, K): whole groups of 16 and a partial last group, K a multiple of the kernel's 8 filters and not,
-    /// tile counts that leave 1 and 2 tiles in the last block of 3, planes of one vector row (2×8) to 16×16.
+    /// tile counts that leave 1 and 2 tiles in the last block of 3, planes of one vector row (2×8) to 16×16, more than
+    /// 128 channels.
     /// </summary>
     public static TheoryData<int, int, int, int, int> Shapes => new()
     {
@@ -19,6 +20,7 @@ public unsafe class Conv2dWinogradLanesTests
         { 48, 64, 8, 8, 64 },
         { 33, 32, 16, 16, 32 },
         { 40, 17, 2, 8, 30 },
+        { 32, 136, 4, 4, 24 },
     };
 
     [Theory]
