@@ -93,9 +93,10 @@ public static unsafe partial class Conv2d
                 LanesIn(X + (long)n0 * C * hw, count, xt, G);
                 int tilesW = W / 2, tiles = H / 2 * tilesW, block = LaneTiles * LaneImages;
                 int zero = 0;
-                for (int t0 = 0; t0 < tiles; t0 += LaneTiles)
+                for (int t0 = 0, nt; t0 < tiles; t0 += nt)
                 {
-                    int nt = Math.Min(LaneTiles, tiles - t0);
+                    // Blocks of 3 tiles, but 2 + 2 rather than 3 + 1 at the end: a 1-tile block feeds 8 FMAs per 9 loads.
+                    nt = tiles - t0 == 4 ? 2 : Math.Min(LaneTiles, tiles - t0);
                     for (int c = 0; c < C; c++)
                         for (int tt = 0; tt < nt; tt++)
                         {
