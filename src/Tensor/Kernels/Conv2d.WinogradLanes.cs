@@ -85,8 +85,13 @@ public static unsafe partial class Conv2d
         {
             int C = G.C, K = G.K, H = G.H, W = G.W, hw = H * W, hp = H + 2, wp = W + 2;
             int n0 = group * LaneImages, count = Math.Min(LaneImages, G.N - n0), kBlocks = (K + DirectKB - 1) / DirectKB;
-            long xtLength = (long)C * hp * wp * LaneImages, ytLength = (long)K * hw * LaneImages;
-            int vLength = 16 * C * LaneTiles * LaneImages, mLength = 16 * DirectKB * LaneTiles * LaneImages;
+            // yt's planes one cache line apart beyond H·W·16 floats (4 or 16 KB here), for the same reason as V's.
+            int ytPlane = (hw + 1) * LaneImages;
+            long xtLength = (long)C * hp * wp * LaneImages, ytLength = (long)K * ytPlane;
+            // V[ξ] one cache line apart beyond whole multiples of C·48 floats: at C = 64 they were 12 KB apart, so the 16
+            // stores of a transform all fell in one L1 set.
+            int xiStride = C * LaneTiles * LaneImages + LaneImages;
+            int vLength = 16 * xiStride, mLength = 16 * DirectKB * LaneTiles * LaneImages;
             fixed (float* scratch = ColScratch((int)(xtLength + ytLength) + vLength + mLength))
             {
                 float* xt = scratch, yt = xt + xtLength, v = yt + ytLength, m = v + vLength;
@@ -102,13 +107,13 @@ public static unsafe partial class Conv2d
                         {
                             int ti = (t0 + tt) / tilesW, tj = (t0 + tt) % tilesW;
                             LanesInputTransform(xt + (((long)c * hp + 2 * ti) * wp + 2 * tj) * LaneImages, wp * LaneImages,
-                                v + c * block + tt * LaneImages, C * block);
+                                v + c * block + tt * LaneImages, xiStride);
                         }
                     for (int kb = 0; kb < kBlocks; kb++)
                     {
                         for (int xi = 0; xi < 16; xi++)
                         {
-                            float* vx = v + xi * C * block, wk = U + ((long)xi * kBlocks + kb) * C * DirectKB, mx = m + xi * DirectKB * block;
+                            float* vx = v + xi * xiStride, wk = U + ((long)xi * kBlocks + kb) * C * DirectKB, mx = m + xi * DirectKB * block;
                             if (nt == 3) Kernel512<ThreeVectors>(vx, block, &zero, 1, wk, C, mx, block);
                             else if (nt == 2) Kernel512<TwoVectors>(vx, block, &zero, 1, wk, C, mx, block);
                             else Kernel512<OneVector>(vx, block, &zero, 1, wk, C, mx, block);
@@ -122,13 +127,13 @@ public static unsafe partial class Conv2d
                             {
                                 int ti = (t0 + tt) / tilesW, tj = (t0 + tt) % tilesW;
                                 LanesOutputTransform(m + k * block + tt * LaneImages, DirectKB * block,
-                                    yt + ((long)kk * hw + 2 * ti * W + 2 * tj) * LaneImages, W * LaneImages,
+                                    yt + (long)kk * ytPlane + (2 * ti * W + 2 * tj) * LaneImages, W * LaneImages,
                                     Bias != null && !Accumulate, b, Relu && !Accumulate);
                             }
                         }
                     }
                 }
-                LanesOut(yt, Y + (long)n0 * K * hw, count, K, hw, Accumulate);
+                LanesOut(yt, ytPlane, Y + (long)n0 * K * hw, count, K, hw, Accumulate);
             }
         }
     }
@@ -171,15 +176,15 @@ public static unsafe partial class Conv2d
         }
     }
 
-    /// <summary>y[n, k] (images [0, count) of y (count, K, hw)) = yt[k, ·, n] (or += when accumulating), by 16×16 transposes.</summary>
+    /// <summary>y[n, k] (images [0, count) of y (count, K, hw)) = yt[k, ·, n] (planes <paramref name="ytPlane"/> apart; or += when accumulating), by 16×16 transposes.</summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void LanesOut(float* yt, float* y, int count, int k, int hw, bool accumulate)
+    private static void LanesOut(float* yt, int ytPlane, float* y, int count, int k, int hw, bool accumulate)
     {
         var r = stackalloc Vector512<float>[LaneImages];
         for (int kk = 0; kk < k; kk++)
             for (int p0 = 0; p0 < hw; p0 += LaneImages)
             {
-                float* src = yt + ((long)kk * hw + p0) * LaneImages;
+                float* src = yt + (long)kk * ytPlane + p0 * LaneImages;
                 for (int i = 0; i < LaneImages; i++) r[i] = Vector512.Load(src + i * LaneImages);
                 Transpose16x16(r);
                 for (int n = 0; n < count; n++)
