@@ -20,8 +20,9 @@ public static unsafe partial class Conv2d
     /// Measured (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
     /// 64@8 1.67 against 2.97 ms and 32@16 1.90 against 2.59 (direct kernel); VGG11's 64→128@16 13.2 and 14.4
     /// against 19.4 and 21.8 (direct), 128→256@8 11.5 and 12.6 against 14.5 and 15.0, 256@8 22.7 and 23.0 against
-    /// 25.7 and 27.0 (channel-last Winograd). Not on 16@32 (2.72 against 2.65: a group's transposed images, 2 MB, no
-    /// longer fit in L2) nor with 512 channels (256→512@4 14.2 against 13.3, 512@4 32.3 against 27.0: the transformed
+    /// 25.7 and 27.0 (channel-last Winograd). Not on 16@32 (2.72 against 2.65 ms; cutting a group into bands of tile
+    /// rows that fit in L2 measured slower still, 2.8: with 16 channels each micro-kernel call is a 16-step chain, and
+    /// the transposes move 4× the data of 64@8 for the same multiply-adds) nor with 512 channels (256→512@4 14.2 against 13.3, 512@4 32.3 against 27.0: the transformed
     /// input of a block of tiles, 16·C·48 floats, is read once per 8 filters and no longer fits in L2).
     /// </summary>
     internal static bool UseWinogradLanes(in Conv2dGeometry g) =>
