@@ -51,7 +51,8 @@ public static unsafe partial class Conv2d
     /// an empty dW or dB is skipped. The batch is cut into fixed chunks (of whole image groups) that depend only
     /// on the geometry; each chunk sums its groups in order into a partial, and the partials are added in chunk
     /// order, so the result is bit-identical for any <see cref="Workers.Count"/>. The kernel is chosen by shape:
-    /// pixel-major GEMM (<see cref="UsePixelMajorWeight"/>), the direct 3×3 kernel, or im2col + GEMM.
+    /// images in the vector lanes (<see cref="UseWeightLanes"/>), pixel-major GEMM (<see cref="UsePixelMajorWeight"/>),
+    /// the direct 3×3 kernel, or im2col + GEMM.
     /// </summary>
     public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, Span<float> dB,
         in Conv2dGeometry g)
@@ -59,9 +60,10 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-weight", x.Length, dW.IsEmpty ? -1 : dW.Length, dB.Length, dY.Length);
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
-        bool pixelMajor = !dW.IsEmpty && UsePixelMajorWeight(g), transposed = pixelMajor && PixelMajorTransposed(g);
-        bool direct = !dW.IsEmpty && !pixelMajor && UseDirectWeight3x3(g);
-        int group = direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
+        bool lanes = !dW.IsEmpty && UseWeightLanes(g);
+        bool pixelMajor = !dW.IsEmpty && !lanes && UsePixelMajorWeight(g), transposed = pixelMajor && PixelMajorTransposed(g);
+        bool direct = !dW.IsEmpty && !lanes && !pixelMajor && UseDirectWeight3x3(g);
+        int group = lanes ? LaneImages : direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
         int chunks = ChunkCount(groups, wLength + bLength, pixelMajor ? MaxPixelMajorPartials : MaxPartials), perChunk = (groups + chunks - 1) / chunks;
         chunks = (groups + perChunk - 1) / perChunk;
         fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
@@ -69,7 +71,7 @@ public static unsafe partial class Conv2d
             var body = new BackwardWeightBody
             {
                 X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
-                Direct = direct, PixelMajor = pixelMajor, Transposed = transposed,
+                Lanes = lanes, Direct = direct, PixelMajor = pixelMajor, Transposed = transposed,
             };
             if (chunks == 1 && !pixelMajor)
             {
@@ -174,7 +176,7 @@ public static unsafe partial class Conv2d
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
         public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
-        public bool Accumulate, Direct, PixelMajor, Transposed;
+        public bool Accumulate, Lanes, Direct, PixelMajor, Transposed;
 
         /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
@@ -184,6 +186,21 @@ public static unsafe partial class Conv2d
             int firstGroup = chunk * GroupsPerChunk, groups = GroupCount(G, Group);
             int lastGroup = Math.Min(groups, firstGroup + GroupsPerChunk);
             int K = G.K, crs = G.Crs, pq = G.P * G.Q, chw = G.C * G.H * G.W;
+            if (Lanes)
+            {
+                fixed (float* buffer = ColScratch(WeightLanesScratch(G)))
+                {
+                    for (int grp = firstGroup; grp < lastGroup; grp++)
+                    {
+                        int first = grp * Group, count = Math.Min(Group, G.N - first);
+                        bool overwrite = !Accumulate && grp == firstGroup;
+                        WeightLanes(X + (long)first * chw, DY + (long)first * K * pq, count, dw, G, overwrite, buffer);
+                        if (BLength > 0)
+                            for (int n = first; n < first + count; n++) SumRows(DY + (long)n * K * pq, db, K, pq, overwrite && n == first);
+                    }
+                }
+                return;
+            }
             if (Direct)
             {
                 // Groups are single images here; the direct kernel sums runs of images from the chunk's start.

@@ -39,13 +39,13 @@ public class Conv2dBackwardWeightTests
 
     /// <summary>3×3 pad-1 shapes up to 32 filters, on the direct kernel where Vector512 runs: K a multiple of its 8
     /// channels, and not (a zero-padded last block); several images per kernel call (small planes), with a chunk
-    /// longer than a call (70 images of 16×16: 4 + 1 per chunk of 5), many images on a 4×4 plane, 3 input
+    /// longer than a call (70 images of 15×15: 4 + 1 per chunk of 5), many images on a 4×4 plane, 3 input
     /// channels (the networks' first layers), and stride 2 (on the input's phases) on even and odd planes.</summary>
     [Theory]
     [Trait("Category", "Kernel")]
     [InlineData(2, 8, 8, 8, 12, 1)]
-    [InlineData(70, 8, 16, 16, 8, 1)]
-    [InlineData(40, 9, 4, 4, 24, 1)]
+    [InlineData(70, 8, 15, 15, 8, 1)]
+    [InlineData(31, 9, 4, 4, 24, 1)]
     [InlineData(2, 32, 8, 8, 32, 1)]
     [InlineData(3, 16, 16, 16, 16, 1)]
     [InlineData(1, 64, 8, 8, 20, 1)]
@@ -57,8 +57,46 @@ public class Conv2dBackwardWeightTests
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, stride, 1);
         // Without Vector512 there is no direct kernel, and 32 filters run pixel-major.
-        Assert.False(Conv2d.UsePixelMajorWeight(g) && Vector512.IsHardwareAccelerated, $"{g} should run the direct kernel");
+        Assert.False((Conv2d.UsePixelMajorWeight(g) || Conv2d.UseWeightLanes(g)) && Vector512.IsHardwareAccelerated, $"{g} should run the direct kernel");
         AssertLikeReference(g);
+    }
+
+    /// <summary>Shapes on the lanes kernel where AVX-512 runs: whole groups of 16 images and a partial last one, K
+    /// a multiple of its 8 filters and not, 3 input channels, planes of one vector to 16×16.</summary>
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData(32, 32, 16, 16, 32)]
+    [InlineData(35, 20, 8, 8, 12)]
+    [InlineData(48, 64, 8, 8, 64)]
+    [InlineData(33, 3, 4, 4, 16)]
+    public void LanesAccumulatesLikeReference(int n, int c, int h, int w, int k)
+    {
+        var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
+        Assert.Equal(Vector512.IsHardwareAccelerated, Conv2d.UseWeightLanes(g));
+        AssertLikeReference(g);
+    }
+
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void LanesGivesIdenticalBitsOnOneAndTwoThreads()
+    {
+        var g = Conv2dGeometry.Create(67, 24, 8, 8, 40, 3, 3, 1, 1);
+        var rng = new Random(5);
+        float[] x = Conv2dTests.Values(rng, g.XLength), dY = Conv2dTests.Values(rng, g.YLength);
+        float[] one = new float[g.WLength + g.K], two = new float[g.WLength + g.K];
+        int saved = Workers.Count;
+        try
+        {
+            Workers.Count = 1;
+            Conv2d.BackwardWeight(x, dY, one.AsSpan(0, g.WLength), one.AsSpan(g.WLength), g);
+            Workers.Count = 2;
+            Conv2d.BackwardWeight(x, dY, two.AsSpan(0, g.WLength), two.AsSpan(g.WLength), g);
+        }
+        finally
+        {
+            Workers.Count = saved;
+        }
+        Close.Identical(one, two, $"lanes backward-weight {g} one vs two threads");
     }
 
     private static void AssertLikeReference(in Conv2dGeometry g)
