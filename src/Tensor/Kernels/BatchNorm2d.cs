@@ -104,17 +104,19 @@ public static unsafe partial class BatchNorm2d
             else
             {
                 double m = (double)N * HW;
-                double sum = ChannelSum(new IdentityOperator(), X, X, ch);
-                mean = (float)(sum / m);
-                // Two passes, the second about the float mean; the correction term removes its rounding.
-                double squares = ChannelSum(new SquaredDifferenceOperator(mean), X, X, ch);
-                double shift = sum / m - mean;
+                // One pass about a shift K near the mean (row 0's): the sums of x − K and (x − K)² lose no digits to
+                // a large mean, and the correction (Σ(x − K) / m)² is small.
+                var row0 = new ReadOnlySpan<float>(X + (long)ch * HW, HW);
+                float k = (long)N * HW == 0 ? 0f : ElementWise.Sum(new IdentityOperator(), row0, row0) / HW;
+                var (sum, squares) = ChannelMoments(new DifferenceOperator(k), X, X, X, k, N, C, HW, ch);
+                double shift = sum / m;
                 double variance = Math.Max(squares / m - shift * shift, 0);
+                mean = (float)(k + shift);
                 invStd = (float)(1.0 / Math.Sqrt(variance + Eps));
                 if (Mode == BatchNormMode.Train)
                 {
                     double mom = Momentum;
-                    RunningMean[ch] = (float)(mom * (sum / m) + (1 - mom) * RunningMean[ch]);
+                    RunningMean[ch] = (float)(mom * (k + shift) + (1 - mom) * RunningMean[ch]);
                     RunningVar[ch] = (float)(mom * (variance * m / (m - 1)) + (1 - mom) * RunningVar[ch]);
                 }
             }
@@ -132,24 +134,13 @@ public static unsafe partial class BatchNorm2d
                 else ElementWise.Unary(op, x, y);
             }
         }
-
-        private readonly double ChannelSum<TOp>(TOp op, float* a, float* b, int ch) where TOp : struct, IBinaryOperator
-        {
-            double total = 0;
-            for (int i = 0; i < N; i++)
-            {
-                long offset = ((long)i * C + ch) * HW;
-                total += ElementWise.Sum(op, new ReadOnlySpan<float>(a + offset, HW), new ReadOnlySpan<float>(b + offset, HW));
-            }
-            return total;
-        }
     }
 
     private struct BackwardBody : IParallelBody
     {
-        /// <summary>The channel's masked dY (N·H·W floats) when a ReLU was fused: one per thread, grown as needed, reused.</summary>
+        /// <summary>One row of masked dY when dX is accumulated after a fused ReLU: one per thread, grown as needed, reused.</summary>
         [ThreadStatic]
-        private static float[]? _maskedScratch;
+        private static float[]? _maskedRow;
 
         public float* X, DY, Gamma, Mean, InvStd, DX, DGamma, DBeta, ReluOutput;
         public int N, C, HW;
@@ -158,53 +149,43 @@ public static unsafe partial class BatchNorm2d
 
         public readonly void Invoke(int ch)
         {
-            if (ReluOutput == null)
-            {
-                Channel(ch, DY + (long)ch * HW, C * HW);
-                return;
-            }
-            int length = N * HW;
-            if (_maskedScratch is null || _maskedScratch.Length < length) _maskedScratch = GC.AllocateUninitializedArray<float>(length, pinned: true);
-            fixed (float* masked = _maskedScratch)
-            {
-                for (int i = 0; i < N; i++)
-                {
-                    long offset = ((long)i * C + ch) * HW;
-                    ElementWise.Binary(default(Relu.MaskOperator), new ReadOnlySpan<float>(ReluOutput + offset, HW),
-                        new ReadOnlySpan<float>(DY + offset, HW), new Span<float>(masked + (long)i * HW, HW));
-                }
-                Channel(ch, masked, HW);
-            }
-        }
-
-        /// <summary>Channel <paramref name="ch"/> with its dY rows at dy + i·<paramref name="dyStride"/> (in place or masked).</summary>
-        private readonly void Channel(int ch, float* dy, int dyStride)
-        {
-            float mean = Mean[ch], invStd = InvStd[ch];
-            double sumDy = 0, sumDyXm = 0;
-            var dyXm = new ProductOfDifferenceOperator(mean);
-            for (int i = 0; i < N; i++)
-            {
-                long offset = ((long)i * C + ch) * HW;
-                var dyRow = new ReadOnlySpan<float>(dy + (long)i * dyStride, HW);
-                sumDy += ElementWise.Sum(new IdentityOperator(), dyRow, dyRow);
-                sumDyXm += ElementWise.Sum(dyXm, dyRow, new ReadOnlySpan<float>(X + offset, HW));
-            }
+            // The ReLU's mask is applied where dY is read, in both passes: no masked copy of the channel is written.
+            var (sumDy, sumDyXm) = ReluOutput == null
+                ? ChannelMoments(new IdentityOperator(), DY, DY, X, Mean[ch], N, C, HW, ch)
+                : ChannelMoments(default(Relu.MaskOperator), ReluOutput, DY, X, Mean[ch], N, C, HW, ch);
+            float invStd = InvStd[ch];
             if (DBeta != null) DBeta[ch] += (float)sumDy;
             if (DGamma != null) DGamma[ch] += (float)(sumDyXm * invStd);
             if (DX == null) return;
             double m = (double)N * HW, a = (double)Gamma[ch] * invStd;
             var op = Mode == BatchNormMode.Eval
-                ? new BackwardDataOperator((float)a, 0f, mean, 0f)
-                : new BackwardDataOperator((float)a, (float)(-a * invStd * invStd * sumDyXm / m), mean, (float)(-a * sumDy / m));
+                ? new BackwardDataOperator((float)a, 0f, Mean[ch], 0f)
+                : new BackwardDataOperator((float)a, (float)(-a * invStd * invStd * sumDyXm / m), Mean[ch], (float)(-a * sumDy / m));
+            if (ReluOutput != null && !Overwrite)
+            {
+                if (_maskedRow is null || _maskedRow.Length < HW) _maskedRow = GC.AllocateUninitializedArray<float>(HW, pinned: true);
+            }
             for (int i = 0; i < N; i++)
             {
                 long offset = ((long)i * C + ch) * HW;
-                var dyRow = new ReadOnlySpan<float>(dy + (long)i * dyStride, HW);
+                var dy = new ReadOnlySpan<float>(DY + offset, HW);
                 var x = new ReadOnlySpan<float>(X + offset, HW);
                 var dx = new Span<float>(DX + offset, HW);
-                if (Overwrite) ElementWise.Binary(op, dyRow, x, dx);
-                else ElementWise.Ternary(op, dyRow, x, dx, dx);
+                if (ReluOutput == null)
+                {
+                    if (Overwrite) ElementWise.Binary(op, dy, x, dx);
+                    else ElementWise.Ternary(op, dy, x, dx, dx);
+                    continue;
+                }
+                var relu = new ReadOnlySpan<float>(ReluOutput + offset, HW);
+                if (Overwrite)
+                {
+                    ElementWise.Ternary(new MaskedBackwardDataOperator(op), relu, dy, x, dx);
+                    continue;
+                }
+                var masked = _maskedRow.AsSpan(0, HW);
+                ElementWise.Binary(default(Relu.MaskOperator), relu, dy, masked);
+                ElementWise.Ternary(op, masked, x, dx, dx);
             }
         }
     }

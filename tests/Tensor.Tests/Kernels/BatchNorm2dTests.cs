@@ -43,9 +43,9 @@ public class BatchNorm2dTests
     }
 
     [Theory]
-    [InlineData(BatchNormMode.Train, 2524367139u)]
-    [InlineData(BatchNormMode.Eval, 1803407740u)]
-    [InlineData(BatchNormMode.BatchStatsAlways, 2030037215u)]
+    [InlineData(BatchNormMode.Train, 1131391709u)]
+    [InlineData(BatchNormMode.Eval, 3600770688u)]
+    [InlineData(BatchNormMode.BatchStatsAlways, 2842158833u)]
     public void ResultIsBitIdenticalOnEveryIsa(BatchNormMode mode, uint expected)
     {
         // The hash of every output bit, recorded on AVX-512; the ISA child runs check 256, 128 and scalar give the same bits.
@@ -153,7 +153,7 @@ public class BatchNorm2dTests
     private static TheoryData<int, int, int, BatchNormMode> Build()
     {
         var data = new TheoryData<int, int, int, BatchNormMode>();
-        (int N, int C, int HW)[] shapes = [(2, 3, 1), (3, 2, 7), (1, 2, 9), (2, 3, 16), (2, 1, 17), (4, 5, 33), (2, 2, 64), (3, 1, 100)];
+        (int N, int C, int HW)[] shapes = [(2, 3, 1), (3, 2, 7), (1, 2, 9), (2, 3, 16), (2, 1, 17), (4, 5, 33), (2, 2, 64), (3, 1, 100), (41, 2, 49), (3, 2, 1100)];
         foreach (var mode in new[] { BatchNormMode.Train, BatchNormMode.Eval, BatchNormMode.BatchStatsAlways })
             foreach (var (n, c, hw) in shapes) data.Add(n, c, hw, mode);
         return data;
