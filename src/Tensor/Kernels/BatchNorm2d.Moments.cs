@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
 
@@ -15,26 +16,62 @@ public static unsafe partial class BatchNorm2d
     /// </summary>
     private const int BlockLength = 1024;
 
+    /// <summary>What <see cref="MomentsBody"/> sums: u = x − K (forward), dY, or dY masked by the ReLU output.</summary>
+    private enum MomentsKind
+    {
+        Forward,
+        Gradient,
+        MaskedGradient,
+    }
+
     /// <summary>
-    /// Returns (Σ u, Σ u · (x − shift)) over channel <paramref name="ch"/>, u = op(p, q); p, q, x: (N, C, H, W) with
-    /// <paramref name="hw"/> = H·W. Bit-identical on every ISA (STYLE rule 12): 16 fixed logical lanes per sum, lane j
-    /// taking the elements ≡ j (mod 16) of each row's full blocks of 16 and then the row's tail element full + j; the
-    /// lanes add rows in increasing n in float for a block of about <see cref="BlockLength"/> values, then into 16 double
-    /// lanes, and a fixed tree (8, 4, 2, 1) adds those.
+    /// Writes one item's two sums per channel c, (Σ u, Σ u · (x − shift_c)) over its images, to Sums[2 (item · C + c)]
+    /// and the next element. P, Q, X: (N, C, H, W); Shift: (C).
+    /// </summary>
+    private struct MomentsBody : IParallelBody
+    {
+        public float* P, Q, X, Shift;
+        public double* Sums;
+        public int N, C, HW;
+        public MomentsKind Kind;
+
+        public readonly void Invoke(int item)
+        {
+            int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
+            for (int ch = 0; ch < C; ch++)
+            {
+                var (u, v) = Kind switch
+                {
+                    MomentsKind.Forward => ChannelMoments(new DifferenceOperator(Shift[ch]), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
+                    MomentsKind.Gradient => ChannelMoments(new IdentityOperator(), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
+                    _ => ChannelMoments(default(Relu.MaskOperator), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
+                };
+                Sums[2 * ((long)item * C + ch)] = u;
+                Sums[2 * ((long)item * C + ch) + 1] = v;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns (Σ u, Σ u · (x − shift)) over channel <paramref name="ch"/> of images [i0, i1), u = op(p, q); p, q, x:
+    /// (N, C, H, W) with <paramref name="hw"/> = H·W. Bit-identical on every ISA (STYLE rule 12): 16 fixed logical lanes
+    /// per sum, lane j taking the elements ≡ j (mod 16) of each row's full blocks of 16 and then the row's tail element
+    /// full + j; the lanes add rows in increasing n in float for a block of about <see cref="BlockLength"/> values, then
+    /// into 16 double lanes, and a fixed tree (8, 4, 2, 1) adds those.
     /// </summary>
     private static (double U, double V) ChannelMoments<TOp>(in TOp op, float* p, float* q, float* x, float shift,
-        int n, int c, int hw, int ch) where TOp : struct, IBinaryOperator
+        int i0, int i1, int c, int hw, int ch) where TOp : struct, IBinaryOperator
     {
         float* lanes = stackalloc float[32];
         double* totals = stackalloc double[32];
         new Span<float>(lanes, 32).Clear();
         new Span<double>(totals, 32).Clear();
         int rowsPerBlock = Math.Max(1, BlockLength / Math.Max(hw, 1));
-        for (int i = 0; i < n; i++)
+        for (int i = i0; i < i1; i++)
         {
             long offset = ((long)i * c + ch) * hw;
             AccumulateRow(op, p + offset, q + offset, x + offset, shift, hw, lanes);
-            if ((i + 1) % rowsPerBlock != 0 && i != n - 1) continue;
+            if ((i + 1 - i0) % rowsPerBlock != 0 && i != i1 - 1) continue;
             for (int j = 0; j < 32; j++)
             {
                 totals[j] += lanes[j];

@@ -20,12 +20,26 @@ public enum BatchNormMode
 /// y = (x − μ_c) · σ̂_c · γ_c + β_c with σ̂ = 1/√(var + eps). Batch statistics are over the M = N·H·W values of a
 /// channel; normalization uses the biased variance, the running variance is updated with the unbiased one:
 /// running = (1 − momentum) · running + momentum · statistic.
-/// Reductions: each row of H·W values is summed by <see cref="ElementWise.Sum{TOp}"/> (16 fixed logical lanes
-/// and a fixed tree), and the rows in double in increasing n. Channels are independent items of <see cref="Workers.For{TBody}"/>, so the
-/// result is bit-identical on every ISA and for every thread count.
+/// Work is split by images, not channels: the items of <see cref="Workers.For{TBody}"/> are fixed ranges of n
+/// (<see cref="ImagesPerItem"/>), so each pass walks memory in order (whole images) instead of one H·W row per
+/// image and channel, which halves the time of the writing passes at 32x32 planes. A pass first sums each item's
+/// channels (<see cref="ChannelMoments{TOp}"/>), the items' sums are added per channel in increasing item order, then a
+/// second pass over the same items writes the output. The split depends on N alone, so the result is bit-identical on
+/// every ISA and for every thread count.
 /// </summary>
 public static unsafe partial class BatchNorm2d
 {
+    /// <summary>Items per pass at most: enough to balance 2 to 8 threads, few enough that the per-item sums stay tiny.</summary>
+    private const int MaxItems = 16;
+
+    /// <summary>Per calling thread: the items' sums (2 per item and channel), grown as needed, reused.</summary>
+    [ThreadStatic]
+    private static double[]? t_itemSums;
+
+    /// <summary>Per calling thread: per-channel constants of the output pass (up to 4 per channel), grown as needed, reused.</summary>
+    [ThreadStatic]
+    private static float[]? t_channelConstants;
+
     /// <summary>
     /// Forward. x, y: (N, C, H, W) with <paramref name="hw"/> = H·W; gamma, beta: (C). Overwrites y, and overwrites
     /// <paramref name="mean"/> and <paramref name="invStd"/> (C) with the statistics used (batch or running), which
@@ -44,14 +58,45 @@ public static unsafe partial class BatchNorm2d
         if (mode == BatchNormMode.Train && (long)n * hw < 2)
             throw new ArgumentException($"batch norm in Train mode needs more than one value per channel, got N={n} H·W={hw}");
         if (!(eps > 0)) throw new ArgumentException($"eps must be positive, got {eps}", nameof(eps));
+        int items = ItemCount(n);
         fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, ps = invStd, prm = runningMean, prv = runningVar)
+        fixed (double* sums = Grow(ref t_itemSums, 2 * items * c))
+        fixed (float* constants = Grow(ref t_channelConstants, 2 * c))
         {
-            var body = new ForwardBody
+            float* scale = constants, offset = constants + c;
+            if (mode == BatchNormMode.Eval)
             {
-                X = px, Gamma = pg, Beta = pb, Y = py, Mean = pm, InvStd = ps, RunningMean = prm, RunningVar = prv,
-                N = n, C = c, HW = hw, Mode = mode, Momentum = momentum, Eps = eps, Relu = relu,
-            };
-            Workers.For(c, in body);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    pm[ch] = prm[ch];
+                    ps[ch] = (float)(1.0 / Math.Sqrt((double)prv[ch] + eps));
+                }
+            }
+            else
+            {
+                // The shift K of each channel (row 0's mean) is parked in scale until the statistics are known.
+                for (int ch = 0; ch < c; ch++)
+                {
+                    var row0 = new ReadOnlySpan<float>(px + (long)ch * hw, hw);
+                    scale[ch] = (long)n * hw == 0 ? 0f : ElementWise.Sum(new IdentityOperator(), row0, row0) / hw;
+                }
+                var moments = new MomentsBody { P = px, Q = px, X = px, Shift = scale, Sums = sums, N = n, C = c, HW = hw };
+                Workers.For(items, in moments);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    var (sum, squares) = Total(sums, items, c, ch);
+                    Statistics(scale[ch], sum, squares, (double)n * hw, mode == BatchNormMode.Train, momentum, eps,
+                        out pm[ch], out ps[ch], ref prm[ch], ref prv[ch]);
+                }
+            }
+            for (int ch = 0; ch < c; ch++)
+            {
+                // y = x · scale + offset, as PyTorch's CPU kernel folds it.
+                scale[ch] = pg[ch] * ps[ch];
+                offset[ch] = pb[ch] - pm[ch] * scale[ch];
+            }
+            var body = new NormalizeBody { X = px, Y = py, Scale = scale, Offset = offset, N = n, C = c, HW = hw, Relu = relu };
+            Workers.For(items, in body);
         }
     }
 
@@ -62,7 +107,7 @@ public static unsafe partial class BatchNorm2d
     /// dX += γσ̂ (dY − mean(dY) − x̂ · mean(dY · x̂)); Eval is the affine map: dX += γσ̂ dY.
     /// In all modes dGamma += Σ dY · x̂ and dBeta += Σ dY, with x̂ = (x − μ) σ̂.
     /// After a forward with ReLU, pass its output as <paramref name="reluOutput"/>: dY is then the gradient of the
-    /// ReLU's output and is masked by reluOutput &gt; 0 first (per channel, in a scratch row that stays in cache),
+    /// ReLU's output and is masked by reluOutput &gt; 0 where it is read (no masked copy is written),
     /// bit-identical to <see cref="Relu.Backward"/> into zeros followed by this backward. With
     /// <paramref name="overwrite"/>, dX is overwritten instead of accumulated into (its old contents are never read).
     /// </summary>
@@ -74,118 +119,133 @@ public static unsafe partial class BatchNorm2d
         if ((!dX.IsEmpty && dX.Length != x.Length) || (!dGamma.IsEmpty && dGamma.Length != c) || (!dBeta.IsEmpty && dBeta.Length != c)
             || (!reluOutput.IsEmpty && reluOutput.Length != x.Length))
             throw new ArgumentException($"batch norm backward: dX {dX.Length} (want 0 or {x.Length}), dGamma {dGamma.Length}, dBeta {dBeta.Length} (want 0 or {c}), ReLU output {reluOutput.Length} (want 0 or {x.Length})");
+        int items = ItemCount(n);
         fixed (float* px = x, pdy = dY, pg = gamma, pm = mean, ps = invStd, pdx = dX, pdg = dGamma, pdb = dBeta, pr = reluOutput)
+        fixed (double* sums = Grow(ref t_itemSums, 2 * items * c))
+        fixed (float* constants = Grow(ref t_channelConstants, 3 * c))
         {
-            var body = new BackwardBody
+            var moments = new MomentsBody
             {
-                X = px, DY = pdy, Gamma = pg, Mean = pm, InvStd = ps, DX = pdx, DGamma = pdg, DBeta = pdb, ReluOutput = pr,
-                N = n, C = c, HW = hw, Mode = mode, Overwrite = overwrite,
+                P = pr == null ? pdy : pr, Q = pdy, X = px, Shift = pm, Sums = sums, N = n, C = c, HW = hw,
+                Kind = pr == null ? MomentsKind.Gradient : MomentsKind.MaskedGradient,
             };
-            Workers.For(c, in body);
+            Workers.For(items, in moments);
+            float* a = constants, b = constants + c, k = constants + 2 * c;
+            double m = (double)n * hw;
+            for (int ch = 0; ch < c; ch++)
+            {
+                var (sumDy, sumDyXm) = Total(sums, items, c, ch);
+                double invStdCh = ps[ch], aCh = pg[ch] * invStdCh;
+                if (pdb != null) pdb[ch] += (float)sumDy;
+                if (pdg != null) pdg[ch] += (float)(sumDyXm * invStdCh);
+                a[ch] = (float)aCh;
+                bool batch = mode != BatchNormMode.Eval;
+                b[ch] = batch ? (float)(-aCh * invStdCh * invStdCh * sumDyXm / m) : 0f;
+                k[ch] = batch ? (float)(-aCh * sumDy / m) : 0f;
+            }
+            if (pdx == null) return;
+            var body = new DataBody
+            {
+                X = px, DY = pdy, DX = pdx, ReluOutput = pr, Mean = pm, A = a, B = b, K = k,
+                N = n, C = c, HW = hw, Overwrite = overwrite,
+            };
+            Workers.For(items, in body);
         }
     }
 
-    private struct ForwardBody : IParallelBody
+    /// <summary>
+    /// One channel's statistics from its sums about <paramref name="shift"/>: Σ(x − K) and Σ(x − K)² over m values. The
+    /// shift (a value near the mean) keeps the second sum free of a large mean's cancellation; the correction
+    /// (Σ(x − K) / m)² is small. Updates the running statistics when <paramref name="train"/>.
+    /// </summary>
+    private static void Statistics(float shift, double sum, double squares, double m, bool train, float momentum, float eps,
+        out float mean, out float invStd, ref float runningMean, ref float runningVar)
     {
-        public float* X, Gamma, Beta, Y, Mean, InvStd, RunningMean, RunningVar;
+        double delta = sum / m;
+        double variance = Math.Max(squares / m - delta * delta, 0);
+        mean = (float)(shift + delta);
+        invStd = (float)(1.0 / Math.Sqrt(variance + eps));
+        if (!train) return;
+        double mom = momentum;
+        runningMean = (float)(mom * (shift + delta) + (1 - mom) * runningMean);
+        runningVar = (float)(mom * (variance * m / (m - 1)) + (1 - mom) * runningVar);
+    }
+
+    /// <summary>Images per item: N split into at most <see cref="MaxItems"/> equal ranges (the last may be shorter).</summary>
+    private static int ImagesPerItem(int n) => Math.Max(1, (n + MaxItems - 1) / MaxItems);
+
+    private static int ItemCount(int n) => (n + ImagesPerItem(n) - 1) / ImagesPerItem(n);
+
+    /// <summary>Channel <paramref name="ch"/>'s two sums, the items' in increasing item order.</summary>
+    private static (double U, double V) Total(double* sums, int items, int c, int ch)
+    {
+        double u = 0, v = 0;
+        for (int item = 0; item < items; item++)
+        {
+            u += sums[2 * ((long)item * c + ch)];
+            v += sums[2 * ((long)item * c + ch) + 1];
+        }
+        return (u, v);
+    }
+
+    private static T[] Grow<T>(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<T>(length, pinned: true);
+        return buffer;
+    }
+
+    /// <summary>y = x · scale_c + offset_c (then the ReLU) over the images of one item, in memory order.</summary>
+    private struct NormalizeBody : IParallelBody
+    {
+        public float* X, Y, Scale, Offset;
         public int N, C, HW;
-        public BatchNormMode Mode;
-        public float Momentum, Eps;
         public bool Relu;
 
-        public readonly void Invoke(int ch)
+        public readonly void Invoke(int item)
         {
-            float mean, invStd;
-            if (Mode == BatchNormMode.Eval)
+            int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
+            for (long row = (long)i0 * C; row < (long)i1 * C; row++)
             {
-                mean = RunningMean[ch];
-                invStd = (float)(1.0 / Math.Sqrt((double)RunningVar[ch] + Eps));
-            }
-            else
-            {
-                double m = (double)N * HW;
-                // One pass about a shift K near the mean (row 0's): the sums of x − K and (x − K)² lose no digits to
-                // a large mean, and the correction (Σ(x − K) / m)² is small.
-                var row0 = new ReadOnlySpan<float>(X + (long)ch * HW, HW);
-                float k = (long)N * HW == 0 ? 0f : ElementWise.Sum(new IdentityOperator(), row0, row0) / HW;
-                var (sum, squares) = ChannelMoments(new DifferenceOperator(k), X, X, X, k, N, C, HW, ch);
-                double shift = sum / m;
-                double variance = Math.Max(squares / m - shift * shift, 0);
-                mean = (float)(k + shift);
-                invStd = (float)(1.0 / Math.Sqrt(variance + Eps));
-                if (Mode == BatchNormMode.Train)
-                {
-                    double mom = Momentum;
-                    RunningMean[ch] = (float)(mom * (k + shift) + (1 - mom) * RunningMean[ch]);
-                    RunningVar[ch] = (float)(mom * (variance * m / (m - 1)) + (1 - mom) * RunningVar[ch]);
-                }
-            }
-            Mean[ch] = mean;
-            InvStd[ch] = invStd;
-            // y = x · scale + shift, as PyTorch's CPU kernel folds it.
-            float scale = Gamma[ch] * invStd;
-            var op = new ScaleShiftOperator(scale, Beta[ch] - mean * scale);
-            for (int i = 0; i < N; i++)
-            {
-                long offset = ((long)i * C + ch) * HW;
-                var x = new ReadOnlySpan<float>(X + offset, HW);
-                var y = new Span<float>(Y + offset, HW);
+                int ch = (int)(row % C);
+                var x = new ReadOnlySpan<float>(X + row * HW, HW);
+                var y = new Span<float>(Y + row * HW, HW);
+                var op = new ScaleShiftOperator(Scale[ch], Offset[ch]);
                 if (Relu) ElementWise.Unary(new ScaleShiftReluOperator(op), x, y);
                 else ElementWise.Unary(op, x, y);
             }
         }
     }
 
-    private struct BackwardBody : IParallelBody
+    /// <summary>dX (+)= a_c · dY + (b_c · (x − μ_c) + k_c) over the images of one item, dY masked by the ReLU output if any.</summary>
+    private struct DataBody : IParallelBody
     {
-        /// <summary>One row of masked dY when dX is accumulated after a fused ReLU: one per thread, grown as needed, reused.</summary>
+        /// <summary>One row of masked dY when dX is accumulated after a fused ReLU (four inputs): per thread, grown as needed.</summary>
         [ThreadStatic]
-        private static float[]? _maskedRow;
+        private static float[]? t_maskedRow;
 
-        public float* X, DY, Gamma, Mean, InvStd, DX, DGamma, DBeta, ReluOutput;
+        public float* X, DY, DX, ReluOutput, Mean, A, B, K;
         public int N, C, HW;
-        public BatchNormMode Mode;
         public bool Overwrite;
 
-        public readonly void Invoke(int ch)
+        public readonly void Invoke(int item)
         {
-            // The ReLU's mask is applied where dY is read, in both passes: no masked copy of the channel is written.
-            var (sumDy, sumDyXm) = ReluOutput == null
-                ? ChannelMoments(new IdentityOperator(), DY, DY, X, Mean[ch], N, C, HW, ch)
-                : ChannelMoments(default(Relu.MaskOperator), ReluOutput, DY, X, Mean[ch], N, C, HW, ch);
-            float invStd = InvStd[ch];
-            if (DBeta != null) DBeta[ch] += (float)sumDy;
-            if (DGamma != null) DGamma[ch] += (float)(sumDyXm * invStd);
-            if (DX == null) return;
-            double m = (double)N * HW, a = (double)Gamma[ch] * invStd;
-            var op = Mode == BatchNormMode.Eval
-                ? new BackwardDataOperator((float)a, 0f, Mean[ch], 0f)
-                : new BackwardDataOperator((float)a, (float)(-a * invStd * invStd * sumDyXm / m), Mean[ch], (float)(-a * sumDy / m));
-            if (ReluOutput != null && !Overwrite)
+            int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
+            for (long row = (long)i0 * C; row < (long)i1 * C; row++)
             {
-                if (_maskedRow is null || _maskedRow.Length < HW) _maskedRow = GC.AllocateUninitializedArray<float>(HW, pinned: true);
-            }
-            for (int i = 0; i < N; i++)
-            {
-                long offset = ((long)i * C + ch) * HW;
-                var dy = new ReadOnlySpan<float>(DY + offset, HW);
-                var x = new ReadOnlySpan<float>(X + offset, HW);
-                var dx = new Span<float>(DX + offset, HW);
-                if (ReluOutput == null)
+                int ch = (int)(row % C);
+                var op = new BackwardDataOperator(A[ch], B[ch], Mean[ch], K[ch]);
+                var dy = new ReadOnlySpan<float>(DY + row * HW, HW);
+                var x = new ReadOnlySpan<float>(X + row * HW, HW);
+                var dx = new Span<float>(DX + row * HW, HW);
+                if (ReluOutput == null && Overwrite) ElementWise.Binary(op, dy, x, dx);
+                else if (ReluOutput == null) ElementWise.Ternary(op, dy, x, dx, dx);
+                else if (Overwrite) ElementWise.Ternary(new MaskedBackwardDataOperator(op), new ReadOnlySpan<float>(ReluOutput + row * HW, HW), dy, x, dx);
+                else
                 {
-                    if (Overwrite) ElementWise.Binary(op, dy, x, dx);
-                    else ElementWise.Ternary(op, dy, x, dx, dx);
-                    continue;
+                    var masked = Grow(ref t_maskedRow, HW).AsSpan(0, HW);
+                    ElementWise.Binary(default(Relu.MaskOperator), new ReadOnlySpan<float>(ReluOutput + row * HW, HW), dy, masked);
+                    ElementWise.Ternary(op, masked, x, dx, dx);
                 }
-                var relu = new ReadOnlySpan<float>(ReluOutput + offset, HW);
-                if (Overwrite)
-                {
-                    ElementWise.Ternary(new MaskedBackwardDataOperator(op), relu, dy, x, dx);
-                    continue;
-                }
-                var masked = _maskedRow.AsSpan(0, HW);
-                ElementWise.Binary(default(Relu.MaskOperator), relu, dy, masked);
-                ElementWise.Ternary(op, masked, x, dx, dx);
             }
         }
     }
