@@ -16,21 +16,25 @@ public static unsafe partial class BatchNorm2d
     /// </summary>
     private const int BlockLength = 1024;
 
-    /// <summary>What <see cref="MomentsBody"/> sums: u = x − K (forward), dY, or dY masked by the ReLU output.</summary>
+    /// <summary>
+    /// What <see cref="MomentsBody"/> sums as u: x − K (forward), dY, dY masked by the ReLU output, or dY masked by the
+    /// pre-activation x · scale + offset.
+    /// </summary>
     private enum MomentsKind
     {
         Forward,
         Gradient,
         MaskedGradient,
+        PreActivationMaskedGradient,
     }
 
     /// <summary>
     /// Writes one item's two sums per channel c, (Σ u, Σ u · (x − shift_c)) over its images, to Sums[2 (item · C + c)]
-    /// and the next element. P, Q, X: (N, C, H, W); Shift: (C).
+    /// and the next element. P, Q, X: (N, C, H, W); Shift, and Scale and Offset for the pre-activation mask: (C).
     /// </summary>
     private struct MomentsBody : IParallelBody
     {
-        public float* P, Q, X, Shift;
+        public float* P, Q, X, Shift, Scale, Offset;
         public double* Sums;
         public int N, C, HW;
         public MomentsKind Kind;
@@ -44,7 +48,8 @@ public static unsafe partial class BatchNorm2d
                 {
                     MomentsKind.Forward => ChannelMoments(new DifferenceOperator(Shift[ch]), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
                     MomentsKind.Gradient => ChannelMoments(new IdentityOperator(), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
-                    _ => ChannelMoments(default(Relu.MaskOperator), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
+                    MomentsKind.MaskedGradient => ChannelMoments(default(Relu.MaskOperator), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
+                    _ => ChannelMoments(new ScaleShiftMaskOperator(new ScaleShiftOperator(Scale[ch], Offset[ch])), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
                 };
                 Sums[2 * ((long)item * C + ch)] = u;
                 Sums[2 * ((long)item * C + ch) + 1] = v;

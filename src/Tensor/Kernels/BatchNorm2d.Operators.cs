@@ -96,4 +96,42 @@ public static partial class BatchNorm2d
         public Vector512<float> Invoke(Vector512<float> r, Vector512<float> dY, Vector512<float> x) =>
             data.Invoke(default(Relu.MaskOperator).Invoke(r, dY), x);
     }
+
+    /// <summary>
+    /// (x, dY) → x · scale + shift &gt; 0 ? dY : 0: dY through the ReLU of a fused forward, the mask recomputed from x by
+    /// the forward's own operations (so the same bit as its output &gt; 0; NaN masks to 0 in both).
+    /// </summary>
+    private readonly struct ScaleShiftMaskOperator(ScaleShiftOperator scaleShift) : IBinaryOperator
+    {
+        public float Invoke(float x, float dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+    }
+
+    /// <summary>
+    /// (dY, x) → <see cref="BackwardDataOperator"/> on (mask(x, dY), x), and its accumulate form (dY, x, dX) → dX + that:
+    /// the backward after a fused ReLU whose mask is recomputed from x.
+    /// </summary>
+    private readonly struct ScaleShiftMaskedDataOperator(ScaleShiftMaskOperator mask, BackwardDataOperator data) : IBinaryOperator, ITernaryOperator
+    {
+        public float Invoke(float dY, float x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public float Invoke(float dY, float x, float dX) => dX + Invoke(dY, x);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x, Vector128<float> dX) => dX + Invoke(dY, x);
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x, Vector256<float> dX) => dX + Invoke(dY, x);
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x, Vector512<float> dX) => dX + Invoke(dY, x);
+    }
 }

@@ -21,10 +21,10 @@ public enum BatchNormMode
 /// channel; normalization uses the biased variance, the running variance is updated with the unbiased one:
 /// running = (1 − momentum) · running + momentum · statistic.
 /// Work is split by images, not channels: the items of <see cref="Workers.For{TBody}"/> are fixed ranges of n
-/// (<see cref="ImagesPerItem"/>), so each pass walks memory in order (whole images) instead of one H·W row per
-/// image and channel, which halves the time of the writing passes at 32x32 planes. A pass first sums each item's
-/// channels (<see cref="ChannelMoments{TOp}"/>), the items' sums are added per channel in increasing item order, then a
-/// second pass over the same items writes the output. The split depends on N alone, so the result is bit-identical on
+/// (<see cref="ImagesPerItem"/>), so each pass walks memory in order (whole images); a channel at a time strides over
+/// it one H·W row per image (a 4 KB row every 64 KB at 16x32x32), which ran the writing pass at about half a copy's
+/// speed. A first pass sums each item's channels (<see cref="ChannelMoments{TOp}"/>), the items' sums are added per
+/// channel in increasing item order, then a second pass over the same items writes the output. The split depends on N alone, so the result is bit-identical on
 /// every ISA and for every thread count.
 /// </summary>
 public static unsafe partial class BatchNorm2d
@@ -36,7 +36,7 @@ public static unsafe partial class BatchNorm2d
     [ThreadStatic]
     private static double[]? t_itemSums;
 
-    /// <summary>Per calling thread: per-channel constants of the output pass (up to 4 per channel), grown as needed, reused.</summary>
+    /// <summary>Per calling thread: per-channel constants of the output pass (up to 5 per channel), grown as needed, reused.</summary>
     [ThreadStatic]
     private static float[]? t_channelConstants;
 
@@ -89,12 +89,8 @@ public static unsafe partial class BatchNorm2d
                         out pm[ch], out ps[ch], ref prm[ch], ref prv[ch]);
                 }
             }
-            for (int ch = 0; ch < c; ch++)
-            {
-                // y = x · scale + offset, as PyTorch's CPU kernel folds it.
-                scale[ch] = pg[ch] * ps[ch];
-                offset[ch] = pb[ch] - pm[ch] * scale[ch];
-            }
+            // y = x · scale + offset, as PyTorch's CPU kernel folds it.
+            ScaleAndOffset(pg, pb, pm, ps, c, scale, offset);
             var body = new NormalizeBody { X = px, Y = py, Scale = scale, Offset = offset, N = n, C = c, HW = hw, Relu = relu };
             Workers.For(items, in body);
         }
@@ -107,8 +103,9 @@ public static unsafe partial class BatchNorm2d
     /// dX += γσ̂ (dY − mean(dY) − x̂ · mean(dY · x̂)); Eval is the affine map: dX += γσ̂ dY.
     /// In all modes dGamma += Σ dY · x̂ and dBeta += Σ dY, with x̂ = (x − μ) σ̂.
     /// After a forward with ReLU, pass its output as <paramref name="reluOutput"/>: dY is then the gradient of the
-    /// ReLU's output and is masked by reluOutput &gt; 0 where it is read (no masked copy is written),
-    /// bit-identical to <see cref="Relu.Backward"/> into zeros followed by this backward. With
+    /// ReLU's output and is masked by reluOutput &gt; 0 where it is read (a masked row is written only when dX is
+    /// accumulated), bit-identical to <see cref="Relu.Backward"/> into zeros followed by this backward;
+    /// <see cref="BackwardRelu"/> gives the same bits without reading the output. With
     /// <paramref name="overwrite"/>, dX is overwritten instead of accumulated into (its old contents are never read).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, ReadOnlySpan<float> gamma,
@@ -116,40 +113,97 @@ public static unsafe partial class BatchNorm2d
         int n, int c, int hw, BatchNormMode mode, ReadOnlySpan<float> reluOutput = default, bool overwrite = false)
     {
         Validate(x.Length, dY.Length, gamma.Length, gamma.Length, mean.Length, invStd.Length, n, c, hw);
-        if ((!dX.IsEmpty && dX.Length != x.Length) || (!dGamma.IsEmpty && dGamma.Length != c) || (!dBeta.IsEmpty && dBeta.Length != c)
-            || (!reluOutput.IsEmpty && reluOutput.Length != x.Length))
-            throw new ArgumentException($"batch norm backward: dX {dX.Length} (want 0 or {x.Length}), dGamma {dGamma.Length}, dBeta {dBeta.Length} (want 0 or {c}), ReLU output {reluOutput.Length} (want 0 or {x.Length})");
-        int items = ItemCount(n);
+        ValidateGradients(x.Length, c, dX.Length, dGamma.Length, dBeta.Length, reluOutput.Length);
         fixed (float* px = x, pdy = dY, pg = gamma, pm = mean, ps = invStd, pdx = dX, pdg = dGamma, pdb = dBeta, pr = reluOutput)
-        fixed (double* sums = Grow(ref t_itemSums, 2 * items * c))
-        fixed (float* constants = Grow(ref t_channelConstants, 3 * c))
         {
+            var gate = pr == null ? MomentsKind.Gradient : MomentsKind.MaskedGradient;
+            var args = new BackwardArguments
+            {
+                X = px, DY = pdy, Gamma = pg, Mean = pm, InvStd = ps, DX = pdx, DGamma = pdg, DBeta = pdb, ReluOutput = pr,
+                N = n, C = c, HW = hw, Mode = mode, Overwrite = overwrite, Gate = gate,
+            };
+            BackwardPasses(in args);
+        }
+    }
+
+    /// <summary>
+    /// The backward of a <see cref="Forward"/> with ReLU, without reading its output: dY is the gradient of the ReLU's
+    /// output, masked where x · γσ̂ + (β − μγσ̂) &gt; 0, the forward's own pre-activation (the same float operations, so
+    /// the same mask bit for bit as its output &gt; 0 in <see cref="Backward"/>, one tensor fewer to read twice).
+    /// gamma and <paramref name="beta"/> must be the forward's; the other buffers and the results are
+    /// <see cref="Backward"/>'s.
+    /// </summary>
+    public static void BackwardRelu(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dX, Span<float> dGamma, Span<float> dBeta,
+        int n, int c, int hw, BatchNormMode mode, bool overwrite = false)
+    {
+        Validate(x.Length, dY.Length, gamma.Length, beta.Length, mean.Length, invStd.Length, n, c, hw);
+        ValidateGradients(x.Length, c, dX.Length, dGamma.Length, dBeta.Length, 0);
+        fixed (float* px = x, pdy = dY, pg = gamma, pb = beta, pm = mean, ps = invStd, pdx = dX, pdg = dGamma, pdb = dBeta)
+        {
+            var args = new BackwardArguments
+            {
+                X = px, DY = pdy, Gamma = pg, Beta = pb, Mean = pm, InvStd = ps, DX = pdx, DGamma = pdg, DBeta = pdb,
+                N = n, C = c, HW = hw, Mode = mode, Overwrite = overwrite, Gate = MomentsKind.PreActivationMaskedGradient,
+            };
+            BackwardPasses(in args);
+        }
+    }
+
+    /// <summary>The buffers and settings of one backward call, validated.</summary>
+    private struct BackwardArguments
+    {
+        public float* X, DY, Gamma, Beta, Mean, InvStd, DX, DGamma, DBeta, ReluOutput;
+        public int N, C, HW;
+        public BatchNormMode Mode;
+        public bool Overwrite;
+        public MomentsKind Gate;
+    }
+
+    /// <summary>Both passes of a backward: the channel sums, dGamma and dBeta, the per-channel constants, then dX.</summary>
+    private static void BackwardPasses(in BackwardArguments p)
+    {
+        int items = ItemCount(p.N), c = p.C;
+        fixed (double* sums = Grow(ref t_itemSums, 2 * items * c))
+        fixed (float* constants = Grow(ref t_channelConstants, 5 * c))
+        {
+            float* a = constants, b = constants + c, k = constants + 2 * c, scale = constants + 3 * c, offset = constants + 4 * c;
+            if (p.Gate == MomentsKind.PreActivationMaskedGradient) ScaleAndOffset(p.Gamma, p.Beta, p.Mean, p.InvStd, c, scale, offset);
             var moments = new MomentsBody
             {
-                P = pr == null ? pdy : pr, Q = pdy, X = px, Shift = pm, Sums = sums, N = n, C = c, HW = hw,
-                Kind = pr == null ? MomentsKind.Gradient : MomentsKind.MaskedGradient,
+                P = p.Gate == MomentsKind.MaskedGradient ? p.ReluOutput : p.Gate == MomentsKind.Gradient ? p.DY : p.X, Q = p.DY,
+                X = p.X, Shift = p.Mean, Scale = scale, Offset = offset, Sums = sums, N = p.N, C = c, HW = p.HW, Kind = p.Gate,
             };
             Workers.For(items, in moments);
-            float* a = constants, b = constants + c, k = constants + 2 * c;
-            double m = (double)n * hw;
+            double m = (double)p.N * p.HW;
             for (int ch = 0; ch < c; ch++)
             {
                 var (sumDy, sumDyXm) = Total(sums, items, c, ch);
-                double invStdCh = ps[ch], aCh = pg[ch] * invStdCh;
-                if (pdb != null) pdb[ch] += (float)sumDy;
-                if (pdg != null) pdg[ch] += (float)(sumDyXm * invStdCh);
+                double invStd = p.InvStd[ch], aCh = p.Gamma[ch] * invStd;
+                if (p.DBeta != null) p.DBeta[ch] += (float)sumDy;
+                if (p.DGamma != null) p.DGamma[ch] += (float)(sumDyXm * invStd);
                 a[ch] = (float)aCh;
-                bool batch = mode != BatchNormMode.Eval;
-                b[ch] = batch ? (float)(-aCh * invStdCh * invStdCh * sumDyXm / m) : 0f;
+                bool batch = p.Mode != BatchNormMode.Eval;
+                b[ch] = batch ? (float)(-aCh * invStd * invStd * sumDyXm / m) : 0f;
                 k[ch] = batch ? (float)(-aCh * sumDy / m) : 0f;
             }
-            if (pdx == null) return;
+            if (p.DX == null) return;
             var body = new DataBody
             {
-                X = px, DY = pdy, DX = pdx, ReluOutput = pr, Mean = pm, A = a, B = b, K = k,
-                N = n, C = c, HW = hw, Overwrite = overwrite,
+                X = p.X, DY = p.DY, DX = p.DX, ReluOutput = p.ReluOutput, Mean = p.Mean, A = a, B = b, K = k, Scale = scale,
+                Offset = offset, N = p.N, C = c, HW = p.HW, Overwrite = p.Overwrite, Gate = p.Gate,
             };
             Workers.For(items, in body);
+        }
+    }
+
+    /// <summary>The forward's folded affine map per channel: scale = γσ̂, offset = β − μ · scale (y = x · scale + offset).</summary>
+    private static void ScaleAndOffset(float* gamma, float* beta, float* mean, float* invStd, int c, float* scale, float* offset)
+    {
+        for (int ch = 0; ch < c; ch++)
+        {
+            scale[ch] = gamma[ch] * invStd[ch];
+            offset[ch] = beta[ch] - mean[ch] * scale[ch];
         }
     }
 
@@ -194,60 +248,11 @@ public static unsafe partial class BatchNorm2d
         return buffer;
     }
 
-    /// <summary>y = x · scale_c + offset_c (then the ReLU) over the images of one item, in memory order.</summary>
-    private struct NormalizeBody : IParallelBody
+    private static void ValidateGradients(int xLength, int c, int dXLength, int dGammaLength, int dBetaLength, int reluOutputLength)
     {
-        public float* X, Y, Scale, Offset;
-        public int N, C, HW;
-        public bool Relu;
-
-        public readonly void Invoke(int item)
-        {
-            int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
-            for (long row = (long)i0 * C; row < (long)i1 * C; row++)
-            {
-                int ch = (int)(row % C);
-                var x = new ReadOnlySpan<float>(X + row * HW, HW);
-                var y = new Span<float>(Y + row * HW, HW);
-                var op = new ScaleShiftOperator(Scale[ch], Offset[ch]);
-                if (Relu) ElementWise.Unary(new ScaleShiftReluOperator(op), x, y);
-                else ElementWise.Unary(op, x, y);
-            }
-        }
-    }
-
-    /// <summary>dX (+)= a_c · dY + (b_c · (x − μ_c) + k_c) over the images of one item, dY masked by the ReLU output if any.</summary>
-    private struct DataBody : IParallelBody
-    {
-        /// <summary>One row of masked dY when dX is accumulated after a fused ReLU (four inputs): per thread, grown as needed.</summary>
-        [ThreadStatic]
-        private static float[]? t_maskedRow;
-
-        public float* X, DY, DX, ReluOutput, Mean, A, B, K;
-        public int N, C, HW;
-        public bool Overwrite;
-
-        public readonly void Invoke(int item)
-        {
-            int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
-            for (long row = (long)i0 * C; row < (long)i1 * C; row++)
-            {
-                int ch = (int)(row % C);
-                var op = new BackwardDataOperator(A[ch], B[ch], Mean[ch], K[ch]);
-                var dy = new ReadOnlySpan<float>(DY + row * HW, HW);
-                var x = new ReadOnlySpan<float>(X + row * HW, HW);
-                var dx = new Span<float>(DX + row * HW, HW);
-                if (ReluOutput == null && Overwrite) ElementWise.Binary(op, dy, x, dx);
-                else if (ReluOutput == null) ElementWise.Ternary(op, dy, x, dx, dx);
-                else if (Overwrite) ElementWise.Ternary(new MaskedBackwardDataOperator(op), new ReadOnlySpan<float>(ReluOutput + row * HW, HW), dy, x, dx);
-                else
-                {
-                    var masked = Grow(ref t_maskedRow, HW).AsSpan(0, HW);
-                    ElementWise.Binary(default(Relu.MaskOperator), new ReadOnlySpan<float>(ReluOutput + row * HW, HW), dy, masked);
-                    ElementWise.Ternary(op, masked, x, dx, dx);
-                }
-            }
-        }
+        if ((dXLength != 0 && dXLength != xLength) || (dGammaLength != 0 && dGammaLength != c) || (dBetaLength != 0 && dBetaLength != c)
+            || (reluOutputLength != 0 && reluOutputLength != xLength))
+            throw new ArgumentException($"batch norm backward: dX {dXLength} (want 0 or {xLength}), dGamma {dGammaLength}, dBeta {dBetaLength} (want 0 or {c}), ReLU output {reluOutputLength} (want 0 or {xLength})");
     }
 
     private static void Validate(int xLength, int yLength, int gammaLength, int betaLength, int meanLength, int invStdLength, int n, int c, int hw)

@@ -75,19 +75,31 @@ public class BatchNorm2dTests
             Relu.Backward(relu, two.DY, masked);
             BatchNorm2d.Backward(two.X, masked, two.Gamma, two.Mean, two.InvStd, two.DX, two.DGamma, two.DBeta, n, c, hw, mode);
 
-            // Fused; when dX is overwritten its old contents (NaN) must never be read.
-            var one = Inputs(n, c, hw);
-            BatchNorm2d.Forward(one.X, one.Gamma, one.Beta, one.Y, one.Mean, one.InvStd, one.Rm(mode), one.Rv(mode), n, c, hw, mode, relu: true);
-            if (overwrite) Array.Fill(one.DX, float.NaN);
-            BatchNorm2d.Backward(one.X, one.DY, one.Gamma, one.Mean, one.InvStd, one.DX, one.DGamma, one.DBeta, n, c, hw, mode,
-                reluOutput: one.Y, overwrite: overwrite);
+            // Fused, the mask from the output and from the pre-activation; when dX is overwritten its old contents (NaN)
+            // must never be read.
+            foreach (bool fromOutput in new[] { true, false })
+            {
+                var one = Inputs(n, c, hw);
+                BatchNorm2d.Forward(one.X, one.Gamma, one.Beta, one.Y, one.Mean, one.InvStd, one.Rm(mode), one.Rv(mode), n, c, hw, mode, relu: true);
+                if (overwrite) Array.Fill(one.DX, float.NaN);
+                if (fromOutput)
+                {
+                    BatchNorm2d.Backward(one.X, one.DY, one.Gamma, one.Mean, one.InvStd, one.DX, one.DGamma, one.DBeta, n, c, hw, mode,
+                        reluOutput: one.Y, overwrite: overwrite);
+                }
+                else
+                {
+                    BatchNorm2d.BackwardRelu(one.X, one.DY, one.Gamma, one.Beta, one.Mean, one.InvStd, one.DX, one.DGamma, one.DBeta,
+                        n, c, hw, mode, overwrite);
+                }
 
-            string what = $"N={n} C={c} HW={hw} {mode} overwrite={overwrite}";
-            Close.Identical(relu, one.Y, what + " y");
-            Close.Identical(two.RunningMean, one.RunningMean, what + " running mean");
-            Close.Identical(two.DGamma, one.DGamma, what + " dGamma");
-            Close.Identical(two.DBeta, one.DBeta, what + " dBeta");
-            Close.Identical(two.DX, one.DX, what + " dX");
+                string what = $"N={n} C={c} HW={hw} {mode} overwrite={overwrite} mask from {(fromOutput ? "output" : "x")}";
+                Close.Identical(relu, one.Y, what + " y");
+                Close.Identical(two.RunningMean, one.RunningMean, what + " running mean");
+                Close.Identical(two.DGamma, one.DGamma, what + " dGamma");
+                Close.Identical(two.DBeta, one.DBeta, what + " dBeta");
+                Close.Identical(two.DX, one.DX, what + " dX");
+            }
         }
     }
 
