@@ -11,8 +11,8 @@ namespace NanoFed.Kernels;
 public static unsafe partial class BatchNorm2d
 {
     /// <summary>
-    /// Values each float lane adds before it is flushed into double: short rows (8x8 planes) share a block, so the
-    /// flush is paid once per about 1,024 values, and no lane adds more floats than one 32x32 row gives it.
+    /// Values added in float before the lanes are flushed into double: short rows (8x8 planes) share a block, so the
+    /// flush is paid once per 1,024 values or more, and long rows are cut, so no lane adds more than about 128 floats.
     /// </summary>
     private const int BlockLength = 1024;
 
@@ -61,8 +61,9 @@ public static unsafe partial class BatchNorm2d
     /// Returns (Σ u, Σ u · (x − shift)) over channel <paramref name="ch"/> of images [i0, i1), u = op(p, q); p, q, x:
     /// (N, C, H, W) with <paramref name="hw"/> = H·W. Bit-identical on every ISA (STYLE rule 12): 16 fixed logical lanes
     /// per sum, lane j taking the elements ≡ j (mod 16) of each row's full blocks of 16 and then the row's tail element
-    /// full + j; the lanes add rows in increasing n in float for a block of about <see cref="BlockLength"/> values, then
-    /// into 16 double lanes, and a fixed tree (8, 4, 2, 1) adds those.
+    /// full + j; the lanes add rows in increasing n in float until <see cref="BlockLength"/> values or more are in, then
+    /// are added into 16 double lanes, and a fixed tree (8, 4, 2, 1) adds those. Rows longer than a block are cut into
+    /// blocks (each its own row for the tail rule).
     /// </summary>
     private static (double U, double V) ChannelMoments<TOp>(in TOp op, float* p, float* q, float* x, float shift,
         int i0, int i1, int c, int hw, int ch) where TOp : struct, IBinaryOperator
@@ -71,18 +72,22 @@ public static unsafe partial class BatchNorm2d
         double* totals = stackalloc double[32];
         new Span<float>(lanes, 32).Clear();
         new Span<double>(totals, 32).Clear();
-        int rowsPerBlock = Math.Max(1, BlockLength / Math.Max(hw, 1));
+        int pending = 0;
         for (int i = i0; i < i1; i++)
         {
             long offset = ((long)i * c + ch) * hw;
-            AccumulateRow(op, p + offset, q + offset, x + offset, shift, hw, lanes);
-            if ((i + 1 - i0) % rowsPerBlock != 0 && i != i1 - 1) continue;
-            for (int j = 0; j < 32; j++)
+            // A long row is cut into blocks (multiples of 16, so each element keeps its lane).
+            for (int start = 0; start < hw; start += BlockLength)
             {
-                totals[j] += lanes[j];
-                lanes[j] = 0;
+                int length = Math.Min(BlockLength, hw - start);
+                AccumulateRow(op, p + offset + start, q + offset + start, x + offset + start, shift, length, lanes);
+                pending += length;
+                if (pending < BlockLength) continue;
+                Flush(lanes, totals);
+                pending = 0;
             }
         }
+        Flush(lanes, totals);
         for (int width = 8; width >= 1; width >>= 1)
         {
             for (int j = 0; j < width; j++)
@@ -92,6 +97,16 @@ public static unsafe partial class BatchNorm2d
             }
         }
         return (totals[0], totals[16]);
+    }
+
+    /// <summary>Adds the 32 float lanes into the double totals and clears them.</summary>
+    private static void Flush(float* lanes, double* totals)
+    {
+        for (int j = 0; j < 32; j++)
+        {
+            totals[j] += lanes[j];
+            lanes[j] = 0;
+        }
     }
 
     /// <summary>
