@@ -72,23 +72,7 @@ public static unsafe partial class BatchNorm2d
                     ps[ch] = (float)(1.0 / Math.Sqrt((double)prv[ch] + eps));
                 }
             }
-            else
-            {
-                // The shift K of each channel (row 0's mean) is parked in scale until the statistics are known.
-                for (int ch = 0; ch < c; ch++)
-                {
-                    var row0 = new ReadOnlySpan<float>(px + (long)ch * hw, hw);
-                    scale[ch] = (long)n * hw == 0 ? 0f : ElementWise.Sum(new IdentityOperator(), row0, row0) / hw;
-                }
-                var moments = new MomentsBody { P = px, Q = px, X = px, Shift = scale, Sums = sums, N = n, C = c, HW = hw };
-                Workers.For(items, in moments);
-                for (int ch = 0; ch < c; ch++)
-                {
-                    var (sum, squares) = Total(sums, items, c, ch);
-                    Statistics(scale[ch], sum, squares, (double)n * hw, mode == BatchNormMode.Train, momentum, eps,
-                        out pm[ch], out ps[ch], ref prm[ch], ref prv[ch]);
-                }
-            }
+            else BatchStatistics(px, n, c, hw, mode == BatchNormMode.Train, momentum, eps, pm, ps, prm, prv, scale, sums);
             // y = x · scale + offset, as PyTorch's CPU kernel folds it.
             ScaleAndOffset(pg, pb, pm, ps, c, scale, offset);
             var body = new NormalizeBody { X = px, Y = py, Scale = scale, Offset = offset, N = n, C = c, HW = hw, Relu = relu };
@@ -197,6 +181,30 @@ public static unsafe partial class BatchNorm2d
         }
     }
 
+    /// <summary>
+    /// The forward's first pass: every channel's batch mean and inverse std into mean and invStd (C), the running
+    /// statistics updated when <paramref name="train"/>. shift: C floats of scratch; sums: the items' sums.
+    /// </summary>
+    private static void BatchStatistics(float* x, int n, int c, int hw, bool train, float momentum, float eps,
+        float* mean, float* invStd, float* runningMean, float* runningVar, float* shift, double* sums)
+    {
+        // Row 0's mean is each channel's shift K: close to the mean, cheap (1/N of the data) and fixed by the input.
+        for (int ch = 0; ch < c; ch++)
+        {
+            var row0 = new ReadOnlySpan<float>(x + (long)ch * hw, hw);
+            shift[ch] = (long)n * hw == 0 ? 0f : ElementWise.Sum(new IdentityOperator(), row0, row0) / hw;
+        }
+        int items = ItemCount(n);
+        var moments = new MomentsBody { P = x, Q = x, X = x, Shift = shift, Sums = sums, N = n, C = c, HW = hw };
+        Workers.For(items, in moments);
+        for (int ch = 0; ch < c; ch++)
+        {
+            var (sum, squares) = Total(sums, items, c, ch);
+            Statistics(shift[ch], sum, squares, (double)n * hw, train, momentum, eps, out mean[ch], out invStd[ch],
+                runningMean + ch, runningVar + ch);
+        }
+    }
+
     /// <summary>The forward's folded affine map per channel: scale = γσ̂, offset = β − μ · scale (y = x · scale + offset).</summary>
     private static void ScaleAndOffset(float* gamma, float* beta, float* mean, float* invStd, int c, float* scale, float* offset)
     {
@@ -210,10 +218,11 @@ public static unsafe partial class BatchNorm2d
     /// <summary>
     /// One channel's statistics from its sums about <paramref name="shift"/>: Σ(x − K) and Σ(x − K)² over m values. The
     /// shift (a value near the mean) keeps the second sum free of a large mean's cancellation; the correction
-    /// (Σ(x − K) / m)² is small. Updates the running statistics when <paramref name="train"/>.
+    /// (Σ(x − K) / m)² is small. Updates the running statistics (one float each) when <paramref name="train"/>; they are
+    /// not read otherwise (null in BatchStatsAlways).
     /// </summary>
     private static void Statistics(float shift, double sum, double squares, double m, bool train, float momentum, float eps,
-        out float mean, out float invStd, ref float runningMean, ref float runningVar)
+        out float mean, out float invStd, float* runningMean, float* runningVar)
     {
         double delta = sum / m;
         double variance = Math.Max(squares / m - delta * delta, 0);
@@ -221,8 +230,8 @@ public static unsafe partial class BatchNorm2d
         invStd = (float)(1.0 / Math.Sqrt(variance + eps));
         if (!train) return;
         double mom = momentum;
-        runningMean = (float)(mom * (shift + delta) + (1 - mom) * runningMean);
-        runningVar = (float)(mom * (variance * m / (m - 1)) + (1 - mom) * runningVar);
+        *runningMean = (float)(mom * (shift + delta) + (1 - mom) * *runningMean);
+        *runningVar = (float)(mom * (variance * m / (m - 1)) + (1 - mom) * *runningVar);
     }
 
     /// <summary>Images per item: N split into at most <see cref="MaxItems"/> equal ranges (the last may be shorter).</summary>
