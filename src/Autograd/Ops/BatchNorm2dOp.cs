@@ -48,7 +48,8 @@ public static class BatchNorm2dOp
 
     /// <summary>
     /// dX, dGamma, dBeta written by one kernel call (dX overwritten when it is new); empty spans where no gradient
-    /// flows. After a fused ReLU the output's gradient is masked by the output's sign inside the kernel.
+    /// flows. After a fused ReLU the output's gradient is masked inside the kernel, by the pre-activation recomputed
+    /// from x, gamma and beta (the parameters are unchanged between a forward and its backward).
     /// </summary>
     internal static void Backward(ref readonly TapeEntry e, bool relu)
     {
@@ -57,8 +58,14 @@ public static class BatchNorm2dOp
         var dX = x.GradForWrite(out bool overwrite);
         var dGamma = e.B!.GradForAccumulation();
         var dBeta = e.C!.GradForAccumulation();
+        Span<float> dx = dX is null ? default : dX.Span, dg = dGamma is null ? default : dGamma.Span, db = dBeta is null ? default : dBeta.Span;
+        if (relu)
+        {
+            Kernels.BatchNorm2d.BackwardRelu(x.Data.Span, e.Output.Grad!.Span, e.B.Data.Span, e.C.Data.Span, e.Saved0!.Span,
+                e.Saved1!.Span, dx, dg, db, n, c, hw, (BatchNormMode)e.I0, overwrite);
+            return;
+        }
         Kernels.BatchNorm2d.Backward(x.Data.Span, e.Output.Grad!.Span, e.B.Data.Span, e.Saved0!.Span, e.Saved1!.Span,
-            dX is null ? default : dX.Span, dGamma is null ? default : dGamma.Span, dBeta is null ? default : dBeta.Span,
-            n, c, hw, (BatchNormMode)e.I0, relu ? e.Output.Data.Span : default, overwrite);
+            dx, dg, db, n, c, hw, (BatchNormMode)e.I0, overwrite: overwrite);
     }
 }

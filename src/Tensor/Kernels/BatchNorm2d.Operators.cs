@@ -17,44 +17,16 @@ public static partial class BatchNorm2d
         public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a;
     }
 
-    /// <summary>(a, b) → (a − m)².</summary>
-    private readonly struct SquaredDifferenceOperator(float m) : IBinaryOperator
+    /// <summary>(a, b) → a − m.</summary>
+    private readonly struct DifferenceOperator(float m) : IBinaryOperator
     {
-        public float Invoke(float a, float b)
-        {
-            float d = a - m;
-            return d * d;
-        }
+        public float Invoke(float a, float b) => a - m;
 
-        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b)
-        {
-            var d = a - Vector128.Create(m);
-            return d * d;
-        }
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - Vector128.Create(m);
 
-        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
-        {
-            var d = a - Vector256.Create(m);
-            return d * d;
-        }
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - Vector256.Create(m);
 
-        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b)
-        {
-            var d = a - Vector512.Create(m);
-            return d * d;
-        }
-    }
-
-    /// <summary>(dY, x) → dY · (x − m).</summary>
-    private readonly struct ProductOfDifferenceOperator(float m) : IBinaryOperator
-    {
-        public float Invoke(float dY, float x) => dY * (x - m);
-
-        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x) => dY * (x - Vector128.Create(m));
-
-        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x) => dY * (x - Vector256.Create(m));
-
-        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) => dY * (x - Vector512.Create(m));
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => a - Vector512.Create(m);
     }
 
     /// <summary>x → x · scale + shift.</summary>
@@ -97,6 +69,62 @@ public static partial class BatchNorm2d
 
         public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) =>
             Vector512.Create(a) * dY + (Vector512.Create(b) * (x - Vector512.Create(m)) + Vector512.Create(c));
+
+        public float Invoke(float dY, float x, float dX) => dX + Invoke(dY, x);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x, Vector128<float> dX) => dX + Invoke(dY, x);
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x, Vector256<float> dX) => dX + Invoke(dY, x);
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x, Vector512<float> dX) => dX + Invoke(dY, x);
+    }
+
+    /// <summary>
+    /// (r, dY, x) → the overwrite form of <see cref="BackwardDataOperator"/> on (r &gt; 0 ? dY : 0, x): the backward of a
+    /// batch norm whose ReLU output is r, the same bits as masking dY first.
+    /// </summary>
+    private readonly struct MaskedBackwardDataOperator(BackwardDataOperator data) : ITernaryOperator
+    {
+        public float Invoke(float r, float dY, float x) => data.Invoke(default(Relu.MaskOperator).Invoke(r, dY), x);
+
+        public Vector128<float> Invoke(Vector128<float> r, Vector128<float> dY, Vector128<float> x) =>
+            data.Invoke(default(Relu.MaskOperator).Invoke(r, dY), x);
+
+        public Vector256<float> Invoke(Vector256<float> r, Vector256<float> dY, Vector256<float> x) =>
+            data.Invoke(default(Relu.MaskOperator).Invoke(r, dY), x);
+
+        public Vector512<float> Invoke(Vector512<float> r, Vector512<float> dY, Vector512<float> x) =>
+            data.Invoke(default(Relu.MaskOperator).Invoke(r, dY), x);
+    }
+
+    /// <summary>
+    /// (x, dY) → x · scale + shift &gt; 0 ? dY : 0: dY through the ReLU of a fused forward, the mask recomputed from x by
+    /// the forward's own operations (so the same bit as its output &gt; 0; NaN masks to 0 in both).
+    /// </summary>
+    private readonly struct ScaleShiftMaskOperator(ScaleShiftOperator scaleShift) : IBinaryOperator
+    {
+        public float Invoke(float x, float dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dY) => default(Relu.MaskOperator).Invoke(scaleShift.Invoke(x), dY);
+    }
+
+    /// <summary>
+    /// (dY, x) → <see cref="BackwardDataOperator"/> on (mask(x, dY), x), and its accumulate form (dY, x, dX) → dX + that:
+    /// the backward after a fused ReLU whose mask is recomputed from x.
+    /// </summary>
+    private readonly struct ScaleShiftMaskedDataOperator(ScaleShiftMaskOperator mask, BackwardDataOperator data) : IBinaryOperator, ITernaryOperator
+    {
+        public float Invoke(float dY, float x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector128<float> Invoke(Vector128<float> dY, Vector128<float> x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector256<float> Invoke(Vector256<float> dY, Vector256<float> x) => data.Invoke(mask.Invoke(x, dY), x);
+
+        public Vector512<float> Invoke(Vector512<float> dY, Vector512<float> x) => data.Invoke(mask.Invoke(x, dY), x);
 
         public float Invoke(float dY, float x, float dX) => dX + Invoke(dY, x);
 
