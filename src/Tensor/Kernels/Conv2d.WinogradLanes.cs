@@ -49,27 +49,45 @@ public static unsafe partial class Conv2d
         var a = t_lanesU;
         if (a is null || a.Length < packed) t_lanesU = a = GC.AllocateUninitializedArray<float>(packed, pinned: true);
         fixed (float* u = a)
-        fixed (float* gm = G2)
         {
             new Span<float>(u, packed).Clear();
-            float* z = stackalloc float[12];
-            for (int k = 0; k < g.K; k++)
-                for (int c = 0; c < g.C; c++)
-                {
-                    // z (4 × 3) = G f, then (G f Gᵀ)[i][j] = Σ_l z[i][l] G[j][l].
-                    float* f = w + ((long)k * g.C + c) * 9;
-                    for (int i = 0; i < 4; i++)
-                        for (int l = 0; l < 3; l++)
-                            z[i * 3 + l] = gm[i * 3] * f[l] + gm[i * 3 + 1] * f[3 + l] + gm[i * 3 + 2] * f[6 + l];
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++)
-                            u[(((long)(i * 4 + j) * kBlocks + k / DirectKB) * g.C + c) * DirectKB + k % DirectKB] =
-                                z[i * 3] * gm[j * 3] + z[i * 3 + 1] * gm[j * 3 + 1] + z[i * 3 + 2] * gm[j * 3 + 2];
-                }
+            var filters = new LanesFilterBody { W = w, U = u, C = g.C, K = g.K, KBlocks = kBlocks };
+            Workers.For(kBlocks, in filters);
             var body = new WinogradLanesBody { X = x, U = u, Bias = bias, Y = y, G = g, Accumulate = accumulate, Relu = relu };
             int groups = (g.N + LaneImages - 1) / LaneImages;
             if (groups == 1) body.Invoke(0);
             else Workers.For(groups, in body);
+        }
+    }
+
+    /// <summary>
+    /// U[ξ][k/8][c][k % 8] = (G w[k, c] Gᵀ)[ξ] for the 8 filters of block kb (an item: items one filter wide wrote
+    /// neighbouring floats of one cache line from both threads, and the convolution took 1.6 instead of 1.0 ms).
+    /// </summary>
+    private struct LanesFilterBody : IParallelBody
+    {
+        public float* W, U;
+        public int C, K, KBlocks;
+
+        public readonly void Invoke(int kb)
+        {
+            float* z = stackalloc float[12];
+            fixed (float* gm = G2)
+            {
+                for (int k = kb * DirectKB; k < Math.Min(K, (kb + 1) * DirectKB); k++)
+                    for (int c = 0; c < C; c++)
+                    {
+                        // z (4 × 3) = G f, then (G f Gᵀ)[i][j] = Σ_l z[i][l] G[j][l].
+                        float* f = W + ((long)k * C + c) * 9;
+                        for (int i = 0; i < 4; i++)
+                            for (int l = 0; l < 3; l++)
+                                z[i * 3 + l] = gm[i * 3] * f[l] + gm[i * 3 + 1] * f[3 + l] + gm[i * 3 + 2] * f[6 + l];
+                        for (int i = 0; i < 4; i++)
+                            for (int j = 0; j < 4; j++)
+                                U[(((long)(i * 4 + j) * KBlocks + k / DirectKB) * C + c) * DirectKB + k % DirectKB] =
+                                    z[i * 3] * gm[j * 3] + z[i * 3 + 1] * gm[j * 3 + 1] + z[i * 3 + 2] * gm[j * 3 + 2];
+                    }
+            }
         }
     }
 
