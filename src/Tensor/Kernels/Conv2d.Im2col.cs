@@ -125,7 +125,7 @@ public static unsafe partial class Conv2d
                     {
                         float* dst = col + (long)((c * g.R + r) * g.S + s) * ldCol;
                         float* src = xpad + (long)c * plane + r * wp + s;
-                        for (int p = 0; p < g.P; p++) StridedRows.Even(src + (long)p * g.StrideH * wp, dst + p * g.Q, g.Q);
+                        for (int p = 0; p < g.P; p++) StridedRows.Even(src + (long)p * g.StrideH * wp, dst + p * g.Q, g.Q, 2 * g.Q - 1);
                     }
         }
     }

@@ -80,7 +80,7 @@ public static class ShortcutPad
                 return;
             }
             float* src = x + ((long)ni * c + ci) * h * w;
-            for (int pi = 0; pi < p; pi++, dst += q) StridedRows.Even(src + (long)2 * pi * w, dst, q);
+            for (int pi = 0; pi < p; pi++, dst += q) StridedRows.Even(src + (long)2 * pi * w, dst, q, w);
         }
     }
 

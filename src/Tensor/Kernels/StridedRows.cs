@@ -11,20 +11,20 @@ namespace NanoFed.Kernels;
 /// </summary>
 internal static unsafe class StridedRows
 {
-    /// <summary>dst[i] = src[2·i] for i &lt; n (reads src[0 .. 2n − 2]).</summary>
+    /// <summary>dst[i] = src[2·i] for i &lt; n, reading src[0 .. <paramref name="readable"/> − 1] at most (at least 2n − 1).</summary>
     [MethodImpl(Inlining.ShortMethod)]
-    public static void Even(float* src, float* dst, int n)
+    public static void Even(float* src, float* dst, int n, int readable)
     {
         int i = 0;
-        // A vector step reads 2·lanes floats from src + 2i; the last of them must not pass src[2n − 2].
+        // A vector step reads 2·lanes floats from src + 2i, the last one past what it keeps.
         if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 < n; i += 16)
+            for (; i + 16 <= n && 2 * i + 32 <= readable; i += 16)
                 Vector512.Store(Vector512.Narrow(Vector512.Load(src + 2 * i).AsUInt64(), Vector512.Load(src + 2 * i + 16).AsUInt64()).AsSingle(), dst + i);
         if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 < n; i += 8)
+            for (; i + 8 <= n && 2 * i + 16 <= readable; i += 8)
                 Vector256.Store(Vector256.Narrow(Vector256.Load(src + 2 * i).AsUInt64(), Vector256.Load(src + 2 * i + 8).AsUInt64()).AsSingle(), dst + i);
         if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 < n; i += 4)
+            for (; i + 4 <= n && 2 * i + 8 <= readable; i += 4)
                 Vector128.Store(Vector128.Narrow(Vector128.Load(src + 2 * i).AsUInt64(), Vector128.Load(src + 2 * i + 4).AsUInt64()).AsSingle(), dst + i);
         for (; i < n; i++) dst[i] = src[2 * i];
     }

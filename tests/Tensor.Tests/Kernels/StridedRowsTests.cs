@@ -18,9 +18,14 @@ public unsafe class StridedRowsTests
         Array.Fill(src, float.NaN, Math.Max(2 * n - 1, 0), 16);
         var dst = new float[n + 16];
         Array.Fill(dst, float.NaN, n, 16);
-        fixed (float* ps = src, pd = dst) StridedRows.Even(ps, pd, n);
+        fixed (float* ps = src, pd = dst) StridedRows.Even(ps, pd, n, Math.Max(2 * n - 1, 0));
         for (int i = 0; i < n; i++) Assert.Equal(src[2 * i], dst[i]);
         for (int i = n; i < n + 16; i++) Assert.True(float.IsNaN(dst[i]), $"dst[{i}] written");
+        // A whole row of 2n floats may be read to its end: the same values.
+        var row = KernelData.Uniform(2 * n, n + 5);
+        var even = new float[n];
+        fixed (float* ps = row, pd = even) StridedRows.Even(ps, pd, n, 2 * n);
+        for (int i = 0; i < n; i++) Assert.Equal(row[2 * i], even[i]);
     }
 
     [Theory]
