@@ -18,8 +18,8 @@ public static class GlobalAvgPoolOp
 
     private static readonly BackwardFn Backward = static (ref readonly TapeEntry e) =>
     {
-        var dX = e.A!.GradForAccumulation();
+        var dX = e.A!.GradForWrite(out bool overwrite);
         if (dX is null) return;
-        Kernels.GlobalAvgPool.Backward(e.Output.Grad!.Span, dX.Span, e.I0);
+        Kernels.GlobalAvgPool.Backward(e.Output.Grad!.Span, dX.Span, e.I0, overwrite);
     };
 }

@@ -19,16 +19,37 @@ public static unsafe class GlobalAvgPool
         }
     }
 
-    /// <summary>Accumulates dX[n, c, h, w] += dY[n, c] / (H·W).</summary>
-    public static void Backward(ReadOnlySpan<float> dY, Span<float> dX, int hw)
+    /// <summary>
+    /// dX += dY / (H·W) broadcast over each plane, or dX = dY / (H·W) when <paramref name="overwrite"/> (dX's old
+    /// contents are then never read). Parallel over fixed ranges of planes.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> dY, Span<float> dX, int hw, bool overwrite = false)
     {
         Check("backward", dX.Length, dY.Length, hw);
-        float scale = 1f / hw;
-        for (int i = 0; i < dY.Length; i++)
+        int planes = dY.Length, perItem = Math.Max(1, 32768 / hw);
+        fixed (float* pdy = dY, pdx = dX)
         {
-            var plane = dX.Slice(i * hw, hw);
-            float d = dY[i] * scale;
-            System.Numerics.Tensors.TensorPrimitives.Add(plane, d, plane);
+            var body = new BackwardBody { DY = pdy, DX = pdx, Planes = planes, HW = hw, PlanesPerItem = perItem, Overwrite = overwrite };
+            Workers.For((planes + perItem - 1) / perItem, in body);
+        }
+    }
+
+    private struct BackwardBody : IParallelBody
+    {
+        public float* DY, DX;
+        public int Planes, HW, PlanesPerItem;
+        public bool Overwrite;
+
+        public readonly void Invoke(int item)
+        {
+            float scale = 1f / HW;
+            for (int i = item * PlanesPerItem, last = Math.Min(Planes, i + PlanesPerItem); i < last; i++)
+            {
+                var plane = new Span<float>(DX + (long)i * HW, HW);
+                float d = DY[i] * scale;
+                if (Overwrite) plane.Fill(d);
+                else System.Numerics.Tensors.TensorPrimitives.Add(plane, d, plane);
+            }
         }
     }
 

@@ -26,6 +26,12 @@ public class GlobalAvgPoolTests
         GlobalAvgPool.BackwardReference(dY, dXRef, hw);
         GlobalAvgPool.Backward(dY, dX, hw);
         Close.Identical(dXRef, dX, "global-avg-pool backward");
+
+        Array.Clear(dXRef);
+        GlobalAvgPool.BackwardReference(dY, dXRef, hw);
+        Array.Fill(dX, float.NaN);
+        GlobalAvgPool.Backward(dY, dX, hw, overwrite: true);
+        Close.Identical(dXRef, dX, "global-avg-pool backward overwriting");
     }
 
     [Fact]
