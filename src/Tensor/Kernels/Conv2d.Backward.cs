@@ -31,6 +31,11 @@ public static unsafe partial class Conv2d
         g.CheckLengths("backward-data", dX.Length, w.Length, 0, dY.Length);
         fixed (float* pdy = dY, pw = w, pdx = dX)
         {
+            if (UseDirectStride2(g))
+            {
+                BackwardDataDirectStride2(pdy, pw, pdx, g, overwrite);
+                return;
+            }
             if (UseFlippedForward(g))
             {
                 var flipped = Flipped(g);

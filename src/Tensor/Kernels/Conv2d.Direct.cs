@@ -24,10 +24,11 @@ public static unsafe partial class Conv2d
         && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
 
     /// <summary>
-    /// Whether forward runs the direct kernel on the stride-2 phases (<see cref="PadPhases"/>): a 3×3, stride-2, pad-1
+    /// Whether forward runs the direct kernel on the stride-2 phases (<see cref="PadPhases"/>), and backward-data the
+    /// direct kernel on the phases of dX (<see cref="BackwardDataDirectStride2"/>): a 3×3, stride-2, pad-1
     /// convolution of 8 to 64 input channels (ResNet's down-sampling layers), Vector512 or Vector256 accelerated.
-    /// Measured (one thread, batch 128, median of 7) against im2col + GEMM: 16→32@32 1.60 against 2.67 ms, 32→64@16
-    /// 1.73 against 2.48 ms.
+    /// Measured (one thread, batch 128, median of 7) against im2col + GEMM and GEMM + col2im: forward 16→32@32 1.60
+    /// against 2.67 ms, 32→64@16 1.73 against 2.48 ms; backward-data 1.62 against 2.90 ms and 2.14 against 2.67 ms.
     /// </summary>
     private static bool UseDirectStride2(in Conv2dGeometry g) =>
         g.R == 3 && g.S == 3 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 1 && g.PadW == 1

@@ -11,7 +11,7 @@ namespace NanoFed.Kernels;
 /// <see cref="Workers.For{TBody}"/> (each GEMM then runs on one thread); a single group runs on the caller so the
 /// GEMM can use the workers itself. Results do not depend on <see cref="Workers.Count"/>. The 3×3 stride-1
 /// pad-1 layers of moderate width (ResNet's) run direct kernels instead (Conv2d.Direct.cs, Conv2d.DirectWeight.cs),
-/// as does the forward of its stride-2 layers (on the input's four even/odd phases); its 32- and 64-channel
+/// as do the forward and backward-data of its stride-2 layers (on four even/odd phases); its 32- and 64-channel
 /// layers at batch 32+ run Winograd F(2×2, 3×3) with 16 images in the vector lanes (Conv2d.WinogradLanes.cs),
 /// the wide ones (VGG's, 128+ channels) Winograd F(2×2, 3×3) (Conv2d.Winograd.cs),
 /// and backward-data of stride-1 layers runs as a forward convolution with flipped filters where that measured faster.

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoFed.Kernels;
 
@@ -85,5 +86,41 @@ internal static unsafe class StridedRows
             odd[i] = src[2 * i + 1];
         }
         if ((w & 1) != 0) even[pairs] = src[w - 1];
+    }
+
+    /// <summary>
+    /// dst[2i] (+)= even[i] and dst[2i + 1] (+)= odd[i] for the w floats of dst: overwritten when
+    /// <paramref name="overwrite"/>, else added into. Reads even[0 .. ⌈w/2⌉ − 1] and odd[0 .. ⌊w/2⌋ − 1].
+    /// </summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    public static void Interleave(float* even, float* odd, float* dst, int w, bool overwrite)
+    {
+        int i = 0, pairs = w / 2;
+        if (Avx512F.IsSupported)
+        {
+            var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            for (; i + 16 <= pairs; i += 16)
+            {
+                var e = Vector512.Load(even + i);
+                var o = Vector512.Load(odd + i);
+                var lo = Avx512F.PermuteVar16x32x2(e, low, o);
+                var hi = Avx512F.PermuteVar16x32x2(e, high, o);
+                float* d = dst + 2 * i;
+                if (!overwrite)
+                {
+                    lo += Vector512.Load(d);
+                    hi += Vector512.Load(d + 16);
+                }
+                lo.Store(d);
+                hi.Store(d + 16);
+            }
+        }
+        for (; i < pairs; i++)
+        {
+            dst[2 * i] = overwrite ? even[i] : dst[2 * i] + even[i];
+            dst[2 * i + 1] = overwrite ? odd[i] : dst[2 * i + 1] + odd[i];
+        }
+        if ((w & 1) != 0) dst[w - 1] = overwrite ? even[pairs] : dst[w - 1] + even[pairs];
     }
 }

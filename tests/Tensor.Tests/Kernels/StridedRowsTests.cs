@@ -56,4 +56,26 @@ public unsafe class StridedRowsTests
         for (int i = 0; i < even.Length; i++) Assert.Equal(src[2 * i], even[i]);
         for (int i = 0; i < odd.Length; i++) Assert.Equal(src[2 * i + 1], odd[i]);
     }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    [Trait("Category", "Kernel")]
+    public void InterleaveWritesOrAddsEvenAndOddAndNothingPast(int w)
+    {
+        var even = KernelData.Uniform((w + 1) / 2, w + 7);
+        var odd = KernelData.Uniform(w / 2, w + 8);
+        foreach (bool overwrite in new[] { true, false })
+        {
+            var dst = KernelData.Uniform(w + 16, w + 9);
+            Array.Fill(dst, float.NaN, w, 16);
+            var expected = (float[])dst.Clone();
+            for (int i = 0; i < w; i++)
+            {
+                float v = i % 2 == 0 ? even[i / 2] : odd[i / 2];
+                expected[i] = overwrite ? v : expected[i] + v;
+            }
+            fixed (float* pe = even, po = odd, pd = dst) StridedRows.Interleave(pe, po, pd, w, overwrite);
+            Close.Identical(expected, dst, $"Interleave w={w} overwrite={overwrite}");
+        }
+    }
 }
