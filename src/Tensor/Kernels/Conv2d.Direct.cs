@@ -85,8 +85,7 @@ public static unsafe partial class Conv2d
             DirectTaps(G, taps);
             // Vector512 steps 48 positions (3 loads and 8 broadcasts feed 24 FMAs) and ends with a 16- or 32-wide
             // step, so a row costs its length rounded up to 16; Vector256 steps 8.
-            bool wide = Vector512.IsHardwareAccelerated;
-            int block = wide ? DirectBlock : 8, kBlocks = (K + DirectKB - 1) / DirectKB;
+            int block = Vector512.IsHardwareAccelerated ? DirectBlock : 8, kBlocks = (K + DirectKB - 1) / DirectKB;
             float* tile = stackalloc float[DirectKB * DirectBlock];
             int xLength = DirectXLength(G);
             fixed (float* xpad = ColScratch(xLength))
@@ -98,13 +97,10 @@ public static unsafe partial class Conv2d
                 {
                     float* wk = Wp + (long)kb * C * 9 * DirectKB;
                     int channels = Math.Min(DirectKB, K - kb * DirectKB);
+                    var store = new DirectStore { Y = yn + (long)kb * DirectKB * P * Q, Bias = Bias == null ? null : Bias + kb * DirectKB, Plane = P * Q, W = Q, Length = length, Accumulate = Accumulate, Relu = Relu };
                     for (int j = 0; j < length; j += block)
                     {
-                        if (!wide) Kernel256(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
-                        else if (length - j > 32) Kernel512<ThreeVectors>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
-                        else if (length - j > 16) Kernel512<TwoVectors>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
-                        else Kernel512<OneVector>(xpad + j, plane, taps, 9, wk, C, tile, DirectBlock);
-                        var store = new DirectStore { Y = yn + (long)kb * DirectKB * P * Q, Bias = Bias == null ? null : Bias + kb * DirectKB, Plane = P * Q, W = Q, Length = length, Accumulate = Accumulate, Relu = Relu };
+                        KernelBlock(xpad + j, plane, taps, 9, wk, C, tile, length - j);
                         StoreDirectBlock(tile, channels, j, Math.Min(block, length - j), store);
                     }
                 }
@@ -259,6 +255,19 @@ public static unsafe partial class Conv2d
             new Span<float>(dst + (h + 1) * ws, ws + 1).Clear();
         }
         new Span<float>(xpad + (long)c * plane, xLength - c * plane).Clear();
+    }
+
+    /// <summary>
+    /// One block of the micro-kernel into tile (8 rows of <see cref="DirectBlock"/>): on Vector512 the next 48 flat
+    /// positions, or 32 or 16 when no more than that <paramref name="remaining"/>; on Vector256 the next 8.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void KernelBlock(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* tile, int remaining)
+    {
+        if (!Vector512.IsHardwareAccelerated) Kernel256(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+        else if (remaining > 32) Kernel512<ThreeVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+        else if (remaining > 16) Kernel512<TwoVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+        else Kernel512<OneVector>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
     }
 
     /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (a constant per type: the JIT removes the unused branches).</summary>

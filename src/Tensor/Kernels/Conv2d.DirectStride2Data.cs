@@ -65,8 +65,7 @@ public static unsafe partial class Conv2d
         {
             int C = G.C, K = G.K, H = G.H, W = G.W, P = G.P, Q = G.Q, ws = Q + 1, plane = (P + 1) * ws;
             int cBlocks = (C + DirectKB - 1) / DirectKB, rowLength = ((P * ws + 15) / 16 + 3) * 16;
-            bool wide = Vector512.IsHardwareAccelerated;
-            int block = wide ? DirectBlock : 8;
+            int block = Vector512.IsHardwareAccelerated ? DirectBlock : 8;
             long dyLength = (long)K * plane + ws + 64, phaseLength = (long)C * rowLength;
             float* tile = stackalloc float[DirectKB * DirectBlock];
             int* taps = stackalloc int[4];
@@ -101,10 +100,7 @@ public static unsafe partial class Conv2d
                         int channels = Math.Min(DirectKB, C - cb * DirectKB);
                         for (int j = 0; j < length; j += block)
                         {
-                            if (!wide) Kernel256(dyp + j, plane, taps, count, wk, K, tile, DirectBlock);
-                            else if (length - j > 32) Kernel512<ThreeVectors>(dyp + j, plane, taps, count, wk, K, tile, DirectBlock);
-                            else if (length - j > 16) Kernel512<TwoVectors>(dyp + j, plane, taps, count, wk, K, tile, DirectBlock);
-                            else Kernel512<OneVector>(dyp + j, plane, taps, count, wk, K, tile, DirectBlock);
+                            KernelBlock(dyp + j, plane, taps, count, wk, K, tile, length - j);
                             for (int c = 0; c < channels; c++)
                                 CopyShort(tile + c * DirectBlock, out0 + (long)(cb * DirectKB + c) * rowLength + j, Math.Min(block, length - j));
                         }

@@ -130,9 +130,7 @@ public static unsafe partial class Conv2d
                         for (int xi = 0; xi < 16; xi++)
                         {
                             float* vx = v + xi * xiStride, wk = U + ((long)xi * kBlocks + kb) * C * DirectKB, mx = m + xi * DirectKB * block;
-                            if (nt == 3) Kernel512<ThreeVectors>(vx, block, &zero, 1, wk, C, mx, block);
-                            else if (nt == 2) Kernel512<TwoVectors>(vx, block, &zero, 1, wk, C, mx, block);
-                            else Kernel512<OneVector>(vx, block, &zero, 1, wk, C, mx, block);
+                            KernelBlock(vx, block, &zero, 1, wk, C, mx, nt * LaneImages);
                         }
                         int channels = Math.Min(DirectKB, K - kb * DirectKB);
                         for (int k = 0; k < channels; k++)
