@@ -41,6 +41,9 @@ public static partial class Gemm
     /// </summary>
     private const int DirectBMaxRowPanels = 16;
 
+    /// <summary>Fewest columns of C a thread computes on its own before the threads share one grid instead.</summary>
+    private const int MinPartColumns = 128;
+
     /// <summary>Below this many multiply-adds (M·N·K) the work runs on the calling thread only.</summary>
     private const long ParallelThreshold = 64L * 64 * 64;
 

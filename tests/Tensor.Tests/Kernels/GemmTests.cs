@@ -95,6 +95,7 @@ public class GemmTests
     [InlineData(150, 270, 530, Transpose.Yes)]
     [InlineData(20, 700, 300, Transpose.No)]
     [InlineData(250, 300, 270, Transpose.No)]
+    [InlineData(70, 1000, 290, Transpose.Yes)]
     public void ThreadCountDoesNotChangeABit(int m, int n, int k, Transpose transB)
     {
         var rng = new Random(m);
