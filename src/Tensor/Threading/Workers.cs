@@ -17,15 +17,24 @@ public interface IParallelBody
 /// A call made from inside a running item, or while another thread's loop is running, runs serially on
 /// the calling thread. No allocation per call.
 /// </summary>
+/// <remarks>
+/// Thread t starts on the t-th contiguous share of the items and, once its share is done, takes items from the
+/// back of the others' shares. Kernels that split a batch into items in image order therefore find each image's
+/// data in the cache of the core that produced it in the previous kernel, while a thread that falls behind
+/// still gets help. On a guest whose two cores sit on different dies, handing items out first come first served
+/// instead moved most activations between the dies: ResNet-20's training step took 106 ms against 85.
+/// </remarks>
 public static class Workers
 {
+    /// <summary>Longs per share slot: one 64-byte cache line, so owners and thieves of different shares never collide.</summary>
+    private const int SlotStride = 8;
+
     private static readonly Lock Gate = new();
-    private static readonly SemaphoreSlim Start = new(0);
-    private static readonly List<Thread> Threads = [];
+    private static readonly List<SemaphoreSlim> Starts = [];
+    private static readonly long[] Shares = new long[64 * SlotStride];
     private static int _count = DefaultCount();
     private static Action<int>? _runner;
-    private static int _items;
-    private static int _next;
+    private static int _participants;
     private static int _pending;
     private static ExceptionDispatchInfo? _failure;
 
@@ -85,34 +94,38 @@ public static class Workers
 
     private static void Run(int count, Action<int> runner)
     {
-        int helpers = Math.Min(_count, count) - 1;
-        EnsureThreads(helpers);
+        int participants = Math.Min(_count, count);
+        EnsureThreads(participants - 1);
+        for (int t = 0; t < participants; t++)
+            Shares[t * SlotStride] = Share((int)((long)t * count / participants), (int)((long)(t + 1) * count / participants));
         _runner = runner;
-        _items = count;
-        _next = 0;
+        _participants = participants;
         _failure = null;
-        Volatile.Write(ref _pending, helpers + 1);
-        Start.Release(helpers);
-        Work();
+        Volatile.Write(ref _pending, participants);
+        for (int t = 1; t < participants; t++) Starts[t - 1].Release();
+        Work(0);
         var spin = new SpinWait();
         while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
         _runner = null;
         _failure?.Throw();
     }
 
-    private static void Work()
+    /// <summary>Runs thread <paramref name="t"/>'s share from the front, then the others' shares from the back.</summary>
+    private static void Work(int t)
     {
         _insideLoop = true;
         try
         {
             var runner = _runner!;
-            int i;
-            while ((i = Interlocked.Increment(ref _next) - 1) < _items) runner(i);
+            int participants = _participants, i;
+            while ((i = TakeFront(t)) >= 0) runner(i);
+            for (int k = 1; k < participants; k++)
+                while ((i = TakeBack((t + k) % participants)) >= 0) runner(i);
         }
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
-            Volatile.Write(ref _next, int.MaxValue / 2);
+            for (int u = 0; u < _participants; u++) Volatile.Write(ref Shares[u * SlotStride], 0);
         }
         finally
         {
@@ -121,22 +134,50 @@ public static class Workers
         }
     }
 
-    private static void EnsureThreads(int helpers)
+    /// <summary>An item range [lo, hi) in one long, so owner and thief claim items with one compare-exchange.</summary>
+    private static long Share(int lo, int hi) => (uint)lo | ((long)hi << 32);
+
+    private static int TakeFront(int t)
     {
-        while (Threads.Count < helpers)
+        ref long slot = ref Shares[t * SlotStride];
+        while (true)
         {
-            var t = new Thread(WorkerLoop) { IsBackground = true, Name = $"nanofed-worker-{Threads.Count + 1}" };
-            Threads.Add(t);
-            t.Start();
+            long r = Volatile.Read(ref slot);
+            int lo = (int)r, hi = (int)(r >> 32);
+            if (lo >= hi) return -1;
+            if (Interlocked.CompareExchange(ref slot, Share(lo + 1, hi), r) == r) return lo;
         }
     }
 
-    private static void WorkerLoop()
+    private static int TakeBack(int t)
+    {
+        ref long slot = ref Shares[t * SlotStride];
+        while (true)
+        {
+            long r = Volatile.Read(ref slot);
+            int lo = (int)r, hi = (int)(r >> 32);
+            if (lo >= hi) return -1;
+            if (Interlocked.CompareExchange(ref slot, Share(lo, hi - 1), r) == r) return hi - 1;
+        }
+    }
+
+    private static void EnsureThreads(int helpers)
+    {
+        while (Starts.Count < helpers)
+        {
+            int index = Starts.Count + 1;
+            var start = new SemaphoreSlim(0);
+            Starts.Add(start);
+            new Thread(() => WorkerLoop(index, start)) { IsBackground = true, Name = $"nanofed-worker-{index}" }.Start();
+        }
+    }
+
+    private static void WorkerLoop(int index, SemaphoreSlim start)
     {
         while (true)
         {
-            Start.Wait();
-            Work();
+            start.Wait();
+            Work(index);
         }
     }
 

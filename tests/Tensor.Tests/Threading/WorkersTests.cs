@@ -28,6 +28,8 @@ public class WorkersTests
     [InlineData(2, 1000)]
     [InlineData(2, 3)]
     [InlineData(4, 17)]
+    [InlineData(3, 2)]
+    [InlineData(8, 1001)]
     public void EveryItemRunsExactlyOnce(int threads, int items)
     {
         int saved = Workers.Count;
@@ -36,6 +38,39 @@ public class WorkersTests
             Workers.Count = threads;
             var hits = new int[items];
             Workers.For(items, new Mark(hits));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+        finally
+        {
+            Workers.Count = saved;
+        }
+    }
+
+    /// <summary>Item 0 (the caller's share) waits until the helper has taken the last item of the caller's share.</summary>
+    private readonly struct WaitForSteal(int[] hits) : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            if (index == 0)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref hits[hits.Length / 2 - 1]) == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Yield();
+            }
+            Interlocked.Increment(ref hits[index]);
+        }
+    }
+
+    [Fact]
+    public void AThreadThatFinishesItsShareTakesItemsFromAnother()
+    {
+        int saved = Workers.Count;
+        try
+        {
+            Workers.Count = 2;
+            var hits = new int[100];
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Workers.For(hits.Length, new WaitForSteal(hits));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the caller's share was never stolen from");
             Assert.All(hits, h => Assert.Equal(1, h));
         }
         finally
