@@ -42,61 +42,109 @@ public static unsafe partial class BatchNorm2d
         public readonly void Invoke(int item)
         {
             int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
-            for (int ch = 0; ch < C; ch++)
+            double* sums = Sums + 2L * item * C;
+            switch (Kind)
             {
-                var (u, v) = Kind switch
-                {
-                    MomentsKind.Forward => ChannelMoments(new DifferenceOperator(Shift[ch]), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
-                    MomentsKind.Gradient => ChannelMoments(new IdentityOperator(), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
-                    MomentsKind.MaskedGradient => ChannelMoments(default(Relu.MaskOperator), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
-                    _ => ChannelMoments(new ScaleShiftMaskOperator(new ScaleShiftOperator(Scale[ch], Offset[ch])), P, Q, X, Shift[ch], i0, i1, C, HW, ch),
-                };
-                Sums[2 * ((long)item * C + ch)] = u;
-                Sums[2 * ((long)item * C + ch) + 1] = v;
+                case MomentsKind.Forward: ItemMoments<ForwardOperators, DifferenceOperator>(new ForwardOperators(Shift), this, i0, i1, sums); break;
+                case MomentsKind.Gradient: ItemMoments<GradientOperators, IdentityOperator>(default, this, i0, i1, sums); break;
+                case MomentsKind.MaskedGradient: ItemMoments<MaskedGradientOperators, Relu.MaskOperator>(default, this, i0, i1, sums); break;
+                default: ItemMoments<PreActivationOperators, ScaleShiftMaskOperator>(new PreActivationOperators(Scale, Offset), this, i0, i1, sums); break;
             }
         }
     }
 
-    /// <summary>
-    /// Returns (Σ u, Σ u · (x − shift)) over channel <paramref name="ch"/> of images [i0, i1), u = op(p, q); p, q, x:
-    /// (N, C, H, W) with <paramref name="hw"/> = H·W. Bit-identical on every ISA (STYLE rule 12): 16 fixed logical lanes
-    /// per sum, lane j taking the elements ≡ j (mod 16) of each row's full blocks of 16 and then the row's tail element
-    /// full + j; the lanes add rows in increasing n in float until <see cref="BlockLength"/> values or more are in, then
-    /// are added into 16 double lanes, and a fixed tree (8, 4, 2, 1) adds those. Rows longer than a block are cut into
-    /// blocks (each its own row for the tail rule).
-    /// </summary>
-    private static (double U, double V) ChannelMoments<TOp>(in TOp op, float* p, float* q, float* x, float shift,
-        int i0, int i1, int c, int hw, int ch) where TOp : struct, IBinaryOperator
+    /// <summary>The operator that makes u of a channel's elements (see <see cref="MomentsKind"/>).</summary>
+    private interface IChannelOperators<TOp> where TOp : struct, IBinaryOperator
     {
-        float* lanes = stackalloc float[32];
-        double* totals = stackalloc double[32];
-        new Span<float>(lanes, 32).Clear();
-        new Span<double>(totals, 32).Clear();
-        int pending = 0;
-        for (int i = i0; i < i1; i++)
+        TOp For(int channel);
+    }
+
+    private readonly struct ForwardOperators(float* shift) : IChannelOperators<DifferenceOperator>
+    {
+        public DifferenceOperator For(int channel) => new(shift[channel]);
+    }
+
+    private readonly struct GradientOperators : IChannelOperators<IdentityOperator>
+    {
+        public IdentityOperator For(int channel) => default;
+    }
+
+    private readonly struct MaskedGradientOperators : IChannelOperators<Relu.MaskOperator>
+    {
+        public Relu.MaskOperator For(int channel) => default;
+    }
+
+    private readonly struct PreActivationOperators(float* scale, float* offset) : IChannelOperators<ScaleShiftMaskOperator>
+    {
+        public ScaleShiftMaskOperator For(int channel) => new(new ScaleShiftOperator(scale[channel], offset[channel]));
+    }
+
+    /// <summary>Per calling thread: the float lanes, double totals and pending counts of every channel of one item.</summary>
+    [ThreadStatic]
+    private static float[]? t_lanes;
+
+    [ThreadStatic]
+    private static double[]? t_totals;
+
+    [ThreadStatic]
+    private static int[]? t_pending;
+
+    /// <summary>
+    /// Writes (Σ u, Σ u · (x − shift)) of every channel over images [i0, i1) to sums[2c], sums[2c + 1]; p, q, x:
+    /// (N, C, H, W). Bit-identical on every ISA (STYLE rule 12): per channel, 16 fixed logical lanes per sum, lane j
+    /// taking the elements ≡ j (mod 16) of each row's full blocks of 16 and then the row's tail element full + j; the
+    /// lanes add rows in increasing n in float until <see cref="BlockLength"/> values or more are in, then are added
+    /// into 16 double lanes, and a fixed tree (8, 4, 2, 1) adds those. Rows longer than a block are cut into blocks
+    /// (each its own row for the tail rule). The rows are visited in memory order, image by image, each channel
+    /// keeping its own lanes: a channel at a time jumped a whole image between rows, and every 4 KB row (a page)
+    /// started the prefetcher afresh.
+    /// </summary>
+    private static void ItemMoments<TOps, TOp>(in TOps ops, in MomentsBody b, int i0, int i1, double* sums)
+        where TOps : struct, IChannelOperators<TOp> where TOp : struct, IBinaryOperator
+    {
+        int c = b.C, hw = b.HW;
+        fixed (float* lanes = Grow(ref t_lanes, 32 * c))
+        fixed (double* totals = Grow(ref t_totals, 32 * c))
+        fixed (int* pending = Grow(ref t_pending, c))
         {
-            long offset = ((long)i * c + ch) * hw;
-            // A long row is cut into blocks (multiples of 16, so each element keeps its lane).
-            for (int start = 0; start < hw; start += BlockLength)
+            new Span<float>(lanes, 32 * c).Clear();
+            new Span<double>(totals, 32 * c).Clear();
+            new Span<int>(pending, c).Clear();
+            for (int i = i0; i < i1; i++)
             {
-                int length = Math.Min(BlockLength, hw - start);
-                AccumulateRow(op, p + offset + start, q + offset + start, x + offset + start, shift, length, lanes);
-                pending += length;
-                if (pending < BlockLength) continue;
-                Flush(lanes, totals);
-                pending = 0;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    var op = ops.For(ch);
+                    long offset = ((long)i * c + ch) * hw;
+                    float* chLanes = lanes + 32 * ch;
+                    // A long row is cut into blocks (multiples of 16, so each element keeps its lane).
+                    for (int start = 0; start < hw; start += BlockLength)
+                    {
+                        int length = Math.Min(BlockLength, hw - start);
+                        AccumulateRow(op, b.P + offset + start, b.Q + offset + start, b.X + offset + start, b.Shift[ch], length, chLanes);
+                        pending[ch] += length;
+                        if (pending[ch] < BlockLength) continue;
+                        Flush(chLanes, totals + 32 * ch);
+                        pending[ch] = 0;
+                    }
+                }
+            }
+            for (int ch = 0; ch < c; ch++)
+            {
+                double* t = totals + 32 * ch;
+                Flush(lanes + 32 * ch, t);
+                for (int width = 8; width >= 1; width >>= 1)
+                {
+                    for (int j = 0; j < width; j++)
+                    {
+                        t[j] += t[j + width];
+                        t[16 + j] += t[16 + j + width];
+                    }
+                }
+                sums[2 * ch] = t[0];
+                sums[2 * ch + 1] = t[16];
             }
         }
-        Flush(lanes, totals);
-        for (int width = 8; width >= 1; width >>= 1)
-        {
-            for (int j = 0; j < width; j++)
-            {
-                totals[j] += totals[j + width];
-                totals[16 + j] += totals[16 + j + width];
-            }
-        }
-        return (totals[0], totals[16]);
     }
 
     /// <summary>Adds the 32 float lanes into the double totals and clears them.</summary>
@@ -111,7 +159,7 @@ public static unsafe partial class BatchNorm2d
 
     /// <summary>
     /// Adds one row of <paramref name="length"/> elements into the float lanes: lanes[j] += u, lanes[16 + j] +=
-    /// u · (x − shift) for the elements of lane j (see <see cref="ChannelMoments{TOp}"/>).
+    /// u · (x − shift) for the elements of lane j (see <see cref="ItemMoments{TOps, TOp}"/>).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void AccumulateRow<TOp>(in TOp op, float* p, float* q, float* x, float shift, int length, float* lanes)
