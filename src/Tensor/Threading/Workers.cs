@@ -118,9 +118,9 @@ public static class Workers
         {
             var runner = _runner!;
             int participants = _participants, i;
-            while ((i = TakeFront(t)) >= 0) runner(i);
+            while ((i = Take(t, fromBack: false)) >= 0) runner(i);
             for (int k = 1; k < participants; k++)
-                while ((i = TakeBack((t + k) % participants)) >= 0) runner(i);
+                while ((i = Take((t + k) % participants, fromBack: true)) >= 0) runner(i);
         }
         catch (Exception e)
         {
@@ -137,7 +137,8 @@ public static class Workers
     /// <summary>An item range [lo, hi) in one long, so owner and thief claim items with one compare-exchange.</summary>
     private static long Share(int lo, int hi) => (uint)lo | ((long)hi << 32);
 
-    private static int TakeFront(int t)
+    /// <summary>Claims the first item of share <paramref name="t"/> (its owner) or the last (a thief); -1 when it is empty.</summary>
+    private static int Take(int t, bool fromBack)
     {
         ref long slot = ref Shares[t * SlotStride];
         while (true)
@@ -145,19 +146,8 @@ public static class Workers
             long r = Volatile.Read(ref slot);
             int lo = (int)r, hi = (int)(r >> 32);
             if (lo >= hi) return -1;
-            if (Interlocked.CompareExchange(ref slot, Share(lo + 1, hi), r) == r) return lo;
-        }
-    }
-
-    private static int TakeBack(int t)
-    {
-        ref long slot = ref Shares[t * SlotStride];
-        while (true)
-        {
-            long r = Volatile.Read(ref slot);
-            int lo = (int)r, hi = (int)(r >> 32);
-            if (lo >= hi) return -1;
-            if (Interlocked.CompareExchange(ref slot, Share(lo, hi - 1), r) == r) return hi - 1;
+            long rest = fromBack ? Share(lo, hi - 1) : Share(lo + 1, hi);
+            if (Interlocked.CompareExchange(ref slot, rest, r) == r) return fromBack ? hi - 1 : lo;
         }
     }
 
