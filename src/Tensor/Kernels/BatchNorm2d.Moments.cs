@@ -42,41 +42,25 @@ public static unsafe partial class BatchNorm2d
         public readonly void Invoke(int item)
         {
             int i0 = item * ImagesPerItem(N), i1 = Math.Min(N, i0 + ImagesPerItem(N));
-            double* sums = Sums + 2L * item * C;
+            ItemMoments(this, i0, i1, Sums + 2L * item * C);
+        }
+
+        /// <summary>Adds row block [at, at + length) of channel <paramref name="ch"/> into its lanes, u made as <see cref="Kind"/> says.</summary>
+        public readonly void AccumulateRow(int ch, long at, int length, float* lanes)
+        {
+            float* p = P + at, q = Q + at, x = X + at;
+            float shift = Shift[ch];
             switch (Kind)
             {
-                case MomentsKind.Forward: ItemMoments<ForwardOperators, DifferenceOperator>(new ForwardOperators(Shift), this, i0, i1, sums); break;
-                case MomentsKind.Gradient: ItemMoments<GradientOperators, IdentityOperator>(default, this, i0, i1, sums); break;
-                case MomentsKind.MaskedGradient: ItemMoments<MaskedGradientOperators, Relu.MaskOperator>(default, this, i0, i1, sums); break;
-                default: ItemMoments<PreActivationOperators, ScaleShiftMaskOperator>(new PreActivationOperators(Scale, Offset), this, i0, i1, sums); break;
+                case MomentsKind.Forward: BatchNorm2d.AccumulateRow(new DifferenceOperator(shift), p, q, x, shift, length, lanes); break;
+                case MomentsKind.Gradient: BatchNorm2d.AccumulateRow(new IdentityOperator(), p, q, x, shift, length, lanes); break;
+                case MomentsKind.MaskedGradient: BatchNorm2d.AccumulateRow(default(Relu.MaskOperator), p, q, x, shift, length, lanes); break;
+                default:
+                    var mask = new ScaleShiftMaskOperator(new ScaleShiftOperator(Scale[ch], Offset[ch]));
+                    BatchNorm2d.AccumulateRow(mask, p, q, x, shift, length, lanes);
+                    break;
             }
         }
-    }
-
-    /// <summary>The operator that makes u of a channel's elements (see <see cref="MomentsKind"/>).</summary>
-    private interface IChannelOperators<TOp> where TOp : struct, IBinaryOperator
-    {
-        TOp For(int channel);
-    }
-
-    private readonly struct ForwardOperators(float* shift) : IChannelOperators<DifferenceOperator>
-    {
-        public DifferenceOperator For(int channel) => new(shift[channel]);
-    }
-
-    private readonly struct GradientOperators : IChannelOperators<IdentityOperator>
-    {
-        public IdentityOperator For(int channel) => default;
-    }
-
-    private readonly struct MaskedGradientOperators : IChannelOperators<Relu.MaskOperator>
-    {
-        public Relu.MaskOperator For(int channel) => default;
-    }
-
-    private readonly struct PreActivationOperators(float* scale, float* offset) : IChannelOperators<ScaleShiftMaskOperator>
-    {
-        public ScaleShiftMaskOperator For(int channel) => new(new ScaleShiftOperator(scale[channel], offset[channel]));
     }
 
     /// <summary>Per calling thread: the float lanes, double totals and pending counts of every channel of one item.</summary>
@@ -99,8 +83,7 @@ public static unsafe partial class BatchNorm2d
     /// keeping its own lanes: a channel at a time jumped a whole image between rows, and every 4 KB row (a page)
     /// started the prefetcher afresh.
     /// </summary>
-    private static void ItemMoments<TOps, TOp>(in TOps ops, in MomentsBody b, int i0, int i1, double* sums)
-        where TOps : struct, IChannelOperators<TOp> where TOp : struct, IBinaryOperator
+    private static void ItemMoments(in MomentsBody b, int i0, int i1, double* sums)
     {
         int c = b.C, hw = b.HW;
         fixed (float* lanes = Grow(ref t_lanes, 32 * c))
@@ -114,14 +97,13 @@ public static unsafe partial class BatchNorm2d
             {
                 for (int ch = 0; ch < c; ch++)
                 {
-                    var op = ops.For(ch);
                     long offset = ((long)i * c + ch) * hw;
                     float* chLanes = lanes + 32 * ch;
                     // A long row is cut into blocks (multiples of 16, so each element keeps its lane).
                     for (int start = 0; start < hw; start += BlockLength)
                     {
                         int length = Math.Min(BlockLength, hw - start);
-                        AccumulateRow(op, b.P + offset + start, b.Q + offset + start, b.X + offset + start, b.Shift[ch], length, chLanes);
+                        b.AccumulateRow(ch, offset + start, length, chLanes);
                         pending[ch] += length;
                         if (pending[ch] < BlockLength) continue;
                         Flush(chLanes, totals + 32 * ch);
@@ -159,7 +141,7 @@ public static unsafe partial class BatchNorm2d
 
     /// <summary>
     /// Adds one row of <paramref name="length"/> elements into the float lanes: lanes[j] += u, lanes[16 + j] +=
-    /// u · (x − shift) for the elements of lane j (see <see cref="ItemMoments{TOps, TOp}"/>).
+    /// u · (x − shift) for the elements of lane j (see <see cref="ItemMoments"/>).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void AccumulateRow<TOp>(in TOp op, float* p, float* q, float* x, float shift, int length, float* lanes)

@@ -23,7 +23,7 @@ public enum BatchNormMode
 /// Work is split by images, not channels: the items of <see cref="Workers.For{TBody}"/> are fixed ranges of n
 /// (<see cref="ImagesPerItem"/>), each a contiguous block of memory, and the output pass walks it in order; a channel
 /// at a time strides over the whole tensor one H·W row per image (a 4 KB row every 64 KB at 16x32x32), which ran the
-/// writing pass at about half a copy's speed. A first pass sums each item's channels (<see cref="ItemMoments{TOps, TOp}"/>),
+/// writing pass at about half a copy's speed. A first pass sums each item's channels (<see cref="ItemMoments"/>),
 /// the items' sums are added per channel in increasing item order, then a second pass over the same items writes the
 /// output. The split depends on N alone, so the result is bit-identical on
 /// every ISA and for every thread count.
