@@ -10,6 +10,7 @@ namespace NanoFed.Tests.Models;
 /// with PyTorch's weights, against PyTorch (computed in float64): loss, logits, every parameter gradient and the
 /// updated running statistics. Then the same step on 1 and on 2 worker threads, bit for bit.
 /// </summary>
+[Collection(nameof(WorkerCountCollection))]
 public class ResNet20Tests
 {
     private static readonly Fixture Fx = Fixture.Load("resnet20");

@@ -15,6 +15,7 @@ namespace NanoFed.Tests.Decentralized;
 /// synthetic 10×10 images of 4 classes (a class-dependent bright square plus noise), 4 agents of 32 images, batch 8
 /// (4 iterations per epoch), a conv-BN-linear model.
 /// </summary>
+[Collection(nameof(WorkerCountCollection))]
 public class DecentralizedRunnerStateTests
 {
     private const int Agents = 4, PerAgent = 32, BatchSize = 8, Classes = 4, Side = 10;

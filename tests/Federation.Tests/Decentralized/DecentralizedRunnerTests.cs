@@ -13,6 +13,7 @@ namespace NanoFed.Tests.Decentralized;
 /// SGP / all-reduce / no-communication training of 4 agents (a small BatchNorm CNN, 800 Fashion-MNIST images each,
 /// batch 32, 2 epochs = 50 iterations) evaluated on 1,000 test images.
 /// </summary>
+[Collection(nameof(WorkerCountCollection))]
 public class DecentralizedRunnerTests(ITestOutputHelper output)
 {
     private const int Agents = 4, PerAgent = 800, BatchSize = 32, Epochs = 2;

@@ -6,6 +6,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>The pixel-major and direct backward-weight paths against the scalar reference, and the stride-2 im2col and col2im.</summary>
+[Collection(nameof(WorkerCountCollection))]
 public class Conv2dBackwardWeightTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW), all on the pixel-major path: K from 32 to 256 (not

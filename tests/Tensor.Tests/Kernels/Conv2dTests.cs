@@ -4,6 +4,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+[Collection(nameof(WorkerCountCollection))]
 public class Conv2dTests
 {
     /// <summary>(N, C, H, W, K, R, S, strideH, strideW, padH, padW): 3x3 pad 1 stride 1/2, 1x1 stride 1/2, 5x5,

@@ -6,6 +6,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>Winograd F(2×2, 3×3) with images in the vector lanes (Conv2d.WinogradLanes.cs), through Conv2d.Forward, against the reference.</summary>
+[Collection(nameof(WorkerCountCollection))]
 public unsafe class Conv2dWinogradLanesTests
 {
     /// <summary>

@@ -7,6 +7,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>Winograd F(2×2, 3×3) and F(4×4, 3×3) (Conv2d.Winograd.cs) against the direct reference convolution.</summary>
+[Collection(nameof(WorkerCountCollection))]
 public class Conv2dWinogradTests
 {
     /// <summary>The double-precision Winograd reference equals the direct definition: the transform matrices are right.</summary>

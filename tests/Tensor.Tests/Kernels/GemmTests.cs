@@ -7,6 +7,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>Gemm.Sgemm against the naive SgemmReference: layouts, transposes, alpha/beta, edges, threads, validation.</summary>
+[Collection(nameof(WorkerCountCollection))]
 public class GemmTests
 {
     public static readonly TheoryData<int, int, int> Shapes = new()

@@ -3,6 +3,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+[Collection(nameof(WorkerCountCollection))]
 [Trait("Category", "Kernel")]
 public class LinearTests
 {

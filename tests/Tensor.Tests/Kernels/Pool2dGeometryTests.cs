@@ -5,6 +5,7 @@ using Xunit;
 namespace NanoFed.Tests;
 
 /// <summary>The pooling geometry, and the shapes shared by the pooling kernel tests.</summary>
+[Collection(nameof(WorkerCountCollection))]
 public class Pool2dGeometryTests
 {
     [Fact]

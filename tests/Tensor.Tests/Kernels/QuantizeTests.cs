@@ -6,6 +6,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+[Collection(nameof(WorkerCountCollection))]
 public partial class QuantizeTests
 {
     public static readonly TheoryData<int> Sizes = new() { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 257, 1500, 70_001 };

@@ -4,6 +4,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+[Collection(nameof(WorkerCountCollection))]
 public class ShortcutPadTests
 {
     public static readonly TheoryData<int, int, int, int, int> Shapes = new()

@@ -3,6 +3,7 @@ using Xunit;
 
 namespace NanoFed.Tests;
 
+[Collection(nameof(WorkerCountCollection))]
 public class RngStreamTests
 {
     [Fact]
