@@ -151,21 +151,23 @@ public class BatchLoaderAllocationTests
         var data = new ImageDataset(pixels, Enumerable.Range(0, 300).Select(i => i % 10).ToArray(), 3, 32, 32, 10);
         using var loader = new BatchLoader(data, 16, Cifar10.Normalization, Augmentation.Cifar, shuffle: true, random: new HashEpochRandom(9));
         foreach (var _ in loader.Epoch(0)) { } // warm up: JIT, the tail batch
-        long before = 0;
+        // The counter is the process's, so the test runner's own threads show up in it (256 B to 4 KB, now and then).
+        // An allocation in the loader happens in every batch of every epoch: the quietest of three epochs must be below
+        // one smallest object (24 B) per batch.
+        int batches = loader.BatchesPerEpoch - 3;
+        long fewest = long.MaxValue;
         float sum = 0;
-        foreach (var b in loader.Epoch(1))
+        for (int epoch = 1; epoch <= 3; epoch++)
         {
-            if (b.Index == 1) before = GC.GetTotalAllocatedBytes(precise: true);
-            sum += b.Images.Span[0];
-            if (b.Index == loader.BatchesPerEpoch - 2)
+            long before = 0;
+            foreach (var b in loader.Epoch(epoch))
             {
-                // The counter is the process's: the test runner's own threads allocated 256 B here once in six runs.
-                // Below one smallest object (24 B) per batch, so any allocation in every batch still fails.
-                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-                int batches = loader.BatchesPerEpoch - 3;
-                Assert.True(allocated < 24 * batches, $"{allocated} bytes allocated over {batches} batches");
+                if (b.Index == 1) before = GC.GetTotalAllocatedBytes(precise: true);
+                sum += b.Images.Span[0];
+                if (b.Index == loader.BatchesPerEpoch - 2) fewest = Math.Min(fewest, GC.GetTotalAllocatedBytes(precise: true) - before);
             }
         }
+        Assert.True(fewest < 24 * batches, $"{fewest} bytes allocated over {batches} batches in the quietest of three epochs");
         Assert.True(float.IsFinite(sum));
     }
 }
