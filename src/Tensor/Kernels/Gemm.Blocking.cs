@@ -31,7 +31,7 @@ public static partial class Gemm
     private static readonly GemmBlocking Blocking128 = new(6, 8, KC, 96, 1024);
     private static readonly GemmBlocking BlockingScalar = new(4, 4, KC, 64, 1024);
 
-    /// <summary>Row blocks of MC packed per pass (bounds the packed-A buffer to MC·16·KC floats).</summary>
+    /// <summary>Row blocks of MC packed per pass when the threads share the loops (bounds the packed-A buffer to MC·16·KC floats).</summary>
     private const int RowBlocksPerPass = 16;
 
     /// <summary>

@@ -54,9 +54,11 @@ public class GemmTests
     [Trait("Category", "Kernel")]
     [InlineData(3900, 37, 260)]
     [InlineData(3, 4133, 300)]
+    [InlineData(500, 300, 300)]
     public void ShapesBeyondOnePassOfRowsOrColumnsMatchReference(int m, int n, int k)
     {
-        // M beyond 16·MC rows (several packing passes) and N beyond NC columns (several jc blocks), K beyond KC.
+        // M beyond 16·MC rows (several packing passes of the shared loops), N beyond NC columns (several jc blocks),
+        // K beyond KC; and on 2 threads, column slices of more than one MC block of rows.
         Check(Transpose.No, Transpose.No, m, n, k, alpha: 1f, beta: 0.5f, pad: 0, seed: m + n);
         Check(Transpose.Yes, Transpose.Yes, m, n, k, alpha: 1f, beta: 0f, pad: 1, seed: m - n);
     }
