@@ -48,8 +48,8 @@ public static unsafe partial class Gemm
     /// <see cref="RowBlocksPerPass"/>·MC shared by the threads, or MC when one thread runs the loops) that (1) packs
     /// A and B into the calling thread's buffers (of B only a partial last panel when B is read in place, see
     /// <see cref="ReadBInPlace"/>), and (2) runs a fixed grid of output tiles (MC rows × a chunk of NR-panels),
-    /// each tile looping jr over B micro-panels and ir over A micro-panels. With <paramref name="parallel"/>, both steps spread over the threads; the grid depends only
-    /// on the shape.
+    /// each tile looping jr over B micro-panels and ir over A micro-panels. With <paramref name="parallel"/>, both
+    /// steps spread over the threads; the grid depends only on the shape.
     /// </summary>
     private static void Loops<TKernel>(in Operands op, GemmBlocking blk, bool parallel) where TKernel : struct, IMicroKernel
     {
