@@ -5,7 +5,7 @@ namespace NanoFed.Kernels;
 
 /// <summary>
 /// Cache blocking for one micro-kernel (BLIS's per-ISA context): MR×NR is the register tile; a KC×NR
-/// micro-panel of B should sit in L1, an MC×KC block of A in L2, a KC×NC block of B in L3.
+/// micro-panel of B should sit in L1, an MC×KC block of A (read in place) in L2, a KC×NC block of B in L3.
 /// </summary>
 /// <param name="MR">Rows of the micro-kernel tile.</param>
 /// <param name="NR">Columns of the micro-kernel tile.</param>
@@ -31,9 +31,6 @@ public static partial class Gemm
     private static readonly GemmBlocking Blocking128 = new(6, 8, KC, 96, 1024);
     private static readonly GemmBlocking BlockingScalar = new(4, 4, KC, 64, 1024);
 
-    /// <summary>Row blocks of MC packed per pass when the threads share the loops (bounds the packed-A buffer to MC·16·KC floats).</summary>
-    private const int RowBlocksPerPass = 16;
-
     /// <summary>
     /// Read B in place rather than packed when M spans at most this many MR-row micro-panels (see ReadBInPlace):
     /// conv-shaped products (M = 16..128 filters) and Linear batches. Measured on Zen 5, 2 threads, M×N×K =
@@ -48,9 +45,9 @@ public static partial class Gemm
     private const long ParallelThreshold = 64L * 64 * 64;
 
     /// <summary>
-    /// The packed panels of one Sgemm call, owned by the calling thread and reused by its later calls
-    /// (worker threads read and fill them through pointers while the call runs). Pinned arrays on the
-    /// pinned-object heap, aligned by hand to 64 bytes for aligned vector loads of B.
+    /// The packed panels of one Sgemm call (B's, and A's partial last micro-panel), owned by the calling thread and
+    /// reused by its later calls (worker threads read and fill them through pointers while the call runs). Pinned
+    /// arrays on the pinned-object heap, aligned by hand to 64 bytes for aligned vector loads of B.
     /// </summary>
     private sealed unsafe class PackBuffers
     {

@@ -33,34 +33,33 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// How many column slices of C to hand to the threads whole, each packing its own panels into its own
-    /// buffers: one per thread when each gets at least <see cref="MinPartColumns"/> columns, else 1 (the shared
+    /// How many column slices of C to hand to the threads whole, each packing its own panels of B into its own
+    /// buffer: one per thread when each gets at least <see cref="MinPartColumns"/> columns, else 1 (the shared
     /// grid of <see cref="Loops{TKernel}"/>). Threads that share packed panels read half of them from the
     /// other core's cache; when the two cores sit on different dies that traffic cost a third of the speed
-    /// (Zen 5 guest, 2 threads, n=1024: 389 GFLOP/s shared against 510 sliced), while the duplicated packing
-    /// of A costs a few percent at most.
+    /// (Zen 5 guest, 2 threads, n=1024: 389 GFLOP/s shared against 510 sliced). Each slice reads all of A.
     /// </summary>
     private static int ColumnParts(in Operands op, GemmBlocking blk) =>
         Math.Max(1, Math.Min(Workers.Count, op.N / Math.Max(MinPartColumns, blk.NR)));
 
     /// <summary>
-    /// The portable BLIS loops: jc over NC columns, pc over KC depths, then a pass over rows (up to
-    /// <see cref="RowBlocksPerPass"/>·MC shared by the threads, or MC when one thread runs the loops) that (1) packs
-    /// A and B into the calling thread's buffers (of B only a partial last panel when B is read in place, see
-    /// <see cref="ReadBInPlace"/>), and (2) runs a fixed grid of output tiles (MC rows × a chunk of NR-panels),
-    /// each tile looping jr over B micro-panels and ir over A micro-panels. With <paramref name="parallel"/>, both
-    /// steps spread over the threads; the grid depends only on the shape.
+    /// The portable BLIS loops: jc over NC columns, pc over KC depths, then a pass over rows (all of them when the
+    /// threads share the loops, one MC block when one thread runs them) that (1) packs B into the calling thread's
+    /// buffer (only a partial last panel when B is read in place, see <see cref="ReadBInPlace"/>) and A's partial
+    /// last micro-panel, if the pass holds it (full micro-panels of A are read in place), and (2) runs a fixed grid
+    /// of output tiles (MC rows × a chunk of NR-panels), each tile looping jr over B micro-panels and ir over A
+    /// micro-panels. With <paramref name="parallel"/>, both steps spread over the threads; the grid depends only on
+    /// the shape.
     /// </summary>
     private static void Loops<TKernel>(in Operands op, GemmBlocking blk, bool parallel) where TKernel : struct, IMicroKernel
     {
-        // One thread packs one MC block of A at a time and uses it while it is still in L2: a column slice at
-        // n=2048 packed all 2048 rows at once (2 MB per pass) and ran 483 GFLOP/s on 2 threads against 498.
-        int rowsPerPass = parallel ? blk.MC * RowBlocksPerPass : blk.MC;
-        int maxRows = Math.Min(RoundUp(op.M, blk.MR), rowsPerPass);
+        // One thread runs one MC block of A's rows across all its columns while the block is still in L2: a column
+        // slice at n=2048 taking all 2048 rows per pass ran 483 GFLOP/s on 2 threads against 498.
+        int rowsPerPass = parallel ? op.M : blk.MC;
         int maxCols = Math.Min(RoundUp(op.N, blk.NR), blk.NC);
         int maxDepth = Math.Min(op.K, blk.KC);
         var buffers = PackBuffers.Current;
-        float* packedA = buffers.A(maxRows * maxDepth);
+        float* packedA = buffers.A(blk.MR * maxDepth);
         float* packedB = buffers.B(maxCols * maxDepth);
         bool directB = ReadBInPlace(op, blk);
 
@@ -75,7 +74,7 @@ public static unsafe partial class Gemm
                     int mc = Math.Min(rowsPerPass, op.M - ic);
                     // Equal row blocks (multiples of MR, at most MC) rather than MC blocks and a thin remainder.
                     int mcBlock = RoundUp(CeilDiv(mc, CeilDiv(mc, blk.MC)), blk.MR);
-                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, mcBlock, jc, ic == 0 ? nc : 0, pc, kc, directB);
+                    var pack = new PackBody(op, blk, packedA, packedB, ic, mc, jc, ic == 0 ? nc : 0, pc, kc, directB);
                     Run(pack.Items, pack, parallel);
                     var tiles = new TileBody<TKernel>(op, blk, packedA, packedB, ic, mc, mcBlock, jc, nc, pc, kc, pc == 0 ? op.Beta : 1f, directB);
                     Run(tiles.Items, tiles, parallel);
@@ -138,9 +137,9 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Packs one pass: items [0, aItems) each pack one MC row block of A (its MR micro-panels);
-    /// the remaining items each pack <see cref="PanelsPerItem"/> NR micro-panels of B (none when nc is 0:
-    /// B is already packed for this pc).
+    /// Packs one pass: item 0 packs A's partial last micro-panel when the pass holds it (M not a multiple of MR;
+    /// the kernel reads MR rows and the rows past M do not exist); the other items each pack
+    /// <see cref="PanelsPerItem"/> NR micro-panels of B (none when nc is 0: B is already packed for this pc).
     /// </summary>
     private readonly struct PackBody : IParallelBody
     {
@@ -148,16 +147,16 @@ public static unsafe partial class Gemm
         private readonly Operands _op;
         private readonly GemmBlocking _blk;
         private readonly float* _packedA, _packedB;
-        private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _aItems;
+        private readonly int _partialRow, _jc, _nc, _pc, _kc, _aItems;
         private readonly bool _directB;
 
-        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc, bool directB)
+        public PackBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int jc, int nc, int pc, int kc, bool directB)
         {
-            _directB = directB;
-            (_op, _blk, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc) = (op, blk, ic, mc, mcBlock, jc, nc, pc, kc);
+            (_op, _blk, _jc, _nc, _pc, _kc, _directB) = (op, blk, jc, nc, pc, kc, directB);
             _packedA = packedA;
             _packedB = packedB;
-            _aItems = CeilDiv(mc, mcBlock);
+            _partialRow = op.M / blk.MR * blk.MR;
+            _aItems = _partialRow < op.M && ic + mc == op.M ? 1 : 0;
             Items = _aItems + CeilDiv(CeilDiv(nc, blk.NR), PanelsPerItem);
         }
 
@@ -169,8 +168,7 @@ public static unsafe partial class Gemm
             int NR = _blk.NR;
             if (index < _aItems)
             {
-                int start = index * _mcBlock, end = Math.Min(_mc, start + _mcBlock);
-                PackA(_op.TransA, _op.A, _op.Lda, _ic + start, end - start, _pc, _kc, _blk.MR, _packedA + (long)start * _kc);
+                PackPartialA(_op.TransA, _op.A, _op.Lda, _partialRow, _op.M - _partialRow, _pc, _kc, _blk.MR, _packedA);
                 return;
             }
             int first = (index - _aItems) * PanelsPerItem * NR;
@@ -225,7 +223,15 @@ public static unsafe partial class Gemm
                 float* c = _op.C + (long)(_ic + i0) * ldc + _jc + jr;
                 for (int ir = i0; ir < i1; ir += MR)
                 {
-                    TKernel.Run(kc, _packedA + (long)ir * kc, b, ldb, c, ldc, Math.Min(MR, i1 - ir), n, alpha, beta);
+                    int m = Math.Min(MR, i1 - ir);
+                    if (m == MR)
+                    {
+                        // op(A)[i, p] in place: A stored M×K has rows contiguous in p, A stored K×M has columns.
+                        long i = _ic + ir, lda = _op.Lda;
+                        if (_op.TransA == Transpose.No) TKernel.Run(kc, _op.A + i * lda + _pc, (nint)lda, 1, b, ldb, c, ldc, m, n, alpha, beta);
+                        else TKernel.Run(kc, _op.A + _pc * lda + i, 1, (nint)lda, b, ldb, c, ldc, m, n, alpha, beta);
+                    }
+                    else TKernel.Run(kc, _packedA, 1, MR, b, ldb, c, ldc, m, n, alpha, beta);
                     c += (long)MR * ldc;
                 }
             }

@@ -5,10 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace NanoFed.Kernels;
 
 /// <summary>
-/// The micro-kernel contract (BLIS's KernelsHowTo): given packed panels, computes
+/// The micro-kernel contract (BLIS's KernelsHowTo): given micro-panels of A and B, computes
 /// C[m,n] := alpha · A·B + beta · C for one MR×NR tile, where
 /// <list type="bullet">
-/// <item>A is a packed micro-panel [kc][MR] (column p of the tile's rows, MR consecutive floats per p),</item>
+/// <item>A is a micro-panel of MR rows by kc depths with element (r, p) at a[r·rsA + p·psA]: read in place from
+/// op(A) (rsA = lda, psA = 1 when A is stored M×K; rsA = 1, psA = lda when stored K×M) or, for the last rows of
+/// an M that is not a multiple of MR, packed and zero-padded as [kc][MR] (rsA = 1, psA = MR),</item>
 /// <item>B is a micro-panel of kc rows of NR consecutive floats, ldb apart: packed (ldb = NR, 64-byte aligned) or,
 /// for skinny M, read in place from a row-major op(B) (ldb = its leading dimension),</item>
 /// <item>C is row-major with leading dimension ldc; only the top-left m ≤ MR rows and n ≤ NR columns are
@@ -27,7 +29,7 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
 
     /// <summary>Runs the tile (see the interface remarks).</summary>
-    static abstract void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta);
+    static abstract void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta);
 }
 
 /// <summary>The register-blocked micro-kernels, one per instruction-set width: the only ISA-specific GEMM code.</summary>
@@ -44,7 +46,7 @@ public static unsafe partial class Gemm
         public static int NR => 32;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
             var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -67,22 +69,24 @@ public static unsafe partial class Gemm
                     Sse.Prefetch0(c + r * ldc + 16);
                 }
             }
+            float* row0 = a, row1 = row0 + rsA, row2 = row1 + rsA, row3 = row2 + rsA, row4 = row3 + rsA, row5 = row4 + rsA, row6 = row5 + rsA, row7 = row6 + rsA, row8 = row7 + rsA, row9 = row8 + rsA, row10 = row9 + rsA, row11 = row10 + rsA;
+            nint q = 0;
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
-                var a0 = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
-                var a1 = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
-                var a2 = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
-                var a3 = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
-                var a4 = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
-                var a5 = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
-                var a6 = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
-                var a7 = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
-                var a8 = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
-                var a9 = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
-                var a10 = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
-                var a11 = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
-                a += 12;
+                var a0 = Vector512.Create(row0[q]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector512.Create(row1[q]); c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector512.Create(row2[q]); c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector512.Create(row3[q]); c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector512.Create(row4[q]); c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector512.Create(row5[q]); c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
+                var a6 = Vector512.Create(row6[q]); c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
+                var a7 = Vector512.Create(row7[q]); c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
+                var a8 = Vector512.Create(row8[q]); c8_0 = Vector512.FusedMultiplyAdd(a8, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(a8, b1, c8_1);
+                var a9 = Vector512.Create(row9[q]); c9_0 = Vector512.FusedMultiplyAdd(a9, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(a9, b1, c9_1);
+                var a10 = Vector512.Create(row10[q]); c10_0 = Vector512.FusedMultiplyAdd(a10, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(a10, b1, c10_1);
+                var a11 = Vector512.Create(row11[q]); c11_0 = Vector512.FusedMultiplyAdd(a11, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(a11, b1, c11_1);
+                q += psA;
                 b += ldb;
             }
             if (m == 12 && n == 32)
@@ -146,7 +150,7 @@ public static unsafe partial class Gemm
         public static int NR => 16;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
             var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -162,16 +166,18 @@ public static unsafe partial class Gemm
                     Sse.Prefetch0(c + r * ldc + 0);
                 }
             }
+            float* row0 = a, row1 = row0 + rsA, row2 = row1 + rsA, row3 = row2 + rsA, row4 = row3 + rsA, row5 = row4 + rsA;
+            nint q = 0;
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
-                var a0 = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
-                var a1 = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
-                var a2 = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
-                var a3 = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
-                var a4 = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
-                var a5 = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
-                a += 6;
+                var a0 = Vector256.Create(row0[q]); c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector256.Create(row1[q]); c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector256.Create(row2[q]); c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector256.Create(row3[q]); c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector256.Create(row4[q]); c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector256.Create(row5[q]); c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+                q += psA;
                 b += ldb;
             }
             if (m == 6 && n == 16)
@@ -216,7 +222,7 @@ public static unsafe partial class Gemm
         public static int NR => 8;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
             var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
@@ -232,16 +238,18 @@ public static unsafe partial class Gemm
                     Sse.Prefetch0(c + r * ldc + 0);
                 }
             }
+            float* row0 = a, row1 = row0 + rsA, row2 = row1 + rsA, row3 = row2 + rsA, row4 = row3 + rsA, row5 = row4 + rsA;
+            nint q = 0;
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector128.Load(b + 0); var b1 = Vector128.Load(b + 4);
-                var a0 = Vector128.Create(a[0]); c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector128.FusedMultiplyAdd(a0, b1, c0_1);
-                var a1 = Vector128.Create(a[1]); c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector128.FusedMultiplyAdd(a1, b1, c1_1);
-                var a2 = Vector128.Create(a[2]); c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector128.FusedMultiplyAdd(a2, b1, c2_1);
-                var a3 = Vector128.Create(a[3]); c3_0 = Vector128.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector128.FusedMultiplyAdd(a3, b1, c3_1);
-                var a4 = Vector128.Create(a[4]); c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector128.FusedMultiplyAdd(a4, b1, c4_1);
-                var a5 = Vector128.Create(a[5]); c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector128.FusedMultiplyAdd(a5, b1, c5_1);
-                a += 6;
+                var a0 = Vector128.Create(row0[q]); c0_0 = Vector128.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector128.FusedMultiplyAdd(a0, b1, c0_1);
+                var a1 = Vector128.Create(row1[q]); c1_0 = Vector128.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector128.FusedMultiplyAdd(a1, b1, c1_1);
+                var a2 = Vector128.Create(row2[q]); c2_0 = Vector128.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector128.FusedMultiplyAdd(a2, b1, c2_1);
+                var a3 = Vector128.Create(row3[q]); c3_0 = Vector128.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector128.FusedMultiplyAdd(a3, b1, c3_1);
+                var a4 = Vector128.Create(row4[q]); c4_0 = Vector128.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector128.FusedMultiplyAdd(a4, b1, c4_1);
+                var a5 = Vector128.Create(row5[q]); c5_0 = Vector128.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector128.FusedMultiplyAdd(a5, b1, c5_1);
+                q += psA;
                 b += ldb;
             }
             if (m == 6 && n == 8)
@@ -286,20 +294,22 @@ public static unsafe partial class Gemm
         public static int NR => 4;
 
         [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
         {
             float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
             float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
             float c2_0 = 0f; float c2_1 = 0f; float c2_2 = 0f; float c2_3 = 0f;
             float c3_0 = 0f; float c3_1 = 0f; float c3_2 = 0f; float c3_3 = 0f;
+            float* row0 = a, row1 = row0 + rsA, row2 = row1 + rsA, row3 = row2 + rsA;
+            nint q = 0;
             for (int p = 0; p < kc; p++)
             {
                 float b0 = b[0]; float b1 = b[1]; float b2 = b[2]; float b3 = b[3];
-                float a0 = a[0]; c0_0 = MathF.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = MathF.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = MathF.FusedMultiplyAdd(a0, b2, c0_2); c0_3 = MathF.FusedMultiplyAdd(a0, b3, c0_3);
-                float a1 = a[1]; c1_0 = MathF.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = MathF.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = MathF.FusedMultiplyAdd(a1, b2, c1_2); c1_3 = MathF.FusedMultiplyAdd(a1, b3, c1_3);
-                float a2 = a[2]; c2_0 = MathF.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = MathF.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = MathF.FusedMultiplyAdd(a2, b2, c2_2); c2_3 = MathF.FusedMultiplyAdd(a2, b3, c2_3);
-                float a3 = a[3]; c3_0 = MathF.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = MathF.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = MathF.FusedMultiplyAdd(a3, b2, c3_2); c3_3 = MathF.FusedMultiplyAdd(a3, b3, c3_3);
-                a += 4;
+                float a0 = row0[q]; c0_0 = MathF.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = MathF.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = MathF.FusedMultiplyAdd(a0, b2, c0_2); c0_3 = MathF.FusedMultiplyAdd(a0, b3, c0_3);
+                float a1 = row1[q]; c1_0 = MathF.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = MathF.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = MathF.FusedMultiplyAdd(a1, b2, c1_2); c1_3 = MathF.FusedMultiplyAdd(a1, b3, c1_3);
+                float a2 = row2[q]; c2_0 = MathF.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = MathF.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = MathF.FusedMultiplyAdd(a2, b2, c2_2); c2_3 = MathF.FusedMultiplyAdd(a2, b3, c2_3);
+                float a3 = row3[q]; c3_0 = MathF.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = MathF.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = MathF.FusedMultiplyAdd(a3, b2, c3_2); c3_3 = MathF.FusedMultiplyAdd(a3, b3, c3_3);
+                q += psA;
                 b += ldb;
             }
             float* t = stackalloc float[16];

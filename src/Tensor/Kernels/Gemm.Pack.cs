@@ -7,27 +7,15 @@ namespace NanoFed.Kernels;
 public static unsafe partial class Gemm
 {
     /// <summary>
-    /// Packs rows [i0, i0+height) and depths [p0, p0+kc) of op(A) into ⌈height/MR⌉ consecutive micro-panels
-    /// dst[panel][kc][MR] (MR consecutive floats per depth p), zero-padding the last panel's missing rows.
-    /// op(A)[i,p] is a[i·lda + p] when A is not transposed (A stored M×K) and a[p·lda + i] when it is (A stored K×M);
-    /// no transpose is materialized.
+    /// Packs the rows [i0, i0+rows) of op(A), fewer than MR, at depths [p0, p0+kc) into one micro-panel dst[kc][MR]
+    /// (MR consecutive floats per depth p), zero-padding the missing rows: the kernel reads MR rows, and full
+    /// micro-panels are read in place. op(A)[i,p] is a[i·lda + p] when A is not transposed (A stored M×K) and
+    /// a[p·lda + i] when it is (A stored K×M).
     /// </summary>
-    [MethodImpl(Inlining.HotPath)]
-    private static void PackA(Transpose transA, float* a, int lda, int i0, int height, int p0, int kc, int MR, float* dst)
+    private static void PackPartialA(Transpose transA, float* a, int lda, int i0, int rows, int p0, int kc, int MR, float* dst)
     {
-        if (transA == Transpose.No)
-        {
-            for (int i = 0; i < height; i += MR)
-                PackTransposed(a + (long)(i0 + i) * lda + p0, lda, Math.Min(MR, height - i), kc, MR, dst + (long)i * kc);
-            return;
-        }
-        // Stored K×M: walk A row by row across all the panels, one contiguous stream per depth p.
-        for (int p = 0; p < kc; p++)
-        {
-            float* src = a + (long)(p0 + p) * lda + i0;
-            for (int i = 0; i < height; i += MR)
-                PackCopy(src + i, 0, Math.Min(MR, height - i), 1, MR, dst + (long)i * kc + p * MR);
-        }
+        if (transA == Transpose.No) PackTransposed(a + (long)i0 * lda + p0, lda, rows, kc, MR, dst);
+        else PackCopy(a + (long)p0 * lda + i0, lda, rows, kc, MR, dst);
     }
 
     /// <summary>

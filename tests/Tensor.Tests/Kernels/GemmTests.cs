@@ -57,8 +57,9 @@ public class GemmTests
     [InlineData(500, 300, 300)]
     public void ShapesBeyondOnePassOfRowsOrColumnsMatchReference(int m, int n, int k)
     {
-        // M beyond 16·MC rows (several packing passes of the shared loops), N beyond NC columns (several jc blocks),
-        // K beyond KC; and on 2 threads, column slices of more than one MC block of rows.
+        // Many MC row blocks in the shared grid (M = 3900, A's partial micro-panel far from the first rows),
+        // N beyond NC columns (several jc blocks), K beyond KC; and on 2 threads, column slices of more than one MC
+        // block of rows (one pass per block).
         Check(Transpose.No, Transpose.No, m, n, k, alpha: 1f, beta: 0.5f, pad: 0, seed: m + n);
         Check(Transpose.Yes, Transpose.Yes, m, n, k, alpha: 1f, beta: 0f, pad: 1, seed: m - n);
     }
@@ -95,11 +96,14 @@ public class GemmTests
 
     [Theory]
     [Trait("Category", "Kernel")]
-    [InlineData(150, 270, 530, Transpose.Yes)]
-    [InlineData(20, 700, 300, Transpose.No)]
-    [InlineData(250, 300, 270, Transpose.No)]
-    [InlineData(70, 1000, 290, Transpose.Yes)]
-    public void ThreadCountDoesNotChangeABit(int m, int n, int k, Transpose transB)
+    [InlineData(150, 270, 530, Transpose.No, Transpose.Yes)]
+    [InlineData(20, 700, 300, Transpose.No, Transpose.No)]
+    [InlineData(250, 300, 270, Transpose.No, Transpose.No)]
+    [InlineData(70, 1000, 290, Transpose.No, Transpose.Yes)]
+    [InlineData(150, 270, 530, Transpose.Yes, Transpose.No)]
+    [InlineData(100, 200, 300, Transpose.No, Transpose.No)]
+    [InlineData(100, 200, 300, Transpose.Yes, Transpose.Yes)]
+    public void ThreadCountDoesNotChangeABit(int m, int n, int k, Transpose transA, Transpose transB)
     {
         var rng = new Random(m);
         float[] a = Random(rng, m * k), b = Random(rng, k * n);
@@ -107,11 +111,11 @@ public class GemmTests
         int saved = Workers.Count;
         try
         {
-            int ldb = transB == Transpose.No ? n : k;
+            int lda = transA == Transpose.No ? k : m, ldb = transB == Transpose.No ? n : k;
             Workers.Count = 1;
-            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, one, n);
+            Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, one, n);
             Workers.Count = 2;
-            Gemm.Sgemm(Transpose.No, transB, m, n, k, 1f, a, k, b, ldb, 0f, two, n);
+            Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, two, n);
         }
         finally
         {
