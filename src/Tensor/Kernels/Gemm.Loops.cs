@@ -190,10 +190,13 @@ public static unsafe partial class Gemm
         private readonly int _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _rowTiles, _panelsPerTile;
         private readonly float _beta;
         private readonly bool _directB;
+        private readonly nint _rsA, _psA;
 
         public TileBody(in Operands op, GemmBlocking blk, float* packedA, float* packedB, int ic, int mc, int mcBlock, int jc, int nc, int pc, int kc, float beta, bool directB)
         {
             (_op, _ic, _mc, _mcBlock, _jc, _nc, _pc, _kc, _beta, _directB) = (op, ic, mc, mcBlock, jc, nc, pc, kc, beta, directB);
+            // op(A)[i, p] in place: A stored M×K has rows contiguous in p, A stored K×M has columns.
+            (_rsA, _psA) = op.TransA == Transpose.No ? (op.Lda, 1) : (1, op.Lda);
             _packedA = packedA;
             _packedB = packedB;
             _rowTiles = CeilDiv(mc, mcBlock);
@@ -224,13 +227,7 @@ public static unsafe partial class Gemm
                 for (int ir = i0; ir < i1; ir += MR)
                 {
                     int m = Math.Min(MR, i1 - ir);
-                    if (m == MR)
-                    {
-                        // op(A)[i, p] in place: A stored M×K has rows contiguous in p, A stored K×M has columns.
-                        long i = _ic + ir, lda = _op.Lda;
-                        if (_op.TransA == Transpose.No) TKernel.Run(kc, _op.A + i * lda + _pc, (nint)lda, 1, b, ldb, c, ldc, m, n, alpha, beta);
-                        else TKernel.Run(kc, _op.A + _pc * lda + i, 1, (nint)lda, b, ldb, c, ldc, m, n, alpha, beta);
-                    }
+                    if (m == MR) TKernel.Run(kc, _op.A + (_ic + ir) * _rsA + _pc * _psA, _rsA, _psA, b, ldb, c, ldc, m, n, alpha, beta);
                     else TKernel.Run(kc, _packedA, 1, MR, b, ldb, c, ldc, m, n, alpha, beta);
                     c += (long)MR * ldc;
                 }
