@@ -37,8 +37,8 @@ public static unsafe partial class Gemm
 {
     /// <summary>
     /// Vector512 (AVX-512, 32 zmm registers): a 12×32 tile in 24 accumulators, 2 loads of B and 12 broadcasts of A per
-    /// k step; 24 independent FMA chains hide the 4-cycle FMA latency of two pipes. The B micro-panel (KC×32 floats, 32
-    /// KB at KC=256) stays in the 48 KB L1.
+    /// k step; 24 independent FMA chains hide the 4-cycle FMA latency of two pipes. The B micro-panel (KC×32 floats, 64
+    /// KB at KC=512) streams from L2: two vector loads per 24 FMAs need little of L2's bandwidth.
     /// </summary>
     internal readonly struct MicroKernel512_12x32 : IMicroKernel
     {

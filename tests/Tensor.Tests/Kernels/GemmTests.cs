@@ -142,7 +142,7 @@ public class GemmTests
         Assert.Equal(GoldenHash, hash);
     }
 
-    private const ulong GoldenHash = 11369044632057565136;
+    private const ulong GoldenHash = 13609837108977728180;
 
     [Fact]
     public void InvalidArgumentsAreRejectedWithTheirValues()
