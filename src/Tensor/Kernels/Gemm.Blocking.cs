@@ -19,10 +19,11 @@ public static partial class Gemm
     /// <summary>
     /// Deepest K block, shared by all ISAs: K is cut into equal blocks of at most KC, and each C element is summed in
     /// one fused multiply-add chain per block, in the same order on every path and thread count. A deeper block
-    /// spreads each tile's load and store of C over more FMAs, and at K = 512 updates C once instead of twice. Measured
-    /// against 256 on Zen 5, 2 threads, alternating builds: SGEMM n = 512, 1024, 2048 faster by 7-12%, 4-6% and 5-8%;
-    /// the convolutions and network steps the same within noise or faster by up to 8%; the AVX2 path by 3%. The micro-kernels read B's micro-panel from L2 as fast as from
-    /// L1 (Vector512 kernel alone on cached data: 96.4% of peak at depth 512 against 94.4% at 256).
+    /// spreads each tile's load and store of C over more FMAs, and at K = 512 updates C once instead of twice.
+    /// Measured against 256 on Zen 5, 2 threads, alternating builds: SGEMM n = 512, 1024, 2048 faster by 7-12%, 4-6%
+    /// and 5-8%; the convolutions and network steps the same within noise or faster by up to 8%; the AVX2 path by 3%.
+    /// The micro-kernels read B's micro-panel from L2 as fast as from L1 (Vector512 kernel alone on cached data:
+    /// 96.4% of peak at depth 512 against 94.4% at 256).
     /// </summary>
     private const int KC = 512;
 

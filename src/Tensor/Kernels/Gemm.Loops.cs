@@ -59,10 +59,9 @@ public static unsafe partial class Gemm
         int maxCols = Math.Min(RoundUp(op.N, blk.NR), blk.NC);
         // Equal depth blocks (at most KC) rather than KC blocks and a thin remainder: K = 576 runs as 2 × 288, not 512 + 64.
         int kBlock = CeilDiv(op.K, CeilDiv(op.K, blk.KC));
-        int maxDepth = kBlock;
         var buffers = PackBuffers.Current;
-        float* packedA = buffers.A(blk.MR * maxDepth);
-        float* packedB = buffers.B(maxCols * maxDepth);
+        float* packedA = buffers.A(blk.MR * kBlock);
+        float* packedB = buffers.B(maxCols * kBlock);
         bool directB = ReadBInPlace(op, blk);
 
         for (int jc = 0; jc < op.N; jc += blk.NC)

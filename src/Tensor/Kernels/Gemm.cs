@@ -25,11 +25,11 @@ public static partial class Gemm
     /// BLIS-style: op(B) is packed into cache-sized blocks (a transpose is absorbed by the packing), op(A) is read in
     /// place in either orientation (the micro-kernel takes its row and depth strides), and a register-blocked FMA
     /// micro-kernel for the widest accelerated vector runs over the output on <see cref="Threading.Workers"/>: a
-    /// column slice of C per thread when C is wide, else a fixed grid of tiles. Each C element is summed in fused
-    /// multiply-add chains over equal depth blocks of at most KC, in increasing k, then added to C, in the same order on every path: the result is
-    /// bit-identical for any thread count and on AVX-512, AVX2, Vector128 and scalar. It differs from
-    /// <see cref="SgemmReference"/> by rounding only. Packing buffers belong to the thread that packs and are reused
-    /// across calls.
+    /// column slice of C per thread when C is wide, else a fixed grid of tiles. Each C element is summed in one fused
+    /// multiply-add chain per depth block (equal blocks of at most KC) in increasing k, then added to C, in the same
+    /// order on every path: the result is bit-identical for any thread count and on AVX-512, AVX2, Vector128 and
+    /// scalar. It differs from <see cref="SgemmReference"/> by rounding only. Packing buffers belong to the thread that
+    /// packs and are reused across calls.
     /// </remarks>
     public static void Sgemm(Transpose transA, Transpose transB, int m, int n, int k,
         float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
