@@ -43,13 +43,13 @@ public static unsafe partial class Gemm
         Math.Max(1, Math.Min(Workers.Count, op.N / Math.Max(MinPartColumns, blk.NR)));
 
     /// <summary>
-    /// The portable BLIS loops: jc over NC columns, pc over KC depths, then a pass over rows (all of them when the
-    /// threads share the loops, one MC block when one thread runs them) that (1) packs B into the calling thread's
-    /// buffer (only a partial last panel when B is read in place, see <see cref="ReadBInPlace"/>) and A's partial
-    /// last micro-panel, if the pass holds it (full micro-panels of A are read in place), and (2) runs a fixed grid
-    /// of output tiles (MC rows × a chunk of NR-panels), each tile looping jr over B micro-panels and ir over A
-    /// micro-panels. With <paramref name="parallel"/>, both steps spread over the threads; the grid depends only on
-    /// the shape.
+    /// The portable BLIS loops: jc over NC columns, pc over equal depth blocks of at most KC, then a pass over rows
+    /// (all of them when the threads share the loops, one MC block when one thread runs them) that (1) packs B into
+    /// the calling thread's buffer (only a partial last panel when B is read in place, see <see cref="ReadBInPlace"/>)
+    /// and A's partial last micro-panel, if the pass holds it (full micro-panels of A are read in place), and (2) runs
+    /// a fixed grid of output tiles (MC rows × a chunk of NR-panels), each tile looping jr over B micro-panels and ir
+    /// over A micro-panels. With <paramref name="parallel"/>, both steps spread over the threads; the grid depends
+    /// only on the shape.
     /// </summary>
     private static void Loops<TKernel>(in Operands op, GemmBlocking blk, bool parallel) where TKernel : struct, IMicroKernel
     {
