@@ -146,10 +146,10 @@ internal static class FlCommand
                     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(context =>
                     {
-                        var task = context.AddTask($"{runner.Method.Name} round 0/{rounds}", maxValue: rounds);
+                        var task = context.AddTask(Markup.Escape($"{runner.Method.Name} round 0/{rounds}"), maxValue: rounds);
                         runner.Run(rounds, m =>
                         {
-                            task.Description = RoundLine(m, rounds);
+                            task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
                             WriteRound(runner, folder, title);
                         });

@@ -247,7 +247,7 @@ internal static class GossipCommand
                         while (More())
                         {
                             var task = context.AddTask($"epoch {runner.CompletedEpochs + 1}/{config.Epochs}", maxValue: runner.IterationsPerEpoch);
-                            task.Description = Epoch(it => task.Value = it);
+                            task.Description = Markup.Escape(Epoch(it => task.Value = it));
                         }
                     });
             }

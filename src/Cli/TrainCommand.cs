@@ -128,8 +128,8 @@ internal static class TrainCommand
                 {
                     task ??= context.AddTask($"epoch {p.Epoch}/{trainer.Config.Epochs}", maxValue: p.BatchesPerEpoch);
                     task.Value = p.Batch;
-                    task.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s");
+                    task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s"));
                 };
                 foreach (var m in trainer.Run(cancellation).Take(session))
                 {
