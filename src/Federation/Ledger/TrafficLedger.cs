@@ -5,8 +5,8 @@ using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Ledger;
 
-/// <summary>One recorded message: who sent what to whom in which round, and its serialized size in bytes.</summary>
-public readonly record struct LedgerEntry(int Round, int Sender, int Receiver, MessageKind Kind, long Bytes);
+/// <summary>One recorded message: who sent what to whom in which round and phase, and its serialized size in bytes.</summary>
+public readonly record struct LedgerEntry(int Round, int Sender, int Receiver, MessageKind Kind, long Bytes, MessagePhase Phase = MessagePhase.Training);
 
 /// <summary>
 /// Records every message's serialized size (the bytes a network would carry, see <see cref="WireFormat"/>) with
@@ -25,7 +25,7 @@ public sealed class TrafficLedger
     public void Record(Message message, long bytes)
     {
         ArgumentNullException.ThrowIfNull(message);
-        Record(new LedgerEntry(message.Round, message.Sender, message.Receiver, message.Kind, bytes));
+        Record(new LedgerEntry(message.Round, message.Sender, message.Receiver, message.Kind, bytes, message.Phase));
     }
 
     /// <summary>Records one entry.</summary>
@@ -40,6 +40,9 @@ public sealed class TrafficLedger
 
     /// <summary>Bytes of messages of <paramref name="kind"/>.</summary>
     public long Total(MessageKind kind) => _entries.Where(e => e.Kind == kind).Sum(e => e.Bytes);
+
+    /// <summary>Bytes of messages of <paramref name="phase"/>.</summary>
+    public long Total(MessagePhase phase) => _entries.Where(e => e.Phase == phase).Sum(e => e.Bytes);
 
     /// <summary>Bytes per kind (kinds with no traffic are absent).</summary>
     public SortedDictionary<MessageKind, long> ByKind() => Group(e => e.Kind);
@@ -75,17 +78,17 @@ public sealed class TrafficLedger
     /// <summary>Forgets every entry.</summary>
     public void Clear() => _entries.Clear();
 
-    /// <summary>CSV with the header "round,sender,receiver,kind,bytes", one line per entry.</summary>
+    /// <summary>CSV with the header "round,sender,receiver,kind,phase,bytes", one line per entry.</summary>
     public string ToCsv()
     {
-        var sb = new StringBuilder("round,sender,receiver,kind,bytes\n");
+        var sb = new StringBuilder("round,sender,receiver,kind,phase,bytes\n");
         foreach (var e in _entries)
-            sb.Append(CultureInfo.InvariantCulture, $"{e.Round},{e.Sender},{e.Receiver},{e.Kind},{e.Bytes}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{e.Round},{e.Sender},{e.Receiver},{e.Kind},{e.Phase},{e.Bytes}\n");
         return sb.ToString();
     }
 
     /// <summary>
-    /// JSON: <c>{"total": T, "byKind": {"Weights": B, ...}, "entries": [{"round":..,"sender":..,"receiver":..,"kind":"..","bytes":..}, ...]}</c>.
+    /// JSON: <c>{"total": T, "byKind": {"Weights": B, ...}, "entries": [{"round":..,"sender":..,"receiver":..,"kind":"..","phase":"..","bytes":..}, ...]}</c>.
     /// Written with <see cref="Utf8JsonWriter"/> (no reflection).
     /// </summary>
     public string ToJson()
@@ -106,6 +109,7 @@ public sealed class TrafficLedger
                 w.WriteNumber("sender", e.Sender);
                 w.WriteNumber("receiver", e.Receiver);
                 w.WriteString("kind", e.Kind.ToString());
+                w.WriteString("phase", e.Phase.ToString());
                 w.WriteNumber("bytes", e.Bytes);
                 w.WriteEndObject();
             }

@@ -11,16 +11,36 @@ namespace NanoFed.Federation.Transport;
 public sealed class InProcessTransport(TrafficLedger ledger) : ITransport
 {
     private readonly Dictionary<int, Queue<Message>> _queues = [];
+    private readonly Dictionary<int, IMessageHandler> _handlers = [];
 
     /// <summary>The ledger every message is recorded in.</summary>
     public TrafficLedger Ledger { get; } = ledger ?? throw new ArgumentNullException(nameof(ledger));
 
+    /// <summary>Makes <paramref name="handler"/> answer the <see cref="Call"/>s addressed to <paramref name="node"/>.</summary>
+    public void Register(int node, IMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!_handlers.TryAdd(node, handler)) throw new ArgumentException($"node {node} already has a handler", nameof(node));
+    }
+
     /// <inheritdoc/>
-    public void Send(Message message)
+    public bool Send(Message message)
     {
         var copy = Deliver(message);
         if (!_queues.TryGetValue(copy.Receiver, out var queue)) _queues[copy.Receiver] = queue = new Queue<Message>();
         queue.Enqueue(copy);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public Message Call(Message request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!_handlers.TryGetValue(request.Receiver, out var handler)) throw new TransportException($"node {request.Receiver} answers no calls");
+        var reply = handler.Handle(Deliver(request));
+        if (reply.Receiver != request.Sender)
+            throw new TransportException($"node {request.Receiver} answered a call from {request.Sender} with a message to {reply.Receiver}");
+        return Deliver(reply);
     }
 
     /// <inheritdoc/>

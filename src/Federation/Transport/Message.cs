@@ -22,6 +22,19 @@ public enum MessageKind : byte
     Control = 6,
 }
 
+/// <summary>Which part of a run a message belongs to; the ledger reports the phases apart.</summary>
+public enum MessagePhase : byte
+{
+    /// <summary>Training: a round's models, activations and gradients, or a gossip iteration's exchange.</summary>
+    Training = 0,
+
+    /// <summary>Consensus rounds after training (Skew-Compensated Sparse-Push), no local step between them.</summary>
+    Consensus = 1,
+
+    /// <summary>Control traffic: round instructions, acknowledgements.</summary>
+    Control = 2,
+}
+
 /// <summary>
 /// One message between two nodes: a round, a sender, a receiver (client ids 0..n−1, or <see cref="Server"/>), a
 /// kind and a payload of named tensors, each with its own wire encoding. <see cref="WireFormat"/> turns it into
@@ -32,12 +45,17 @@ public sealed class Message
     /// <summary>The node id of the server.</summary>
     public const int Server = -1;
 
+    /// <summary>The part of the run this message belongs to.</summary>
+    public MessagePhase Phase { get; }
+
     /// <summary>A message of <paramref name="kind"/> from <paramref name="sender"/> to <paramref name="receiver"/> in <paramref name="round"/>.</summary>
-    public Message(int round, int sender, int receiver, MessageKind kind, IReadOnlyList<WireTensor> payload)
+    public Message(int round, int sender, int receiver, MessageKind kind, IReadOnlyList<WireTensor> payload, MessagePhase phase = MessagePhase.Training)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(round);
         ArgumentNullException.ThrowIfNull(payload);
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown message kind");
+        if (!Enum.IsDefined(phase)) throw new ArgumentOutOfRangeException(nameof(phase), phase, "unknown message phase");
+        Phase = phase;
         Round = round;
         Sender = sender;
         Receiver = receiver;
@@ -81,5 +99,5 @@ public sealed class Message
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Kind} r{Round} {Sender}->{Receiver} ({Payload.Count} tensors)";
+    public override string ToString() => $"{Kind} {Phase} r{Round} {Sender}->{Receiver} ({Payload.Count} tensors)";
 }

@@ -8,7 +8,7 @@ namespace NanoFed.Federation.Transport;
 /// <summary>
 /// The binary wire format of a <see cref="Message"/>; everything little-endian.
 /// <code>
-/// message: magic "NFM1" (4) | kind u8 | round i32 | sender i32 | receiver i32 | tensor count i32      = 21 bytes
+/// message: magic "NFM2" (4) | kind u8 | phase u8 | round i32 | sender i32 | receiver i32 | tensors i32 = 22 bytes
 /// tensor:  name length u16 | name UTF-8 | encoding u8 | rank u8 | dims i32 × rank | body length u32 | body
 /// body:    DenseF32   f32 × n
 ///          Quantized  bits u8 | axis i8 (−1: one scale) | scales f32 × (1 or dims[axis]) | codes ceil(n·b/8)
@@ -22,9 +22,9 @@ namespace NanoFed.Federation.Transport;
 public static class WireFormat
 {
     /// <summary>Bytes of the message header.</summary>
-    public const int MessageHeaderBytes = 21;
+    public const int MessageHeaderBytes = 22;
 
-    private static ReadOnlySpan<byte> Magic => "NFM1"u8;
+    private static ReadOnlySpan<byte> Magic => "NFM2"u8;
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     /// <summary>The exact serialized size of <paramref name="message"/> in bytes.</summary>
@@ -57,6 +57,7 @@ public static class WireFormat
         var w = new Writer(buffer);
         Magic.CopyTo(w.Take(4));
         w.U8((byte)message.Kind);
+        w.U8((byte)message.Phase);
         w.I32(message.Round);
         w.I32(message.Sender);
         w.I32(message.Receiver);
@@ -74,13 +75,15 @@ public static class WireFormat
         if (!r.Take(4).SequenceEqual(Magic)) throw new FormatException("bad magic: not a NanoFed message");
         byte kind = r.U8();
         if (!Enum.IsDefined((MessageKind)kind)) throw new FormatException($"unknown message kind {kind}");
+        byte phase = r.U8();
+        if (!Enum.IsDefined((MessagePhase)phase)) throw new FormatException($"unknown message phase {phase}");
         int round = r.I32(), sender = r.I32(), receiver = r.I32(), count = r.I32();
         if (round < 0) throw new FormatException($"negative round {round}");
         if (count < 0 || count > r.Remaining / 8) throw new FormatException($"tensor count {count} is impossible for {r.Remaining} remaining bytes");
         var payload = new WireTensor[count];
         for (int i = 0; i < count; i++) payload[i] = ReadTensor(ref r, i);
         if (r.Remaining != 0) throw new FormatException($"{r.Remaining} trailing bytes after {count} tensors");
-        return new Message(round, sender, receiver, (MessageKind)kind, payload);
+        return new Message(round, sender, receiver, (MessageKind)kind, payload, (MessagePhase)phase);
     }
 
     private static void WriteTensor(ref Writer w, WireTensor t)

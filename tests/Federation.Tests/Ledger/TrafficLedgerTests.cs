@@ -39,8 +39,8 @@ public class TrafficLedgerTests
     {
         var l = Sample();
         var csv = l.ToCsv().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("round,sender,receiver,kind,bytes", csv[0]);
-        Assert.Equal("0,-1,1,Weights,100", csv[1]);
+        Assert.Equal("round,sender,receiver,kind,phase,bytes", csv[0]);
+        Assert.Equal("0,-1,1,Weights,Training,100", csv[1]);
         Assert.Equal(6, csv.Length);
         using var doc = JsonDocument.Parse(l.ToJson());
         Assert.Equal(275, doc.RootElement.GetProperty("total").GetInt64());

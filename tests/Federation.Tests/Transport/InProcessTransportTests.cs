@@ -68,4 +68,43 @@ public class InProcessTransportTests
         Assert.False(transport.TryReceive(4, out _));
         Assert.Equal(WireFormat.Size(sent), ledger.Entries.Single().Bytes);
     }
+
+    [Fact]
+    public void CallRunsTheReceiversHandlerAndAccountsBothWays()
+    {
+        var ledger = new TrafficLedger();
+        var transport = new InProcessTransport(ledger);
+        transport.Register(Message.Server, new Doubler());
+        var request = new Message(3, 2, Message.Server, MessageKind.Activations, [WireTensor.Dense("a", new Shape(2), [1.5f, -2f])]);
+        var reply = transport.Call(request);
+        Assert.Equal([3f, -4f], reply["a"].ToArray());
+        Assert.Equal(2, reply.Receiver);
+        Assert.Equal([WireFormat.Size(request), WireFormat.Size(reply)], ledger.Entries.Select(e => e.Bytes));
+        Assert.False(transport.TryReceive(Message.Server, out _));
+        var unanswered = new Message(3, 2, 7, MessageKind.Activations, [WireTensor.Dense("a", new Shape(1), [1f])]);
+        Assert.Throws<TransportException>(() => transport.Call(unanswered));
+        Assert.Throws<ArgumentException>(() => transport.Register(Message.Server, new Doubler()));
+    }
+
+    [Fact]
+    public void ThePhaseTravelsWithTheMessageAndTheLedgerReportsItApart()
+    {
+        var ledger = new TrafficLedger();
+        var transport = new InProcessTransport(ledger);
+        var training = new Message(1, 0, 1, MessageKind.Weights, [WireTensor.Dense("z", new Shape(3), [1f, 2f, 3f])]);
+        var consensus = new Message(1, 0, 1, MessageKind.Weights, [WireTensor.Dense("z", new Shape(1), [1f])], MessagePhase.Consensus);
+        Assert.True(transport.Send(training));
+        Assert.True(transport.Send(consensus));
+        Assert.Equal([MessagePhase.Training, MessagePhase.Consensus], transport.ReceiveAll(1).Select(m => m.Phase));
+        Assert.Equal(WireFormat.Size(training), ledger.Total(MessagePhase.Training));
+        Assert.Equal(WireFormat.Size(consensus), ledger.Total(MessagePhase.Consensus));
+        Assert.Equal(0, ledger.Total(MessagePhase.Control));
+        Assert.Contains(",Consensus,", ledger.ToCsv());
+    }
+
+    private sealed class Doubler : IMessageHandler
+    {
+        public Message Handle(Message request) =>
+            new(request.Round, request.Receiver, request.Sender, request.Kind, [WireTensor.Dense("a", request["a"].Shape, request["a"].ToArray().Select(v => 2 * v).ToArray())]);
+    }
 }

@@ -12,7 +12,7 @@ namespace NanoFed.Tests;
 /// VGG11-EcoFed (34,440,970 parameters) cut after layer 8 (76,032 device parameters), 500 images in batches of 10,
 /// activations 128×8×8 per image computed by the real device part on random images. Every message goes through
 /// <see cref="InProcessTransport"/>, so the ledger counts the wire bytes, headers included.
-/// Overheads beyond the table's payload arithmetic (all well under 1%): a 21-byte header per message, a
+/// Overheads beyond the table's payload arithmetic (all well under 1%): a 22-byte header per message, a
 /// 2 + |name| + 2 + 4·rank + 4-byte header per tensor, 6 bytes (bit width, axis, one scale) per quantized batch,
 /// and the labels (one byte per image, 10 per batch, in their own Labels message per batch).
 /// </summary>

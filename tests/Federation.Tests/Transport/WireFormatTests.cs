@@ -86,14 +86,14 @@ public class WireFormatTests
         var x = Values(10 * 128 * 8 * 8, 2);
         var shape = new Shape(10, 128, 8, 8);
         var dense = new Message(0, 3, Message.Server, MessageKind.Activations, [WireTensor.Dense("a", shape, x)]);
-        // 21 message header + (2 + 1 + 1 + 1 + 16 + 4) tensor header + 4 bytes per value.
-        Assert.Equal(21 + 25 + 4L * x.Length, WireFormat.Serialize(dense).Length);
+        // 22 message header + (2 + 1 + 1 + 1 + 16 + 4) tensor header + 4 bytes per value.
+        Assert.Equal(22 + 25 + 4L * x.Length, WireFormat.Serialize(dense).Length);
         var q8 = new Message(0, 3, Message.Server, MessageKind.Activations, [WireTensor.Quantized("a", shape, x, 8)]);
-        Assert.Equal(21 + 25 + 2 + 4 + x.Length, WireFormat.Serialize(q8).Length);
+        Assert.Equal(22 + 25 + 2 + 4 + x.Length, WireFormat.Serialize(q8).Length);
         var q3 = new Message(0, 3, Message.Server, MessageKind.Activations, [WireTensor.Quantized("a", new Shape(5), x.AsSpan(0, 5), 3)]);
-        Assert.Equal(21 + 13 + 2 + 4 + 2, WireFormat.Serialize(q3).Length);
+        Assert.Equal(22 + 13 + 2 + 4 + 2, WireFormat.Serialize(q3).Length);
         var sparse = new Message(0, 3, 4, MessageKind.Weights, [WireTensor.TopKOf("a", shape, x, 0.01)]);
-        Assert.Equal(21 + 25 + 4 + 8L * 819, WireFormat.Serialize(sparse).Length);
+        Assert.Equal(22 + 25 + 4 + 8L * 819, WireFormat.Serialize(sparse).Length);
     }
 
     [Fact]
