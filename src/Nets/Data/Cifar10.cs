@@ -83,7 +83,7 @@ public static class Cifar10
 
     private static int CountRecords(string path)
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
+        if (!File.Exists(path)) throw new DataFormatException(path, $"file not found ({DataRoot.FetchHint})");
         long length = new FileInfo(path).Length;
         if (length == 0) throw new DataFormatException(path, "file is empty (expected records of 3073 bytes)");
         if (length % RecordBytes != 0)

@@ -30,6 +30,6 @@ public static class FashionMnist
         if (File.Exists(plain)) return plain;
         string gz = plain + ".gz";
         if (File.Exists(gz)) return gz;
-        throw new DataFormatException(gz, $"file not found (nor {name} without .gz)");
+        throw new DataFormatException(gz, $"file not found (nor {name} without .gz); {DataRoot.FetchHint}, or on Debian `apt-get install dataset-fashion-mnist` and --data /usr/share/datasets");
     }
 }
