@@ -83,7 +83,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
         double? ratio = Ratio(DenseFor(m), m.BytesPerAgent);
         string vsSgp = ratio is { } r ? string.Create(CultureInfo.InvariantCulture, $" (x{r:F1} vs SGP)") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{head}: averaged {m.AveragedAccuracy:P2}, agents {m.MeanAccuracy:P2} [{m.MinAccuracy:P2}, {m.MaxAccuracy:P2}], consensus {m.ConsensusDistance:G4}, {m.BytesPerAgent / 1e6:F2} MB/agent{vsSgp}, lr {m.Lr:G3}, loss {m.TrainLoss:F4}");
+            $"{head}: averaged {m.AveragedAccuracy:P2}, agents {m.MeanAccuracy:P2} [{m.MinAccuracy:P2}, {m.MaxAccuracy:P2}], consensus {m.ConsensusDistance:G4}, {m.BytesPerAgent / 1e6:F2} MB/agent{vsSgp}, lr {Format.Lr(m.Lr)}, loss {m.TrainLoss:F4}");
     }
 
     private void Plots(List<DecentralizedMetrics> rows)

@@ -19,7 +19,7 @@ public static class Program
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
-        var root = new RootCommand("NanoFed: train and evaluate image classifiers, run and compare federated learning (pure managed C#)");
+        var root = new RootCommand("NanoFed: train image classifiers, run federated and decentralized training, compare and evaluate runs (pure managed C#)");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(FlCommand.Create());
@@ -28,10 +28,11 @@ public static class Program
         root.Subcommands.Add(GossipCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
-        var parse = root.Parse(args);
+        // A bare `nanofed` shows what it can do, as git and dotnet do.
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
-            Console.Error.WriteLine($"nanofed: {parse.Errors[0].Message}");
+            Console.Error.WriteLine($"nanofed: {ParseError(parse.Errors[0].Message)}");
             return BadInput;
         }
         return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
@@ -54,6 +55,21 @@ public static class Program
             Console.Error.WriteLine($"nanofed: {OneLine(e)}");
             return BadInput;
         }
+    }
+
+    /// <summary>System.CommandLine's type error ("Cannot parse argument 'x' for option '--lr' as expected type
+    /// 'System.Double'") in the words of the rest of the CLI: the option first, then what it needs.</summary>
+    private static string ParseError(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for (option|argument) '(?<option>[^']*)' as expected type '(?<type>[^']*)'");
+        if (!m.Success) return message;
+        string need = m.Groups["type"].Value switch
+        {
+            "System.Double" or "System.Single" => "a number",
+            "System.Int32" or "System.Int64" or "System.UInt64" => "an integer",
+            _ => "a value of another form",
+        };
+        return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {need}";
     }
 
     private static string OneLine(Exception e)

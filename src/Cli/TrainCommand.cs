@@ -129,7 +129,7 @@ internal static class TrainCommand
                     task ??= context.AddTask($"epoch {p.Epoch}/{trainer.Config.Epochs}", maxValue: p.BatchesPerEpoch);
                     task.Value = p.Batch;
                     task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {p.Lr:G3} {p.ImagesPerSecond:F0} img/s"));
+                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {Format.Lr(p.Lr)} {p.ImagesPerSecond:F0} img/s"));
                 };
                 foreach (var m in trainer.Run(cancellation).Take(session))
                 {
@@ -148,6 +148,6 @@ internal static class TrainCommand
         MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}");
         string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
         return string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {m.Lr:G3}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
+            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {Format.Lr(m.Lr)}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
     }
 }

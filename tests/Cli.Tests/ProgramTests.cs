@@ -48,7 +48,34 @@ public class ProgramTests : IDisposable
     public void MissingDataFolderIsBadInput() => AssertBadInput(Run("train", "--data", Path.Combine(Path.GetTempPath(), "no-such-nanofed-dir")), "--data");
 
     [Fact]
-    public void UnparsableOptionIsBadInput() => AssertBadInput(Run("train", "--epochs", "many"), "--epochs");
+    public void UnparsableOptionIsBadInput() => AssertBadInput(Run("train", "--epochs", "many"), "--epochs: 'many' is not an integer");
+
+    [Fact]
+    public void UnparsableNumberNamesTheOptionNotADotNetType()
+    {
+        var r = Run("gossip", "--lr", "fast");
+        AssertBadInput(r, "--lr: 'fast' is not a number");
+        Assert.DoesNotContain("System.", r.Err);
+    }
+
+    [Fact]
+    public void BareCommandPrintsTheHelp()
+    {
+        var r = Run();
+        Assert.Equal(0, r.Code);
+        Assert.Contains("Commands:", r.Out);
+        Assert.Contains("data", r.Out);
+        Assert.Empty(r.Err);
+    }
+
+    [Theory]
+    [InlineData(0.1, "0.1")]
+    [InlineData(0.0125, "0.0125")]
+    [InlineData(0.001, "0.001")]
+    [InlineData(4e-7, "4e-07")]
+    [InlineData(1.25e-5, "1.25e-05")]
+    [InlineData(0.0, "0")]
+    public void LearningRatesPrintWithoutDotNetsExponentForm(double lr, string text) => Assert.Equal(text, Format.Lr(lr));
 
     [Theory]
     [InlineData("10", "--train-range")]
