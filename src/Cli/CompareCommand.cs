@@ -13,7 +13,7 @@ namespace NanoFed.Cli;
 /// </summary>
 internal static class CompareCommand
 {
-    private sealed record Run(string Name, string Method, string Split, List<FlRoundMetrics> Rounds);
+    private sealed record Run(string Name, string Method, string Split, string Setting, List<FlRoundMetrics> Rounds);
 
     private sealed record Row(Run Run, double? Target, FlRoundMetrics? Reached, FlRoundMetrics? FedAvgReached);
 
@@ -40,8 +40,11 @@ internal static class CompareCommand
             using var doc = JsonDocument.Parse(File.ReadAllText(config));
             var rounds = FlRoundMetrics.FromCsv(File.ReadAllText(metrics));
             if (rounds.Count == 0) throw new ArgumentException($"{metrics} holds no rounds");
+            var root = doc.RootElement;
+            string split = root.GetProperty("split").GetString()!;
+            string setting = $"{root.GetProperty("dataset").GetString()}, {root.GetProperty("model").GetString()}, {root.GetProperty("clients").GetInt32()} clients";
             return new Run(Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)),
-                doc.RootElement.GetProperty("method").GetString()!, doc.RootElement.GetProperty("split").GetString()!, rounds);
+                root.GetProperty("method").GetString()!, split, setting, rounds);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -73,7 +76,9 @@ internal static class CompareCommand
         foreach (var c in cells) csv.Append(string.Join(',', c.Select(Csv)) + "\n");
         File.WriteAllText(Path.Combine(folder, "compare.md"), md.ToString());
         File.WriteAllText(Path.Combine(folder, "compare.csv"), csv.ToString());
-        FlPlots.Write(folder, runs.Select(r => (r.Name, (IReadOnlyList<FlRoundMetrics>)r.Rounds)).ToList(), "accuracy by method");
+        string splits = string.Join(" and ", runs.Select(r => r.Split).Distinct()) + (runs.Select(r => r.Split).Distinct().Count() > 1 ? " splits" : " split");
+        FlPlots.Write(folder, runs.Select(r => (r.Name, (IReadOnlyList<FlRoundMetrics>)r.Rounds)).ToList(), "test accuracy by method",
+            $"{string.Join("; ", runs.Select(r => r.Setting).Distinct())}, {splits}");
         Console.Write(md.ToString());
         return 0;
     }

@@ -120,7 +120,8 @@ internal static class FlCommand
         Console.Error.WriteLine($"nanofed: {method.Name} on {settings.Model} ({settings.Dataset}), {partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {frontDescription}, {Workers.Count} threads");
 
-        RunRounds(runner, settings.Rounds, folder, $"{method.Name}, {settings.Split}, {settings.Model}");
+        RunRounds(runner, settings.Rounds, folder, $"{method.Name}: test accuracy",
+            $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round");
         File.WriteAllText(Path.Combine(folder, "ledger.csv"), runner.Ledger.ToCsv());
         if (runner.History.Count < settings.Rounds)
         {
@@ -132,7 +133,7 @@ internal static class FlCommand
     }
 
     /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    private static void RunRounds(FlRunner runner, int rounds, string folder, string title)
+    private static void RunRounds(FlRunner runner, int rounds, string folder, string title, string subtitle)
     {
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
@@ -151,7 +152,7 @@ internal static class FlCommand
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
-                            WriteRound(runner, folder, title);
+                            WriteRound(runner, folder, title, subtitle);
                         });
                     });
             }
@@ -160,7 +161,7 @@ internal static class FlCommand
                 runner.Run(rounds, m =>
                 {
                     Console.WriteLine(RoundLine(m, rounds));
-                    WriteRound(runner, folder, title);
+                    WriteRound(runner, folder, title, subtitle);
                 });
             }
         }
@@ -183,7 +184,7 @@ internal static class FlCommand
     }
 
     /// <summary>Rewrites the run folder's metrics, ledger summary and plots after a round.</summary>
-    private static void WriteRound(FlRunner runner, string folder, string title)
+    private static void WriteRound(FlRunner runner, string folder, string title, string subtitle)
     {
         var history = runner.History;
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), FlRoundMetrics.ToCsv(history));
@@ -191,7 +192,7 @@ internal static class FlCommand
         var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count));
         File.WriteAllText(Path.Combine(folder, "ledger-summary.csv"), summary.ToCsv());
         File.WriteAllText(Path.Combine(folder, "ledger-summary.json"), summary.ToJson() + "\n");
-        FlPlots.Write(folder, [(runner.Method.Name, history)], title);
+        FlPlots.Write(folder, [(runner.Method.Name, history)], title, subtitle);
     }
 
     private static string PartitionCsv(Partition partition)

@@ -3,10 +3,7 @@ using System.Text;
 using System.Text.Json;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Topology;
-using OxyPlot;
-using OxyPlot.Axes;
-using OxyPlot.Legends;
-using OxyPlot.Series;
+using NanoFed.Cli.Plots;
 
 namespace NanoFed.Cli;
 
@@ -88,45 +85,28 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
 
     private void Plots(List<DecentralizedMetrics> rows)
     {
-        string title = $"{config.Method} ({config.Agents} agents, {config.Graph}) {config.Model} on {config.Dataset}";
-        var accuracy = Model(title);
-        accuracy.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "accuracy (%)", Minimum = 0, Maximum = 100 });
-        OxyColor[] colours = [OxyColors.Crimson, OxyColors.RoyalBlue, OxyColors.SeaGreen, OxyColors.DarkOrange, OxyColors.Purple];
+        string title = $"{config.Method}: {config.Agents} agents on the {config.Graph} graph";
+        string split = config.Skew is { } s ? $"skew {s.ToString(CultureInfo.InvariantCulture)}" : config.Alpha is { } a ? $"Dirichlet alpha {a.ToString(CultureInfo.InvariantCulture)}" : "IID";
+        string subtitle = $"{config.Dataset}, {config.Model}, {split} split, batch {config.Batch} per agent";
+        var epoch = new Axis("epoch", AxisUnit.Count);
+        var accuracy = new SvgChart(title, subtitle, epoch, new Axis("test accuracy (%)", Min: 0, Max: 100));
         int sets = rows.Count > 0 ? rows[0].Tests.Count : 0;
         for (int t = 0; t < sets; t++)
         {
             int k = t;
             string name = rows[0].Tests[t].Name.Replace("test_batch_", "test ", StringComparison.Ordinal);
-            var colour = colours[t % colours.Length];
-            accuracy.Series.Add(Line($"{name} averaged model", rows, m => 100 * m.Tests[k].AveragedAccuracy, LineStyle.Solid, colour));
-            accuracy.Series.Add(Line($"{name} agents' mean", rows, m => 100 * (m.Tests[k].MeanAccuracy ?? double.NaN), LineStyle.Dash, colour));
+            accuracy.Series.Add(Line($"{name}: averaged model", rows, m => 100 * m.Tests[k].AveragedAccuracy, t, dashed: false));
+            accuracy.Series.Add(Line($"{name}: agents' mean", rows, m => 100 * (m.Tests[k].MeanAccuracy ?? double.NaN), t, dashed: true));
         }
-        MetricsPlot.Export(accuracy, Path.Combine(folder, "accuracy.svg"));
+        accuracy.Write(Path.Combine(folder, "accuracy.svg"));
 
-        var consensus = Model(title);
-        consensus.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Left, Title = "consensus distance (1/n) Σ‖x_i − x̄‖" });
-        consensus.Series.Add(Line("consensus distance", rows, m => m.ConsensusDistance > 0 ? m.ConsensusDistance : double.NaN, LineStyle.Solid, colours[0]));
-        MetricsPlot.Export(consensus, Path.Combine(folder, "consensus.svg"));
+        var consensus = new SvgChart(title, subtitle, epoch, new Axis("consensus distance (1/n) Σ‖x_i − x̄‖ (log scale)", Log: true));
+        consensus.Series.Add(Line("consensus distance", rows, m => m.ConsensusDistance, 0, dashed: false));
+        consensus.Write(Path.Combine(folder, "consensus.svg"));
     }
 
-    private static PlotModel Model(string title)
-    {
-        var model = new PlotModel { Title = title, Background = OxyColors.White, Padding = new OxyThickness(8, 28, 8, 8) };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomCenter, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Horizontal });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MajorGridlineStyle = LineStyle.Dot, MinimumPadding = 0.03, MaximumPadding = 0.03 });
-        return model;
-    }
-
-    private static LineSeries Line(string title, List<DecentralizedMetrics> rows, Func<DecentralizedMetrics, double> value, LineStyle style, OxyColor colour)
-    {
-        var series = new LineSeries { Title = title, LineStyle = style, Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 2, MarkerFill = colour };
-        foreach (var m in rows)
-        {
-            double v = value(m);
-            series.Points.Add(new DataPoint(m.Epoch, double.IsFinite(v) ? v : double.NaN));
-        }
-        return series;
-    }
+    private static Series Line(string name, List<DecentralizedMetrics> rows, Func<DecentralizedMetrics, double> value, int colour, bool dashed) =>
+        new(name, rows.Select(m => ((double)m.Epoch, value(m))).ToList(), colour, dashed);
 
     private static void Atomic(string path, string text)
     {

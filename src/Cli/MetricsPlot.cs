@@ -1,65 +1,32 @@
-using OxyPlot;
-using OxyPlot.Axes;
-using OxyPlot.Legends;
-using OxyPlot.Series;
+using NanoFed.Cli.Plots;
 using NanoFed.Nets.Training;
 
 namespace NanoFed.Cli;
 
-/// <summary>An SVG plot of loss (left axis) and accuracy (right axis) per epoch, through OxyPlot's SvgExporter.</summary>
+/// <summary>The plot of a training run: loss (left axis, solid) and accuracy (right axis, dashed) per epoch, one colour per data set.</summary>
 internal static class MetricsPlot
 {
     /// <summary>Writes the plot of <paramref name="epochs"/> to <paramref name="path"/>.</summary>
-    public static void Write(string path, IReadOnlyList<EpochMetrics> epochs, string title)
+    /// <param name="path">The SVG file.</param>
+    /// <param name="epochs">The metrics, one row per epoch.</param>
+    /// <param name="title">What was trained (model and data set).</param>
+    /// <param name="subtitle">The setting: data set, split or range, optimizer.</param>
+    public static void Write(string path, IReadOnlyList<EpochMetrics> epochs, string title, string subtitle)
     {
-        // The exporter measures text without a renderer, so leave room for the title and put the legend below
-        // the plot in rows, where long test-set names are not cut.
-        var model = new PlotModel { Title = title, Background = OxyColors.White, Padding = new OxyThickness(8, 28, 8, 8) };
-        model.Legends.Add(new Legend
-        {
-            LegendPosition = LegendPosition.BottomCenter,
-            LegendPlacement = LegendPlacement.Outside,
-            LegendOrientation = LegendOrientation.Horizontal,
-            LegendItemSpacing = 36,
-            LegendColumnSpacing = 36,
-        });
-        model.Axes.Add(new LinearAxis
-        {
-            Position = AxisPosition.Bottom, Title = "epoch", MajorGridlineStyle = LineStyle.Dot,
-            MajorStep = Math.Max(1, Math.Ceiling(epochs.Count / 10.0)), MinorStep = 1, MinimumPadding = 0.03, MaximumPadding = 0.03,
-        });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "loss", Key = "loss", Minimum = 0 });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = "accuracy (%)", Key = "acc", Minimum = 0, Maximum = 100 });
-        // One colour per data set: loss solid, accuracy dashed.
-        OxyColor[] colours = [OxyColors.SeaGreen, OxyColors.Crimson, OxyColors.RoyalBlue, OxyColors.DarkOrange, OxyColors.Purple];
-        model.Series.Add(Line("train loss", "loss", epochs.Select(m => m.TrainLoss), epochs, LineStyle.Solid, colours[0]));
-        model.Series.Add(Line("train acc", "acc", epochs.Select(m => 100 * m.TrainAccuracy), epochs, LineStyle.Dash, colours[0]));
+        var chart = new SvgChart(title, subtitle, new Axis("epoch", AxisUnit.Count), new Axis("loss", Min: 0), new Axis("accuracy (%)", Min: 0, Max: 100));
+        chart.Series.Add(Line("train loss", epochs, m => m.TrainLoss, 0, false));
+        chart.Series.Add(Line("train accuracy", epochs, m => 100 * m.TrainAccuracy, 0, true));
         int tests = epochs.Count > 0 ? epochs[0].Tests.Count : 0;
         for (int t = 0; t < tests; t++)
         {
             int k = t;
             string name = epochs[0].Tests[t].Name.Replace("test_batch_", "test ", StringComparison.Ordinal);
-            var colour = colours[(t + 1) % colours.Length];
-            model.Series.Add(Line($"{name} loss", "loss", epochs.Select(m => m.Tests[k].Loss), epochs, LineStyle.Solid, colour));
-            model.Series.Add(Line($"{name} acc", "acc", epochs.Select(m => 100 * m.Tests[k].Accuracy), epochs, LineStyle.Dash, colour));
+            chart.Series.Add(Line($"{name} loss", epochs, m => m.Tests[k].Loss, t + 1, false));
+            chart.Series.Add(Line($"{name} accuracy", epochs, m => 100 * m.Tests[k].Accuracy, t + 1, true));
         }
-        Export(model, path);
+        chart.Write(path);
     }
 
-    /// <summary>Writes <paramref name="model"/> as an 800 × 520 SVG to <paramref name="path"/> (a temporary file, then a rename).</summary>
-    public static void Export(PlotModel model, string path)
-    {
-        string temp = path + ".tmp";
-        using (var stream = File.Create(temp))
-            new SvgExporter { Width = 800, Height = 520 }.Export(model, stream);
-        File.Move(temp, path, overwrite: true);
-    }
-
-    private static LineSeries Line(string title, string axis, IEnumerable<double> values, IReadOnlyList<EpochMetrics> epochs, LineStyle style, OxyColor colour)
-    {
-        var series = new LineSeries { Title = title, YAxisKey = axis, LineStyle = style, Color = colour, MarkerType = MarkerType.Circle, MarkerSize = 2, MarkerFill = colour };
-        int i = 0;
-        foreach (double v in values) series.Points.Add(new DataPoint(epochs[i++].Epoch, double.IsFinite(v) ? v : double.NaN));
-        return series;
-    }
+    private static Series Line(string name, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value, int colour, bool accuracy) =>
+        new(name, epochs.Select(m => ((double)m.Epoch, value(m))).ToList(), colour, Dashed: accuracy, RightAxis: accuracy);
 }

@@ -145,9 +145,16 @@ internal static class TrainCommand
         var history = trainer.History;
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
         File.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
-        MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}");
+        MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}", Setting(trainer.Config));
         string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
         return string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {Format.Lr(m.Lr)}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
+    }
+
+    /// <summary>The run's setting for the plot's subtitle: images used, batch, schedule and peak learning rate.</summary>
+    private static string Setting(TrainingConfig c)
+    {
+        string images = c.TrainRange is var (start, end) ? $"training images {start}:{end}" : c.TrainLimit > 0 ? $"first {c.TrainLimit} training images" : "all training images";
+        return $"{c.Dataset}, {images}, batch {c.BatchSize}, {c.Schedule} schedule to lr {Format.Lr(c.Lr)}{(c.Nesterov ? ", Nesterov" : "")}";
     }
 }

@@ -1,0 +1,73 @@
+using System.Xml.Linq;
+using NanoFed.Cli.Plots;
+using Xunit;
+
+namespace NanoFed.Tests.Cli.Plots;
+
+/// <summary>The plots read as a paper's would: ticks in the quantity's own units, text that renders anywhere, no BOM.</summary>
+public class SvgChartTests
+{
+    private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
+
+    [Fact]
+    public void EpochAndRoundAxesHaveIntegerTicksOnly()
+    {
+        var labels = AxisTicks.For(new Axis("epoch", AxisUnit.Count), 0.75, 3.25).Select(t => t.Label).ToList();
+        Assert.Equal(["1", "2", "3"], labels);
+        Assert.All(AxisTicks.For(new Axis("round", AxisUnit.Count), 0, 500).Select(t => t.Value), v => Assert.Equal(Math.Round(v), v));
+    }
+
+    [Theory]
+    [InlineData(0, 3.2e9, " GB")]
+    [InlineData(0, 4.5e7, " MB")]
+    [InlineData(0, 900, " B")]
+    public void ByteAxesSpeakInUnits(double lo, double hi, string unit) =>
+        Assert.All(AxisTicks.For(new Axis("bytes", AxisUnit.Bytes), lo, hi).Skip(1), t => Assert.EndsWith(unit, t.Label));
+
+    [Theory]
+    [InlineData(50, " s")]
+    [InlineData(3000, " min")]
+    [InlineData(40_000, " h")]
+    public void TimeAxesSpeakInSecondsMinutesOrHours(double hi, string unit) =>
+        Assert.All(AxisTicks.For(new Axis("time", AxisUnit.Seconds), 0, hi).Skip(1), t => Assert.EndsWith(unit, t.Label));
+
+    [Fact]
+    public void ALogAxisSpanningLessThanADecadeStillHasTicks()
+    {
+        var ticks = AxisTicks.For(new Axis("bytes", AxisUnit.Bytes, Log: true), 8e6, 6e7);
+        Assert.Equal(["10 MB", "20 MB", "50 MB"], ticks.Select(t => t.Label));
+    }
+
+    [Fact]
+    public void NoLabelReadsMinusZero() =>
+        Assert.DoesNotContain("-0", AxisTicks.For(new Axis("loss"), -1e-17, 2.3).Select(t => t.Label));
+
+    [Fact]
+    public void TheDocumentIsWellFormedWithAGenericFontEveryEntryInTheLegendAndNoBom()
+    {
+        var chart = new SvgChart("title <&>", "cifar10, resnet20, IID split", new Axis("epoch", AxisUnit.Count), new Axis("accuracy (%)", Min: 0, Max: 100));
+        for (int i = 0; i < 9; i++)
+            chart.Series.Add(new Series($"a rather long series name number {i}", [(1, 10 * i), (2, double.NaN), (3, 10 * i + 5)], i, Dashed: i % 2 == 1));
+        string path = Path.Combine(Path.GetTempPath(), $"nanofed-chart-{Guid.NewGuid():N}.svg");
+        try
+        {
+            chart.Write(path);
+            byte[] bytes = File.ReadAllBytes(path);
+            Assert.Equal((byte)'<', bytes[0]);
+            var doc = XDocument.Parse(File.ReadAllText(path));
+            Assert.EndsWith("sans-serif", doc.Root!.Attribute("font-family")!.Value);
+            var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToList();
+            Assert.Contains("title <&>", texts);
+            for (int i = 0; i < 9; i++) Assert.Contains($"a rather long series name number {i}", texts);
+            // A NaN breaks the line: each series is two one-point pieces, drawn as markers, and no segment joins them.
+            Assert.All(doc.Descendants(Svg + "path"), p => Assert.DoesNotContain("L", p.Attribute("d")!.Value));
+            Assert.Equal(18, doc.Descendants(Svg + "circle").Count());
+            // The legend grows in rows below the plot instead of being cut: the picture is taller than one row needs.
+            Assert.True(double.Parse(doc.Root.Attribute("height")!.Value) > 560);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
