@@ -6,12 +6,16 @@ namespace NanoFed.Cli;
 /// <summary>
 /// The `nanofed` command line: train, eval, fl, compare, gossip, bench, and a hidden logits command for interop checks. Bad input (a missing
 /// or malformed file, a bad option) prints one line on stderr naming the file or option and the fault, and exits
-/// with code 2; Ctrl-C stops training between steps with code 130, the last checkpoint intact.
+/// with code 2; a diverging run (a non-finite loss or weight) stops with one line and code 3, the last checkpoint holding the last
+/// good state; Ctrl-C stops training between steps with code 130, the last checkpoint intact.
 /// </summary>
 public static class Program
 {
     /// <summary>Exit code for bad input.</summary>
     public const int BadInput = 2;
+
+    /// <summary>Exit code when training diverged (a non-finite loss or weight).</summary>
+    public const int Diverged = 3;
 
     /// <summary>Exit code after Ctrl-C.</summary>
     public const int Interrupted = 130;
@@ -44,6 +48,11 @@ public static class Program
         try
         {
             return body();
+        }
+        catch (Nets.Training.DivergenceException e)
+        {
+            Console.Error.WriteLine($"nanofed: {e.Message}");
+            return Diverged;
         }
         catch (OperationCanceledException)
         {

@@ -101,6 +101,10 @@ internal static class TrainCommand
             if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, session, stop.Token);
             else foreach (var m in trainer.Run(stop.Token).Take(session)) Console.WriteLine(EpochDone(trainer, folder, m));
         }
+        catch (DivergenceException e)
+        {
+            throw new DivergenceException($"{folder}: {e.Message}; {(File.Exists(last) ? $"the last good state is {last}" : "no checkpoint was written")}");
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;

@@ -59,6 +59,19 @@ public class ProgramTests : IDisposable
     }
 
     [Fact]
+    public void ADivergingTrainingRunStopsWithOneLineAndNoFinalCheckpoint()
+    {
+        SyntheticFashionMnist.Write(_dir);
+        string run = Path.Combine(_dir, "diverge");
+        var r = Run("train", "--model", "smallcnn", "--data", _dir, "--batch", "64", "--epochs", "2", "--lr", "1e6", "--out", run);
+        Assert.Equal(Program.Diverged, r.Code);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("diverged"));
+        Assert.Contains(run, line);
+        Assert.Matches("epoch 1, batch [0-9]+ of [0-9]+", line);
+        Assert.False(File.Exists(Path.Combine(run, "final.safetensors")));
+    }
+
+    [Fact]
     public void BareCommandPrintsTheHelp()
     {
         var r = Run();

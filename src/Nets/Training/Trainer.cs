@@ -36,6 +36,7 @@ public sealed class Trainer : IDisposable
     private readonly ILrSchedule _schedule;
     private readonly List<EpochMetrics> _history = [];
     private readonly Tape _tape = new();
+    private readonly List<(string Name, Tensor Value)> _state;
     private int _batch;
     private double _lossSum;
     private long _correct, _seen;
@@ -59,6 +60,7 @@ public sealed class Trainer : IDisposable
         _train = train;
         _tests = tests;
         Model = ModelCatalog.Create(config.Model, config.Seed, train.Classes);
+        _state = Model.StateDict();
         Optimizer = new Sgd(Model.Parameters(), config.Lr, config.Momentum, weightDecay: config.WeightDecay, nesterov: config.Nesterov);
         _normalization = DatasetCatalog.NormalizationOf(config.Dataset);
         var augmentation = config.Augment ? DatasetCatalog.AugmentationOf(config.Dataset) : null;
@@ -191,15 +193,19 @@ public sealed class Trainer : IDisposable
         Optimizer.ZeroGrad();
         var logits = Model.Forward(_tape, new Variable(batch.Images));
         var loss = _tape.CrossEntropy(logits, batch.Labels);
+        if (!float.IsFinite(loss.Data.Span[0])) throw new DivergenceException($"diverged at {Where()}: the training loss is {loss.Data.Span[0]}");
         _lossSum += (double)loss.Data.Span[0] * batch.Count;
         _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
         _seen += batch.Count;
         _tape.Backward(loss);
         Optimizer.Step();
         _tape.Reset();
+        if (Divergence.NonFinite(_state) is { } what) throw new DivergenceException($"diverged at {Where()}: {what}");
         GlobalStep++;
         return lr;
     }
+
+    private string Where() => $"epoch {CompletedEpochs + 1}, batch {_batch + 1} of {BatchesPerEpoch} (step {GlobalStep + 1})";
 
     /// <summary>
     /// The per-step schedule of <paramref name="config"/> over epochs × <paramref name="batchesPerEpoch"/> steps:
