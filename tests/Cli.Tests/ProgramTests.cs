@@ -71,6 +71,25 @@ public class ProgramTests : IDisposable
         Assert.False(File.Exists(Path.Combine(run, "final.safetensors")));
     }
 
+    [Theory]
+    [InlineData("conv", float.NaN)]
+    [InlineData("fc", float.NegativeInfinity)]
+    public void APoisonedCheckpointIsRefusedByEvalAndByResume(string tensor, float poison)
+    {
+        SyntheticFashionMnist.Write(_dir);
+        string run = Path.Combine(_dir, "poisoned");
+        Assert.Equal(0, Run("train", "--model", "smallcnn", "--data", _dir, "--batch", "64", "--epochs", "2", "--stop-after", "1", "--out", run).Code);
+        string last = Path.Combine(run, "last.safetensors");
+        var (tensors, metadata) = SafeTensors.ReadRaw(last);
+        string name = tensors.Keys.Order(StringComparer.Ordinal).First(n => n.Contains(tensor, StringComparison.Ordinal) && tensors[n].DType == SafeTensorDType.F32);
+        var data = (byte[])tensors[name].Data.Clone();
+        BitConverter.TryWriteBytes(data.AsSpan(4), poison);
+        tensors[name] = new SafeTensor(name, SafeTensorDType.F32, tensors[name].Shape, data);
+        SafeTensors.WriteRaw(last, tensors.Values, metadata);
+        AssertBadInput(Run("eval", "--checkpoint", last, "--data", _dir), name);
+        AssertBadInput(Run("train", "--out", run, "--data", _dir, "--resume"), name);
+    }
+
     [Fact]
     public void BareCommandPrintsTheHelp()
     {

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using NanoFed.Autograd;
 
 namespace NanoFed.Nets.Modules;
@@ -74,7 +75,9 @@ public abstract class Module
     /// Copies values from <paramref name="state"/> into this module's parameters and buffers (the tensors keep
     /// their identity, so optimizers and split parts still see them). Every name and shape is checked before
     /// anything is copied: a shape mismatch always throws; with <paramref name="strict"/> (the default), so do
-    /// names missing from <paramref name="state"/> and names in it that the module does not have.
+    /// names missing from <paramref name="state"/> and names in it that the module does not have. Values are checked
+    /// too: a NaN or infinity anywhere, or a negative BatchNorm running variance, is refused with the tensor's name
+    /// (such a model would evaluate to a plausible-looking accuracy: ReLU turns NaN into 0).
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -82,18 +85,22 @@ public abstract class Module
         var own = StateDict();
         var missing = new List<string>();
         var mismatched = new List<string>();
+        var poisoned = new List<string>();
         var known = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, value) in own)
         {
             known.Add(name);
             if (!state.TryGetValue(name, out var source)) missing.Add(name);
             else if (source.Shape != value.Shape) mismatched.Add($"{name}: module {value.Shape}, state {source.Shape}");
+            else if (Training.Divergence.NonFinite([(name, source)]) is { } bad) poisoned.Add(bad);
+            else if (name.EndsWith("running_var", StringComparison.Ordinal) && TensorPrimitives.Min(source.Span) < 0) poisoned.Add($"{name} holds a negative variance");
         }
         var unexpected = state.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
         var problems = new List<string>();
         if (mismatched.Count > 0) problems.Add("shape mismatch for " + Describe(mismatched));
         if (strict && missing.Count > 0) problems.Add("missing " + Describe(missing));
         if (strict && unexpected.Count > 0) problems.Add("unexpected " + Describe(unexpected));
+        if (poisoned.Count > 0) problems.Add(Describe(poisoned));
         if (problems.Count > 0)
             throw new ArgumentException($"LoadStateDict into {GetType().Name}: {string.Join("; ", problems)}", nameof(state));
         foreach (var (name, value) in own)

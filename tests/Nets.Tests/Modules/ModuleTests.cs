@@ -30,12 +30,29 @@ public class ModuleTests
         var a = Net();
         var b = Net();
         foreach (var (_, t) in a.StateDict()) new RngStream(4, 4).FillNormal(t.Span);
+        // A variance is never negative: a state that says so is refused (LoadStateDictRefusesPoison).
+        foreach (var (name, t) in a.StateDict().Where(e => e.Name.EndsWith("running_var", StringComparison.Ordinal)))
+            System.Numerics.Tensors.TensorPrimitives.Abs(t.Span, t.Span);
         var weight = b.Parameters()[0];
         b.LoadStateDict(a.StateDict().ToDictionary(e => e.Name, e => e.Value));
         Assert.Same(weight, b.Parameters()[0]);
         var sa = a.StateDict();
         var sb = b.StateDict();
         for (int i = 0; i < sa.Count; i++) Close.Identical(sa[i].Value.Span, sb[i].Value.Span, sa[i].Name);
+    }
+
+    [Theory]
+    [InlineData("conv.weight", float.NaN, "conv.weight holds 1 non-finite value(s) of 72")]
+    [InlineData("head.1.bias", float.PositiveInfinity, "head.1.bias holds 1 non-finite value(s) of 3")]
+    [InlineData("bn.running_var", -0.5f, "bn.running_var holds a negative variance")]
+    public void LoadStateDictRefusesPoison(string name, float poison, string message)
+    {
+        var net = Net();
+        var before = net.Parameters()[0].Data.ToArray();
+        var state = Net().StateDict().ToDictionary(e => e.Name, e => e.Value.Clone());
+        state[name].Span[state[name].Length - 1] = poison;
+        Assert.Contains(message, Assert.Throws<ArgumentException>(() => net.LoadStateDict(state)).Message, StringComparison.Ordinal);
+        Close.Identical(before, net.Parameters()[0].Data.Span, "conv.weight after a refused load");
     }
 
     [Fact]
