@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NanoFed.Threading;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// `nanofed bench --scaling`: training-step time of ResNet-20 and VGG11 at batch 32, 64, 128 and 256 on 1 thread

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NanoFed.Memory;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// `nanofed bench --memory`: managed bytes a ResNet-20 training step (batch 128) allocates in steady state, counted

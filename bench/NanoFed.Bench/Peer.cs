@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// The PyTorch peer: runs <c>/usr/bin/python3 torch_peer.py threads</c> (a read-only script shared by the team)

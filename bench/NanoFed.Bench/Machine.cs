@@ -1,4 +1,4 @@
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>What the machine is and how busy it is.</summary>
 internal static class Machine

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// The main table of `nanofed bench`: the measured FMA peak; SGEMM n = 256..2048 and the 3x3 convolutions of
