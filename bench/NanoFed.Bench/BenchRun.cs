@@ -32,16 +32,20 @@ public static class BenchRun
     public static int Run(BenchSettings s, TextWriter o)
     {
         Workers.Count = s.Threads;
-        o.WriteLine($"machine: {Machine.CpuModel()}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {Isa.Active}");
+        var machine = MachineInfo.Current;
+        o.WriteLine($"machine: {machine.CpuModel}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {Isa.Active}");
+        o.WriteLine($"cpu: {machine}");
+        o.WriteLine($"cache key: {machine.CacheKey}");
         o.WriteLine($"threads: {s.Threads}, reps: {s.Reps} (median), load before: {Machine.LoadAverage()}");
         if (s.Reps < 5) o.WriteLine($"note: {s.Reps} runs per figure; the performance figures are medians of at least 5");
+        var peers = s.RunPeer ? DetectPeerKernel(s, o) : null;
 
         // Memory first: its peak resident set must be the training run's, not that of a bigger benchmark before it.
         MemoryBench? memory = null;
         if (s.Memory)
         {
             memory = new MemoryBench();
-            memory.Run(s.Reps, s.Threads, s.TorchPeer, s.RunPeer, o);
+            memory.Run(s.Reps, s.Threads, peers, o);
         }
         LayerBench? layers = null;
         if (s.Layers)
@@ -53,13 +57,13 @@ public static class BenchRun
         if (s.Scaling)
         {
             scaling = new ScalingBench();
-            scaling.Run(s.Threads == 1 ? [1] : [1, s.Threads], s.Reps, s.Wanted, s.TorchPeer, s.RunPeer, o);
+            scaling.Run(s.Threads == 1 ? [1] : [1, s.Threads], s.Reps, s.Wanted, peers, o);
         }
         KernelBench? kernels = null;
         if (!s.Memory && !s.Layers && !s.Scaling)
         {
             kernels = new KernelBench();
-            kernels.Run(s.Threads, s.Reps, s.Wanted, s.TorchPeer, s.RunPeer, o);
+            kernels.Run(s.Threads, s.Reps, s.Wanted, peers, o);
         }
 
         var tables = new List<Action<TextWriter>>();
@@ -73,22 +77,50 @@ public static class BenchRun
             print(o);
         }
         o.WriteLine($"load after: {Machine.LoadAverage()}");
-        if (s.JsonPath != null) WriteJson(s, o, memory, layers, scaling, kernels);
+        if (s.JsonPath != null) WriteJson(s, o, peers?.Kernel, memory, layers, scaling, kernels);
         return 0;
     }
 
-    private static void WriteJson(BenchSettings s, TextWriter o, MemoryBench? memory, LayerBench? layers, ScalingBench? scaling, KernelBench? kernels)
+    /// <summary>
+    /// Which OpenBLAS kernel the peers are to run (<see cref="PeerKernel.Detect"/>), said before anything is timed: a
+    /// few seconds of PyTorch start-up, and a peer that ran a fallback kernel would make every ratio meaningless.
+    /// </summary>
+    private static PeerSetup DetectPeerKernel(BenchSettings s, TextWriter o)
+    {
+        var kernel = PeerKernel.Detect(Peer.FindBenchScript(PeerKernel.Script), s.Threads, CpuFeatures.Current(), out string? failure);
+        o.WriteLine(kernel is null ? $"peer kernel: unknown ({failure})" : $"peer kernel: {kernel.Describe()}");
+        return new PeerSetup(s.TorchPeer, kernel);
+    }
+
+    private static void WriteMachine(Utf8JsonWriter json, MachineInfo machine)
+    {
+        json.WriteStartObject("cpu");
+        json.WriteString("vendor", machine.Vendor);
+        json.WriteNumber("family", machine.Family);
+        json.WriteNumber("model", machine.Model);
+        if (machine.Caches.L1d is { } l1) json.WriteNumber("l1dBytes", l1);
+        if (machine.Caches.L2 is { } l2) json.WriteNumber("l2Bytes", l2);
+        if (machine.Caches.L3 is { } l3) json.WriteNumber("l3Bytes", l3);
+        if (machine.Caches.L3SharedBy is { } shared) json.WriteNumber("l3SharedBy", shared);
+        json.WriteString("cacheSource", machine.Caches.Source);
+        json.WriteString("cacheKey", machine.CacheKey);
+        json.WriteEndObject();
+    }
+
+    private static void WriteJson(BenchSettings s, TextWriter o, PeerKernel? peerKernel, MemoryBench? memory, LayerBench? layers, ScalingBench? scaling, KernelBench? kernels)
     {
         using (var stream = File.Create(s.JsonPath!))
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
-            json.WriteString("machine", Machine.CpuModel());
+            json.WriteString("machine", MachineInfo.Current.CpuModel);
+            WriteMachine(json, MachineInfo.Current);
             json.WriteNumber("logicalCpus", Environment.ProcessorCount);
             json.WriteString("runtime", Environment.Version.ToString());
             json.WriteString("isa", Isa.Active);
             json.WriteNumber("threads", s.Threads);
             json.WriteNumber("reps", s.Reps);
+            peerKernel?.WriteJson(json);
             memory?.WriteJson(json);
             layers?.WriteJson(json);
             scaling?.WriteJson(json);
