@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using NanoFed.Cli.Bench;
-using NanoFed.Threading;
+using NanoFed.Bench;
 
 namespace NanoFed.Cli;
 
@@ -10,7 +8,7 @@ namespace NanoFed.Cli;
 /// `nanofed bench`: the measurements of the performance issue in one invocation. Without a mode: the FMA peak,
 /// kernel throughput, whole-network step and inference times, each beside the PyTorch peer's. Modes (combinable):
 /// --layers (where a ResNet-20 step's time goes), --scaling (batch 32..256 at 1 and N threads), --memory
-/// (allocation per step and peak RSS). The harness lives in <see cref="NanoFed.Cli.Bench"/>.
+/// (allocation per step and peak RSS). The harness lives in the NanoFed.Bench library (bench/NanoFed.Bench).
 /// </summary>
 internal static class BenchCommand
 {
@@ -34,17 +32,14 @@ internal static class BenchCommand
             int n = parse.GetValue(threads), r = parse.GetValue(reps);
             if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
             if (r < 1) throw new ArgumentException($"--reps must be at least 1, got {r}");
-            string? peerPath = parse.GetValue(peer) is { } p ? Path.GetFullPath(p) : Peer.FindDefault();
+            string? peerPath = parse.GetValue(peer) is { } p ? Path.GetFullPath(p) : BenchRun.FindDefaultPeer();
             if (parse.GetValue(peer) != null && !File.Exists(peerPath)) throw new ArgumentException($"--peer: {peerPath} does not exist");
-            var settings = new Settings(n, r, parse.GetValue(json), !parse.GetValue(noPeer), peerPath, Filter(parse.GetValue(only)),
+            var settings = new BenchSettings(n, r, parse.GetValue(json), !parse.GetValue(noPeer), peerPath, Filter(parse.GetValue(only)),
                 parse.GetValue(layers), parse.GetValue(scaling), parse.GetValue(memory));
-            return Run(settings, Console.Out);
+            return Run(settings);
         }));
         return command;
     }
-
-    private sealed record Settings(int Threads, int Reps, string? JsonPath, bool RunPeer, string? TorchPeer, Func<string, bool> Wanted,
-        bool Layers, bool Scaling, bool Memory);
 
     private static Func<string, bool> Filter(string? pattern)
     {
@@ -60,80 +55,16 @@ internal static class BenchCommand
         }
     }
 
-    private static int Run(Settings s, TextWriter o)
+    private static int Run(BenchSettings s)
     {
-        Workers.Count = s.Threads;
-        o.WriteLine($"machine: {Machine.CpuModel()}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {Isa.Active}");
-        o.WriteLine($"threads: {s.Threads}, reps: {s.Reps} (median), load before: {Machine.LoadAverage()}");
-        if (s.Reps < 5) o.WriteLine($"note: {s.Reps} runs per figure; the performance figures are medians of at least 5");
-
-        // Memory first: its peak resident set must be the training run's, not that of a bigger benchmark before it.
-        MemoryBench? memory = null;
-        if (s.Memory)
+        try
         {
-            memory = new MemoryBench();
-            memory.Run(s.Reps, s.Threads, s.TorchPeer, s.RunPeer, o);
+            return BenchRun.Run(s, Console.Out);
         }
-        LayerBench? layers = null;
-        if (s.Layers)
+        catch (InvalidOperationException e)
         {
-            layers = new LayerBench("resnet20", 128);
-            layers.Run(s.Reps);
+            Console.Error.WriteLine($"nanofed: {e.Message}");
+            return 1;
         }
-        ScalingBench? scaling = null;
-        if (s.Scaling)
-        {
-            scaling = new ScalingBench();
-            scaling.Run(s.Threads == 1 ? [1] : [1, s.Threads], s.Reps, s.Wanted, s.TorchPeer, s.RunPeer, o);
-        }
-        KernelBench? kernels = null;
-        if (!s.Memory && !s.Layers && !s.Scaling)
-        {
-            kernels = new KernelBench();
-            try
-            {
-                kernels.Run(s.Threads, s.Reps, s.Wanted, s.TorchPeer, s.RunPeer, o);
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine($"nanofed: {e.Message}");
-                return 1;
-            }
-        }
-
-        var tables = new List<Action<TextWriter>>();
-        if (memory != null) tables.Add(memory.Print);
-        if (layers != null) tables.Add(layers.Print);
-        if (scaling != null) tables.Add(scaling.Print);
-        if (kernels != null) tables.Add(kernels.Print);
-        foreach (var print in tables)
-        {
-            o.WriteLine();
-            print(o);
-        }
-        o.WriteLine($"load after: {Machine.LoadAverage()}");
-        if (s.JsonPath != null) WriteJson(s, o, memory, layers, scaling, kernels);
-        return 0;
-    }
-
-    private static void WriteJson(Settings s, TextWriter o, MemoryBench? memory, LayerBench? layers, ScalingBench? scaling, KernelBench? kernels)
-    {
-        using (var stream = File.Create(s.JsonPath!))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("machine", Machine.CpuModel());
-            json.WriteNumber("logicalCpus", Environment.ProcessorCount);
-            json.WriteString("runtime", Environment.Version.ToString());
-            json.WriteString("isa", Isa.Active);
-            json.WriteNumber("threads", s.Threads);
-            json.WriteNumber("reps", s.Reps);
-            memory?.WriteJson(json);
-            layers?.WriteJson(json);
-            scaling?.WriteJson(json);
-            kernels?.WriteJson(json);
-            json.WriteEndObject();
-        }
-        o.WriteLine($"json: {s.JsonPath}");
     }
 }

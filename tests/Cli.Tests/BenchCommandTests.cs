@@ -25,6 +25,9 @@ public class BenchCommandTests : IDisposable
         Assert.False(string.IsNullOrEmpty(root.GetProperty("machine").GetString()));
         Assert.False(root.TryGetProperty("peak", out _));
         Assert.False(root.TryGetProperty("peer", out _));
+        Assert.False(root.TryGetProperty("peerKernel", out _));
+        Assert.Equal(NanoFed.MachineInfo.Current.CacheKey, root.GetProperty("cpu").GetProperty("cacheKey").GetString());
+        Assert.Contains($"cache key: {NanoFed.MachineInfo.Current.CacheKey}", r.Out);
         var only = Assert.Single(root.GetProperty("cases").EnumerateArray());
         Assert.Equal("sgemm n=256", only.GetProperty("name").GetString());
         double seconds = only.GetProperty("medianSeconds").GetDouble(), gflops = only.GetProperty("gflops").GetDouble();

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// The PyTorch peer: runs <c>/usr/bin/python3 torch_peer.py threads</c> (a read-only script shared by the team)
-/// and collects its "name: X GFLOP/s" figures by name, plus its other lines verbatim.
+/// and collects its "name: X GFLOP/s" figures by name, plus its other lines verbatim, and the OpenBLAS core it ran.
 /// </summary>
 internal sealed partial class Peer
 {
@@ -21,6 +21,9 @@ internal sealed partial class Peer
 
     /// <summary>The peer's other output lines (version, conv timings, training steps).</summary>
     public List<string> Lines { get; } = [];
+
+    /// <summary>The OpenBLAS core the run reported ("Core: Haswell" with OPENBLAS_VERBOSE=2), or null.</summary>
+    public string? Core { get; private set; }
 
     /// <summary>Why there are no figures, when the peer could not run.</summary>
     public string? Failure { get; private set; }
@@ -39,6 +42,7 @@ internal sealed partial class Peer
         foreach (var (name, value) in other.Megabytes) Megabytes[name] = value;
         Lines.AddRange(other.Lines);
         Failure ??= other.Failure;
+        Core ??= other.Core;
     }
 
     /// <summary>Finds bench/<paramref name="fileName"/> (torch_conv_peer.py, torch_scaling_peer.py) as <see cref="FindDefault"/> finds the shared peer.</summary>
@@ -61,35 +65,62 @@ internal sealed partial class Peer
     /// <summary>A peer that could not run, for <paramref name="reason"/>.</summary>
     public static Peer Unavailable(string reason) => new() { Failure = reason };
 
-    /// <summary>Runs peer <paramref name="script"/> (null: not found) with <paramref name="arguments"/> and parses what it prints.</summary>
-    public static Peer Run(string? script, params IEnumerable<string> arguments)
+    /// <summary>
+    /// Runs peer <paramref name="script"/> (null: not found) with <paramref name="arguments"/> on <paramref name="kernel"/>
+    /// (null: OpenBLAS's own pick) and parses what it prints.
+    /// </summary>
+    public static Peer Run(string? script, PeerKernel? kernel, params IEnumerable<string> arguments)
     {
         var peer = new Peer();
+        var environment = kernel?.Environment ?? new Dictionary<string, string?> { ["OPENBLAS_VERBOSE"] = "2" };
+        if (Execute(script, environment, arguments, out string? failure) is not { } run)
+        {
+            peer.Failure = failure;
+            return peer;
+        }
+        peer.Failure = failure;
+        peer.Core = OpenBlasCore.ParseVerbose(run.Error).Core;
+        peer.Parse(run.Output);
+        return peer;
+    }
+
+    /// <summary>
+    /// Runs <c>/usr/bin/python3 script arguments</c> with <paramref name="environment"/> added to ours (a null value
+    /// removes the variable) and returns what
+    /// it printed; null when it could not start (no script, no python3). <paramref name="failure"/> says why, or why the
+    /// run failed (a nonzero exit, no torch module); the output is returned in that case too.
+    /// </summary>
+    public static (string Output, string Error)? Execute(string? script, IReadOnlyDictionary<string, string?> environment,
+        IEnumerable<string> arguments, out string? failure)
+    {
         const string python = "/usr/bin/python3";
+        failure = null;
         if (script is null || !File.Exists(script))
         {
-            peer.Failure = script is null ? "peer script not found above the current directory or the nanofed binary" : $"peer script {script} not found";
-            return peer;
+            failure = script is null ? "peer script not found above the current directory or the nanofed binary" : $"peer script {script} not found";
+            return null;
         }
         if (!File.Exists(python))
         {
-            peer.Failure = $"{python} not found";
-            return peer;
+            failure = $"{python} not found";
+            return null;
         }
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(script);
         foreach (string a in arguments) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
+        string err = stderr.Result;
         if (p.ExitCode != 0)
-        {
-            string err = stderr.Result.Trim();
-            peer.Failure = err.Contains("No module named 'torch'") ? "python3 has no torch module" : $"peer exited with {p.ExitCode}: {Last(err)}";
-        }
-        peer.Parse(output);
-        return peer;
+            failure = err.Contains("No module named 'torch'") ? "python3 has no torch module" : $"peer exited with {p.ExitCode}: {Last(err.Trim())}";
+        return (output, err);
     }
 
     /// <summary>

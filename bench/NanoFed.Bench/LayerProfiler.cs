@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using NanoFed.Autograd;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// Splits a training step's time across its ops. As a <see cref="ITapeObserver"/> it charges the time since the

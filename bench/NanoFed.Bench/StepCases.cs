@@ -1,4 +1,4 @@
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// Whole-network cases, as the peer times them (<see cref="TrainStep"/>): training step and eval-mode inference of

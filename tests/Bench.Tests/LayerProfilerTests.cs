@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using NanoFed.Cli.Bench;
+using NanoFed.Bench;
 using Xunit;
 
-namespace NanoFed.Tests.Cli;
+namespace NanoFed.Tests.Bench;
 
 /// <summary>The layer profiler on the small CNN: every op in its own row, and the rows add up to the step.</summary>
 public class LayerProfilerTests

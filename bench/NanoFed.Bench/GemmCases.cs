@@ -1,6 +1,6 @@
 using NanoFed.Kernels;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>SGEMM cases: square n×n×n, row-major, no transposes, alpha 1, beta 0 (as torch's a @ b).</summary>
 internal static class GemmCases

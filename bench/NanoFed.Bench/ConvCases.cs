@@ -1,7 +1,7 @@
 using System.Globalization;
 using NanoFed.Kernels;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// Convolution cases: the 3x3 layers of ResNet-20 and VGG11 (CIFAR, batch 128), forward, backward-data and

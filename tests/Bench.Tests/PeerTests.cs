@@ -1,7 +1,7 @@
-using NanoFed.Cli.Bench;
+using NanoFed.Bench;
 using Xunit;
 
-namespace NanoFed.Tests.Cli;
+namespace NanoFed.Tests.Bench;
 
 /// <summary>The peer's output lines, as the three PyTorch scripts print them, become figures by case name.</summary>
 public class PeerTests

@@ -1,21 +1,8 @@
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
-/// <summary>What the machine is and how busy it is.</summary>
+/// <summary>How busy the machine is and how much memory this process took (what it is: <see cref="MachineInfo"/>).</summary>
 internal static class Machine
 {
-    /// <summary>The CPU model name from /proc/cpuinfo (as lscpu shows it), or "unknown".</summary>
-    public static string CpuModel()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return "unknown";
-    }
-
     /// <summary>The 1/5/15-minute load averages from /proc/loadavg, or "unknown".</summary>
     public static string LoadAverage()
     {

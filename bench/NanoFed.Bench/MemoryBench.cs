@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NanoFed.Memory;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// `nanofed bench --memory`: managed bytes a ResNet-20 training step (batch 128) allocates in steady state, counted
@@ -36,8 +36,8 @@ internal sealed class MemoryBench
     /// <summary>Managed bytes allocated per steady-state step, from the last <see cref="Run"/>.</summary>
     public double BytesPerStep => _bytesPerStep;
 
-    /// <summary>Runs <see cref="WarmUp"/> + <paramref name="reps"/> steps, then the peer's run of as many steps.</summary>
-    public void Run(int reps, int threads, string? torchPeer, bool runPeer, TextWriter log)
+    /// <summary>Runs <see cref="WarmUp"/> + <paramref name="reps"/> steps, then, unless <paramref name="peers"/> is null, the peer's run of as many steps.</summary>
+    public void Run(int reps, int threads, PeerSetup? peers, TextWriter log)
     {
         _runtimeBytes = Machine.PeakResidentBytes();
         var step = new TrainStep(Network, Batch);
@@ -47,12 +47,10 @@ internal sealed class MemoryBench
         _bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)reps;
         _peakBytes = Machine.PeakResidentBytes();
         Split();
-        if (!runPeer) return;
-        string? script = Peer.FindBenchScript("torch_scaling_peer.py");
+        if (peers is null) return;
         var inv = CultureInfo.InvariantCulture;
-        string[] args = ["memory", torchPeer ?? "", threads.ToString(inv), reps.ToString(inv)];
-        log.WriteLine($"peer: /usr/bin/python3 {script ?? "bench/torch_scaling_peer.py (not found)"} {string.Join(' ', args)}");
-        _peer = torchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory") : Peer.Run(script, args);
+        _peer = peers.TorchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory")
+            : peers.RunBenchScript("torch_scaling_peer.py", ["memory", peers.TorchPeer, threads.ToString(inv), reps.ToString(inv)], log);
         if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
     }
 

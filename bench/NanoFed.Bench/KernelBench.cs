@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// The main table of `nanofed bench`: the measured FMA peak; SGEMM n = 256..2048 and the 3x3 convolutions of
@@ -20,7 +20,7 @@ internal sealed class KernelBench
     private Peer? _peer;
 
     /// <summary>Measures every wanted figure, then runs the peers; throws <see cref="InvalidOperationException"/> when a kernel fails validation.</summary>
-    public void Run(int threads, int reps, Func<string, bool> wanted, string? torchPeer, bool runPeer, TextWriter log)
+    public void Run(int threads, int reps, Func<string, bool> wanted, PeerSetup? peers, TextWriter log)
     {
         if (wanted(PeakName))
         {
@@ -42,18 +42,12 @@ internal sealed class KernelBench
         }
         foreach (var (name, run) in StepCases.All(wanted))
             _networks.Add((name, new BenchCase(name, 0, () => null, run).MedianSeconds(reps)));
-        if (!runPeer || (_cases.Count == 0 && _networks.Count == 0)) return;
+        if (peers is null || (_cases.Count == 0 && _networks.Count == 0)) return;
 
         static string Text(int v) => v.ToString(CultureInfo.InvariantCulture);
-        log.WriteLine($"peer: /usr/bin/python3 {torchPeer ?? "(not found)"} {threads}");
-        _peer = torchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory") : Peer.Run(torchPeer, Text(threads));
+        _peer = peers.RunShared([Text(threads)], log);
         string[] shapes = ConvCases.PeerArguments(wanted).ToArray();
-        if (shapes.Length > 0)
-        {
-            string? convScript = Peer.FindBenchScript("torch_conv_peer.py");
-            log.WriteLine($"peer: /usr/bin/python3 {convScript ?? "bench/torch_conv_peer.py (not found)"} {threads} {reps} <shapes>");
-            _peer.Add(Peer.Run(convScript, [Text(threads), Text(reps), .. shapes]));
-        }
+        if (shapes.Length > 0) _peer.Add(peers.RunBenchScript("torch_conv_peer.py", [Text(threads), Text(reps), .. shapes], log));
         if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
     }
 
@@ -62,7 +56,9 @@ internal sealed class KernelBench
     {
         if (_cases.Count > 0) PrintCases(o);
         if (_networks.Count > 0) PrintNetworks(o);
-        if (_peer is not { Lines.Count: > 0 }) return;
+        if (_peer is null) return;
+        if (_peer.Core != null) o.WriteLine($"peer kernel: OpenBLAS {_peer.Core} (as the peer run reported it)");
+        if (_peer.Lines.Count == 0) return;
         o.WriteLine();
         o.WriteLine("peer output (other lines):");
         foreach (string line in _peer.Lines) o.WriteLine($"  {line}");
@@ -157,6 +153,7 @@ internal sealed class KernelBench
         if (_peer == null) return;
         json.WriteStartObject("peer");
         if (_peer.Failure != null) json.WriteString("failure", _peer.Failure);
+        if (_peer.Core != null) json.WriteString("core", _peer.Core);
         json.WriteStartObject("gflops");
         foreach (var (name, value) in _peer.Gflops) json.WriteNumber(name, value);
         json.WriteEndObject();

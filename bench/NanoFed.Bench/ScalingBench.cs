@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NanoFed.Threading;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// `nanofed bench --scaling`: training-step time of ResNet-20 and VGG11 at batch 32, 64, 128 and 256 on 1 thread
@@ -17,8 +17,8 @@ internal sealed class ScalingBench
     private readonly List<(string Name, int Threads, int Batch, double Seconds)> _results = [];
     private Peer? _peer;
 
-    /// <summary>Times each wanted case (median of <paramref name="reps"/>), then, when <paramref name="runPeer"/>, PyTorch on the same settings with the models of <paramref name="torchPeer"/>.</summary>
-    public void Run(int[] threads, int reps, Func<string, bool> wanted, string? torchPeer, bool runPeer, TextWriter log)
+    /// <summary>Times each wanted case (median of <paramref name="reps"/>), then, unless <paramref name="peers"/> is null, PyTorch on the same settings with the shared peer's models.</summary>
+    public void Run(int[] threads, int reps, Func<string, bool> wanted, PeerSetup? peers, TextWriter log)
     {
         int restore = Workers.Count;
         foreach (int t in threads)
@@ -38,16 +38,15 @@ internal sealed class ScalingBench
             }
         }
         Workers.Count = restore;
-        if (!runPeer || _results.Count == 0) return;
-        string? script = Peer.FindBenchScript("torch_scaling_peer.py");
+        if (peers is null || _results.Count == 0) return;
         var inv = CultureInfo.InvariantCulture;
         string[] args =
         [
-            "steps", torchPeer ?? "", reps.ToString(inv), string.Join(',', _results.Select(r => r.Threads).Distinct()),
+            "steps", peers.TorchPeer ?? "", reps.ToString(inv), string.Join(',', _results.Select(r => r.Threads).Distinct()),
             string.Join(',', _results.Select(r => r.Batch).Distinct()),
         ];
-        log.WriteLine($"peer: /usr/bin/python3 {script ?? "bench/torch_scaling_peer.py (not found)"} {string.Join(' ', args)}");
-        _peer = torchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory") : Peer.Run(script, args);
+        _peer = peers.TorchPeer is null ? Peer.Unavailable("no shared/peers/torch_peer.py above the current directory")
+            : peers.RunBenchScript("torch_scaling_peer.py", args, log);
         if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
     }
 

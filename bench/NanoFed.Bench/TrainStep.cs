@@ -3,7 +3,7 @@ using NanoFed.Nets.Modules;
 using NanoFed.Nets.Optim;
 using NanoFed.Nets.Training;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// A network's training step as the peer times it: forward, cross-entropy, backward, SGD with momentum 0.9 and

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace NanoFed.Cli.Bench;
+namespace NanoFed.Bench;
 
 /// <summary>
 /// One named benchmark: <see cref="Validate"/> checks the kernel against its reference (at a small size)
