@@ -197,8 +197,9 @@ public sealed partial class DecentralizedRunner
     /// <see cref="MessagePhase.Consensus"/>, rounds numbered from 0 over all consensus phases of the run, and their bytes
     /// go to <see cref="ConsensusBytes"/>; the returned row (also appended to
     /// <see cref="History"/>) evaluates the agents on every test set. With <paramref name="mixBatchNorm"/> every round
-    /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph, bytes
-    /// counted with the round's: on skewed data the agents then end with statistics of the union of the local data
+    /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph
+    /// (<see cref="GossipPeer.StartStatistics"/>, messages of kind <see cref="MessageKind.Statistics"/> in the same
+    /// round and phase, bytes counted with the round's): on skewed data the agents then end with statistics of the union of the local data
     /// instead of their own one or two classes.
     /// </summary>
     /// <remarks>

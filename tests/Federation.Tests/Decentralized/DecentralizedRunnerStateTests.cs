@@ -48,17 +48,21 @@ public class DecentralizedRunnerStateTests
             ("fc", new Linear(4 * 8 * 8, Classes, rng)));
     }
 
-    /// <summary>Agents on IID data, or (skewed) agent i holding only class i.</summary>
-    private static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
-        Communication communication = Communication.Gossip)
+    /// <summary>
+    /// Agents on IID data, or (skewed) agent i holding only class i, over a directed ring (or <paramref name="topology"/>),
+    /// the in-process transport wrapped by <paramref name="wrap"/> when given.
+    /// </summary>
+    internal static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
+        Communication communication = Communication.Gossip, ITopology? topology = null, Func<ITransport, ITransport>? wrap = null)
     {
         var agents = Enumerable.Range(0, Agents)
             .Select(i => new Agent(i, Model(), Synthetic(PerAgent, (ulong)i + 1, n => skewed ? i : n % Classes), BatchSize, 0.05, 17, Normalization.Identity(1)))
             .ToArray();
-        var protocol = gossip?.Invoke(new DirectedRing(Agents), agents[0].Layout);
+        var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
         var tests = new[] { ("first", Synthetic(40, 10, n => n % Classes)), ("second", Synthetic(24, 11, n => (n + 1) % Classes)) };
         var ledger = new TrafficLedger();
-        return new DecentralizedRunner(agents, communication, protocol, tests, Normalization.Identity(1), new InProcessTransport(ledger), ledger, schedule);
+        ITransport transport = new InProcessTransport(ledger);
+        return new DecentralizedRunner(agents, communication, protocol, tests, Normalization.Identity(1), wrap?.Invoke(transport) ?? transport, ledger, schedule);
     }
 
     private static IGossip Sparse(ITopology t, TensorLayout l) => SparsePush.Create(t, l, keep: 0.1, gamma: 0.2f);
