@@ -1,6 +1,5 @@
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Optim;

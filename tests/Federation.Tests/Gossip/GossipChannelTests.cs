@@ -47,9 +47,10 @@ public class GossipChannelTests
     }
 
     [Fact]
-    public void WithoutLossesTheSharesOfPushSumOnAPowerOfTwoGraphAreExact()
+    public void APeerDownForSomeIterationsLeavesTheWeightsSummingToExactlyN()
     {
-        // Exponential graph, one peer: a = 1/2, every share is an exact halving, so Σ w stays exactly n.
+        // Peer 3 gets nothing for 20 iterations. Exponential graph, one peer: a = 1/2, every share is an exact halving
+        // and (in this run) every sum is exact, so Σ w stays n bit for bit.
         var protocol = new PushSum(new ExponentialGraph(N));
         var nodes = PushSumTests.Nodes(protocol, D, 4, out _);
         var transport = new DroppingTransport(new InProcessTransport(new TrafficLedger()), m => m.Receiver == 3 && m.Round is >= 5 and < 25);
