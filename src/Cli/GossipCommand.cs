@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
+using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Optim;
 using NanoFed.Nets.Training;
@@ -21,7 +23,8 @@ internal static class GossipCommand
     /// <summary>The formula of the compression ratio written to metrics.json.</summary>
     public const string RatioFormula =
         "compression_ratio = dense_sgp_bytes_per_agent / bytes_per_agent; dense_sgp_bytes_per_agent = sum over the same iterations t and agents i " +
-        "of |N_out(i,t)| * ceil((32 d + 32) / 8) / n on the same graph (d parameters, 32-bit floats plus the push-sum weight)";
+        "of |N_out(i,t)| * (4 d + 52) / n on the same graph (the serialized size of dense SGP's message: d float32 values in one tensor, " +
+        "the push-sum weight as a one-value tensor, 22 bytes of message header and 13 of each tensor's header)";
 
     public static Command Create()
     {
@@ -33,7 +36,7 @@ internal static class GossipCommand
         var keep = new Option<double>("--keep") { Description = "Fraction of entries kept per tensor (top-k, random-k)", DefaultValueFactory = _ => d.Keep };
         var gamma = new Option<float?>("--gamma") { Description = $"Consensus step of the compressed methods (default {Federation.Gossip.SparsePush.DefaultGamma})" };
         var form = new Option<string>("--form") { Description = "Sparse-Push form: A (error feedback) or B (compressed differences)", DefaultValueFactory = _ => d.Form };
-        var coding = new Option<string>("--index-coding") { Description = "int32|bitmap|delta", DefaultValueFactory = _ => d.IndexCoding };
+        var coding = new Option<string>("--index-coding") { Description = "int32|uint16|bitmap|delta (uint16 falls back to int32 for a tensor of more than 65,536 entries)", DefaultValueFactory = _ => d.IndexCoding };
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
@@ -181,7 +184,11 @@ internal static class GossipCommand
             var schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * perEpoch)), config.WarmupEpochs * perEpoch, 0.1);
             var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
             var (mode, protocol) = GossipMethods.Create(config, topology, agents[0].Layout);
-            var runner = new DecentralizedRunner(agents, mode, protocol, tests, normalization, schedule) { SecondaryEvalEvery = config.EvalEvery };
+            var ledger = new TrafficLedger();
+            var runner = new DecentralizedRunner(agents, mode, protocol, tests, normalization, new InProcessTransport(ledger), ledger, schedule)
+            {
+                SecondaryEvalEvery = config.EvalEvery,
+            };
             string checkpoint = Path.Combine(folder, "checkpoint.safetensors");
             Directory.CreateDirectory(folder);
             if (resume)
@@ -196,7 +203,8 @@ internal static class GossipCommand
                 $"({agents[0].Layout.Total:N0} parameters) on {config.Dataset}: {partition.Indices.Min(p => p.Length)}-{partition.Indices.Max(p => p.Length)} images " +
                 $"per agent, {perEpoch} iterations/epoch, tests {string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"))}, {Workers.Count} threads" +
                 (resume ? $", resuming after epoch {runner.CompletedEpochs}" : ""));
-            return Train(runner, config, output, checkpoint, session);
+            var scsp = new Scsp(runner, config.Epochs, config.Method == "scsp" ? config.ConsensusRounds : 0, config.ConsensusBn == "gossip");
+            return Train(runner, scsp, config, output, checkpoint, session);
         }
         finally
         {
@@ -217,7 +225,7 @@ internal static class GossipCommand
         return 0;
     }
 
-    private static int Train(DecentralizedRunner runner, GossipConfig config, RunOutput output, string checkpoint, int session)
+    private static int Train(DecentralizedRunner runner, Scsp scsp, GossipConfig config, RunOutput output, string checkpoint, int session)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -231,13 +239,13 @@ internal static class GossipCommand
             {
                 stop.Token.ThrowIfCancellationRequested();
                 runner.IterationCompleted = progress;
-                var m = runner.RunEpoch(fullEvaluation: runner.CompletedEpochs + 1 == config.Epochs);
+                var m = scsp.RunEpoch();
                 runner.Save(checkpoint, metadata);
                 output.Write(runner.History);
                 done++;
                 return output.Summary(m);
             }
-            bool More() => runner.CompletedEpochs < config.Epochs && done < session;
+            bool More() => !scsp.TrainingDone && done < session;
             if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
             {
                 AnsiConsole.Progress().AutoClear(false)
@@ -255,14 +263,13 @@ internal static class GossipCommand
             {
                 while (More()) Console.WriteLine(Epoch(null));
             }
-            if (runner.CompletedEpochs < config.Epochs)
+            if (!scsp.TrainingDone)
             {
                 Console.WriteLine($"stopped after epoch {runner.CompletedEpochs} of {config.Epochs}: {checkpoint} (continue with --resume)");
                 return 0;
             }
-            if (config.Method == "scsp" && config.ConsensusRounds > 0 && runner.History[^1].Phase == DecentralizedPhase.Training)
+            if (scsp.RunConsensusPhase() is { } c)
             {
-                var c = runner.RunConsensusRounds(config.ConsensusRounds, mixBatchNorm: config.ConsensusBn == "gossip");
                 output.Write(runner.History);
                 Console.WriteLine(output.Summary(c));
             }

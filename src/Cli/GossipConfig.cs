@@ -56,7 +56,7 @@ internal sealed record GossipConfig
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
         if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
-        if (IndexCoding is not ("int32" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, bitmap or delta, got '{IndexCoding}'");
+        if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
         if (Bits is < 1 or > 16) throw new ArgumentException($"--bits must be 1..16, got {Bits}");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");

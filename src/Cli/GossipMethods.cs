@@ -2,6 +2,7 @@ using NanoFed.Federation.Compression;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Cli;
 
@@ -58,6 +59,7 @@ internal static class GossipMethods
 
     private static IndexCoding Coding(GossipConfig config) => config.IndexCoding switch
     {
+        "uint16" => IndexCoding.UInt16,
         "bitmap" => IndexCoding.Bitmap,
         "delta" => IndexCoding.EliasGammaDelta,
         _ => IndexCoding.Int32,

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 using NanoFed.Cli.Plots;
 
 namespace NanoFed.Cli;
@@ -14,10 +16,14 @@ namespace NanoFed.Cli;
 /// </summary>
 internal sealed class RunOutput(GossipConfig config, string folder, ITopology topology, int parameters, int iterationsPerEpoch)
 {
+    /// <summary>The serialized size of one message of dense SGP (<see cref="PushSum"/>) for this model.</summary>
+    private long DenseSgpMessageBytes { get; } =
+        WireFormat.Size(GossipMessages.Create(0, 0, 0, [WireTensor.Dense(GossipMessages.PartName(0), new Shape(parameters), new float[parameters])], 1f));
+
     /// <summary>Bytes per agent of dense SGP over iterations [<paramref name="from"/>, <paramref name="to"/>) of the graph.</summary>
     public double DenseSgpBytesPerAgent(long from, long to)
     {
-        long perMessage = (32L * parameters + 32 + 7) / 8;
+        long perMessage = DenseSgpMessageBytes;
         long messages = 0;
         for (long t = from; t < to; t++)
             for (int i = 0; i < topology.NodeCount; i++) messages += topology.OutPeers(i, t).Length;

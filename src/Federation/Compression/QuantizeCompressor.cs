@@ -1,11 +1,13 @@
+using NanoFed.Federation.Transport;
 using NanoFed.Kernels;
 
 namespace NanoFed.Federation.Compression;
 
 /// <summary>
 /// b-bit symmetric quantization per tensor (<see cref="Quantize"/>, 2 ≤ b ≤ 8): scale s = max|v| / (2^(b−1) − 1),
-/// codes round to nearest (or stochastically, from the given stream). Bits = b·n codes + 32 for the scale.
-/// With nearest rounding v − c is exact in float (|v − c| ≤ s/2 and |c| ≥ s, Sterbenz), so error feedback is lossless.
+/// codes round to nearest (or stochastically, from the given stream); on the wire, a <see cref="WireEncoding.Quantized"/>
+/// tensor of ⌈b·n / 8⌉ code bytes and one float32 scale. With nearest rounding v − c is exact in float
+/// (|v − c| ≤ s/2 and |c| ≥ s, Sterbenz), so error feedback is lossless.
 /// </summary>
 public sealed class QuantizeCompressor : ICompressor
 {
@@ -23,22 +25,19 @@ public sealed class QuantizeCompressor : ICompressor
     public bool Stochastic { get; }
 
     /// <inheritdoc/>
-    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
     {
         float scale = Quantize.Scale(v, BitsPerValue);
         var codes = new sbyte[v.Length];
         if (Stochastic) Quantize.Stochastic(v, scale, BitsPerValue, rng ?? throw new ArgumentNullException(nameof(rng)), codes);
         else Quantize.Nearest(v, scale, BitsPerValue, codes);
-        return new Payload { Length = v.Length, Kind = PayloadKind.Quantized, Codes = codes, Scale = scale };
+        return WireTensor.FromCodes(name, new Shape(v.Length), codes, BitsPerValue, scale);
     }
-
-    /// <inheritdoc/>
-    public long Bits(Payload p) => (long)BitsPerValue * p.Length + 32;
 }
 
 /// <summary>
 /// Scaled sign (signSGD with error feedback, Karimireddy et al., arXiv 1901.09847): c = sign(v) · ‖v‖₁ / n with
-/// sign(0) = +1. Bits = n + 32 for the scale.
+/// sign(0) = +1; on the wire, 1-bit codes (⌈n / 8⌉ bytes) and one float32 scale.
 /// </summary>
 public sealed class SignCompressor : ICompressor
 {
@@ -46,15 +45,12 @@ public sealed class SignCompressor : ICompressor
     public static SignCompressor Instance { get; } = new();
 
     /// <inheritdoc/>
-    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
     {
         double l1 = 0;
         foreach (float x in v) l1 += Math.Abs(x);
         var codes = new sbyte[v.Length];
         for (int i = 0; i < v.Length; i++) codes[i] = v[i] < 0 ? (sbyte)-1 : (sbyte)1;
-        return new Payload { Length = v.Length, Kind = PayloadKind.Quantized, Codes = codes, Scale = v.Length == 0 ? 0 : (float)(l1 / v.Length) };
+        return WireTensor.FromCodes(name, new Shape(v.Length), codes, 1, v.Length == 0 ? 0 : (float)(l1 / v.Length));
     }
-
-    /// <inheritdoc/>
-    public long Bits(Payload p) => p.Length + 32L;
 }

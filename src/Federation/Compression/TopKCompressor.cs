@@ -1,48 +1,47 @@
+using NanoFed.Federation.Transport;
 using NanoFed.Kernels;
 
 namespace NanoFed.Federation.Compression;
 
 /// <summary>
 /// Sparse-Push's top-k by magnitude (Aketi et al., arXiv 2102.05715; specs/sparse-push.md): k = max(1, floor(n · keep))
-/// entries of largest |v| (ties to the lower index, <see cref="TopK.Select"/>). Bits = 32·k values + index bits.
+/// entries of largest |v| (ties to the lower index, <see cref="TopK.Select"/>); on the wire, k float32 values and the
+/// indices in <see cref="Coding"/> (<see cref="SparseIndices"/>).
 /// </summary>
 public sealed class TopKCompressor(double keep, IndexCoding coding = IndexCoding.Int32) : ICompressor
 {
     /// <summary>Fraction of entries kept.</summary>
     public double Keep { get; } = keep >= 0 && keep <= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), $"keep must be in [0, 1], got {keep}");
 
-    /// <summary>How indices are counted.</summary>
+    /// <summary>How the indices are written.</summary>
     public IndexCoding Coding { get; } = coding;
 
     /// <inheritdoc/>
-    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
     {
         int k = v.Length == 0 ? 0 : TopK.Count(v.Length, Keep);
         var values = new float[k];
         var indices = new int[k];
         TopK.Select(v, k, values, indices);
-        return new Payload { Length = v.Length, Kind = PayloadKind.Sparse, Values = values, Indices = indices };
+        return WireTensor.Owned(name, new Shape(v.Length), values, indices, Coding);
     }
-
-    /// <inheritdoc/>
-    public long Bits(Payload p) => 32L * p.Values.Length + SparseBits.IndexBits(p.Indices, p.Length, Coding);
 }
 
 /// <summary>
 /// Random-k sparsification: the same k = max(1, floor(n · keep)) as top-k, but the kept indices are the first k of a
-/// Fisher-Yates shuffle drawn from the given <see cref="RngStream"/> (sorted increasing). Bits = 32·k + index bits
-/// (a receiver sharing the stream could regenerate the indices; that saving is not assumed).
+/// Fisher-Yates shuffle drawn from the given <see cref="RngStream"/> (sorted increasing). The indices travel in
+/// <see cref="Coding"/> (a receiver sharing the stream could regenerate them; that saving is not assumed).
 /// </summary>
 public sealed class RandomKCompressor(double keep, IndexCoding coding = IndexCoding.Int32) : ICompressor
 {
     /// <summary>Fraction of entries kept.</summary>
     public double Keep { get; } = keep >= 0 && keep <= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), $"keep must be in [0, 1], got {keep}");
 
-    /// <summary>How indices are counted.</summary>
+    /// <summary>How the indices are written.</summary>
     public IndexCoding Coding { get; } = coding;
 
     /// <inheritdoc/>
-    public Payload Compress(ReadOnlySpan<float> v, RngStream? rng)
+    public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
         int n = v.Length, k = n == 0 ? 0 : TopK.Count(n, Keep);
@@ -57,9 +56,6 @@ public sealed class RandomKCompressor(double keep, IndexCoding coding = IndexCod
         Array.Sort(indices);
         var values = new float[k];
         for (int j = 0; j < k; j++) values[j] = v[indices[j]];
-        return new Payload { Length = n, Kind = PayloadKind.Sparse, Values = values, Indices = indices };
+        return WireTensor.Owned(name, new Shape(v.Length), values, indices, Coding);
     }
-
-    /// <inheritdoc/>
-    public long Bits(Payload p) => 32L * p.Values.Length + SparseBits.IndexBits(p.Indices, p.Length, Coding);
 }

@@ -60,7 +60,7 @@ public sealed partial class DecentralizedRunner
     /// <summary>
     /// Restores what <see cref="Save"/> wrote into this runner, which must be built as the saved one was (same agents,
     /// models, data, protocol, test sets, schedule); the next <see cref="RunEpoch"/> then continues bit for bit as the
-    /// uninterrupted run. <see cref="Ledger"/> is cleared (its entries are not checkpointed; the byte totals are).
+    /// uninterrupted run. <see cref="Ledger"/> is left as it is (its entries are not checkpointed; the byte totals are).
     /// Returns the file's metadata. A file that is not such a checkpoint, or does not fit this runner, raises
     /// <see cref="DataFormatException"/> naming it.
     /// </summary>
@@ -86,7 +86,6 @@ public sealed partial class DecentralizedRunner
             ConsensusBytes = Scalar(raw, "consensus_bytes");
             _history.Clear();
             _history.AddRange(history);
-            Ledger.Clear();
             foreach (var a in _agents) a.TakeTrainStats();
         }
         catch (Exception e) when (e is ArgumentException or FormatException or KeyNotFoundException or InvalidOperationException or OverflowException)

@@ -1,6 +1,5 @@
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Optim;
@@ -26,16 +25,17 @@ public enum Communication
 /// Decentralized training loop (SGP, Assran et al., arXiv 1811.10792; Sparse-Push, specs/sparse-push.md): an
 /// iteration is one local SGD step for every agent (in parallel over agents through <see cref="Workers.For{TBody}"/>,
 /// each agent's kernels then serial, so results do not depend on the thread count), then one communication step.
-/// Every gossip message is recorded in <see cref="Ledger"/> as ⌈<see cref="IGossip.Bits"/> / 8⌉ bytes, kind
-/// <see cref="MessageKind.Weights"/>, round = iteration; messages of the consensus phase
-/// (<see cref="RunConsensusRounds"/>) use rounds from <see cref="ConsensusRoundOffset"/> on.
+/// Gossip runs through one <see cref="GossipPeer"/> per agent: every peer sends its messages through the caller's
+/// <see cref="ITransport"/>, then every peer receives its inbox, so the ledger holds the serialized bytes of every
+/// message, kind <see cref="MessageKind.Weights"/> (BatchNorm statistics: <see cref="MessageKind.Statistics"/>),
+/// round = iteration and phase <see cref="MessagePhase.Training"/>; the consensus phase (<see cref="RunConsensusRounds"/>)
+/// numbers its rounds from 0 in phase <see cref="MessagePhase.Consensus"/>. All-reduce is not a message exchange
+/// here: its ring's chunks are recorded in the ledger by size.
 /// </summary>
 public sealed partial class DecentralizedRunner
 {
-    /// <summary>Ledger round of the first consensus-phase exchange (training iterations stay below it).</summary>
-    public const int ConsensusRoundOffset = 1_000_000_000;
-
     private readonly Agent[] _agents;
+    private readonly GossipPeer[] _peers;
     private readonly IGossip? _gossip;
     private readonly (string Name, ImageDataset Data)[] _tests;
     private readonly Normalization _normalization;
@@ -46,15 +46,18 @@ public sealed partial class DecentralizedRunner
     private long _consensusRound;
 
     /// <summary>
-    /// A runner over <paramref name="agents"/> (all with the same model architecture) communicating by
+    /// A runner over <paramref name="agents"/> (all with the same model architecture; agent i has id i) communicating by
     /// <paramref name="communication"/> (<paramref name="gossip"/> is required for <see cref="Communication.Gossip"/>
-    /// and must have one node per agent), evaluated on <paramref name="tests"/> (the first set is the primary
-    /// figure), with every agent's learning rate set from <paramref name="schedule"/> at each iteration (step =
-    /// iteration index; null keeps the agents' own rates).
+    /// and must have one node per agent) through <paramref name="transport"/>, which records every message in
+    /// <paramref name="ledger"/>; evaluated on <paramref name="tests"/> (the first set is the primary figure), with
+    /// every agent's learning rate set from <paramref name="schedule"/> at each iteration (step = iteration index;
+    /// null keeps the agents' own rates).
     /// </summary>
     public DecentralizedRunner(IReadOnlyList<Agent> agents, Communication communication, IGossip? gossip, IReadOnlyList<(string Name, ImageDataset Data)> tests,
-        Normalization normalization, ILrSchedule? schedule = null)
+        Normalization normalization, ITransport transport, TrafficLedger ledger, ILrSchedule? schedule = null)
     {
+        ArgumentNullException.ThrowIfNull(transport);
+        Ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
         ArgumentNullException.ThrowIfNull(agents);
         ArgumentNullException.ThrowIfNull(tests);
         if (agents.Count == 0) throw new ArgumentException("need at least one agent", nameof(agents));
@@ -62,16 +65,14 @@ public sealed partial class DecentralizedRunner
         _agents = [.. agents];
         int d = _agents[0].Layout.Total;
         if (_agents.Any(a => a.Layout.Total != d)) throw new ArgumentException("agents have different parameter counts", nameof(agents));
+        for (int i = 0; i < _agents.Length; i++)
+            if (_agents[i].Id != i) throw new ArgumentException($"agent {i} has id {_agents[i].Id}", nameof(agents));
+        _peers = _agents.Select(a => new GossipPeer(a, transport)).ToArray();
         if (communication == Communication.Gossip)
         {
             _gossip = gossip ?? throw new ArgumentNullException(nameof(gossip), "gossip communication needs a protocol");
             CheckNodeCount(gossip);
-            foreach (var a in _agents)
-            {
-                var x = new float[d];
-                a.CopyParameters(x);
-                a.Attach(gossip.CreateNode(x));
-            }
+            foreach (var p in _peers) p.Use(gossip);
         }
         _active = _gossip;
         Communication = communication;
@@ -85,15 +86,18 @@ public sealed partial class DecentralizedRunner
     /// <summary>The agents.</summary>
     public IReadOnlyList<Agent> Agents => _agents;
 
+    /// <summary>The peers, one per agent, that the runner drives.</summary>
+    public IReadOnlyList<GossipPeer> Peers => _peers;
+
     /// <summary>The communication mode.</summary>
     public Communication Communication { get; }
 
     /// <summary>
-    /// Every message sent since construction or <see cref="Load"/> (gossip: one entry per message; all-reduce: the
-    /// ring all-reduce's 2(n − 1) chunks per agent). Totals over the whole run are <see cref="TrainingBytes"/> and
-    /// <see cref="ConsensusBytes"/>, which checkpoints carry.
+    /// The caller's ledger, which the transport records every message in (gossip: one entry per serialized message;
+    /// all-reduce: the ring all-reduce's 2(n − 1) chunks per agent). <see cref="TrainingBytes"/> and
+    /// <see cref="ConsensusBytes"/> add up its phases over the whole run, across resumes (checkpoints carry them).
     /// </summary>
-    public TrafficLedger Ledger { get; } = new();
+    public TrafficLedger Ledger { get; }
 
     /// <summary>Iterations per epoch: the fewest full batches of any agent.</summary>
     public int IterationsPerEpoch { get; }
@@ -104,10 +108,10 @@ public sealed partial class DecentralizedRunner
     /// <summary>Training epochs completed.</summary>
     public int CompletedEpochs => _epoch;
 
-    /// <summary>Bytes sent by all agents in training iterations over the whole run.</summary>
+    /// <summary>Bytes sent by all agents in training iterations over the whole run (ledger phase <see cref="MessagePhase.Training"/>).</summary>
     public long TrainingBytes { get; private set; }
 
-    /// <summary>Bytes sent by all agents in consensus rounds over the whole run.</summary>
+    /// <summary>Bytes sent by all agents in consensus rounds over the whole run (ledger phase <see cref="MessagePhase.Consensus"/>).</summary>
     public long ConsensusBytes { get; private set; }
 
     /// <summary>Every metrics row so far (training epochs and consensus phases), restored by <see cref="Load"/>.</summary>
@@ -154,7 +158,7 @@ public sealed partial class DecentralizedRunner
         int epoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(epoch).GetEnumerator()).ToArray();
         var batches = new Batch[_agents.Length];
-        long bytesBefore = Ledger.Total();
+        long bytesBefore = Ledger.Total(MessagePhase.Training);
         double lr = LrAt(Iteration);
         try
         {
@@ -164,7 +168,7 @@ public sealed partial class DecentralizedRunner
                 Next(enumerators, batches);
                 lr = LrAt(Iteration);
                 foreach (var a in _agents) a.Optimizer.Lr = lr;
-                Workers.For(_agents.Length, new LocalSteps(_agents, batches, forwardOnly: false));
+                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: false));
                 Communicate();
                 Iteration++;
                 IterationCompleted?.Invoke(it + 1);
@@ -175,7 +179,7 @@ public sealed partial class DecentralizedRunner
             foreach (var e in enumerators) e.Dispose();
         }
         _epoch++;
-        long bytes = Ledger.Total() - bytesBefore;
+        long bytes = Ledger.Total(MessagePhase.Training) - bytesBefore;
         TrainingBytes += bytes;
         double loss = _agents.Average(a => a.TakeTrainStats().Loss);
         bool full = fullEvaluation || _epoch % SecondaryEvalEvery == 0;
@@ -188,11 +192,13 @@ public sealed partial class DecentralizedRunner
     /// Skew-Compensated Sparse-Push's consensus phase (specs/sparse-push.md): <paramref name="rounds"/> rounds of one
     /// train-mode forward pass per agent on its next local batch (BatchNorm statistics follow the local data; no
     /// optimizer step) followed by one exchange of <paramref name="protocol"/> (default: uncompressed
-    /// <see cref="PushSum"/>, γ = 1, over the training protocol's topology). Its bytes go to <see cref="ConsensusBytes"/>
-    /// and to ledger rounds from <see cref="ConsensusRoundOffset"/>; the returned row (also appended to
+    /// <see cref="PushSum"/>, γ = 1, over the training protocol's topology). Its messages are in phase
+    /// <see cref="MessagePhase.Consensus"/>, rounds numbered from 0 over all consensus phases of the run, and their bytes
+    /// go to <see cref="ConsensusBytes"/>; the returned row (also appended to
     /// <see cref="History"/>) evaluates the agents on every test set. With <paramref name="mixBatchNorm"/> every round
-    /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph, bytes
-    /// counted with the round's: on skewed data the agents then end with statistics of the union of the local data
+    /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph
+    /// (<see cref="GossipPeer.StartStatistics"/>, messages of kind <see cref="MessageKind.Statistics"/> in the same
+    /// round and phase, bytes counted with the round's): on skewed data the agents then end with statistics of the union of the local data
     /// instead of their own one or two classes.
     /// </summary>
     /// <remarks>
@@ -208,12 +214,13 @@ public sealed partial class DecentralizedRunner
             ?? throw new ArgumentException("consensus rounds without a training topology need an explicit protocol", nameof(protocol)));
         CheckNodeCount(protocol);
         if (!ReferenceEquals(_active, protocol)) Use(protocol);
-        long bytesBefore = Ledger.Total();
+        long bytesBefore = Ledger.Total(MessagePhase.Consensus);
         var batches = new Batch[_agents.Length];
         int loaderEpoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
         foreach (var a in _agents) a.TakeTrainStats();
-        var statistics = mixBatchNorm ? new BufferGossip(_agents, protocol.Topology) : null;
+        if (mixBatchNorm)
+            foreach (var p in _peers) p.StartStatistics(protocol.Topology);
         try
         {
             for (int r = 0; r < rounds; r++)
@@ -226,19 +233,16 @@ public sealed partial class DecentralizedRunner
                     enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
                 }
                 Next(enumerators, batches);
-                Workers.For(_agents.Length, new LocalSteps(_agents, batches, forwardOnly: true));
-                var nodes = _agents.Select(a => a.Node).ToArray();
-                long t = _consensusRound++;
-                foreach (var m in GossipLoop.Step(protocol, nodes, t))
-                    Ledger.Record(new LedgerEntry(checked(ConsensusRoundOffset + (int)t), m.From, m.To, MessageKind.Weights, (protocol.Bits(m) + 7) / 8));
-                statistics?.Round(t, (m, bytes) => Ledger.Record(new LedgerEntry(checked(ConsensusRoundOffset + (int)t), m.From, m.To, MessageKind.Weights, bytes)));
+                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: true));
+                Exchange(_consensusRound++, MessagePhase.Consensus);
             }
         }
         finally
         {
             foreach (var e in enumerators) e.Dispose();
+            foreach (var p in _peers) p.StopStatistics();
         }
-        long bytes = Ledger.Total() - bytesBefore;
+        long bytes = Ledger.Total(MessagePhase.Consensus) - bytesBefore;
         ConsensusBytes += bytes;
         double loss = _agents.Average(a => a.TakeTrainStats().Loss);
         var row = Evaluate(DecentralizedPhase.Consensus, rounds, LrAt(Math.Max(0, Iteration - 1)), loss, bytes, full: true);
@@ -246,18 +250,18 @@ public sealed partial class DecentralizedRunner
         return row;
     }
 
-    /// <summary>Makes <paramref name="protocol"/> own the agents' nodes, carrying z and w over (see <see cref="RunConsensusRounds"/>).</summary>
+    /// <summary>Makes <paramref name="protocol"/> gossip every peer's parameters, carrying z and w over (see <see cref="GossipPeer.Use"/>).</summary>
     private void Use(IGossip? protocol)
     {
-        foreach (var a in _agents)
-        {
-            var x = a.Node.Estimate();
-            var node = protocol?.CreateNode(x) ?? new GossipNode(x);
-            a.Node.Z.CopyTo(node.Z, 0);
-            node.W = a.Node.W;
-            a.Attach(node);
-        }
+        foreach (var p in _peers) p.Use(protocol);
         _active = protocol;
+    }
+
+    /// <summary>One synchronous exchange: every peer sends its messages of round <paramref name="t"/>, then every peer receives.</summary>
+    private void Exchange(long t, MessagePhase phase)
+    {
+        foreach (var p in _peers) p.Send(t, phase);
+        foreach (var p in _peers) p.Receive(t, phase);
     }
 
     private void CheckNodeCount(IGossip protocol)
@@ -280,9 +284,7 @@ public sealed partial class DecentralizedRunner
         switch (Communication)
         {
             case Communication.Gossip:
-                var nodes = _agents.Select(a => a.Node).ToArray();
-                foreach (var m in GossipLoop.Step(_gossip!, nodes, Iteration))
-                    Ledger.Record(new LedgerEntry(checked((int)Iteration), m.From, m.To, MessageKind.Weights, (_gossip!.Bits(m) + 7) / 8));
+                Exchange(Iteration, MessagePhase.Training);
                 break;
             case Communication.AllReduce:
                 var mean = Average(_agents.Select(a => a.Node.Estimate()).ToArray());
@@ -412,50 +414,12 @@ public sealed partial class DecentralizedRunner
         }
     }
 
-    private readonly struct LocalSteps(Agent[] agents, Batch[] batches, bool forwardOnly) : IParallelBody
+    private readonly struct LocalSteps(GossipPeer[] peers, Batch[] batches, bool forwardOnly) : IParallelBody
     {
         public void Invoke(int index)
         {
-            if (forwardOnly) agents[index].Forward(batches[index]);
-            else agents[index].Step(batches[index]);
-        }
-    }
-
-    /// <summary>Dense push-sum of the agents' buffers, one exchange per consensus round (see <see cref="RunConsensusRounds"/>).</summary>
-    private sealed class BufferGossip
-    {
-        private readonly Agent[] _agents;
-        private readonly PushSum _protocol;
-        private readonly GossipNode[] _nodes;
-        private readonly float[] _x;
-
-        public BufferGossip(Agent[] agents, ITopology topology)
-        {
-            _agents = agents;
-            _protocol = new PushSum(topology);
-            _x = new float[agents[0].BufferLength];
-            _nodes = agents.Select(a =>
-            {
-                a.CopyBuffers(_x);
-                return new GossipNode(_x);
-            }).ToArray();
-        }
-
-        /// <summary>Takes each agent's buffers after its forward pass as x_i (z_i = w_i x_i), exchanges, writes z_i / w_i back.</summary>
-        public void Round(long t, Action<GossipMessage, long> record)
-        {
-            for (int i = 0; i < _agents.Length; i++)
-            {
-                _agents[i].CopyBuffers(_x);
-                var z = _nodes[i].Z;
-                for (int k = 0; k < z.Length; k++) z[k] = _nodes[i].W * _x[k];
-            }
-            foreach (var m in GossipLoop.Step(_protocol, _nodes, t)) record(m, (_protocol.Bits(m) + 7) / 8);
-            for (int i = 0; i < _agents.Length; i++)
-            {
-                _nodes[i].Estimate(_x);
-                _agents[i].LoadBuffers(_x);
-            }
+            if (forwardOnly) peers[index].Forward(batches[index]);
+            else peers[index].Step(batches[index]);
         }
     }
 }

@@ -1,5 +1,6 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 
@@ -9,10 +10,10 @@ namespace NanoFed.Federation.Gossip;
 /// estimate x̂_i and a copy of x̂_j for every neighbour j (all start at 0). At iteration t it sends
 /// q_i = C(x_i − x̂_i), compressed per tensor, to every neighbour; then x̂_j += q_j for j ∈ N_i ∪ {i} and
 /// x_i ← x_i + γ Σ_j W_ij (x̂_j − x̂_i). Σ_i x_i is conserved because W is symmetric; with C = identity and γ = 1 this
-/// is <see cref="DPsgd"/> up to float rounding. The node's weight w stays 1 and is not sent: <see cref="Bits"/> is
-/// the compressor's exact payload bits and <see cref="GossipMessage.Weight"/> is 0. Every copy of x̂_i changes only by
+/// is <see cref="DPsgd"/> up to float rounding. The node's weight w stays 1 and is not sent: a message carries the
+/// compressed tensors only. Every copy of x̂_i changes only by
 /// the q_i that i also adds to its own, in the same order, so the copies stay bit-identical; that needs fixed
-/// neighbours, hence a dynamic topology is rejected.
+/// neighbours, hence a dynamic topology is rejected, and every message delivered: an undelivered one throws.
 /// </summary>
 public sealed class Choco : CompressedGossip
 {
@@ -62,30 +63,30 @@ public sealed class Choco : CompressedGossip
     protected override GossipNode NewNode(ReadOnlySpan<float> x0) => new Node(x0);
 
     /// <inheritdoc/>
-    public override GossipMessage[] Send(GossipNode node, int i, long t)
+    public override Message[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
         var diff = new float[s.Z.Length];
         for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] - s.Hat[k];
         var q = CompressInto(diff, s.Hat, Stream(i, t));
-        return Topology.OutPeers(i, t).Select(j => new GossipMessage { From = i, To = j, T = t, Parts = q, Weight = 0 }).ToArray();
+        return Topology.OutPeers(i, t).Select(j => GossipMessages.Create(t, i, j, q, null)).ToArray();
     }
 
     /// <inheritdoc/>
-    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<Message> inbox, IReadOnlyList<Message> undelivered)
     {
         var s = (Node)node;
+        ArgumentNullException.ThrowIfNull(undelivered);
+        if (undelivered.Count > 0)
+            throw new InvalidOperationException($"CHOCO needs every message delivered (its public copies and symmetric mixing); {undelivered.Count} of node {i} at iteration {t} were not");
         var acc = new float[s.Z.Length];
-        foreach (var m in GossipLoop.Sorted(inbox, i, t))
+        foreach (var m in GossipMessages.Sorted(inbox, i, t))
         {
-            if (!s.Copies.TryGetValue(m.From, out var copy)) s.Copies[m.From] = copy = new float[s.Z.Length];
-            AddParts(m, copy);
-            float w = EdgeWeight(i, m.From, t);
+            if (!s.Copies.TryGetValue(m.Sender, out var copy)) s.Copies[m.Sender] = copy = new float[s.Z.Length];
+            AddParts(m, copy, weighted: false);
+            float w = EdgeWeight(i, m.Sender, t);
             for (int k = 0; k < acc.Length; k++) acc[k] += w * (copy[k] - s.Hat[k]);
         }
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
     }
-
-    /// <inheritdoc/>
-    public override long Bits(GossipMessage m) => GossipLoop.PartBits(m, Compressor);
 }

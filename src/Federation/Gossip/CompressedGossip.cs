@@ -1,5 +1,6 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 
@@ -43,13 +44,10 @@ public abstract class CompressedGossip : IGossip
     }
 
     /// <inheritdoc/>
-    public abstract GossipMessage[] Send(GossipNode node, int i, long t);
+    public abstract Message[] Send(GossipNode node, int i, long t);
 
     /// <inheritdoc/>
-    public abstract void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
-
-    /// <inheritdoc/>
-    public virtual long Bits(GossipMessage m) => GossipLoop.PayloadBits(m, Compressor);
+    public abstract void Receive(GossipNode node, int i, long t, IReadOnlyList<Message> inbox, IReadOnlyList<Message> undelivered);
 
     /// <summary>The form's node state for x_i = <paramref name="x0"/> (length already checked).</summary>
     protected abstract GossipNode NewNode(ReadOnlySpan<float> x0);
@@ -65,22 +63,23 @@ public abstract class CompressedGossip : IGossip
 
     /// <summary>
     /// q = C(<paramref name="diff"/>) tensor by tensor (tensor l draws from <paramref name="rng"/>.Split(l)), then
-    /// <paramref name="copy"/> += q; returns q, one payload per tensor.
+    /// <paramref name="copy"/> += q; returns q, one wire tensor per tensor.
     /// </summary>
-    protected Payload[] CompressInto(float[] diff, float[] copy, RngStream rng)
+    protected WireTensor[] CompressInto(float[] diff, float[] copy, RngStream rng)
     {
-        var parts = new Payload[Layout.Count];
+        var parts = new WireTensor[Layout.Count];
         for (int l = 0; l < Layout.Count; l++)
         {
-            parts[l] = Compressor.Compress(Layout.Slice(diff, l), rng.Split((ulong)l));
+            parts[l] = Compressor.Compress(GossipMessages.PartName(l), Layout.Slice(diff, l), rng.Split((ulong)l));
             parts[l].AddTo(Layout.Slice(copy, l));
         }
         return parts;
     }
 
-    /// <summary><paramref name="dense"/> += the payloads of <paramref name="m"/>, tensor by tensor.</summary>
-    protected void AddParts(GossipMessage m, float[] dense)
+    /// <summary><paramref name="dense"/> += the tensors of <paramref name="m"/>, tensor by tensor (checked against the layout).</summary>
+    protected void AddParts(Message m, float[] dense, bool weighted)
     {
-        for (int l = 0; l < Layout.Count; l++) m.Parts[l].AddTo(Layout.Slice(dense, l));
+        var parts = GossipMessages.Parts(m, Layout.Count, weighted);
+        for (int l = 0; l < Layout.Count; l++) parts[l].AddTo(Layout.Slice(dense, l));
     }
 }

@@ -1,5 +1,6 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 
@@ -14,6 +15,9 @@ namespace NanoFed.Federation.Gossip;
 /// lazy push-sum step z ← (1 − γ)·z + γ·W z. The weight is uncompressed: w_i ← w_i + γ·(Σ received a_j·w_j + (a_i − 1)·w_i).
 /// The copies track x rather than z because x stops moving at consensus while z = w·x keeps moving with w on a
 /// non-regular time-varying graph (tracking z left a floor there); on a regular graph w = 1 and both are the same.
+/// A message the transport could not deliver is taken back: the sender restores the public copy x̂_ij it had before
+/// the send (so both ends of the edge still hold the same copy) and keeps the share a_i·w_i·x̂_ij it would have moved,
+/// so Σ_i z_i and Σ_i w_i are conserved whatever is lost (up to float rounding).
 /// </summary>
 public sealed class DifferenceGossip : CompressedGossip
 {
@@ -34,6 +38,12 @@ public sealed class DifferenceGossip : CompressedGossip
 
         /// <summary>−a_i·w_i·Σ_{j ∈ N_out} x̂_ij after the last <see cref="Send"/>.</summary>
         public float[] SelfTerm { get; } = new float[x0.Length];
+
+        /// <summary>
+        /// x̂_ij as it was before the last <see cref="Send"/> updated it, per out-peer j of that send: what an undelivered
+        /// message restores. Only meaningful between a send and its receive, so not part of the saved state.
+        /// </summary>
+        public Dictionary<int, float[]> PreviousOutCopies { get; } = [];
 
         /// <inheritdoc/>
         public override void SaveState(IDictionary<string, float[]> state)
@@ -58,12 +68,12 @@ public sealed class DifferenceGossip : CompressedGossip
     protected override GossipNode NewNode(ReadOnlySpan<float> x0) => new Node(x0);
 
     /// <inheritdoc/>
-    public override GossipMessage[] Send(GossipNode node, int i, long t)
+    public override Message[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
         float a = Weight(i, t), share = a * s.W;
         var peers = Topology.OutPeers(i, t);
-        var messages = new GossipMessage[peers.Length];
+        var messages = new Message[peers.Length];
         var diff = new float[s.Z.Length];
         Array.Clear(s.SelfTerm);
         var rng = Stream(i, t);
@@ -71,27 +81,38 @@ public sealed class DifferenceGossip : CompressedGossip
         {
             int j = peers[p];
             if (!s.OutCopies.TryGetValue(j, out var copy)) s.OutCopies[j] = copy = new float[s.Z.Length];
+            if (!s.PreviousOutCopies.TryGetValue(j, out var previous)) s.PreviousOutCopies[j] = previous = new float[s.Z.Length];
+            copy.CopyTo(previous, 0);
             for (int k = 0; k < diff.Length; k++) diff[k] = s.Z[k] / s.W - copy[k];
             var parts = CompressInto(diff, copy, rng.Split((ulong)j));
             for (int k = 0; k < copy.Length; k++) s.SelfTerm[k] -= share * copy[k];
-            messages[p] = new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = share };
+            messages[p] = GossipMessages.Create(t, i, j, parts, share);
         }
         return messages;
     }
 
     /// <inheritdoc/>
-    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<Message> inbox, IReadOnlyList<Message> undelivered)
     {
         var s = (Node)node;
         float a = Weight(i, t);
         var acc = (float[])s.SelfTerm.Clone();
         float accW = (a - 1) * s.W;
-        foreach (var m in GossipLoop.Sorted(inbox, i, t))
+        foreach (var m in GossipMessages.Sorted(inbox, i, t))
         {
-            if (!s.InCopies.TryGetValue(m.From, out var copy)) s.InCopies[m.From] = copy = new float[s.Z.Length];
-            AddParts(m, copy);
-            for (int k = 0; k < acc.Length; k++) acc[k] += m.Weight * copy[k];
-            accW += m.Weight;
+            if (!s.InCopies.TryGetValue(m.Sender, out var copy)) s.InCopies[m.Sender] = copy = new float[s.Z.Length];
+            AddParts(m, copy, weighted: true);
+            float w = GossipMessages.Weight(m);
+            for (int k = 0; k < acc.Length; k++) acc[k] += w * copy[k];
+            accW += w;
+        }
+        foreach (var m in GossipMessages.Own(undelivered, i, t))
+        {
+            var copy = s.OutCopies[m.Receiver];
+            float w = GossipMessages.Weight(m);
+            for (int k = 0; k < acc.Length; k++) acc[k] += w * copy[k];
+            s.PreviousOutCopies[m.Receiver].CopyTo(copy, 0);
+            accW += w;
         }
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
         s.W += Gamma * accW;

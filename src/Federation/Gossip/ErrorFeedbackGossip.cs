@@ -1,5 +1,6 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 
@@ -8,7 +9,8 @@ namespace NanoFed.Federation.Gossip;
 /// specs/sparse-push.md "Sparse-Push"): per tensor, v = z + e, c = C(v), e ← v − c; node i sends a·c (values +
 /// indices) and a·w to each out-neighbour, then z ← z + γ·(Σ received c + (a − 1)·c) and
 /// w ← w + γ·(Σ received w + (a − 1)·w) (the same update, uncompressed). Σ_i z_i is conserved (up to float
-/// rounding); with C = identity and γ = 1 this is <see cref="PushSum"/>.
+/// rounding); with C = identity and γ = 1 this is <see cref="PushSum"/>. A share the transport could not deliver is
+/// added back to the sender's sum like a received one, so the conservation holds whatever is lost.
 /// </summary>
 public sealed class ErrorFeedbackGossip : CompressedGossip
 {
@@ -48,39 +50,40 @@ public sealed class ErrorFeedbackGossip : CompressedGossip
     protected override GossipNode NewNode(ReadOnlySpan<float> x0) => new Node(x0);
 
     /// <inheritdoc/>
-    public override GossipMessage[] Send(GossipNode node, int i, long t)
+    public override Message[] Send(GossipNode node, int i, long t)
     {
         var s = (Node)node;
         float a = Weight(i, t);
         var v = new float[s.Z.Length];
         for (int k = 0; k < v.Length; k++) v[k] = s.Z[k] + s.E[k];
-        var parts = new Payload[Layout.Count];
+        var parts = new WireTensor[Layout.Count];
         var rng = Stream(i, t);
         for (int l = 0; l < Layout.Count; l++)
         {
             var vl = Layout.Slice(v, l);
-            var c = Compressor.Compress(vl, rng.Split((ulong)l));
+            var c = Compressor.Compress(GossipMessages.PartName(l), vl, rng.Split((ulong)l));
             var cl = Layout.Slice(s.C, l);
-            c.DecodeTo(cl);
+            cl.Clear();
+            c.AddTo(cl);
             var el = Layout.Slice(s.E, l);
             for (int k = 0; k < vl.Length; k++) el[k] = vl[k] - cl[k];
             parts[l] = c.Scaled(a);
         }
-        return Topology.OutPeers(i, t).Select(j => new GossipMessage { From = i, To = j, T = t, Parts = parts, Weight = a * s.W }).ToArray();
+        return Topology.OutPeers(i, t).Select(j => GossipMessages.Create(t, i, j, parts, a * s.W)).ToArray();
     }
 
     /// <inheritdoc/>
-    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox)
+    public override void Receive(GossipNode node, int i, long t, IReadOnlyList<Message> inbox, IReadOnlyList<Message> undelivered)
     {
         var s = (Node)node;
         float a = Weight(i, t);
         var acc = new float[s.Z.Length];
         for (int k = 0; k < acc.Length; k++) acc[k] = (a - 1) * s.C[k];
         float accW = (a - 1) * s.W;
-        foreach (var m in GossipLoop.Sorted(inbox, i, t))
+        foreach (var m in GossipMessages.Sorted(inbox, i, t).Concat(GossipMessages.Own(undelivered, i, t)))
         {
-            AddParts(m, acc);
-            accW += m.Weight;
+            AddParts(m, acc, weighted: true);
+            accW += GossipMessages.Weight(m);
         }
         for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
         s.W += Gamma * accW;

@@ -1,48 +1,33 @@
-using NanoFed.Federation.Compression;
+using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 
-/// <summary>In-memory driver and measurements for the gossip protocols (tests and gossip-only experiments; a real runner routes the messages through its transport).</summary>
+/// <summary>
+/// A synchronous driver of a gossip protocol over bare nodes (tests and gossip-only experiments; the decentralized
+/// runner drives its peers the same way), and measurements of the nodes.
+/// </summary>
 public static class GossipLoop
 {
     /// <summary>
-    /// One synchronous iteration t: every node sends, every message is delivered, every node receives.
-    /// Returns all messages of the iteration (for bit counting).
+    /// One synchronous iteration t: every node sends through <paramref name="transport"/> (default: a fresh in-process
+    /// transport), then every node receives its inbox. Returns every message as sent.
     /// </summary>
-    public static List<GossipMessage> Step(IGossip protocol, GossipNode[] nodes, long t)
+    public static List<Message> Step(IGossip protocol, GossipNode[] nodes, long t, ITransport? transport = null, MessagePhase phase = MessagePhase.Training)
     {
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(nodes);
         if (nodes.Length != protocol.Topology.NodeCount) throw new ArgumentException($"{nodes.Length} nodes for a topology of {protocol.Topology.NodeCount}", nameof(nodes));
-        var all = new List<GossipMessage>();
-        for (int i = 0; i < nodes.Length; i++) all.AddRange(protocol.Send(nodes[i], i, t));
-        var inboxes = new List<GossipMessage>[nodes.Length];
-        for (int i = 0; i < nodes.Length; i++) inboxes[i] = [];
-        foreach (var m in all) inboxes[m.To].Add(m);
-        for (int i = 0; i < nodes.Length; i++) protocol.Receive(nodes[i], i, t, inboxes[i]);
+        transport ??= new InProcessTransport(new TrafficLedger());
+        var channels = new GossipChannel[nodes.Length];
+        var all = new List<Message>();
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            channels[i] = new GossipChannel(i, protocol, nodes[i], transport);
+            all.AddRange(channels[i].Send(t, phase));
+        }
+        foreach (var c in channels) c.Receive(t, transport.ReceiveAll(c.Node));
         return all;
-    }
-
-    /// <summary>The inbox of node i at iteration t in increasing sender order, after checking every message is addressed to (i, t).</summary>
-    public static IEnumerable<GossipMessage> Sorted(IReadOnlyList<GossipMessage> inbox, int i, long t)
-    {
-        ArgumentNullException.ThrowIfNull(inbox);
-        foreach (var m in inbox)
-            if (m.To != i || m.T != t) throw new ArgumentException($"message {m.From}->{m.To} of iteration {m.T} delivered to node {i} at iteration {t}", nameof(inbox));
-        return inbox.OrderBy(m => m.From);
-    }
-
-    /// <summary>Payload bits under <paramref name="compressor"/> + 32 for the push-sum weight share.</summary>
-    public static long PayloadBits(GossipMessage m, ICompressor compressor) => 32 + PartBits(m, compressor);
-
-    /// <summary>Bits of the per-tensor payloads alone under <paramref name="compressor"/> (protocols that send no weight).</summary>
-    public static long PartBits(GossipMessage m, ICompressor compressor)
-    {
-        ArgumentNullException.ThrowIfNull(m);
-        ArgumentNullException.ThrowIfNull(compressor);
-        long bits = 0;
-        foreach (var p in m.Parts) bits += compressor.Bits(p);
-        return bits;
     }
 
     /// <summary>

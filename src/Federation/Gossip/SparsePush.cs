@@ -1,5 +1,6 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 
 namespace NanoFed.Federation.Gossip;
 

@@ -20,6 +20,9 @@ public enum MessageKind : byte
 
     /// <summary>Anything else: scalars, push-sum weights, commands.</summary>
     Control = 6,
+
+    /// <summary>Running statistics (BatchNorm buffers) gossiped beside the parameters (SCSP's <c>--consensus-bn gossip</c>).</summary>
+    Statistics = 7,
 }
 
 /// <summary>Which part of a run a message belongs to; the ledger reports the phases apart.</summary>

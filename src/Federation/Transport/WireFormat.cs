@@ -14,6 +14,9 @@ namespace NanoFed.Federation.Transport;
 ///          Quantized  bits u8 | axis i8 (−1: one scale) | scales f32 × (1 or dims[axis]) | codes ceil(n·b/8)
 ///          Sparse     k i32 | values f32 × k | indices i32 × k
 ///          Bytes      u8 × n
+///          SparseUInt16  k i32 | values f32 × k | indices u16 × k                      (n ≤ 65,536)
+///          SparseBitmap  k i32 | values f32 × k | bitmap ceil(n/8), bit i set iff i is kept
+///          SparseGamma   k i32 | values f32 × k | Elias-gamma gaps ceil(Σ(2⌊log2 g⌋+1)/8)  (<see cref="SparseIndices"/>)
 /// </code>
 /// n is the product of the dims. A tensor's header is 2 + |name| + 1 + 1 + 4·rank + 4 bytes. Deserializing checks
 /// every field (magic, kind, counts, encodings, ranks, lengths against what the header implies, strictly increasing
@@ -44,8 +47,8 @@ public static class WireFormat
     {
         WireEncoding.DenseF32 => 4L * tensor.Values.Length,
         WireEncoding.Quantized => 2 + 4L * tensor.Scales.Length + tensor.Data.Length,
-        WireEncoding.Sparse => 4 + 8L * tensor.Values.Length,
-        _ => tensor.Data.Length,
+        WireEncoding.Bytes => tensor.Data.Length,
+        _ => 4 + 4L * tensor.Values.Length + SparseIndices.Bytes(tensor),
     };
 
     /// <summary>Serializes <paramref name="message"/> into a new array of exactly <see cref="Size"/> bytes.</summary>
@@ -107,13 +110,13 @@ public static class WireFormat
                 w.Floats(t.Scales);
                 t.Data.CopyTo(w.Take(t.Data.Length));
                 break;
-            case WireEncoding.Sparse:
-                w.I32(t.Values.Length);
-                w.Floats(t.Values);
-                foreach (int i in t.Indices) w.I32(i);
+            case WireEncoding.Bytes:
+                t.Data.CopyTo(w.Take(t.Data.Length));
                 break;
             default:
-                t.Data.CopyTo(w.Take(t.Data.Length));
+                w.I32(t.Values.Length);
+                w.Floats(t.Values);
+                SparseIndices.Write(t, w.Take(checked((int)SparseIndices.Bytes(t))));
                 break;
         }
     }
@@ -149,8 +152,8 @@ public static class WireFormat
         {
             WireEncoding.DenseF32 => ReadDense(ref b, name, shape, index),
             WireEncoding.Quantized => ReadQuantized(ref b, name, shape, index),
-            WireEncoding.Sparse => ReadSparse(ref b, name, shape, index),
-            _ => ReadBytes(ref b, name, shape, index),
+            WireEncoding.Bytes => ReadBytes(ref b, name, shape, index),
+            var sparse => ReadSparse(ref b, name, shape, index, sparse),
         };
         if (b.Remaining != 0) throw new FormatException($"tensor {index} '{name}': {b.Remaining} unused body bytes");
         return t;
@@ -181,18 +184,24 @@ public static class WireFormat
         return WireTensor.FromQuantized(name, shape, bits, axis, s, packed);
     }
 
-    private static WireTensor ReadSparse(ref Reader b, string name, Shape shape, int index)
+    private static WireTensor ReadSparse(ref Reader b, string name, Shape shape, int index, WireEncoding encoding)
     {
         if (b.Remaining < 4) throw new FormatException($"tensor {index} '{name}': sparse body too short");
         int k = b.I32();
-        if (k < 0 || k > shape.Length || b.Remaining != 8L * k)
+        if (k < 0 || k > shape.Length || b.Remaining < 4L * k)
             throw new FormatException($"tensor {index} '{name}': {k} sparse entries do not fit {b.Remaining} bytes and shape {shape}");
         var values = b.Floats(k);
-        var indices = new int[k];
-        for (int j = 0; j < k; j++) indices[j] = b.I32();
-        try { return WireTensor.Sparse(name, shape, values, indices); }
-        catch (ArgumentException e) { throw new FormatException($"tensor {index} '{name}': {e.Message}"); }
+        var indices = SparseIndices.Read(encoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{name}'");
+        return WireTensor.Owned(name, shape, values, indices, CodingOf(encoding));
     }
+
+    private static IndexCoding CodingOf(WireEncoding encoding) => encoding switch
+    {
+        WireEncoding.SparseUInt16 => IndexCoding.UInt16,
+        WireEncoding.SparseBitmap => IndexCoding.Bitmap,
+        WireEncoding.SparseGamma => IndexCoding.EliasGammaDelta,
+        _ => IndexCoding.Int32,
+    };
 
     private static WireTensor ReadBytes(ref Reader b, string name, Shape shape, int index)
     {

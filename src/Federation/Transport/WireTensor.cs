@@ -16,11 +16,21 @@ public enum WireEncoding : byte
 
     /// <summary>Raw bytes, one per element (labels).</summary>
     Bytes = 4,
+
+    /// <summary>As <see cref="Sparse"/> with uint16 indices (a tensor of at most 65,536 entries).</summary>
+    SparseUInt16 = 5,
+
+    /// <summary>As <see cref="Sparse"/> with the indices as a bitmap of one bit per entry.</summary>
+    SparseBitmap = 6,
+
+    /// <summary>As <see cref="Sparse"/> with the index gaps in Elias-gamma code (<see cref="SparseIndices"/>).</summary>
+    SparseGamma = 7,
 }
 
 /// <summary>
 /// A named tensor in one wire encoding. Build it with <see cref="Dense"/>, <see cref="Quantized"/>,
-/// <see cref="Sparse"/>, <see cref="TopKOf"/> or <see cref="Raw"/>; read it back with <see cref="Decode"/>.
+/// <see cref="FromCodes"/>, <see cref="Sparse"/>, <see cref="TopKOf"/> or <see cref="Raw"/>; read it back with
+/// <see cref="Decode"/> or <see cref="AddTo"/>.
 /// The arrays are owned by the instance and never change after construction.
 /// </summary>
 public sealed class WireTensor
@@ -42,10 +52,13 @@ public sealed class WireTensor
     /// <summary>The encoding.</summary>
     public WireEncoding Encoding { get; }
 
-    /// <summary>Dense: all values; Sparse: the kept values. Empty otherwise.</summary>
+    /// <summary>Whether the encoding is one of the sparse ones (values plus indices in some <see cref="IndexCoding"/>).</summary>
+    public bool IsSparse => Encoding is WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma;
+
+    /// <summary>Dense: all values; sparse encodings: the kept values. Empty otherwise.</summary>
     public float[] Values { get; private init; } = [];
 
-    /// <summary>Sparse: the kept indices (strictly increasing, in [0, Shape.Length)). Empty otherwise.</summary>
+    /// <summary>Sparse encodings: the kept indices (strictly increasing, in [0, Shape.Length)), whatever their coding on the wire. Empty otherwise.</summary>
     public int[] Indices { get; private init; } = [];
 
     /// <summary>Quantized: the bit width b (1..8). 0 otherwise.</summary>
@@ -105,12 +118,66 @@ public sealed class WireTensor
     internal static WireTensor FromQuantized(string name, Shape shape, int bits, int axis, float[] scales, byte[] packed) =>
         new(name, shape, WireEncoding.Quantized) { Bits = bits, Axis = axis, Scales = scales, Data = packed };
 
-    /// <summary>Sparse entries: <paramref name="values"/>[j] at flat index <paramref name="indices"/>[j] (strictly increasing).</summary>
-    public static WireTensor Sparse(string name, Shape shape, ReadOnlySpan<float> values, ReadOnlySpan<int> indices)
+    /// <summary>
+    /// Sparse entries: <paramref name="values"/>[j] at flat index <paramref name="indices"/>[j] (strictly increasing),
+    /// the indices to be written in <paramref name="coding"/> (<see cref="IndexCoding.UInt16"/> falls back to int32
+    /// for a tensor of more than 65,536 entries).
+    /// </summary>
+    public static WireTensor Sparse(string name, Shape shape, ReadOnlySpan<float> values, ReadOnlySpan<int> indices, IndexCoding coding = IndexCoding.Int32)
     {
         if (values.Length != indices.Length) throw new ArgumentException($"{values.Length} values but {indices.Length} indices");
         CheckIndices(indices, shape.Length);
-        return new WireTensor(name, shape, WireEncoding.Sparse) { Values = values.ToArray(), Indices = indices.ToArray() };
+        return Owned(name, shape, values.ToArray(), indices.ToArray(), coding);
+    }
+
+    /// <summary>A sparse tensor that takes ownership of <paramref name="values"/> and <paramref name="indices"/> (already checked).</summary>
+    internal static WireTensor Owned(string name, Shape shape, float[] values, int[] indices, IndexCoding coding) =>
+        new(name, shape, SparseEncoding(coding, shape.Length)) { Values = values, Indices = indices };
+
+    /// <summary>The sparse encoding of <paramref name="coding"/> for a tensor of <paramref name="n"/> entries.</summary>
+    private static WireEncoding SparseEncoding(IndexCoding coding, int n) => coding switch
+    {
+        IndexCoding.Int32 => WireEncoding.Sparse,
+        IndexCoding.UInt16 => n <= 65_536 ? WireEncoding.SparseUInt16 : WireEncoding.Sparse,
+        IndexCoding.Bitmap => WireEncoding.SparseBitmap,
+        IndexCoding.EliasGammaDelta => WireEncoding.SparseGamma,
+        _ => throw new ArgumentOutOfRangeException(nameof(coding), coding, "unknown index coding"),
+    };
+
+    /// <summary>
+    /// b-bit codes <paramref name="codes"/> with one <paramref name="scale"/> (value = code · scale), packed by
+    /// <see cref="Quantize.Pack"/>; b = 1 holds signs (±1). For codes a compressor rounded itself (stochastically, or signs).
+    /// </summary>
+    public static WireTensor FromCodes(string name, Shape shape, ReadOnlySpan<sbyte> codes, int bits, float scale)
+    {
+        CheckLength(shape, codes.Length);
+        if (!(scale >= 0) || !float.IsFinite(scale)) throw new ArgumentException($"scale must be finite and non-negative, got {scale}");
+        var packed = new byte[Quantize.PackedLength(codes.Length, bits)];
+        Quantize.Pack(codes, bits, packed);
+        return new WireTensor(name, shape, WireEncoding.Quantized) { Bits = bits, Axis = -1, Scales = [scale], Data = packed };
+    }
+
+    /// <summary>
+    /// The same tensor with every decoded value multiplied by <paramref name="a"/> ≥ 0: dense and sparse values are
+    /// multiplied, quantized scales are (so the codes and the wire size are unchanged).
+    /// </summary>
+    public WireTensor Scaled(float a)
+    {
+        if (!(a >= 0) || !float.IsFinite(a)) throw new ArgumentOutOfRangeException(nameof(a), a, "a scale factor must be finite and non-negative");
+        return Encoding switch
+        {
+            WireEncoding.DenseF32 => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a) },
+            WireEncoding.Quantized => new WireTensor(Name, Shape, Encoding) { Bits = Bits, Axis = Axis, Scales = Multiply(Scales, a), Data = Data },
+            WireEncoding.Bytes => throw new InvalidOperationException($"raw bytes '{Name}' cannot be scaled"),
+            _ => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a), Indices = Indices },
+        };
+    }
+
+    private static float[] Multiply(float[] values, float a)
+    {
+        var r = new float[values.Length];
+        for (int k = 0; k < r.Length; k++) r[k] = values[k] * a;
+        return r;
     }
 
     /// <summary>The Top-k (by magnitude) of <paramref name="dense"/> with k = <see cref="TopK.Count"/>(n, <paramref name="keep"/>).</summary>
@@ -159,14 +226,29 @@ public sealed class WireTensor
                     Quantize.DequantizePerChannel(codes, outer, channels, inner, Scales, destination);
                 }
                 break;
-            case WireEncoding.Sparse:
-                destination.Clear();
-                TopK.Scatter(Values, Indices, destination);
-                break;
-            default:
+            case WireEncoding.Bytes:
                 for (int i = 0; i < Data.Length; i++) destination[i] = Data[i];
                 break;
+            default:
+                TopK.Scatter(Values, Indices, destination);
+                break;
         }
+    }
+
+    /// <summary>
+    /// Accumulates the decoded values: <paramref name="destination"/>[k] += value[k] in increasing k. A sparse tensor
+    /// touches only its kept entries, so the others keep their bits (−0 stays −0).
+    /// </summary>
+    public void AddTo(Span<float> destination)
+    {
+        CheckLength(Shape, destination.Length);
+        if (IsSparse)
+        {
+            TopK.ScatterAdd(Values, Indices, destination);
+            return;
+        }
+        var dense = Encoding == WireEncoding.DenseF32 ? Values : ToArray();
+        for (int k = 0; k < dense.Length; k++) destination[k] += dense[k];
     }
 
     /// <summary>The dense values as a new array (see <see cref="Decode"/>).</summary>

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using NanoFed.Federation.Compression;
+using NanoFed.Federation.Transport;
 using Xunit;
 
 namespace NanoFed.Tests.Federation;
@@ -28,7 +29,7 @@ public class CompressorTests
         Prop.ForAll(Arb.From(Cases), c =>
         {
             var v = Data(c.N, c.Seed);
-            var p = new TopKCompressor(c.Keep).Compress(v, null);
+            var p = new TopKCompressor(c.Keep).Compress("t", v, null);
             int k = Math.Max(1, (int)Math.Floor(c.N * c.Keep));
             Assert.Equal(k, p.Values.Length);
             Assert.Equal(k, p.Indices.Length);
@@ -54,7 +55,7 @@ public class CompressorTests
             for (int m = 0; m < compressors.Length; m++)
             {
                 var dense = new float[c.N];
-                compressors[m].Compress(v, new RngStream((ulong)c.Seed, 9)).DecodeTo(dense);
+                compressors[m].Compress("t", v, new RngStream((ulong)c.Seed, 9)).Decode(dense);
                 for (int i = 0; i < c.N; i++)
                 {
                     float e = v[i] - dense[i];
@@ -65,21 +66,33 @@ public class CompressorTests
     }
 
     [Fact]
-    public void BitCounts()
+    public void CompressorsProduceTheWireTensorsWhoseSerializedBodiesAreTheCoding()
     {
         var v = Data(1000, 3);
-        var top = new TopKCompressor(0.01).Compress(v, null);
-        Assert.Equal(10 * 64L, new TopKCompressor(0.01).Bits(top));
-        Assert.Equal(10 * 32L + 1000, new TopKCompressor(0.01, IndexCoding.Bitmap).Bits(top));
+        var top = new TopKCompressor(0.01).Compress("t", v, null);
         long gamma = 0;
         int previous = -1;
         foreach (int idx in top.Indices) { int g = idx - previous; gamma += 2 * (int)Math.Floor(Math.Log2(g)) + 1; previous = idx; }
-        Assert.Equal(10 * 32L + gamma, new TopKCompressor(0.01, IndexCoding.EliasGammaDelta).Bits(top));
-        Assert.Equal(3, SparseBits.IndexBits([0, 1, 2], 10, IndexCoding.EliasGammaDelta));
-        Assert.Equal(1 + 3 + 5, SparseBits.IndexBits([0, 2, 6], 10, IndexCoding.EliasGammaDelta));
-        Assert.Equal(4 * 1000L + 32, new QuantizeCompressor(4).Bits(new QuantizeCompressor(4).Compress(v, null)));
-        Assert.Equal(1000L + 32, SignCompressor.Instance.Bits(SignCompressor.Instance.Compress(v, null)));
-        Assert.Equal(32000L, NoCompression.Instance.Bits(NoCompression.Instance.Compress(v, null)));
+        // Sparse bodies: k (4 bytes), k float32 values, then the indices in their coding.
+        Assert.Equal(4 + 10 * 8L, WireFormat.BodyBytes(top));
+        Assert.Equal(4 + 10 * 6L, WireFormat.BodyBytes(new TopKCompressor(0.01, IndexCoding.UInt16).Compress("t", v, null)));
+        Assert.Equal(4 + 10 * 4L + 125, WireFormat.BodyBytes(new TopKCompressor(0.01, IndexCoding.Bitmap).Compress("t", v, null)));
+        Assert.Equal(4 + 10 * 4L + (gamma + 7) / 8, WireFormat.BodyBytes(new TopKCompressor(0.01, IndexCoding.EliasGammaDelta).Compress("t", v, null)));
+        Assert.Equal(3, SparseIndices.GammaBits([0, 1, 2]));
+        Assert.Equal(1 + 3 + 5, SparseIndices.GammaBits([0, 2, 6]));
+        // Quantized bodies: bits and axis (2 bytes), one float32 scale, ceil(b·n / 8) code bytes.
+        Assert.Equal(2 + 4 + 500L, WireFormat.BodyBytes(new QuantizeCompressor(4).Compress("t", v, null)));
+        Assert.Equal(2 + 4 + 125L, WireFormat.BodyBytes(SignCompressor.Instance.Compress("t", v, null)));
+        Assert.Equal(4000L, WireFormat.BodyBytes(NoCompression.Instance.Compress("t", v, null)));
+        // What arrives decodes to what was compressed, whatever the coding.
+        foreach (var coding in Enum.GetValues<IndexCoding>())
+        {
+            var sent = new TopKCompressor(0.05, coding).Compress("t", v, null);
+            var received = WireFormat.Deserialize(WireFormat.Serialize(new Message(0, 0, 1, MessageKind.Weights, [sent])))["t"];
+            Assert.Equal(sent.Encoding, received.Encoding);
+            Assert.Equal(sent.Indices, received.Indices);
+            Assert.Equal(sent.Values, received.Values);
+        }
     }
 
     [Fact]
@@ -87,23 +100,23 @@ public class CompressorTests
     {
         var v = Data(500, 1);
         var c = new RandomKCompressor(0.05);
-        var a = c.Compress(v, new RngStream(4, 2));
-        var b = c.Compress(v, new RngStream(4, 2));
-        var other = c.Compress(v, new RngStream(4, 3));
+        var a = c.Compress("t", v, new RngStream(4, 2));
+        var b = c.Compress("t", v, new RngStream(4, 2));
+        var other = c.Compress("t", v, new RngStream(4, 3));
         Assert.Equal(25, a.Indices.Length);
         Assert.Equal(a.Indices, b.Indices);
         Assert.NotEqual(a.Indices, other.Indices);
     }
 
     [Fact]
-    public void ScaledSignAndScaledPayloads()
+    public void ScaledSignAndScaledWireTensors()
     {
         float[] v = [1, -3, 0, 2];
-        var p = SignCompressor.Instance.Compress(v, null);
+        var p = SignCompressor.Instance.Compress("t", v, null);
         var d = new float[4];
-        p.DecodeTo(d);
+        p.Decode(d);
         Assert.Equal([1.5f, -1.5f, 1.5f, 1.5f], d);
-        p.Scaled(0.5f).DecodeTo(d);
+        p.Scaled(0.5f).Decode(d);
         Assert.Equal([0.75f, -0.75f, 0.75f, 0.75f], d);
     }
 }

@@ -1,5 +1,7 @@
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Transport;
 using NanoFed.Federation.Topology;
 using NanoFed.Nets;
 using NanoFed.Nets.Data;
@@ -46,16 +48,21 @@ public class DecentralizedRunnerStateTests
             ("fc", new Linear(4 * 8 * 8, Classes, rng)));
     }
 
-    /// <summary>Agents on IID data, or (skewed) agent i holding only class i.</summary>
-    private static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
-        Communication communication = Communication.Gossip)
+    /// <summary>
+    /// Agents on IID data, or (skewed) agent i holding only class i, over a directed ring (or <paramref name="topology"/>),
+    /// the in-process transport wrapped by <paramref name="wrap"/> when given.
+    /// </summary>
+    internal static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
+        Communication communication = Communication.Gossip, ITopology? topology = null, Func<ITransport, ITransport>? wrap = null)
     {
         var agents = Enumerable.Range(0, Agents)
             .Select(i => new Agent(i, Model(), Synthetic(PerAgent, (ulong)i + 1, n => skewed ? i : n % Classes), BatchSize, 0.05, 17, Normalization.Identity(1)))
             .ToArray();
-        var protocol = gossip?.Invoke(new DirectedRing(Agents), agents[0].Layout);
+        var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
         var tests = new[] { ("first", Synthetic(40, 10, n => n % Classes)), ("second", Synthetic(24, 11, n => (n + 1) % Classes)) };
-        return new DecentralizedRunner(agents, communication, protocol, tests, Normalization.Identity(1), schedule);
+        var ledger = new TrafficLedger();
+        ITransport transport = new InProcessTransport(ledger);
+        return new DecentralizedRunner(agents, communication, protocol, tests, Normalization.Identity(1), wrap?.Invoke(transport) ?? transport, ledger, schedule);
     }
 
     private static IGossip Sparse(ITopology t, TensorLayout l) => SparsePush.Create(t, l, keep: 0.1, gamma: 0.2f);
@@ -159,13 +166,15 @@ public class DecentralizedRunnerStateTests
         Assert.Equal(DecentralizedPhase.Consensus, consensus.Phase);
         Assert.Equal((Rounds, 2), (consensus.ConsensusRounds, consensus.Epoch));
         Assert.True(consensus.ConsensusDistance < 0.1 * trained.ConsensusDistance, $"{consensus.ConsensusDistance} vs {trained.ConsensusDistance}");
-        // Dense push-sum over the directed ring: one message of 32·d + 32 bits per agent per round.
+        // Dense push-sum over the directed ring: one serialized message per agent per round, 22 bytes of message header,
+        // the d values in tensor "0" (13 bytes of header) and the weight in tensor "w" (13 + 4).
         int d = runner.Agents[0].Layout.Total;
-        long perMessage = (32L * d + 32 + 7) / 8;
+        long perMessage = 22 + 13 + 4L * d + 17;
         Assert.Equal(Rounds * perMessage * Agents, runner.ConsensusBytes);
         Assert.Equal(Rounds * perMessage, consensus.BytesPerAgent);
         Assert.Equal(trainingBytes, runner.TrainingBytes);
-        Assert.Equal(runner.ConsensusBytes, runner.Ledger.Entries.Where(e => e.Round >= DecentralizedRunner.ConsensusRoundOffset).Sum(e => e.Bytes));
+        Assert.Equal(runner.ConsensusBytes, runner.Ledger.Total(MessagePhase.Consensus));
+        Assert.Equal(Enumerable.Range(0, Rounds), runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Consensus).Select(e => e.Round).Distinct());
         Assert.Equal((trainingBytes + runner.ConsensusBytes) / (double)Agents, consensus.CumulativeBytesPerAgent);
         // Train-mode forward passes moved the BatchNorm running statistics.
         Assert.Contains(Enumerable.Range(0, Agents), i => !bnBefore[i].SequenceEqual(runner.Agents[i].Model.NamedBuffers()[0].Buffer.Span.ToArray()));
@@ -190,7 +199,7 @@ public class DecentralizedRunnerStateTests
         Assert.True(Spread(mixed) < 0.5 * Spread(local), $"{Spread(mixed)} vs {Spread(local)}");
         // The parameters follow the same trajectory; the buffers add one dense push-sum message per agent and round.
         Assert.Equal(l.ConsensusDistance, m.ConsensusDistance);
-        long perMessage = (32L * mixed.Agents[0].BufferLength + 32 + 7) / 8;
+        long perMessage = 22 + 13 + 4L * mixed.Agents[0].BufferLength + 17;
         Assert.Equal(Rounds * perMessage * Agents, mixed.ConsensusBytes - local.ConsensusBytes);
     }
 
@@ -200,7 +209,9 @@ public class DecentralizedRunnerStateTests
         // A non-regular digraph moves the weights away from 1; the switch must carry z and w, not restart at x with w = 1.
         var agents = Runner(static (t, _) => new PushSum(t)).Agents;
         var protocol = new PushSum(new RandomDigraph(Agents, 1, 1, 5));
-        var runner = new DecentralizedRunner(agents, Communication.Gossip, protocol, [("first", Synthetic(8, 10, n => n % Classes))], Normalization.Identity(1));
+        var ledger = new TrafficLedger();
+        var runner = new DecentralizedRunner(agents, Communication.Gossip, protocol, [("first", Synthetic(8, 10, n => n % Classes))], Normalization.Identity(1),
+            new InProcessTransport(ledger), ledger);
         runner.RunEpoch();
         Assert.Contains(runner.Agents, a => a.Node.W != 1);
         int d = runner.Agents[0].Layout.Total;

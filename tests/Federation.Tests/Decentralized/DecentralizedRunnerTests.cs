@@ -1,7 +1,9 @@
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
 using NanoFed.Threading;
@@ -62,7 +64,8 @@ public class DecentralizedRunnerTests(ITestOutputHelper output)
             .Select(i => new Agent(i, Model(seed), train.Subset(partition.Indices[i]), BatchSize, 0.05, seed, Normalization.FashionMnist))
             .ToArray();
         var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
-        return new DecentralizedRunner(agents, communication, protocol, [("test", test)], Normalization.FashionMnist);
+        var ledger = new TrafficLedger();
+        return new DecentralizedRunner(agents, communication, protocol, [("test", test)], Normalization.FashionMnist, new InProcessTransport(ledger), ledger);
     }
 
     private List<DecentralizedMetrics> Run(DecentralizedRunner runner)
@@ -89,8 +92,9 @@ public class DecentralizedRunnerTests(ITestOutputHelper output)
         Assert.True(metrics[^1].MinAccuracy <= metrics[^1].MeanAccuracy && metrics[^1].MeanAccuracy <= metrics[^1].MaxAccuracy);
         // Directed ring: every agent has one in- and one out-neighbour, a = 1/2, so w = 1/2 + 1/2 = 1 exactly.
         foreach (var m in metrics) Assert.Equal((1f, 1f), (m.MinWeight, m.MaxWeight));
-        // Dense push-sum message: 32 bits per parameter + 32 for the weight share; one message per agent per iteration.
-        long perMessage = (32L * d + 32 + 7) / 8;
+        // Dense push-sum message, one per agent per iteration: 22 bytes of message header, the d float32 values in
+        // tensor "0" (13 bytes of tensor header) and the weight share in tensor "w" (13 + 4).
+        long perMessage = 22 + 13 + 4L * d + 17;
         Assert.Equal(runner.IterationsPerEpoch * perMessage, metrics[0].BytesPerAgent);
         Assert.Equal(Epochs * runner.IterationsPerEpoch * perMessage * Agents, runner.Ledger.Total());
         Assert.All(runner.Ledger.Entries, e => Assert.Equal(perMessage, e.Bytes));

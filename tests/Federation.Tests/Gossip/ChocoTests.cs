@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 using Xunit;
 
 namespace NanoFed.Tests.Federation;
@@ -124,18 +125,20 @@ public class ChocoTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void BitsFollowTheCompressorWithoutAWeight()
+    public void MessagesCarryTheCompressedTensorsWithoutAWeight()
     {
         var topology = new UndirectedRing(8);
         var layout = new TensorLayout(1000, 500);
         var sparse = new Choco(topology, new TopKCompressor(0.1), 0.4f, layout);
         var messages = GossipLoop.Step(sparse, PushSumTests.Nodes(sparse, 1500, 1, out _), 0);
         Assert.Equal(16, messages.Count);
-        Assert.All(messages, m => Assert.Equal((100 + 50) * (32L + 32), sparse.Bits(m)));
+        Assert.All(messages, m => Assert.Equal(22 + (13 + 4 + 8 * 100) + (13 + 4 + 8 * 50), WireFormat.Size(m)));
         var dense = new Choco(topology, NoCompression.Instance, 1, layout);
-        Assert.All(GossipLoop.Step(dense, PushSumTests.Nodes(dense, 1500, 1, out _), 0), m => Assert.Equal(1500 * 32L, dense.Bits(m)));
+        Assert.All(GossipLoop.Step(dense, PushSumTests.Nodes(dense, 1500, 1, out _), 0), m => Assert.Equal(22 + (13 + 4000) + (13 + 2000), WireFormat.Size(m)));
         var quantized = new Choco(topology, new QuantizeCompressor(4), 0.4f, layout);
-        Assert.All(GossipLoop.Step(quantized, PushSumTests.Nodes(quantized, 1500, 1, out _), 0), m => Assert.Equal(1500 * 4L + 2 * 32, quantized.Bits(m)));
+        // Quantized body: bits and axis (2), one scale (4), ceil(4·n / 8) code bytes.
+        Assert.All(GossipLoop.Step(quantized, PushSumTests.Nodes(quantized, 1500, 1, out _), 0),
+            m => Assert.Equal(22 + (13 + 2 + 4 + 500) + (13 + 2 + 4 + 250), WireFormat.Size(m)));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 using Xunit;
 
 namespace NanoFed.Tests.Federation;
@@ -147,8 +148,8 @@ public class DPsgdTests(ITestOutputHelper output)
         var x0 = nodes[5].Z.ToArray();
         var messages = GossipLoop.Step(protocol, nodes, 0);
         Assert.Equal(12 * 4, messages.Count);
-        Assert.All(messages, m => Assert.Equal(1500 * 32L, protocol.Bits(m)));
-        Assert.Equal(x0, messages.First(m => m.From == 5).Parts[0].Values);
+        Assert.All(messages, m => Assert.Equal(22 + 13 + 4 * 1500, WireFormat.Size(m)));
+        Assert.Equal(x0, messages.First(m => m.Sender == 5).Payload.Single().Values);
     }
 
     /// <summary>A fixed graph from adjacency lists (increasing order).</summary>

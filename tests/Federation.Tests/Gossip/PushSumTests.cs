@@ -1,6 +1,7 @@
 using NanoFed.Federation.Compression;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
+using NanoFed.Federation.Transport;
 using Xunit;
 
 namespace NanoFed.Tests.Federation;
@@ -149,19 +150,18 @@ public class PushSumTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MessageBitsFollowTheCompressor()
+    public void MessagesCarryTheCompressedTensorsAndTheWeightShare()
     {
         var topology = new ExponentialGraph(8);
         var a = new ErrorFeedbackGossip(topology, new TopKCompressor(0.01), 0.5f, new TensorLayout(1000, 500));
         var nodes = Nodes(a, 1500, 1, out _);
         var messages = GossipLoop.Step(a, nodes, 0);
         Assert.Equal(8, messages.Count);
-        Assert.All(messages, m => Assert.Equal((10 + 5) * 64L + 32, a.Bits(m)));
-        var b = new DifferenceGossip(topology, new TopKCompressor(0.01), 0.5f, new TensorLayout(1000, 500));
-        var bm = GossipLoop.Step(b, Nodes(b, 1500, 1, out _), 0);
-        Assert.All(bm, m => Assert.Equal((10 + 5) * 64L + 32, b.Bits(m)));
+        // Message header 22; tensors "0" and "1" of rank 1 (header 13 + k 4 + 8 per kept entry); weight "w" 13 + 4.
+        Assert.All(messages, m => Assert.Equal(22 + (13 + 4 + 8 * 10) + (13 + 4 + 8 * 5) + 17, WireFormat.Size(m)));
+        Assert.All(messages, m => Assert.Equal(["0", "1", "w"], m.Payload.Select(t => t.Name)));
         var dense = new PushSum(topology);
-        Assert.All(GossipLoop.Step(dense, Nodes(dense, 1500, 1, out _), 0), m => Assert.Equal(1500 * 32L + 32, dense.Bits(m)));
+        Assert.All(GossipLoop.Step(dense, Nodes(dense, 1500, 1, out _), 0), m => Assert.Equal(22 + 13 + 4 * 1500 + 17, WireFormat.Size(m)));
     }
 
     /// <summary>A fixed hand-made digraph from adjacency lists.</summary>

@@ -1,29 +1,4 @@
-using NanoFed.Federation.Compression;
-
 namespace NanoFed.Federation.Gossip;
-
-/// <summary>
-/// One gossip message from node <see cref="From"/> to <see cref="To"/> at iteration <see cref="T"/>: one payload per
-/// tensor and the push-sum weight share a_i·w_i. A runner can hand it to a transport and ledger as is; its size is
-/// <see cref="IGossip.Bits"/>.
-/// </summary>
-public sealed class GossipMessage
-{
-    /// <summary>Sender i.</summary>
-    public required int From { get; init; }
-
-    /// <summary>Receiver j.</summary>
-    public required int To { get; init; }
-
-    /// <summary>Iteration t.</summary>
-    public required long T { get; init; }
-
-    /// <summary>One payload per tensor, in tensor order; already multiplied by a_i where the protocol says so.</summary>
-    public required Payload[] Parts { get; init; }
-
-    /// <summary>The push-sum weight share a_i · w_i (32 bits on the wire); 0, and not sent, in protocols without push-sum weights (<see cref="DPsgd"/>, <see cref="Choco"/>).</summary>
-    public required float Weight { get; init; }
-}
 
 /// <summary>A node's push-sum state: numerator z_i, weight w_i (starts at 1); the estimate is x_i = z_i / w_i.</summary>
 public class GossipNode
@@ -113,27 +88,4 @@ public class GossipNode
         if (values.Length != length) throw new ArgumentException($"gossip state entry '{name}' has {values.Length} values, expected {length}", nameof(state));
         return values;
     }
-}
-
-/// <summary>
-/// A gossip protocol over an <see cref="Topology.ITopology"/>: node i at iteration t first <see cref="Send"/>s (which may
-/// update its own compression state), then, once every message of iteration t is delivered,
-/// <see cref="Receive"/>s its inbox. Nothing here knows about networks or models.
-/// </summary>
-public interface IGossip
-{
-    /// <summary>The communication graph.</summary>
-    Topology.ITopology Topology { get; }
-
-    /// <summary>A fresh node state with x_i = <paramref name="x0"/>.</summary>
-    GossipNode CreateNode(ReadOnlySpan<float> x0);
-
-    /// <summary>The messages node <paramref name="i"/> sends at iteration <paramref name="t"/> (one per out-peer).</summary>
-    GossipMessage[] Send(GossipNode node, int i, long t);
-
-    /// <summary>Applies iteration <paramref name="t"/>'s inbox (any order; it is sorted by sender) to node <paramref name="i"/>.</summary>
-    void Receive(GossipNode node, int i, long t, IReadOnlyList<GossipMessage> inbox);
-
-    /// <summary>Exact bits of <paramref name="m"/> on the wire: payload bits, + 32 for the push-sum weight share in the protocols that send one.</summary>
-    long Bits(GossipMessage m);
 }

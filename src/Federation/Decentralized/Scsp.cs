@@ -1,0 +1,55 @@
+namespace NanoFed.Federation.Decentralized;
+
+/// <summary>
+/// Skew-Compensated Sparse-Push's sequencing (specs/sparse-push.md; Aketi et al., arXiv 2102.05715): E epochs of
+/// decentralized training with the runner's protocol (Sparse-Push), then one consensus phase of R rounds
+/// (<see cref="DecentralizedRunner.RunConsensusRounds"/>: a train-mode forward pass per agent and an uncompressed
+/// push-sum exchange per round, the BatchNorm statistics optionally push-summed too). With R = 0 it is plain
+/// decentralized training of E epochs, so one object sequences every method of a run. Epochs can be run in several
+/// sessions (the runner's checkpoints hold the position); the consensus phase runs once, after the last epoch.
+/// </summary>
+public sealed class Scsp
+{
+    private readonly DecentralizedRunner _runner;
+
+    /// <summary>
+    /// <paramref name="epochs"/> (E ≥ 1) training epochs of <paramref name="runner"/>, then <paramref name="consensusRounds"/>
+    /// (R ≥ 0) consensus rounds, with the BatchNorm statistics gossiped too when <paramref name="mixBatchNorm"/>.
+    /// </summary>
+    public Scsp(DecentralizedRunner runner, int epochs, int consensusRounds, bool mixBatchNorm)
+    {
+        _runner = runner ?? throw new ArgumentNullException(nameof(runner));
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(consensusRounds);
+        (Epochs, ConsensusRounds, MixBatchNorm) = (epochs, consensusRounds, mixBatchNorm);
+    }
+
+    /// <summary>E.</summary>
+    public int Epochs { get; }
+
+    /// <summary>R.</summary>
+    public int ConsensusRounds { get; }
+
+    /// <summary>Whether the consensus rounds also push-sum the BatchNorm statistics.</summary>
+    public bool MixBatchNorm { get; }
+
+    /// <summary>Whether all E training epochs are done.</summary>
+    public bool TrainingDone => _runner.CompletedEpochs >= Epochs;
+
+    /// <summary>Whether the run is complete: training done and, when R &gt; 0, the consensus phase run.</summary>
+    public bool Complete => TrainingDone && (ConsensusRounds == 0 || _runner.History[^1].Phase == DecentralizedPhase.Consensus);
+
+    /// <summary>Runs the next training epoch (every test set evaluated after the last one); throws when training is done.</summary>
+    public DecentralizedMetrics RunEpoch()
+    {
+        if (TrainingDone) throw new InvalidOperationException($"all {Epochs} training epochs are done");
+        return _runner.RunEpoch(fullEvaluation: _runner.CompletedEpochs + 1 == Epochs);
+    }
+
+    /// <summary>Runs the consensus phase if training is done and it has not run yet; null when there is nothing to run.</summary>
+    public DecentralizedMetrics? RunConsensusPhase()
+    {
+        if (!TrainingDone || Complete) return null;
+        return _runner.RunConsensusRounds(ConsensusRounds, mixBatchNorm: MixBatchNorm);
+    }
+}

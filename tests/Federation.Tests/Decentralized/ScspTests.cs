@@ -1,0 +1,47 @@
+using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Transport;
+using Xunit;
+
+namespace NanoFed.Tests.Decentralized;
+
+/// <summary>SCSP's sequencing: E training epochs (resumable in sessions), then one consensus phase of R rounds.</summary>
+[Collection(nameof(WorkerCountCollection))]
+public class ScspTests
+{
+    [Fact]
+    public void TrainsItsEpochsThenRunsOneConsensusPhase()
+    {
+        var runner = DecentralizedRunnerStateTests.Runner(static (t, l) => SparsePush.Create(t, l, keep: 0.1, gamma: 0.2f), skewed: true);
+        var scsp = new Scsp(runner, epochs: 2, consensusRounds: 6, mixBatchNorm: true);
+        Assert.Null(scsp.RunConsensusPhase());
+        scsp.RunEpoch();
+        Assert.False(scsp.TrainingDone);
+        var last = scsp.RunEpoch();
+        Assert.True(scsp.TrainingDone && !scsp.Complete);
+        Assert.All(last.Tests, t => Assert.NotNull(t.MeanAccuracy));
+        Assert.Throws<InvalidOperationException>(() => scsp.RunEpoch());
+        var consensus = scsp.RunConsensusPhase();
+        Assert.NotNull(consensus);
+        Assert.Equal((DecentralizedPhase.Consensus, 6), (consensus.Phase, consensus.ConsensusRounds));
+        Assert.True(scsp.Complete);
+        Assert.Null(scsp.RunConsensusPhase());
+        Assert.Equal(3, runner.History.Count);
+        // Parameters and BatchNorm statistics both travel in the consensus phase, rounds 0..5.
+        var entries = runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Consensus).ToList();
+        Assert.Equal([MessageKind.Weights, MessageKind.Statistics], entries.Select(e => e.Kind).Distinct().Order());
+        Assert.Equal(Enumerable.Range(0, 6), entries.Select(e => e.Round).Distinct());
+        Assert.Equal(runner.ConsensusBytes, entries.Sum(e => e.Bytes));
+    }
+
+    [Fact]
+    public void WithoutConsensusRoundsItIsPlainTraining()
+    {
+        var runner = DecentralizedRunnerStateTests.Runner(static (t, _) => new PushSum(t));
+        var plan = new Scsp(runner, epochs: 1, consensusRounds: 0, mixBatchNorm: false);
+        plan.RunEpoch();
+        Assert.True(plan.Complete);
+        Assert.Null(plan.RunConsensusPhase());
+        Assert.Equal(0, runner.ConsensusBytes);
+    }
+}
