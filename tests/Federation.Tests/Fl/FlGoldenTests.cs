@@ -25,14 +25,14 @@ public class FlGoldenTests
 
     private static Sequential Model() => SmallCnn.Create(new RngStream(Seed, 9));
 
-    private static (string Hash, long Bytes) Run(IFlMethod method)
+    private static (string Hash, long Bytes) Run(IFlStrategy strategy, Func<FlClientData, IFlClient> clients)
     {
         var train = FedAvgTests.Synthetic(200, Seed);
         var test = FedAvgTests.Synthetic(40, Seed + 1000);
         var partition = new IidPartitioner(4).Split(train.Labels, Classes, new RngStream(Seed, 5));
-        var runner = new FlRunner(method, train, partition, [("test", test)], FedAvgTests.Norm, perRound: 2, Seed);
+        var runner = FlTesting.Runner(new FlMethod(strategy, clients), train, partition, [("test", test)], FedAvgTests.Norm, perRound: 2, Seed);
         runner.Run(Rounds);
-        return (Hash(method.GlobalModel), runner.Ledger.Total());
+        return (Hash(strategy.GlobalModel), runner.Ledger.Total());
     }
 
     internal static string Hash(Module model)
@@ -47,19 +47,19 @@ public class FlGoldenTests
     }
 
     [Fact]
-    public void FedAvg() => Assert.Equal(("E14C3127ED4234C5CCDF4E1FC7CA75F61B753A6606CB4D8ECE435CF662558147", 10_804_560L), Run(new FedAvg(Model, [1, 28, 28], Local)));
+    public void FedAvg() => Assert.Equal(("E14C3127ED4234C5CCDF4E1FC7CA75F61B753A6606CB4D8ECE435CF662558147", 10_804_560L), Run(new FedAvg(Model, [1, 28, 28], Local), FedAvgClient.Factory(Model)));
 
     [Fact]
-    public void SplitFed() => Assert.Equal(("E14C3127ED4234C5CCDF4E1FC7CA75F61B753A6606CB4D8ECE435CF662558147", 4_747_758L), Run(new SplitFed(Model, Split, [1, 28, 28], Local)));
+    public void SplitFed() => Assert.Equal(("E14C3127ED4234C5CCDF4E1FC7CA75F61B753A6606CB4D8ECE435CF662558147", 4_747_758L), Run(new SplitFed(Model, Split, [1, 28, 28], Local), SplitFedClient.Factory(Model, Split)));
 
     [Fact]
-    public void LocalLoss() => Assert.Equal(("FC9E1F2EA785C79DDBC84F5FD1427156581EEE19FD56D7A52B6EF4F041213627", 3_595_698L), Run(new LocalLoss(Model, Split, [1, 28, 28], Classes, Seed, Local)));
+    public void LocalLoss() => Assert.Equal(("FC9E1F2EA785C79DDBC84F5FD1427156581EEE19FD56D7A52B6EF4F041213627", 3_595_698L), Run(new LocalLoss(Model, Split, [1, 28, 28], Classes, Seed, Local), LocalLossClient.Factory(Model, Split, Classes)));
 
     [Fact]
     public void FedGkt() => Assert.Equal(("B080911718F2A468428B6F298BA8FD3ED7BB78B96C9B63345B5A8BF2432E00B0", 3_620_310L), Run(new FedGkt(Model, Split, [1, 28, 28], Classes, Seed,
-        new FedGktOptions(E: 1, B: 20, Lr: 0.05, Momentum: 0.9, Temperature: 3, ServerEpochs: 2))));
+        new FedGktOptions(E: 1, B: 20, Lr: 0.05, Momentum: 0.9, Temperature: 3, ServerEpochs: 2)), FedGktClient.Factory(Model, Split, Classes)));
 
     [Fact]
     public void EcoFed() => Assert.Equal(("B0A0AF37E4E7A2F22A375B3ACCDD12EC7F0913FA59E9FA7C867366FD1B8CC8B2", 812_508L), Run(new EcoFed(Model, 3, [1, 28, 28], PretrainedFront.None,
-        new EcoFedOptions(E: 2, B: 10, Lr: 0.02, Bits: 6, Period: 2, ReshuffleReplay: true))));
+        new EcoFedOptions(E: 2, B: 10, Lr: 0.02, Bits: 6, Period: 2, ReshuffleReplay: true)), EcoFedClient.Factory(Model, 3, PretrainedFront.None)));
 }
