@@ -72,6 +72,18 @@ public class SplitFedTests
         }
     }
 
+    /// <summary>The server answers only the clients it sampled for the round, so a stray request cannot touch a server copy.</summary>
+    [Fact]
+    public void TheServerRefusesRequestsFromClientsNotSampled()
+    {
+        var server = (SplitFed)Create(1).Strategy;
+        server.ConfigureRound(new FlRound(2, [0, 3], 1));
+        var activations = SplitModel.ActivationsMessage(2, 5, Tensor.Zeros(new Shape(1, 64, 5, 5)), [1]);
+        Assert.Contains("not a sampled client of round 2", Assert.Throws<ArgumentException>(() => server.Handle(activations)).Message, StringComparison.Ordinal);
+        var answer = server.Handle(SplitModel.ActivationsMessage(2, 3, Tensor.Zeros(new Shape(1, 64, 5, 5)), [1]));
+        Assert.Equal((MessageKind.Gradients, 3, new Shape(1, 64, 5, 5)), (answer.Kind, answer.Receiver, answer[SplitFed.GradientName].Shape));
+    }
+
     [Fact]
     public void SplitIndexMustLeaveLayersOnBothSides()
     {
