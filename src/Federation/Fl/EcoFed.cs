@@ -17,8 +17,8 @@ namespace NanoFed.Federation.Fl;
 /// so round 1 is an update round: each sampled device runs its front over one epoch of its data in batches of B in
 /// a shuffled order (its BatchNorm uses batch statistics), quantizes each batch's activations to b bits (one scale
 /// per tensor, max|a| / (2^(b−1) − 1), round to nearest; per channel as an option) and sends them with its labels
-/// (as bytes), as its round context instructs. The server stores them in the <see cref="ReplayBuffer"/> (replacing that client's entry) and trains a
-/// copy of the global back per sender on the de-quantized activations.</item>
+/// (as bytes), as its round context instructs. The server stores them in the <see cref="ReplayBuffer"/> (replacing
+/// that client's entry) and trains a copy of the global back per sender on the de-quantized activations.</item>
 /// <item>Replay rounds (the others): the devices send nothing and compute nothing; the server draws K entries (K the
 /// clients sampled this round) from the buffer without replacement, from a stream keyed by the run's seed and the
 /// round, and trains a copy of the back on each.</item>

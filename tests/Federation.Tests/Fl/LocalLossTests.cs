@@ -1,4 +1,5 @@
 using NanoFed.Federation.Fl;
+using NanoFed.Federation.Sampling;
 using NanoFed.Federation.Transport;
 using Xunit;
 
@@ -37,6 +38,54 @@ public class LocalLossTests
             Assert.Equal(1 + batches, runner.Ledger.Entries.Count(e => e.Receiver == c && e.Phase == MessagePhase.Control));
         }
         Assert.NotEqual(head, strategy.Head.StateDict()[0].Value.ToArray());
+    }
+
+    /// <summary>
+    /// A client that fails after one of its two batches reached the server leaves no trace: the round's global model and
+    /// head are bit-identical to those of a run where the same client fails before sending anything, so its partly
+    /// trained server copy is not averaged.
+    /// </summary>
+    [Fact]
+    public void AClientFailingMidTurnLeavesNoTraceInTheAggregate()
+    {
+        int victim = new ClientSampler(10, 3, 3).Sample(1)[0];
+        string Run(int callsBeforeFailing)
+        {
+            var method = Create(3);
+            var failing = method with
+            {
+                Clients = data => data.Id == victim ? new CutOff(method.Clients(data), callsBeforeFailing) : method.Clients(data),
+            };
+            var runner = SplitMethodTesting.Runner(failing, 3, trainCount: 300);
+            runner.Quorum = 2;
+            var m = runner.Run(1)[0];
+            Assert.Equal(victim, Assert.Single(m.Failures).Client);
+            return FlGoldenTests.Hash(method.Strategy.GlobalModel) + FlGoldenTests.Hash(((LocalLoss)method.Strategy).Head);
+        }
+        Assert.Equal(Run(0), Run(1));
+    }
+
+    /// <summary>A client whose link breaks after <paramref name="calls"/> calls.</summary>
+    private sealed class CutOff(IFlClient inner, int calls) : IFlClient, ITransport
+    {
+        private ITransport? _link;
+        private int _calls;
+
+        public int Id => inner.Id;
+
+        public double Work(ITransport transport)
+        {
+            _link = transport;
+            return inner.Work(this);
+        }
+
+        public bool Send(Message message) => _link!.Send(message);
+
+        public bool TryReceive(int node, out Message? message) => _link!.TryReceive(node, out message);
+
+        public IReadOnlyList<Message> ReceiveAll(int node) => _link!.ReceiveAll(node);
+
+        public Message Call(Message request) => ++_calls > calls ? throw new TransportException("link down") : _link!.Call(request);
     }
 
     [Fact]
