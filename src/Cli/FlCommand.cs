@@ -4,6 +4,7 @@ using System.Text;
 using NanoFed.Federation.Fl;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
+using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
@@ -106,8 +107,12 @@ internal static class FlCommand
         Func<Nets.Modules.Sequential> createModel = () => ModelCatalog.Create(settings.Model, settings.Seed, train.Classes);
         int layers = createModel().Count;
         if (settings.SplitIndex >= layers) throw new ArgumentException($"--split-index must be 1..{layers - 1} for {settings.Model}, got {settings.SplitIndex}");
-        var (method, frontDescription) = FlMethods.Create(settings, createModel, [train.Channels, train.Height, train.Width], train.Classes);
-        var runner = new FlRunner(method, train, partition, tests, DatasetCatalog.NormalizationOf(settings.Dataset), settings.PerRound, settings.Seed, settings.System)
+        var (method, createClient, frontDescription) = FlMethods.Create(settings, createModel, [train.Channels, train.Height, train.Width], train.Classes);
+        var clients = new ClientPopulation(train, partition, DatasetCatalog.NormalizationOf(settings.Dataset), createClient);
+        var ledger = new TrafficLedger();
+        var transport = new InProcessTransport(ledger);
+        if (method is IMessageHandler handler) transport.Register(Message.Server, handler);
+        var runner = new FlRunner(method, clients, tests, settings.PerRound, settings.Seed, transport, ledger, settings.System)
         {
             EvaluateEvery = settings.EvalEvery,
         };
@@ -147,7 +152,7 @@ internal static class FlCommand
                     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(context =>
                     {
-                        var task = context.AddTask(Markup.Escape($"{runner.Method.Name} round 0/{rounds}"), maxValue: rounds);
+                        var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
                         runner.Run(rounds, m =>
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
@@ -192,7 +197,7 @@ internal static class FlCommand
         var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count));
         File.WriteAllText(Path.Combine(folder, "ledger-summary.csv"), summary.ToCsv());
         File.WriteAllText(Path.Combine(folder, "ledger-summary.json"), summary.ToJson() + "\n");
-        FlPlots.Write(folder, [(runner.Method.Name, history)], title, subtitle);
+        FlPlots.Write(folder, [(runner.Strategy.Name, history)], title, subtitle);
     }
 
     private static string PartitionCsv(Partition partition)

@@ -8,7 +8,8 @@ namespace NanoFed.Federation.Fl;
 
 /// <summary>
 /// EcoFed, Wu et al., "EcoFed: Efficient Communication for DNN Partitioning-based Federated Learning" (IEEE TPDS 2024,
-/// arXiv 2304.05495), as specs/ecofed.md (method 5) describes it. The model is cut at a split index: the device part
+/// arXiv 2304.05495), as specs/ecofed.md (method 5) describes it; this is the server, the device is
+/// <see cref="EcoFedClient"/>. The model is cut at a split index: the device part
 /// (front) is pre-trained (<see cref="PretrainedFront"/>) and frozen, never trained and never sent, so no weights go up
 /// and no gradients come down; the server trains the back part.
 /// <list type="bullet">
@@ -16,19 +17,20 @@ namespace NanoFed.Federation.Fl;
 /// so round 1 is an update round: each sampled device runs its front over one epoch of its data in batches of B in
 /// a shuffled order (its BatchNorm uses batch statistics), quantizes each batch's activations to b bits (one scale
 /// per tensor, max|a| / (2^(b−1) − 1), round to nearest; per channel as an option) and sends them with its labels
-/// (as bytes). The server stores them in the <see cref="ReplayBuffer"/> (replacing that client's entry) and trains a
-/// copy of the global back per sender on the de-quantized activations.</item>
+/// (as bytes), as its round context instructs. The server stores them in the <see cref="ReplayBuffer"/> (replacing
+/// that client's entry) and trains a copy of the global back per sender on the de-quantized activations.</item>
 /// <item>Replay rounds (the others): the devices send nothing and compute nothing; the server draws K entries (K the
 /// clients sampled this round) from the buffer without replacement, from a stream keyed by the run's seed and the
 /// round, and trains a copy of the back on each.</item>
 /// </list>
 /// In every round each copy starts from the global back, trains E epochs of SGD (state reset) at batch B on its
 /// entry's samples (in stored order unless <see cref="EcoFedOptions.ReshuffleReplay"/>), and the copies are averaged
-/// by sample count into the global back. Nothing goes down, so a device's round time is its front forward and upload.
+/// by sample count into the global back. No training data goes down (only an update round's context, a Control-phase
+/// message off the simulated clock), so a device's round time is its front forward and upload.
 /// The front runs in evaluation mode: dropout off, and a BatchNorm with running statistics uses the pre-trained ones
 /// rather than updating them (the spec's VGG11 variant has batch-statistics BatchNorm, which evaluation mode keeps).
 /// </summary>
-public sealed partial class EcoFed : IFlMethod
+public sealed partial class EcoFed : IFlStrategy
 {
     /// <summary>Prefix of the activation tensors in a device's reply: batch j is "activations.j".</summary>
     public const string ActivationsPrefix = "activations.";
@@ -115,47 +117,20 @@ public sealed partial class EcoFed : IFlMethod
     /// <summary>Elements in the back part's state dict (what the server averages).</summary>
     public long BackElements { get; }
 
-    /// <summary>Nothing goes down in EcoFed: no messages. Records K, the number of sampled clients, for a replay round.</summary>
-    public IReadOnlyList<Message> ConfigureRound(int round, IReadOnlyList<int> clients)
-    {
-        ArgumentNullException.ThrowIfNull(clients);
-        _configuredRound = round;
-        _sampled = clients.Count;
-        return [];
-    }
-
     /// <summary>
-    /// In an update round: the device's front forward over one shuffled epoch in batches of B, each batch quantized into
-    /// an Activations message, and the labels in a Labels message. In a replay round: nothing. A client without data sends nothing.
+    /// Update round: each sampled client's round context (B, b, per-channel scales), the only thing that goes down.
+    /// Replay round: no messages, the devices do nothing. Records K, the number of sampled clients, and the run's seed
+    /// (the key of the replay draws).
     /// </summary>
-    public ClientResult ClientWork(int round, FlClient client, IReadOnlyList<Message> inbox)
+    public IReadOnlyList<Message> ConfigureRound(FlRound round)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(inbox);
-        _seed = client.Rng.Seed;
-        if (!Options.IsUpdateRound(round) || client.Data.Count == 0) return new ClientResult([], 0);
-        uint stream = client.Rng.NextUInt32();
-        ulong seed = ((ulong)client.Rng.NextUInt32() << 32) | client.Rng.NextUInt32();
-        using var loader = new BatchLoader(client.Data, Options.B, client.Normalization, shuffle: true, random: new PhiloxEpochRandom(seed, stream));
-        var batches = new List<WireTensor>(loader.BatchesPerEpoch);
-        var labels = new List<int>(client.Data.Count);
-        int axis = Options.PerChannel ? 1 : -1;
-        using (_tape.NoGrad())
-        {
-            foreach (var batch in loader.Epoch(0))
-            {
-                var a = _front.Forward(_tape, new Variable(batch.Images)).Data;
-                batches.Add(WireTensor.Quantized(ActivationsPrefix + batches.Count, a.Shape, a.Span, Options.Bits, axis));
-                labels.AddRange(batch.Labels);
-                _tape.Reset();
-            }
-        }
-        var replies = new[]
-        {
-            new Message(round, client.Id, Message.Server, MessageKind.Activations, batches),
-            new Message(round, client.Id, Message.Server, MessageKind.Labels, [WireTensor.Labels(LabelsName, labels.ToArray())]),
-        };
-        return new ClientResult(replies, (double)FrontForwardFlopsPerImage * client.Data.Count);
+        ArgumentNullException.ThrowIfNull(round);
+        _configuredRound = round.Round;
+        _sampled = round.Clients.Count;
+        _seed = round.Seed;
+        if (!Options.IsUpdateRound(round.Round)) return [];
+        (string, double)[] instructions = [(Instructions.Batch, Options.B), (Instructions.Bits, Options.Bits), (Instructions.PerChannel, Options.PerChannel ? 1 : 0)];
+        return round.Clients.Select(c => new RoundContext(round.Round, c, round.Seed, instructions).ToMessage()).ToList();
     }
 
     /// <summary>
@@ -163,7 +138,7 @@ public sealed partial class EcoFed : IFlMethod
     /// round: trains copies on K entries drawn from the buffer. Then averages the copies into the global back; returns
     /// the server FLOPs (back forward and backward on every sample trained, plus the averaging).
     /// </summary>
-    public double Aggregate(int round, IReadOnlyList<Message> replies)
+    public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures)
     {
         ArgumentNullException.ThrowIfNull(replies);
         IReadOnlyList<ReplayEntry> entries;
@@ -179,11 +154,11 @@ public sealed partial class EcoFed : IFlMethod
             if (_configuredRound != round) throw new InvalidOperationException($"round {round} was not configured, so K is unknown");
             entries = Buffer.Count == 0 ? [] : Buffer.Sample(_sampled, new RngStream(Seed, ReplayStream).Split((ulong)round));
         }
-        return TrainAndAverage(round, entries);
+        return RoundAggregate.Of(TrainAndAverage(round, entries));
     }
 
-    /// <summary>The run's seed, read off the clients' streams (the runner keys them by it, and splitting keeps it).</summary>
-    private ulong Seed => _seed ?? throw new InvalidOperationException("no client has run yet, so the run's seed is unknown");
+    /// <summary>The run's seed, as the runner opened the round with it.</summary>
+    private ulong Seed => _seed ?? throw new InvalidOperationException("no round was configured, so the run's seed is unknown");
 
     /// <summary>One entry per sender, in sender order, from the Activations and Labels messages.</summary>
     private static List<ReplayEntry> Entries(int round, IReadOnlyList<Message> replies)

@@ -30,16 +30,19 @@ public sealed record FedGktOptions(int E = 1, int B = 32, double Lr = 0.05, doub
 
 /// <summary>
 /// FedGKT, group knowledge transfer (specs/ecofed.md method 4; He, Annavaram and Avestimehr 2020, "Group Knowledge
-/// Transfer: Federated Learning of Large CNNs at the Edge", arXiv 2007.14513, Eqs. 4–7). As <see cref="LocalLoss"/>,
-/// the device trains front + auxiliary head, here on CE + T²·KL(device ‖ server logits of that sample) once it holds
-/// server logits (its first turn is CE only). After local training it sends the features (activations at the cut)
-/// of all its data with their labels, then its logits; the server trains its copy of the back (one per client,
-/// starting from the global back) for <see cref="FedGktOptions.ServerEpochs"/> epochs on CE + T²·KL(server ‖ device
-/// logits) and returns its logits for every sample, which the device keeps for its next turn (state kept here per
-/// client id). Front and head are averaged by sample count each round, and so are the back copies. Feature and
-/// logit passes run in evaluation mode without gradients; all the server's work lies on the client's critical path.
+/// Transfer: Federated Learning of Large CNNs at the Edge", arXiv 2007.14513, Eqs. 4–7), server side; the device is
+/// <see cref="FedGktClient"/>. As in <see cref="LocalLoss"/>, the device trains front + auxiliary head, here on
+/// CE + T²·KL(device ‖ server logits of that sample) once it holds server logits. After local training it calls the
+/// server with the features (activations at the cut) of all its data and their labels, batch by batch (each answered
+/// by an acknowledgement), then with its logits; on these this handler trains the client's copy of the back (one per
+/// client, starting from the global back) for <see cref="FedGktOptions.ServerEpochs"/> epochs on
+/// CE + T²·KL(server ‖ device logits) and answers with its logits for every sample, which the device keeps for its
+/// next turn. The server's shuffles draw from the client's stream of the round, after the three words the device's
+/// shuffle took (the server derives it from the run's seed, as the client does from its round context). Front and
+/// head are averaged by sample count each round, and so are the back copies. Feature and logit passes run in
+/// evaluation mode without gradients; all the server's work lies on the client's critical path.
 /// </summary>
-public sealed class FedGkt : IFlMethod
+public sealed class FedGkt : IFlStrategy, IMessageHandler
 {
     /// <summary>Name of the device's logits in its upload.</summary>
     public const string DeviceLogitsName = "device.logits";
@@ -47,15 +50,15 @@ public sealed class FedGkt : IFlMethod
     /// <summary>Name of the server's logits in its reply.</summary>
     public const string ServerLogitsName = "server.logits";
 
-    private readonly SplitModel _model;
+    private readonly SplitServer _server;
     private readonly FedAvgOptions _local;
     private readonly int _classes;
-    private readonly Tape _deviceTape = new();
-    private readonly Tape _serverTape = new();
-    private readonly Dictionary<int, float[]> _serverLogits = [];
+    private readonly Tape _tape = new();
+    private readonly Dictionary<int, (List<float> Features, List<int> Labels)> _transfers = [];
+    private ulong _seed;
 
-    /// <summary>Creates FedGKT.</summary>
-    /// <param name="createModel">Builds the architecture (called three times: global model, device and server working copies).</param>
+    /// <summary>Creates FedGKT's server.</summary>
+    /// <param name="createModel">Builds the architecture (the global model, and each server copy of the back).</param>
     /// <param name="splitIndex">Layers [0, splitIndex) run on the device.</param>
     /// <param name="inputShape">One input image (C, H, W), for the cut shape and FLOP counting.</param>
     /// <param name="classes">Classes of the auxiliary head and of the model.</param>
@@ -68,7 +71,7 @@ public sealed class FedGkt : IFlMethod
         Options.Validate();
         _local = Options.Local;
         _classes = classes;
-        _model = new SplitModel(createModel, splitIndex, inputShape, classes, seed);
+        _server = new SplitServer(createModel, splitIndex, inputShape, classes, seed);
     }
 
     /// <inheritdoc/>
@@ -78,79 +81,64 @@ public sealed class FedGkt : IFlMethod
     public FedGktOptions Options { get; }
 
     /// <inheritdoc/>
-    public Module GlobalModel => _model.Global;
+    public Module GlobalModel => _server.Global;
 
     /// <summary>The global auxiliary head (averaged each round; not part of <see cref="GlobalModel"/>).</summary>
-    public Module Head => _model.GlobalHead!;
+    public Module Head => _server.GlobalHead!;
 
     private float Temperature => (float)Options.Temperature;
 
-    /// <inheritdoc/>
-    public IReadOnlyList<Message> ConfigureRound(int round, IReadOnlyList<int> clients) => _model.ConfigureRound(round, clients);
+    private int CutElements => SplitModel.Elements(_server.CutShape);
 
     /// <inheritdoc/>
-    public ClientResult ClientWork(int round, FlClient client, IReadOnlyList<Message> inbox)
+    public IReadOnlyList<Message> ConfigureRound(FlRound round)
     {
-        _model.BeginTurn(round, client, inbox);
-        int n = client.Data.Count;
-        if (n > 0)
+        ArgumentNullException.ThrowIfNull(round);
+        _seed = round.Seed;
+        _transfers.Clear();
+        return _server.Configure(round, [.. _local.ToInstructions(), (Instructions.Temperature, Options.Temperature)]);
+    }
+
+    /// <summary>A batch of features (acknowledged), or a client's logits (answered with the server's, after training its copy).</summary>
+    public Message Handle(Message request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind == MessageKind.Activations)
         {
-            LocalLoss.TrainDevice(_model, _deviceTape, client, _local, _serverLogits.GetValueOrDefault(client.Id), Temperature, onBatch: null);
-            var (features, labels, deviceLogits) = Transfer(round, client);
-            TrainServer(client, features, labels, deviceLogits);
-            var down = client.Transport.Deliver(new Message(round, Message.Server, client.Id, MessageKind.Logits,
-                [WireTensor.Dense(ServerLogitsName, new Shape(n, _classes), ServerLogits(features, n))]));
-            _serverLogits[client.Id] = down[ServerLogitsName].ToArray();
+            var (a, labels) = SplitModel.ReadActivations(request);
+            if (!_transfers.TryGetValue(request.Sender, out var transfer)) _transfers[request.Sender] = transfer = ([], []);
+            transfer.Features.AddRange(a.Span);
+            transfer.Labels.AddRange(labels);
+            return SplitModel.Acknowledgement(request);
         }
-        double device = (FlopCounter.TrainingFactor * Options.E + 1) * (_model.FrontFlops + _model.HeadFlops) * n;
-        double server = (FlopCounter.TrainingFactor * Options.ServerEpochs + 1) * _model.BackFlops * n;
-        return new ClientResult([_model.EndTurn(round, client)], device, server);
+        if (request.Kind != MessageKind.Logits || !_transfers.Remove(request.Sender, out var received))
+            throw new ArgumentException($"{request}: FedGKT's server expects features, then the device's logits", nameof(request));
+        int n = received.Labels.Count;
+        var deviceLogits = request[DeviceLogitsName];
+        if (deviceLogits.Shape != new Shape(n, _classes)) throw new ArgumentException($"{request}: logits of shape {deviceLogits.Shape} for {n} samples", nameof(request));
+        var features = received.Features.ToArray();
+        var copy = _server.Copy(request, _local);
+        Train(copy, request, features, [.. received.Labels], deviceLogits.ToArray());
+        return new Message(request.Round, Message.Server, request.Sender, MessageKind.Logits,
+            [WireTensor.Dense(ServerLogitsName, new Shape(n, _classes), Logits(copy.Model, features, n))]);
     }
 
     /// <inheritdoc/>
-    public double Aggregate(int round, IReadOnlyList<Message> replies) => _model.Aggregate(round, replies);
-
-    /// <summary>
-    /// The device's evaluation pass over its data in order: each batch's features and labels go up, then all its
-    /// logits. Returns what the server received: features (n × cut), labels, device logits (n × classes).
-    /// </summary>
-    private (float[] Features, int[] Labels, float[] DeviceLogits) Transfer(int round, FlClient client)
+    public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures)
     {
-        int n = client.Data.Count, cut = CutElements;
-        var features = new float[n * cut];
-        var labels = new int[n];
-        var logits = new float[n * _classes];
-        var head = _model.DeviceHead!;
-        _model.Device.Eval();
-        head.Eval();
-        using (_deviceTape.NoGrad())
-        using (var loader = LocalTraining.InOrder(client, _local.B))
-            foreach (var batch in loader.Epoch(0))
-            {
-                int start = batch.Index * _local.B;
-                var a = _model.Device.Forward(_deviceTape, new Variable(batch.Images));
-                head.Forward(_deviceTape, a).Data.Span.CopyTo(logits.AsSpan(start * _classes));
-                var up = client.Transport.Deliver(SplitModel.ActivationsMessage(round, client.Id, a.Data, batch.Labels));
-                var (received, y) = SplitModel.ReadActivations(up);
-                received.Span.CopyTo(features.AsSpan(start * cut));
-                y.CopyTo(labels, start);
-                _deviceTape.Reset();
-            }
-        _model.Device.Train();
-        head.Train();
-        var logitsUp = client.Transport.Deliver(new Message(round, client.Id, Message.Server, MessageKind.Logits,
-            [WireTensor.Dense(DeviceLogitsName, new Shape(n, _classes), logits)]));
-        return (features, labels, logitsUp[DeviceLogitsName].ToArray());
+        _transfers.Clear();
+        return _server.Aggregate(round, replies, n => (FlopCounter.TrainingFactor * Options.ServerEpochs + 1) * _server.BackFlops * n);
     }
 
-    /// <summary>The server's copy trained on the client's features with CE + T²·KL(server ‖ device logits), in batches shuffled from the client's stream.</summary>
-    private void TrainServer(FlClient client, float[] features, int[] labels, float[] deviceLogits)
+    /// <summary>The client's copy trained on its features with CE + T²·KL(server ‖ device logits), in batches shuffled from the client's stream.</summary>
+    private void Train((Sequential Model, Nets.Optim.Sgd Sgd) copy, Message request, float[] features, int[] labels, float[] deviceLogits)
     {
         int n = labels.Length;
-        var sgd = LocalTraining.Sgd(_model.Server.Parameters(), _local);
+        var rng = RoundContext.Stream(_seed, request.Round, request.Sender);
+        for (int skip = 0; skip < 3; skip++) rng.NextUInt32();
         for (int epoch = 0; epoch < Options.ServerEpochs; epoch++)
         {
-            var order = client.Rng.Permutation(n);
+            var order = rng.Permutation(n);
             for (int start = 0; start < n; start += _local.B)
             {
                 var rows = order.AsSpan(start, Math.Min(_local.B, n - start));
@@ -158,31 +146,29 @@ public sealed class FedGkt : IFlMethod
                 var teacher = Gather(deviceLogits, rows, _classes, new Shape(rows.Length, _classes));
                 var y = new int[rows.Length];
                 for (int i = 0; i < rows.Length; i++) y[i] = labels[rows[i]];
-                _model.ServerStep(_serverTape, sgd, x, y, inputGradient: false, teacher, Temperature);
+                SplitServer.Step(_tape, copy, x, y, inputGradient: false, teacher, Temperature);
             }
         }
     }
 
-    /// <summary>The server copy's logits (evaluation mode) for every sample, in order.</summary>
-    private float[] ServerLogits(float[] features, int n)
+    /// <summary>The copy's logits (evaluation mode) for every sample, in order.</summary>
+    private float[] Logits(Sequential model, float[] features, int n)
     {
         var logits = new float[n * _classes];
-        _model.Server.Eval();
-        using (_serverTape.NoGrad())
+        model.Eval();
+        using (_tape.NoGrad())
             for (int start = 0; start < n; start += _local.B)
             {
                 int count = Math.Min(_local.B, n - start);
                 var x = Tensor.FromArray(features.AsSpan(start * CutElements, count * CutElements).ToArray(), BatchShape(count));
-                _model.Server.Forward(_serverTape, new Variable(x)).Data.Span.CopyTo(logits.AsSpan(start * _classes));
-                _serverTape.Reset();
+                model.Forward(_tape, new Variable(x)).Data.Span.CopyTo(logits.AsSpan(start * _classes));
+                _tape.Reset();
             }
-        _model.Server.Train();
+        model.Train();
         return logits;
     }
 
-    private int CutElements => _model.CutShape.Aggregate(1, (a, b) => a * b);
-
-    private Shape BatchShape(int count) => new([count, .. _model.CutShape]);
+    private Shape BatchShape(int count) => new([count, .. _server.CutShape]);
 
     private static Tensor Gather(float[] source, ReadOnlySpan<int> rows, int rowLength, Shape shape)
     {

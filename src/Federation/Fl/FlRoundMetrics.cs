@@ -21,6 +21,10 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
 {
     private const string FixedHeader = "round,accuracy,loss,bytes,cumulative_bytes,seconds,cumulative_seconds";
 
+    /// <summary>The sampled clients that did not answer in the round (not in the CSV or JSON: a run that stops at a
+    /// failure, the default quorum, has none).</summary>
+    public IReadOnlyList<ClientFailure> Failures { get; init; } = [];
+
     /// <summary>
     /// The rounds as CSV (invariant culture, round-trip doubles; clients separated by spaces), with an accuracy and a
     /// loss column per test set named after it, in order of first appearance; a round that did not evaluate a test

@@ -3,64 +3,63 @@ using NanoFed.Federation.Partitioning;
 using NanoFed.Federation.Sampling;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
-using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Fl;
 
 /// <summary>
-/// Runs a federated-learning <see cref="IFlMethod"/> (Flower's <c>start_simulation</c>): owns the in-process transport,
-/// the traffic ledger, the simulated clock (<see cref="SystemModel.SystemModel"/>) and client sampling. Each round
-/// samples K of N clients, delivers the method's messages through the transport, runs every sampled client's work,
-/// delivers the replies, aggregates, evaluates the global model on the test set and reports bytes (from the ledger)
-/// and simulated time (critical path: slowest sampled device's download + compute + upload, with any server work done
-/// inside its turn, then the server's aggregation).
+/// Runs a federated-learning method (Flower's <c>start</c>): an <see cref="IFlStrategy"/> on the server and the
+/// <see cref="IFlClient"/>s of a <see cref="ClientPopulation"/>, driven only through the <see cref="ITransport"/> the
+/// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
+/// (<see cref="SystemModel.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
+/// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
+/// many must answer), hands the answering clients' replies and the failures to the aggregation, evaluates the global
+/// model on the test sets and reports bytes (every message of the round in the ledger) and simulated time. The clock's
+/// critical path is the slowest answering device's download + compute + upload of Training-phase messages, with the
+/// server work inside its turn, then the aggregation; Control-phase messages (round context, acknowledgements) are in
+/// the byte figures but not on the clock: a context rides with the round's first message, and an acknowledgement
+/// overlaps the device's next batch.
 /// </summary>
 public sealed class FlRunner
 {
-    private readonly ImageDataset _train;
     private readonly IReadOnlyList<(string Name, ImageDataset Data)> _tests;
-    private readonly ImageDataset?[] _clientData;
     private readonly ClientSampler _sampler;
     private readonly List<FlRoundMetrics> _history = [];
 
     /// <summary>Creates a runner; nothing runs until <see cref="Run"/>.</summary>
-    /// <param name="method">The FL method.</param>
-    /// <param name="train">The training set the partition indexes.</param>
-    /// <param name="partition">Which training samples each client holds.</param>
+    /// <param name="strategy">The method's server side.</param>
+    /// <param name="clients">The method's clients and their data.</param>
     /// <param name="tests">The server's test sets; the first is the primary figure, evaluated after every round, the others
     /// as <see cref="EvaluateEvery"/> says.</param>
-    /// <param name="normalization">Input normalisation.</param>
     /// <param name="perRound">Clients sampled per round (K).</param>
-    /// <param name="seed">Seed of every random choice (sampling and the clients' streams).</param>
+    /// <param name="seed">Seed of every random choice (sampling, and the key of the clients' streams in their round context).</param>
+    /// <param name="transport">Carries every message; a strategy that is an <see cref="IMessageHandler"/> must be registered on
+    /// it for <see cref="Message.Server"/>.</param>
+    /// <param name="ledger">The ledger <paramref name="transport"/> records every message in.</param>
     /// <param name="system">The simulated system; <see cref="SystemModel.SystemModel.Default"/> if null.</param>
-    public FlRunner(IFlMethod method, ImageDataset train, Partition partition, IReadOnlyList<(string Name, ImageDataset Data)> tests, Normalization normalization,
-        int perRound, ulong seed, SystemModel.SystemModel? system = null)
+    public FlRunner(IFlStrategy strategy, ClientPopulation clients, IReadOnlyList<(string Name, ImageDataset Data)> tests, int perRound, ulong seed,
+        ITransport transport, TrafficLedger ledger, SystemModel.SystemModel? system = null)
     {
-        Method = method ?? throw new ArgumentNullException(nameof(method));
-        _train = train ?? throw new ArgumentNullException(nameof(train));
-        Partition = partition ?? throw new ArgumentNullException(nameof(partition));
+        Strategy = strategy ?? throw new ArgumentNullException(nameof(strategy));
+        Clients = clients ?? throw new ArgumentNullException(nameof(clients));
         _tests = tests ?? throw new ArgumentNullException(nameof(tests));
         if (tests.Count == 0) throw new ArgumentException("at least one test set is needed", nameof(tests));
-        Normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
-        foreach (var idx in partition.Indices)
-            foreach (int i in idx)
-                if ((uint)i >= (uint)train.Count) throw new ArgumentException($"partition index {i} is outside the training set of {train.Count}", nameof(partition));
+        Transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        Ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
         System = system ?? SystemModel.SystemModel.Default;
         System.Validate();
         Seed = seed;
-        _sampler = new ClientSampler(partition.Clients, perRound, seed);
-        _clientData = new ImageDataset?[partition.Clients];
-        Transport = new InProcessTransport(Ledger);
+        _sampler = new ClientSampler(clients.Count, perRound, seed);
+        PerRound = perRound;
     }
 
-    /// <summary>The method being run.</summary>
-    public IFlMethod Method { get; }
+    /// <summary>The method's server side.</summary>
+    public IFlStrategy Strategy { get; }
+
+    /// <summary>The clients.</summary>
+    public ClientPopulation Clients { get; }
 
     /// <summary>The clients' partition.</summary>
-    public Partition Partition { get; }
-
-    /// <summary>Input normalisation.</summary>
-    public Normalization Normalization { get; }
+    public Partition Partition => Clients.Partition;
 
     /// <summary>The simulated system.</summary>
     public SystemModel.SystemModel System { get; }
@@ -68,17 +67,28 @@ public sealed class FlRunner
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; }
 
-    /// <summary>Every message's serialized size; all byte figures come from here.</summary>
-    public TrafficLedger Ledger { get; } = new();
+    /// <summary>Clients sampled per round (K).</summary>
+    public int PerRound { get; }
 
-    /// <summary>The in-process transport (serializes every message).</summary>
-    public InProcessTransport Transport { get; }
+    /// <summary>The transport every message goes through.</summary>
+    public ITransport Transport { get; }
+
+    /// <summary>Every message's serialized size; all byte figures come from here.</summary>
+    public TrafficLedger Ledger { get; }
 
     /// <summary>Metrics of the rounds run so far.</summary>
     public IReadOnlyList<FlRoundMetrics> History => _history;
 
-    /// <summary>Stream id of the clients' random streams: client c in round r uses new RngStream(seed, ClientStream).Split(r).Split(c).</summary>
-    public const ulong ClientStream = 0xC11E47;
+    /// <summary>
+    /// How many sampled clients must answer for a round to count (1..K); null (the default) for all of them. A round
+    /// with fewer throws an <see cref="InvalidOperationException"/> naming the failures.
+    /// </summary>
+    public int? Quorum
+    {
+        get;
+        set => field = value is null || (value >= 1 && value <= PerRound) ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"the quorum must be 1..{PerRound} (clients per round)");
+    }
 
     /// <summary>
     /// The secondary test sets (all but the first) are evaluated after every this many rounds (round mod K = 0) and
@@ -111,41 +121,58 @@ public sealed class FlRunner
     {
         var clients = _sampler.Sample(round);
         int firstEntry = Ledger.Entries.Count;
-        foreach (var msg in Method.ConfigureRound(round, clients)) Transport.Send(msg);
-        var work = new List<SystemModel.DeviceWork>(clients.Length);
+        var failures = new List<ClientFailure>();
+        Exception? firstError = null;
+        foreach (var msg in Strategy.ConfigureRound(new FlRound(round, clients, Seed)))
+            if (!Transport.Send(msg) && failures.All(f => f.Client != msg.Receiver))
+                failures.Add(new ClientFailure(msg.Receiver, $"client {msg.Receiver} could not be reached"));
         var flops = new Dictionary<int, double>();
-        var inlineServer = new Dictionary<int, double>();
         foreach (int c in clients)
         {
-            var inbox = Transport.ReceiveAll(c);
-            var rng = new RngStream(Seed, ClientStream).Split((ulong)round).Split((ulong)c);
-            var result = Method.ClientWork(round, new FlClient(c, ClientData(c), Normalization, rng, Transport), inbox);
-            foreach (var reply in result.Replies) Transport.Send(reply);
-            flops[c] = result.Flops;
-            inlineServer[c] = result.ServerFlops;
+            if (failures.Any(f => f.Client == c)) continue;
+            try
+            {
+                flops[c] = Clients[c].Work(Transport);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                firstError ??= e;
+                failures.Add(new ClientFailure(c, e.Message));
+                Transport.ReceiveAll(c);
+            }
         }
-        double serverFlops = Method.Aggregate(round, Transport.ReceiveAll(Message.Server));
-        // Bytes and message counts per client come from the ledger entries of this round.
+        int quorum = Quorum ?? clients.Length;
+        if (flops.Count < quorum)
+            throw new InvalidOperationException($"round {round}: {flops.Count} of {clients.Length} sampled clients answered, the quorum is {quorum}; " +
+                string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
+        var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
+        var aggregate = Strategy.Aggregate(round, replies, failures);
         var entries = Ledger.Entries.Skip(firstEntry).ToList();
-        foreach (int c in clients)
+        double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
+        long bytes = entries.Sum(e => e.Bytes);
+        var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
+            .Select(t => Strategy.Evaluate(round, t.Name, t.Data, Clients.Normalization)).ToList();
+        var prev = _history.Count == 0 ? null : _history[^1];
+        return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
+            seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests) { Failures = failures };
+    }
+
+    /// <summary>Each answering client's Training-phase bytes and messages each way (from the ledger) and FLOPs.</summary>
+    private static List<SystemModel.DeviceWork> DeviceWork(List<LedgerEntry> entries, Dictionary<int, double> flops, RoundAggregate aggregate)
+    {
+        var work = new List<SystemModel.DeviceWork>(flops.Count);
+        foreach (var (c, deviceFlops) in flops)
         {
             long down = 0, up = 0;
             int downN = 0, upN = 0;
             foreach (var e in entries)
             {
+                if (e.Phase != MessagePhase.Training) continue;
                 if (e.Receiver == c) { down += e.Bytes; downN++; }
                 if (e.Sender == c) { up += e.Bytes; upN++; }
             }
-            work.Add(new SystemModel.DeviceWork(c, down, downN, flops[c], up, upN, inlineServer[c]));
+            work.Add(new SystemModel.DeviceWork(c, down, downN, deviceFlops, up, upN, aggregate.TurnFlops.GetValueOrDefault(c)));
         }
-        double seconds = System.RoundTime(work, serverFlops);
-        long bytes = entries.Sum(e => e.Bytes);
-        var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
-            .Select(t => Evaluator.Evaluate(Method.GlobalModel, t.Data, Normalization, t.Name)).ToList();
-        var prev = _history.Count == 0 ? null : _history[^1];
-        return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
-            seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests);
+        return work;
     }
-
-    private ImageDataset ClientData(int c) => _clientData[c] ??= _train.Subset(Partition.Indices[c]);
 }

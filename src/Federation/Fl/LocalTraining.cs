@@ -12,17 +12,18 @@ internal static class LocalTraining
 {
     /// <summary>
     /// The client's data in shuffled batches of <paramref name="batchSize"/>; the shuffle's Philox key and stream are
-    /// the next three words of the client's stream, so everything after them differs from the shuffle's draws.
+    /// the next three words of the client's stream <paramref name="rng"/>, so everything after them differs from the
+    /// shuffle's draws.
     /// </summary>
-    public static BatchLoader Loader(FlClient client, int batchSize)
+    public static BatchLoader Loader(FlClientData client, RngStream rng, int batchSize)
     {
-        uint stream = client.Rng.NextUInt32();
-        ulong seed = ((ulong)client.Rng.NextUInt32() << 32) | client.Rng.NextUInt32();
+        uint stream = rng.NextUInt32();
+        ulong seed = ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32();
         return new BatchLoader(client.Data, batchSize, client.Normalization, shuffle: true, random: new PhiloxEpochRandom(seed, stream));
     }
 
     /// <summary>The client data in order (no shuffle): for passes that must address every sample by its index.</summary>
-    public static BatchLoader InOrder(FlClient client, int batchSize) => new(client.Data, batchSize, client.Normalization);
+    public static BatchLoader InOrder(FlClientData client, int batchSize) => new(client.Data, batchSize, client.Normalization);
 
     /// <summary>SGD over <paramref name="parameters"/> with the options' rate, momentum and weight decay.</summary>
     public static Sgd Sgd(IEnumerable<Variable> parameters, FedAvgOptions options) =>

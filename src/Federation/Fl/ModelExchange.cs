@@ -9,21 +9,30 @@ namespace NanoFed.Federation.Fl;
 /// </summary>
 internal static class ModelExchange
 {
-    /// <summary>Round start: one dense Weights message with <paramref name="state"/> for each of <paramref name="clients"/>.</summary>
-    public static IReadOnlyList<Message> Broadcast(int round, IReadOnlyList<int> clients, IEnumerable<(string Name, Tensor Value)> state)
+    /// <summary>
+    /// Round start: for each sampled client its <see cref="RoundContext"/> with <paramref name="instructions"/>, then one
+    /// dense Weights message with <paramref name="state"/>.
+    /// </summary>
+    public static IReadOnlyList<Message> Broadcast(FlRound round, IReadOnlyList<(string Name, double Value)> instructions,
+        IEnumerable<(string Name, Tensor Value)> state)
     {
-        ArgumentNullException.ThrowIfNull(clients);
+        ArgumentNullException.ThrowIfNull(round);
         var payload = WireTensor.DenseAll(state);
-        return clients.Select(c => new Message(round, Message.Server, c, MessageKind.Weights, payload)).ToList();
+        var messages = new List<Message>(2 * round.Clients.Count);
+        foreach (int c in round.Clients)
+        {
+            messages.Add(new RoundContext(round.Round, c, round.Seed, instructions).ToMessage());
+            messages.Add(new Message(round.Round, Message.Server, c, MessageKind.Weights, payload));
+        }
+        return messages;
     }
 
     /// <summary>Decodes the Weights message of <paramref name="client"/>'s inbox into <paramref name="destination"/>.</summary>
-    public static void Receive(int round, FlClient client, IReadOnlyList<Message> inbox, IReadOnlyList<(string Name, Tensor Value)> destination)
+    public static void Receive(int round, int client, IReadOnlyList<Message> inbox, IReadOnlyList<(string Name, Tensor Value)> destination)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(inbox);
         var weights = inbox.SingleOrDefault(m => m.Kind == MessageKind.Weights)
-            ?? throw new ArgumentException($"client {client.Id} received no weights in round {round}", nameof(inbox));
+            ?? throw new ArgumentException($"client {client} received no weights in round {round}", nameof(inbox));
         weights.DecodeInto(destination);
     }
 

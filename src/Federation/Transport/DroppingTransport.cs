@@ -3,8 +3,8 @@ namespace NanoFed.Federation.Transport;
 /// <summary>
 /// Fault injection: a transport that loses the messages a rule picks (a lossy link, a peer that is down) and passes
 /// every other call to the transport it wraps. A lost message is not serialized or recorded; <see cref="Send"/>
-/// returns false for it, as a real transport does for an unreachable receiver, and <see cref="Call"/> and
-/// <see cref="Deliver"/> throw a <see cref="TransportException"/>. <see cref="Random"/>
+/// returns false for it, as a real transport does for an unreachable receiver, and <see cref="Call"/> throws a
+/// <see cref="TransportException"/>. <see cref="Random"/>
 /// drops a seeded fraction, decided per message by a hash of (seed, phase, round, sender, receiver), so the choice
 /// does not depend on the order of sending.
 /// </summary>
@@ -48,10 +48,7 @@ public sealed class DroppingTransport(ITransport inner, Func<Message, bool> drop
     /// <inheritdoc/>
     public Message Call(Message request) => _inner.Call(Reached(request));
 
-    /// <inheritdoc/>
-    public Message Deliver(Message message) => _inner.Deliver(Reached(message));
-
-    /// <summary>The message itself, or a <see cref="TransportException"/> when the rule loses it (a call or a delivery has no false to return).</summary>
+    /// <summary>The message itself, or a <see cref="TransportException"/> when the rule loses it (a call has no false to return).</summary>
     private Message Reached(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);

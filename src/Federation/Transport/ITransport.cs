@@ -29,12 +29,6 @@ public interface ITransport
     /// <see cref="TransportException"/> when the receiver has no handler or cannot be reached.
     /// </summary>
     Message Call(Message request);
-
-    /// <summary>
-    /// Sends <paramref name="message"/> and hands it straight to its receiver, bypassing the queue. The message is
-    /// accounted exactly like <see cref="Send"/>; the result is what the receiver gets.
-    /// </summary>
-    Message Deliver(Message message);
 }
 
 /// <summary>Answers the synchronous requests (<see cref="ITransport.Call"/>) addressed to one node.</summary>

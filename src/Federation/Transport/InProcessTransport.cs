@@ -43,8 +43,8 @@ public sealed class InProcessTransport(TrafficLedger ledger) : ITransport
         return Deliver(reply);
     }
 
-    /// <inheritdoc/>
-    public Message Deliver(Message message)
+    /// <summary>Serializes <paramref name="message"/>, records its size and returns what the receiver gets: the message read back from the bytes.</summary>
+    private Message Deliver(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
         var bytes = WireFormat.Serialize(message);

@@ -24,7 +24,8 @@ public class EcoFedTests
         var partition = new IidPartitioner(10).Split(train.Labels, 10, new RngStream(seed, 5));
         var method = new EcoFed(() => SmallCnn.Create(new RngStream(seed, 9)), Split, [1, 28, 28], PretrainedFront.None,
             options ?? new EcoFedOptions(Lr: 0.02));
-        return (new FlRunner(method, train, partition, [("test", test)], Norm, perRound: 3, seed), method);
+        var clients = EcoFedClient.Factory(() => SmallCnn.Create(new RngStream(seed, 9)), Split, PretrainedFront.None);
+        return (FlTesting.Runner(new FlMethod(method, clients), train, partition, [("test", test)], Norm, perRound: 3, seed), method);
     }
 
     private static List<float[]> Snapshot(Nets.Modules.Module m) => m.StateDict().Select(t => t.Value.ToArray()).ToList();
@@ -40,7 +41,8 @@ public class EcoFedTests
         Assert.True(history[1].Accuracy != history[0].Accuracy, "a replay round trains the back part too");
         for (int r = 0; r < history.Count; r++)
             Assert.True(r % 2 == 0 ? history[r].Bytes > 0 : history[r].Bytes == 0, $"round {r + 1}: {history[r].Bytes} bytes");
-        Assert.All(runner.Ledger.Entries, e => Assert.Equal(Message.Server, e.Receiver));
+        Assert.All(runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Training), e => Assert.Equal(Message.Server, e.Receiver));
+        Assert.All(runner.Ledger.Entries.Where(e => e.Receiver != Message.Server), e => Assert.Equal((MessageKind.Control, MessagePhase.Control), (e.Kind, e.Phase)));
         var updated = history.Where(h => h.Round % 2 == 1).SelectMany(h => h.Clients).Distinct().Order();
         Assert.Equal(updated, method.Buffer.Clients.Order());
     }
@@ -67,8 +69,8 @@ public class EcoFedTests
     }
 
     /// <summary>
-    /// Nothing goes down, so a device's time is its front forward plus its upload (update rounds) or nothing (replay
-    /// rounds); the server trains the back on the entries of the round-1 clients in both rounds (K = 3, buffer of 3).
+    /// No training data goes down (only an update round's context, off the clock), so a device's time is its front
+    /// forward plus its upload (update rounds) or nothing (replay rounds); the server trains the back on the entries of the round-1 clients in both rounds (K = 3, buffer of 3).
     /// </summary>
     [Fact]
     public void RoundTimeIsFrontForwardUploadAndServerTraining()
@@ -85,7 +87,7 @@ public class EcoFedTests
             {
                 long up = runner.Ledger.Node(c, sent: true, m.Round);
                 double flops = m.Round == 1 ? (double)method.FrontForwardFlopsPerImage * runner.Partition.Indices[c].Length : 0;
-                Assert.Equal(0, runner.Ledger.Node(c, sent: false, m.Round));
+                Assert.Equal(0, FedAvgTests.TrainingBytes(runner, c, sent: false, m.Round));
                 Assert.Equal(m.Round == 1, up > 0);
                 slowest = Math.Max(slowest, system.DeviceTime(new(c, 0, 0, flops, up, up > 0 ? 2 : 0)));
             }
@@ -112,11 +114,12 @@ public class EcoFedTests
         var data = new ImageDataset(pixels, Enumerable.Range(0, n).ToArray(), 1, 28, 28, n);
         var method = new EcoFed(() => SmallCnn.Create(new RngStream(2, 9), classes: n), Split, [1, 28, 28], PretrainedFront.None,
             new EcoFedOptions(B: 8, Bits: bits, PerChannel: perChannel));
+        var client = EcoFedClient.Factory(() => SmallCnn.Create(new RngStream(2, 9), classes: n), Split, PretrainedFront.None)(new FlClientData(4, data, Norm));
         var transport = new InProcessTransport(new TrafficLedger());
-        method.ConfigureRound(1, [4]);
-        foreach (var m in method.ClientWork(1, new FlClient(4, data, Norm, new RngStream(2, 3), transport), []).Replies) transport.Send(m);
+        foreach (var m in method.ConfigureRound(new FlRound(1, [4], 2))) transport.Send(m);
+        client.Work(transport);
         var replies = transport.ReceiveAll(Message.Server);
-        method.Aggregate(1, replies);
+        method.Aggregate(1, replies, []);
 
         var entry = method.Buffer[4];
         float[] trained = entry.Decode();

@@ -27,19 +27,29 @@ public class FedAvgAggregateTests
     {
         var method = new FedAvg(Model, [1, 5, 5]);
         Assert.Contains(method.GlobalModel.StateDict(), t => t.Name.Contains("running_mean", StringComparison.Ordinal));
-        double serverFlops = method.Aggregate(1, [Reply(method, 4, 1f, 10), Reply(method, 2, 5f, 30)]);
+        double serverFlops = method.Aggregate(1, [Reply(method, 4, 1f, 10), Reply(method, 2, 5f, 30)], []).Flops;
         foreach (var (name, value) in method.GlobalModel.StateDict())
             foreach (float x in value.Span.ToArray()) Assert.True(Math.Abs(x - 4f) < 1e-6, $"{name}: {x}");
         Assert.Equal(2.0 * method.ParameterElements * 2, serverFlops);
     }
 
     [Fact]
-    public void ConfigureRoundSendsTheGlobalWeightsToEachClient()
+    public void ConfigureRoundSendsEachClientItsContextAndTheGlobalWeights()
     {
-        var method = new FedAvg(Model, [1, 5, 5]);
-        var messages = method.ConfigureRound(3, [1, 4]);
+        var options = new FedAvgOptions(E: 2, B: 7, Lr: 0.1, Momentum: 0.5, WeightDecay: 1e-4);
+        var method = new FedAvg(Model, [1, 5, 5], options);
+        var all = method.ConfigureRound(new FlRound(3, [1, 4], 99));
+        Assert.All(all, m => Assert.Equal((Message.Server, 3), (m.Sender, m.Round)));
+        foreach (int c in new[] { 1, 4 })
+        {
+            var context = RoundContext.Find(c, [.. all.Where(m => m.Receiver == c)])!;
+            Assert.Equal((3, c, 99UL), (context.Round, context.Client, context.Seed));
+            Assert.Equal(options, FedAvgOptions.From(context));
+            Assert.Equal(RoundContext.Stream(99, 3, c).NextUInt32(), context.Rng().NextUInt32());
+        }
+        var messages = all.Where(m => m.Phase == MessagePhase.Training).ToList();
         Assert.Equal([1, 4], messages.Select(m => m.Receiver));
-        Assert.All(messages, m => Assert.Equal((MessageKind.Weights, Message.Server, 3), (m.Kind, m.Sender, m.Round)));
+        Assert.All(messages, m => Assert.Equal(MessageKind.Weights, m.Kind));
         var state = method.GlobalModel.StateDict();
         Assert.Equal(state.Select(t => t.Name), messages[0].Payload.Select(t => t.Name));
         Assert.Equal(state[0].Value.Span.ToArray(), messages[0].Payload[0].ToArray());
@@ -49,6 +59,6 @@ public class FedAvgAggregateTests
     public void AggregatingNothingThrows()
     {
         var method = new FedAvg(Model, [1, 5, 5]);
-        Assert.Throws<ArgumentException>(() => method.Aggregate(1, []));
+        Assert.Throws<ArgumentException>(() => method.Aggregate(1, [], []));
     }
 }

@@ -42,7 +42,8 @@ public class FedAvgTests
         var test = Synthetic(300, seed + 1000);
         var partition = new IidPartitioner(10).Split(train.Labels, 10, new RngStream(seed, 5));
         var method = new FedAvg(() => SmallCnn.Create(new RngStream(seed, 9)), [1, 28, 28], new FedAvgOptions(E: 1, B: 20, Lr: 0.05, Momentum: 0.9));
-        return (new FlRunner(method, train, partition, [("test", test)], Norm, perRound: 3, seed, system), method);
+        var clients = FedAvgClient.Factory(() => SmallCnn.Create(new RngStream(seed, 9)));
+        return (FlTesting.Runner(new FlMethod(method, clients), train, partition, [("test", test)], Norm, perRound: 3, seed, system), method);
     }
 
     [Fact]
@@ -71,8 +72,8 @@ public class FedAvgTests
         foreach (var ((round, client), bytes) in perClient)
         {
             Assert.Contains(client, history[round - 1].Clients);
-            Assert.Equal(model, runner.Ledger.Node(client, sent: false, round));
-            long overhead = bytes - 2 * model; // the one-element num_examples tensor in the reply
+            Assert.Equal(model, TrainingBytes(runner, client, sent: false, round));
+            long overhead = bytes - 2 * model - RoundContextBytes; // the one-element num_examples tensor in the reply
             Assert.InRange(overhead, 1, 64);
         }
         Assert.Equal(runner.Ledger.Total(), history[^1].CumulativeBytes);
@@ -100,7 +101,7 @@ public class FedAvgTests
             double slowest = 0;
             foreach (int c in m.Clients)
             {
-                long down = runner.Ledger.Node(c, sent: false, m.Round), up = runner.Ledger.Node(c, sent: true, m.Round);
+                long down = TrainingBytes(runner, c, sent: false, m.Round), up = TrainingBytes(runner, c, sent: true, m.Round);
                 double flops = 3.0 * method.ForwardFlopsPerImage * runner.Partition.Indices[c].Length;
                 slowest = Math.Max(slowest, 0.05 + down / 4e6 + flops / 2e9 + 0.05 + up / 1e6);
             }
@@ -109,6 +110,27 @@ public class FedAvgTests
             cumulative += expected;
             Assert.Equal(cumulative, m.CumulativeSeconds, 9);
         }
+    }
+
+    /// <summary>
+    /// FedAvg's round context: a 22-byte message header, the 16-byte key (2 + 3 + 2 + 4 + 4 bytes of tensor header) and
+    /// five 8-byte instructions (epochs, batch, lr, momentum, weight_decay), each with a tensor header of 12 bytes plus
+    /// its name.
+    /// </summary>
+    internal const long RoundContextBytes = 22 + (15 + 16) + (12 + 6 + 8) + (12 + 5 + 8) + (12 + 2 + 8) + (12 + 8 + 8) + (12 + 12 + 8);
+
+    /// <summary>The Training-phase bytes <paramref name="client"/> sent or received in <paramref name="round"/>: what the simulated clock charges.</summary>
+    internal static long TrainingBytes(FlRunner runner, int client, bool sent, int round) => runner.Ledger.Entries
+        .Where(e => e.Round == round && e.Phase == MessagePhase.Training && (sent ? e.Sender : e.Receiver) == client).Sum(e => e.Bytes);
+
+    [Fact]
+    public void RoundContextIsOneControlMessageDownPerSampledClient()
+    {
+        var (runner, _) = Create(7, trainCount: 300);
+        var history = runner.Run(2);
+        var contexts = runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Control).ToList();
+        Assert.Equal(history.SelectMany(m => m.Clients.Select(c => (m.Round, c))), contexts.Select(e => (e.Round, e.Receiver)));
+        Assert.All(contexts, e => Assert.Equal((Message.Server, MessageKind.Control, RoundContextBytes), (e.Sender, e.Kind, e.Bytes)));
     }
 
     [Fact]

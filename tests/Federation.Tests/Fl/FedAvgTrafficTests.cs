@@ -12,20 +12,20 @@ public class FedAvgTrafficTests
     /// <summary>
     /// specs/ecofed.md's traffic table, FL row: the VGG11 EcoFed variant (34,440,970 parameters) moves the whole model
     /// down and up, 262.8 MiB per sampled client per round. Measured from the bytes actually serialized: the server's
-    /// configure message and the client's reply (built by <see cref="FedAvg.ClientWork"/>; the client holds no images so
-    /// nothing is trained, the reply has exactly the shape of a trained one).
+    /// round messages and the client's reply (sent by <see cref="FedAvgClient"/>; the client holds no images so nothing
+    /// is trained, the reply has exactly the shape of a trained one).
     /// </summary>
     [Fact]
     public void Vgg11EcoFedMovesTheSpecsTrafficPerClientPerRound()
     {
-        var method = new FedAvg(() => Vgg11.Create(Vgg11Variant.EcoFed, new RngStream(1, 1)), [3, 32, 32]);
+        Func<Nets.Modules.Sequential> model = () => Vgg11.Create(Vgg11Variant.EcoFed, new RngStream(1, 1));
+        var method = new FedAvg(model, [3, 32, 32]);
         Assert.Equal(34_440_970, method.GlobalModel.ParameterCount());
         var ledger = new TrafficLedger();
         var transport = new InProcessTransport(ledger);
-        foreach (var m in method.ConfigureRound(1, [7])) transport.Send(m);
+        foreach (var m in method.ConfigureRound(new FlRound(1, [7], 1))) transport.Send(m);
         var empty = new ImageDataset([], [], 3, 32, 32, 10);
-        var result = method.ClientWork(1, new FlClient(7, empty, Normalization.Identity(3), new RngStream(1, 2), transport), transport.ReceiveAll(7));
-        foreach (var m in result.Replies) transport.Send(m);
+        FedAvgClient.Factory(model)(new FlClientData(7, empty, Normalization.Identity(3))).Work(transport);
         double mib = ledger.PerClientPerRound()[(1, 7)] / (1024.0 * 1024.0);
         Assert.InRange(mib, 262.8 * 0.99, 262.8 * 1.01);
         Assert.InRange(mib, 262.7, 262.9);

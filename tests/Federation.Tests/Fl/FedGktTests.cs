@@ -10,8 +10,9 @@ public class FedGktTests
 {
     private static readonly FedGktOptions Options = new(E: 1, B: 20, Lr: 0.05, Momentum: 0.9);
 
-    private static FedGkt Create(ulong seed, FedGktOptions? options = null) =>
-        new(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, [1, 28, 28], SplitMethodTesting.Classes, seed, options ?? Options);
+    private static FlMethod Create(ulong seed, FedGktOptions? options = null) =>
+        new(new FedGkt(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, [1, 28, 28], SplitMethodTesting.Classes, seed, options ?? Options),
+            FedGktClient.Factory(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, SplitMethodTesting.Classes));
 
     /// <summary>
     /// At the spec's T = 3 the server copies distil towards the weak linear head's softened logits, which flattens
@@ -36,10 +37,12 @@ public class FedGktTests
         const ulong seed = 8;
         var train = FedAvgTests.Synthetic(60, seed);
         var partition = new Partition("one", [Enumerable.Range(0, 60).ToArray()], train.Labels, SplitMethodTesting.Classes);
-        var gkt = Create(seed);
+        var gktMethod = Create(seed);
+        var gkt = (FedGkt)gktMethod.Strategy;
         var local = new LocalLoss(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, [1, 28, 28], SplitMethodTesting.Classes, seed, Options.Local);
-        var gktRunner = new FlRunner(gkt, train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed);
-        var localRunner = new FlRunner(local, train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed);
+        var localClients = LocalLossClient.Factory(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, SplitMethodTesting.Classes);
+        var gktRunner = FlTesting.Runner(gktMethod, train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed);
+        var localRunner = FlTesting.Runner(new FlMethod(local, localClients), train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed);
         gktRunner.Run(1);
         localRunner.Run(1);
         Assert.Equal(DeviceState(gkt, gkt.Head), DeviceState(local, local.Head));
@@ -75,10 +78,10 @@ public class FedGktTests
     }
 
     // SmallCnn's front (split 6) is conv1 and conv2: the first four state tensors.
-    private static float[] DeviceState(IFlMethod method, Module head) =>
+    private static float[] DeviceState(IFlStrategy method, Module head) =>
         [.. Flat(method.GlobalModel.StateDict().Take(4)), .. Flat(head.StateDict())];
 
-    private static float[] Back(IFlMethod method) => Flat(method.GlobalModel.StateDict().Skip(4)).ToArray();
+    private static float[] Back(IFlStrategy method) => Flat(method.GlobalModel.StateDict().Skip(4)).ToArray();
 
     private static IEnumerable<float> Flat(IEnumerable<(string Name, Tensor Value)> state) => state.SelectMany(t => t.Value.ToArray());
 }

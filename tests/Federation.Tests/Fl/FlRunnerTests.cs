@@ -1,5 +1,6 @@
 using NanoFed.Federation.Fl;
 using NanoFed.Federation.Partitioning;
+using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
 using Xunit;
@@ -15,16 +16,33 @@ public class FlRunnerTests
         return new ImageDataset(pixels, Enumerable.Range(0, n).Select(i => i % 2).ToArray(), 1, 4, 4, 2);
     }
 
-    private static FedAvg Method() => new(() => new Sequential(new Flatten(), new Linear(16, 2, new RngStream(1, 1))), [1, 4, 4],
-        new FedAvgOptions(B: 4));
+    private static Sequential Model() => new(new Flatten(), new Linear(16, 2, new RngStream(1, 1)));
+
+    private static FlMethod Method() => new(new FedAvg(Model, [1, 4, 4], new FedAvgOptions(B: 4)), FedAvgClient.Factory(Model));
 
     private static Partition Split(ImageDataset d, int clients) => new IidPartitioner(clients).Split(d.Labels, 2, new RngStream(1, 2));
+
+    private static FlRunner Runner(FlMethod method, IReadOnlyList<(string Name, ImageDataset Data)>? tests = null, int perRound = 2)
+    {
+        var train = Tiny(40);
+        return FlTesting.Runner(method, train, Split(train, 4), tests ?? [("test", Tiny(10))], Normalization.Identity(1), perRound, seed: 5);
+    }
+
+    /// <summary>A FedAvg client that throws in the rounds its predicate names, after taking its messages.</summary>
+    private sealed class Flaky(IFlClient inner, Func<int, bool> fails) : IFlClient
+    {
+        private int _round;
+
+        public int Id => inner.Id;
+
+        public double Work(ITransport transport) =>
+            fails(++_round) ? throw new InvalidOperationException($"client {Id} lost power") : inner.Work(transport);
+    }
 
     [Fact]
     public void RunsAndReportsEveryRound()
     {
-        var train = Tiny(40);
-        var runner = new FlRunner(Method(), train, Split(train, 4), [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 5);
+        var runner = Runner(Method());
         var seen = new List<int>();
         var history = runner.Run(3, m => seen.Add(m.Round));
         Assert.Equal([1, 2, 3], seen);
@@ -39,11 +57,8 @@ public class FlRunnerTests
     [Fact]
     public void SecondaryTestSetsAreEvaluatedEveryKRoundsAndOnTheLastAndTheCsvRoundTrips()
     {
-        var train = Tiny(40);
-        var runner = new FlRunner(Method(), train, Split(train, 4), [("main", Tiny(10)), ("extra", Tiny(12))], Normalization.Identity(1), perRound: 2, seed: 5)
-        {
-            EvaluateEvery = 2,
-        };
+        var runner = Runner(Method(), [("main", Tiny(10)), ("extra", Tiny(12))]);
+        runner.EvaluateEvery = 2;
         var history = runner.Run(5);
         Assert.Equal([1, 2, 1, 2, 2], history.Select(m => m.Tests.Count));
         Assert.Equal(2, runner.Run(1)[^1].Tests.Count);
@@ -62,13 +77,35 @@ public class FlRunnerTests
     [Fact]
     public void CancellationStopsBetweenRounds()
     {
-        var train = Tiny(40);
         using var stop = new CancellationTokenSource();
-        var runner = new FlRunner(Method(), train, Split(train, 4), [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 5)
-        {
-            Cancellation = stop.Token,
-        };
+        var runner = Runner(Method());
+        runner.Cancellation = stop.Token;
         Assert.Equal(2, runner.Run(5, m => { if (m.Round == 2) stop.Cancel(); }).Count);
+    }
+
+    /// <summary>
+    /// A client that throws is a failure: the round completes with the others when the quorum allows it, the
+    /// aggregation averages only the answers, and the failure is reported with its reason; below the quorum (by default
+    /// every sampled client) the round throws naming it.
+    /// </summary>
+    [Fact]
+    public void AFailingClientIsReportedAndTheRoundCompletesWithTheQuorum()
+    {
+        var fedavg = Method();
+        var method = fedavg with { Clients = data => new Flaky(fedavg.Clients(data), round => data.Id == 1) };
+        var runner = Runner(method, perRound: 4);
+        runner.Quorum = 3;
+        var m = runner.Run(1)[0];
+        var failure = Assert.Single(m.Failures);
+        Assert.Equal((1, "client 1 lost power"), (failure.Client, failure.Reason));
+        Assert.DoesNotContain(runner.Ledger.Entries, e => e.Sender == 1);
+        Assert.Equal([0, 2, 3], runner.Ledger.Entries.Where(e => e.Receiver == Message.Server).Select(e => e.Sender));
+        Assert.Empty(runner.Transport.ReceiveAll(1));
+
+        var strict = Runner(method, perRound: 4);
+        var error = Assert.Throws<InvalidOperationException>(() => strict.Run(1));
+        Assert.Contains("3 of 4 sampled clients answered, the quorum is 4; client 1: client 1 lost power", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => strict.Quorum = 5);
     }
 
     [Fact]
@@ -76,9 +113,10 @@ public class FlRunnerTests
     {
         var train = Tiny(40);
         var p = Split(train, 4);
-        Assert.ThrowsAny<ArgumentException>(() => new FlRunner(Method(), train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 5, seed: 1));
-        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), Tiny(20), p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1));
-        Assert.Throws<ArgumentException>(() => new FlRunner(Method(), train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1,
+        var method = Method();
+        Assert.ThrowsAny<ArgumentException>(() => FlTesting.Runner(method, train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 5, seed: 1));
+        Assert.Throws<ArgumentException>(() => FlTesting.Runner(method, Tiny(20), p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1));
+        Assert.Throws<ArgumentException>(() => FlTesting.Runner(method, train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1,
             new NanoFed.Federation.SystemModel.SystemModel(DeviceFlops: -1)));
     }
 }

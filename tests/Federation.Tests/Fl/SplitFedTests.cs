@@ -9,8 +9,9 @@ namespace NanoFed.Tests;
 
 public class SplitFedTests
 {
-    private static SplitFed Create(ulong seed, FedAvgOptions? options = null) =>
-        new(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, [1, 28, 28], options ?? SplitMethodTesting.Options);
+    private static FlMethod Create(ulong seed, FedAvgOptions? options = null) =>
+        new(new SplitFed(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split, [1, 28, 28], options ?? SplitMethodTesting.Options),
+            SplitFedClient.Factory(() => SplitMethodTesting.Model(seed), SplitMethodTesting.Split));
 
     [Fact]
     public void AccuracyImprovesOverRounds() => SplitMethodTesting.AccuracyImproves(seed => Create(seed));
@@ -22,7 +23,7 @@ public class SplitFedTests
     /// One client, one batch of 20: the round's global model equals one SGD step (lr 0.05, momentum 0.9) of the unsplit
     /// model on the same batch, bit for bit: fp32 activations up and gradients down make the cut exact, and averaging
     /// one client (n·x/n in double) returns its own weights. The batch is rebuilt with the loader the method uses, from
-    /// the client stream the runner hands it, so both see the images in the same order.
+    /// the client stream its round context keys, so both see the images in the same order.
     /// </summary>
     [Fact]
     public void OneClientOneBatchEqualsCentralizedTraining()
@@ -32,11 +33,11 @@ public class SplitFedTests
         var partition = new Partition("one", [Enumerable.Range(0, 20).ToArray()], train.Labels, SplitMethodTesting.Classes);
         var options = new FedAvgOptions(E: 1, B: 20, Lr: 0.05, Momentum: 0.9);
         var method = Create(seed, options);
-        new FlRunner(method, train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed).Run(1);
+        FlTesting.Runner(method, train, partition, [("train", train)], FedAvgTests.Norm, perRound: 1, seed).Run(1);
 
         var model = SplitMethodTesting.Model(seed);
-        var client = new FlClient(0, train, FedAvgTests.Norm, new RngStream(seed, FlRunner.ClientStream).Split(1).Split(0), new InProcessTransport(new()));
-        using var loader = LocalTraining.Loader(client, options.B);
+        var client = new FlClientData(0, train, FedAvgTests.Norm);
+        using var loader = LocalTraining.Loader(client, RoundContext.Stream(seed, 1, 0), options.B);
         var batch = Assert.Single(loader.Epoch(0));
         var sgd = new Sgd(model.Parameters(), options.Lr, options.Momentum);
         var tape = new Tape();
@@ -44,7 +45,7 @@ public class SplitFedTests
         sgd.Step();
 
         var expected = model.StateDict();
-        var actual = method.GlobalModel.StateDict();
+        var actual = method.Strategy.GlobalModel.StateDict();
         Assert.Equal(expected.Select(t => t.Name), actual.Select(t => t.Name));
         for (int t = 0; t < expected.Count; t++)
         {
@@ -53,7 +54,7 @@ public class SplitFedTests
         }
     }
 
-    /// <summary>Per batch one Activations message up (with its labels) and one Gradients message down; front down and up once.</summary>
+    /// <summary>Per batch one Activations message up (with its labels) and one Gradients message down; front down and up once, and one round context down.</summary>
     [Fact]
     public void MessagesPerBatchAndRound()
     {
@@ -67,7 +68,20 @@ public class SplitFedTests
             Assert.Equal(batches, mine.Count(e => e.Kind == MessageKind.Activations && e.Sender == c));
             Assert.Equal(batches, mine.Count(e => e.Kind == MessageKind.Gradients && e.Receiver == c));
             Assert.Equal(2, mine.Count(e => e.Kind == MessageKind.Weights));
+            Assert.Equal(1, mine.Count(e => e.Phase == MessagePhase.Control && e.Receiver == c));
         }
+    }
+
+    /// <summary>The server answers only the clients it sampled for the round, so a stray request cannot touch a server copy.</summary>
+    [Fact]
+    public void TheServerRefusesRequestsFromClientsNotSampled()
+    {
+        var server = (SplitFed)Create(1).Strategy;
+        server.ConfigureRound(new FlRound(2, [0, 3], 1));
+        var activations = SplitModel.ActivationsMessage(2, 5, Tensor.Zeros(new Shape(1, 64, 5, 5)), [1]);
+        Assert.Contains("not a sampled client of round 2", Assert.Throws<ArgumentException>(() => server.Handle(activations)).Message, StringComparison.Ordinal);
+        var answer = server.Handle(SplitModel.ActivationsMessage(2, 3, Tensor.Zeros(new Shape(1, 64, 5, 5)), [1]));
+        Assert.Equal((MessageKind.Gradients, 3, new Shape(1, 64, 5, 5)), (answer.Kind, answer.Receiver, answer[SplitFed.GradientName].Shape));
     }
 
     [Fact]

@@ -19,21 +19,21 @@ internal static class SplitMethodTesting
 
     public static Sequential Model(ulong seed) => SmallCnn.Create(new RngStream(seed, 9));
 
-    public static FlRunner Runner(IFlMethod method, ulong seed, int trainCount = 1000)
+    public static FlRunner Runner(FlMethod method, ulong seed, int trainCount = 1000)
     {
         var train = FedAvgTests.Synthetic(trainCount, seed);
         var test = FedAvgTests.Synthetic(300, seed + 1000);
         var partition = new IidPartitioner(10).Split(train.Labels, Classes, new RngStream(seed, 5));
-        return new FlRunner(method, train, partition, [("test", test)], FedAvgTests.Norm, perRound: 3, seed);
+        return FlTesting.Runner(method, train, partition, [("test", test)], FedAvgTests.Norm, perRound: 3, seed);
     }
 
     /// <summary>Five rounds raise the global model's accuracy by 0.3 and, when <paramref name="lossFalls"/>, lower its loss.</summary>
-    public static void AccuracyImproves(Func<ulong, IFlMethod> create, bool lossFalls = true)
+    public static void AccuracyImproves(Func<ulong, FlMethod> create, bool lossFalls = true)
     {
         const ulong seed = 42;
         var method = create(seed);
         var runner = Runner(method, seed);
-        double initial = Evaluator.Evaluate(method.GlobalModel, FedAvgTests.Synthetic(300, seed + 1000), FedAvgTests.Norm, "test").Accuracy;
+        double initial = Evaluator.Evaluate(method.Strategy.GlobalModel, FedAvgTests.Synthetic(300, seed + 1000), FedAvgTests.Norm, "test").Accuracy;
         var history = runner.Run(5);
         string accuracies = string.Join(", ", history.Select(h => h.Accuracy));
         Assert.True(history[^1].Accuracy > initial + 0.3, $"initial {initial}, per round {accuracies}");
@@ -41,7 +41,7 @@ internal static class SplitMethodTesting
     }
 
     /// <summary>Two runs from the same seed give the same per-round CSV (every field, round-trip doubles).</summary>
-    public static void SameSeedSameMetrics(Func<ulong, IFlMethod> create)
+    public static void SameSeedSameMetrics(Func<ulong, FlMethod> create)
     {
         var a = Runner(create(11), 11, trainCount: 300).Run(2);
         var b = Runner(create(11), 11, trainCount: 300).Run(2);

@@ -40,7 +40,7 @@ public class SplitTrafficTests(ITestOutputHelper output)
         return model;
     }
 
-    private double Measure(IFlMethod method, double expected)
+    private double Measure(IFlStrategy method, Func<FlClientData, IFlClient> clients, double expected)
     {
         var rng = new RngStream(1, 3);
         var pixels = new byte[Images * 3 * 32 * 32];
@@ -49,7 +49,7 @@ public class SplitTrafficTests(ITestOutputHelper output)
         var train = new ImageDataset(pixels, labels, 3, 32, 32, Classes);
         var partition = new Partition("one", [Enumerable.Range(0, Images).ToArray()], labels, Classes);
         var test = train.Subset([0]);
-        var runner = new FlRunner(method, train, partition, [("test", test)], Normalization.Identity(3), perRound: 1, seed: 1);
+        var runner = FlTesting.Runner(new FlMethod(method, clients), train, partition, [("test", test)], Normalization.Identity(3), perRound: 1, seed: 1);
         runner.Run(1);
         double mib = runner.Ledger.PerClientPerRound()[(1, 0)] / MiB;
         string kinds = string.Join(", ", runner.Ledger.ByKind().Select(k => $"{k.Key} {k.Value / MiB:F4}"));
@@ -69,11 +69,12 @@ public class SplitTrafficTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SplitFed() => Measure(new SplitFed(Model, 8, [3, 32, 32], Options), 31.83);
+    public void SplitFed() => Measure(new SplitFed(Model, 8, [3, 32, 32], Options), SplitFedClient.Factory(Model, 8), 31.83);
 
     [Fact]
-    public void LocalLoss() => Measure(new LocalLoss(Model, 8, [3, 32, 32], Classes, 1, Options), 16.83);
+    public void LocalLoss() => Measure(new LocalLoss(Model, 8, [3, 32, 32], Classes, 1, Options), LocalLossClient.Factory(Model, 8, Classes), 16.83);
 
     [Fact]
-    public void FedGkt() => Measure(new FedGkt(Model, 8, [3, 32, 32], Classes, 1, new FedGktOptions(E: 1, B: 10, Lr: 0.01, Momentum: 0.9)), 16.87);
+    public void FedGkt() => Measure(new FedGkt(Model, 8, [3, 32, 32], Classes, 1, new FedGktOptions(E: 1, B: 10, Lr: 0.01, Momentum: 0.9)),
+        FedGktClient.Factory(Model, 8, Classes), 16.87);
 }

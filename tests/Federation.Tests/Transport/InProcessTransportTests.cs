@@ -56,20 +56,6 @@ public class InProcessTransportTests
     }
 
     [Fact]
-    public void DeliverIsAccountedLikeSendButNeverQueued()
-    {
-        var ledger = new TrafficLedger();
-        var transport = new InProcessTransport(ledger);
-        float[] g = [0.5f, -0.25f, 3f];
-        var sent = new Message(1, Message.Server, 4, MessageKind.Gradients, [WireTensor.Quantized("g", new Shape(3), g, 3)]);
-        var got = transport.Deliver(sent);
-        Assert.NotSame(sent, got);
-        Assert.Equal(sent["g"].ToArray(), got["g"].ToArray());
-        Assert.False(transport.TryReceive(4, out _));
-        Assert.Equal(WireFormat.Size(sent), ledger.Entries.Single().Bytes);
-    }
-
-    [Fact]
     public void CallRunsTheReceiversHandlerAndAccountsBothWays()
     {
         var ledger = new TrafficLedger();

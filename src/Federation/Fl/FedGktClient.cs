@@ -1,0 +1,78 @@
+using NanoFed.Autograd;
+using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Transport;
+using NanoFed.Nets.Modules;
+
+namespace NanoFed.Federation.Fl;
+
+/// <summary>
+/// A <see cref="FedGkt"/> device (He, Annavaram and Avestimehr 2020, arXiv 2007.14513, Eqs. 4–5): it loads the front
+/// and head it receives and trains them on CE, plus T²·KL towards the server logits it kept from its previous turn
+/// (its own state; its first turn is CE only). Then, in evaluation mode without gradients, it passes its data in
+/// order, calling the server with each batch's features and labels, and calls it with all its logits; it keeps the
+/// server logits the answer carries for its next turn, and replies with front, head and n_k.
+/// </summary>
+public sealed class FedGktClient : IFlClient
+{
+    private readonly FlClientData _data;
+    private readonly SplitDevice _device;
+    private float[]? _serverLogits;
+
+    private FedGktClient(FlClientData data, SplitDevice device)
+    {
+        _data = data ?? throw new ArgumentNullException(nameof(data));
+        _device = device;
+    }
+
+    /// <summary>Clients of a model from <paramref name="createModel"/> cut at <paramref name="splitIndex"/> with a head to <paramref name="classes"/>.</summary>
+    public static Func<FlClientData, IFlClient> Factory(Func<Sequential> createModel, int splitIndex, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        return SplitDevice.Factory(createModel, splitIndex, classes, (data, device) => new FedGktClient(data, device));
+    }
+
+    /// <inheritdoc/>
+    public int Id => _data.Id;
+
+    /// <inheritdoc/>
+    public double Work(ITransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var inbox = transport.ReceiveAll(Id);
+        if (RoundContext.Find(Id, inbox) is not { } context) return 0;
+        var options = FedAvgOptions.From(context);
+        float temperature = (float)context[Instructions.Temperature];
+        _device.Receive(context.Round, Id, inbox);
+        int n = _data.Data.Count;
+        if (n > 0)
+        {
+            _device.TrainWithHead(_data, context.Rng(), options, _serverLogits, temperature, onBatch: null);
+            var reply = SplitModel.Expect(transport.Call(Transfer(transport, context.Round, options.B)), MessageKind.Logits);
+            _serverLogits = reply[FedGkt.ServerLogitsName].ToArray();
+        }
+        transport.Send(_device.Reply(context.Round, Id, n));
+        return (FlopCounter.TrainingFactor * options.E + 1) * (_device.FrontFlops + _device.HeadFlops) * n;
+    }
+
+    /// <summary>The evaluation pass over the data in order: each batch's features and labels go to the server; returns the message of all the logits.</summary>
+    private Message Transfer(ITransport transport, int round, int batchSize)
+    {
+        int n = _data.Data.Count, classes = _device.Classes;
+        var logits = new float[n * classes];
+        var (front, head, tape) = (_device.Front, _device.Head!, _device.Tape);
+        front.Eval();
+        head.Eval();
+        using (tape.NoGrad())
+        using (var loader = LocalTraining.InOrder(_data, batchSize))
+            foreach (var batch in loader.Epoch(0))
+            {
+                var a = front.Forward(tape, new Variable(batch.Images));
+                head.Forward(tape, a).Data.Span.CopyTo(logits.AsSpan(batch.Index * batchSize * classes));
+                SplitModel.Expect(transport.Call(SplitModel.ActivationsMessage(round, Id, a.Data, batch.Labels)), MessageKind.Control, MessagePhase.Control);
+                tape.Reset();
+            }
+        front.Train();
+        head.Train();
+        return new Message(round, Id, Message.Server, MessageKind.Logits, [WireTensor.Dense(FedGkt.DeviceLogitsName, new Shape(n, classes), logits)]);
+    }
+}

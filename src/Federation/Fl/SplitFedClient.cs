@@ -1,0 +1,64 @@
+using NanoFed.Autograd;
+using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Transport;
+using NanoFed.Nets.Modules;
+
+namespace NanoFed.Federation.Fl;
+
+/// <summary>
+/// A <see cref="SplitFed"/> device (Thapa et al. 2022, arXiv 2004.12088, SplitFedV1): it loads the front it receives,
+/// and per batch runs the front forward, calls the server with the activations and labels, back-propagates the
+/// gradient the server answers with and steps its SGD; at turn end it replies with its front and n_k.
+/// </summary>
+public sealed class SplitFedClient : IFlClient
+{
+    private readonly FlClientData _data;
+    private readonly SplitDevice _device;
+
+    private SplitFedClient(FlClientData data, SplitDevice device)
+    {
+        _data = data ?? throw new ArgumentNullException(nameof(data));
+        _device = device;
+    }
+
+    /// <summary>Clients of a model from <paramref name="createModel"/> cut at <paramref name="splitIndex"/>; in-process clients share one device part.</summary>
+    public static Func<FlClientData, IFlClient> Factory(Func<Sequential> createModel, int splitIndex) =>
+        SplitDevice.Factory(createModel, splitIndex, classes: 0, (data, device) => new SplitFedClient(data, device));
+
+    /// <inheritdoc/>
+    public int Id => _data.Id;
+
+    /// <inheritdoc/>
+    public double Work(ITransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var inbox = transport.ReceiveAll(Id);
+        if (RoundContext.Find(Id, inbox) is not { } context) return 0;
+        var options = FedAvgOptions.From(context);
+        _device.Receive(context.Round, Id, inbox);
+        int n = _data.Data.Count;
+        if (n > 0) Train(transport, context, options);
+        transport.Send(_device.Reply(context.Round, Id, n));
+        long images = (long)n * options.E;
+        return FlopCounter.TrainingFactor * _device.FrontFlops * images;
+    }
+
+    private void Train(ITransport transport, RoundContext context, FedAvgOptions options)
+    {
+        var tape = _device.Tape;
+        var sgd = LocalTraining.Sgd(_device.Front.Parameters(), options);
+        using var loader = LocalTraining.Loader(_data, context.Rng(), options.B);
+        for (int epoch = 0; epoch < options.E; epoch++)
+        {
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                sgd.ZeroGrad();
+                var activations = _device.Front.Forward(tape, new Variable(batch.Images));
+                var down = SplitModel.Expect(transport.Call(SplitModel.ActivationsMessage(context.Round, Id, activations.Data, batch.Labels)), MessageKind.Gradients);
+                tape.Backward(activations, Tensor.FromArray(down[SplitFed.GradientName].ToArray(), activations.Shape));
+                sgd.Step();
+                tape.Reset();
+            }
+        }
+    }
+}
