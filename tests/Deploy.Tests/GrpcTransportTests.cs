@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using NanoFed.Deploy;
 using NanoFed.Federation.Ledger;
@@ -229,6 +230,36 @@ public sealed class GrpcTransportTests : IDisposable
         string missing = Path.Combine(_folder, "none.crt");
         Assert.Equal($"{missing}: certificate file not found", Assert.Throws<FileNotFoundException>(() => TlsCertificates.LoadPem(missing, key)).Message);
         Assert.Equal($"{key}: no certificate found", Assert.Throws<System.Security.Cryptography.CryptographicException>(() => TlsCertificates.LoadTrust(key)).Message);
+    }
+
+    [Fact]
+    public void ACertificateIssuedByATrustedCaIsAcceptedWithoutTrustingTheLeaf()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=NanoFed test CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=127.0.0.1", leafKey, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        leafRequest.CertificateExtensions.Add(names.Build());
+        using var issued = leafRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), [1, 2, 3, 4]);
+        var leaf = X509CertificateLoader.LoadPkcs12(issued.CopyWithPrivateKey(leafKey).Export(X509ContentType.Pkcs12), null);
+        var caOnly = X509CertificateLoader.LoadCertificate(ca.RawData);
+
+        var server = GrpcTransport.Start(new GrpcTransportOptions
+        {
+            NodeId = Message.Server, ListenUrl = "https://127.0.0.1:0", Certificate = leaf, TrustedCertificates = [caOnly],
+            Token = ServerToken, Tokens = TokenStore.Load(_tokensFile), Schema = Schema,
+        }, new TrafficLedger());
+        _nodes.Add(server);
+        var device = Start(Device, new CollectingLogger(), trust: caOnly);
+        device.SetPeer(Message.Server, server.ListenUrl);
+        Assert.True(device.Send(Weights(1, Device, Message.Server)));
+        Assert.Single(server.ReceiveAll(Message.Server));
     }
 
     [Fact]
