@@ -335,29 +335,16 @@ public sealed class GrpcTransportTests : IDisposable
     }
 
     [Fact]
-    public void InvalidOptionsAndTokenFilesFailWithOneLineNamingTheProblem()
+    public void InvalidOptionsFailWithOneLineNamingTheOption()
     {
         var log = new CollectingLogger();
         var e = Assert.Throws<ArgumentException>(() => Start(Device, log, deadline: TimeSpan.Zero));
         Assert.StartsWith("Deadline: 00:00:00 is not positive", e.Message);
         e = Assert.Throws<ArgumentException>(() => Start(Device, log, chunkBytes: 8 << 20));
         Assert.StartsWith("ChunkBytes: 8388608 outside", e.Message);
-
-        string bad = Path.Combine(_folder, "bad.txt");
-        File.WriteAllText(bad, "0 short\n");
-        var f = Assert.Throws<FormatException>(() => TokenStore.Load(bad));
-        Assert.Equal($"{bad}:1: token of client 0 is shorter than 16 characters", f.Message);
-        File.WriteAllText(bad, $"0 {DeviceToken}\n0 {ServerToken}\n");
-        Assert.EndsWith(":2: client 0 appears twice", Assert.Throws<FormatException>(() => TokenStore.Load(bad)).Message);
-        File.WriteAllText(bad, $"x {DeviceToken}\n");
-        Assert.EndsWith(":1: node id 'x' is not an integer", Assert.Throws<FormatException>(() => TokenStore.Load(bad)).Message);
-
-        var store = TokenStore.Load(_tokensFile);
-        Assert.Equal(TokenVerdict.Accepted, store.Check("0", DeviceToken).Verdict);
-        File.WriteAllText(_tokensFile, "0 this line is broken\n");
-        Assert.StartsWith("tokens file unusable, refusing everyone", store.Check("0", DeviceToken).Reason);
-        WriteTokens("");
-        Assert.Equal(TokenVerdict.Accepted, store.Check("0", DeviceToken).Verdict);
-        Assert.Equal(TokenVerdict.Missing, store.Check(null, DeviceToken).Verdict);
+        var device = Start(Device, log);
+        e = Assert.Throws<ArgumentException>(() => device.SetPeer(1, "http://127.0.0.1:5000"));
+        Assert.StartsWith("url: 'http://127.0.0.1:5000' is not an https URL", e.Message);
+        Assert.Throws<ArgumentException>(() => device.Send(Weights(1, 3, Message.Server)));
     }
 }
