@@ -97,8 +97,7 @@ public static partial class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckLittleEndian();
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var stream = DataFile.Open(path);
         return ReadRaw(path, stream);
     }
 

@@ -94,8 +94,7 @@ public static class Cifar10
 
     private static int CountRecords(string path)
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        return CountRecords(path, new FileInfo(path).Length);
+        return CountRecords(path, DataFile.Length(path));
     }
 
     private static int CountRecords(string path, long length)

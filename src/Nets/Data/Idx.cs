@@ -49,8 +49,7 @@ public static class Idx
     /// <summary>Reads one IDX file of unsigned bytes whose magic must be <paramref name="magic"/>: its dimensions and data.</summary>
     public static (int[] Dims, byte[] Data) ReadFile(string path, int magic)
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var file = DataFile.Open(path);
         return ReadFile(path, file, magic);
     }
 
