@@ -27,6 +27,7 @@ public static class Program
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GossipCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        FiniteOptions.Require(root);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
