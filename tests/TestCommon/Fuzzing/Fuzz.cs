@@ -35,7 +35,7 @@ public static class Fuzz
         var clock = Stopwatch.StartNew();
         var config = Config.QuickThrowOnFailure.WithMaxTest(Cases).WithQuietOnSuccess(true)
             .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
-        Prop.ForAll(Arb.From(FuzzCase.Gen()), c =>
+        Prop.ForAll(Arb.From(FuzzCase.Generator()), c =>
         {
             byte[] input = c.Apply(valid, fields);
             var parse = prepare(input);
