@@ -56,7 +56,10 @@ internal static class DataSets
     {
         if (dataset != "cifar10") return [];
         if (!string.IsNullOrEmpty(testFiles))
-            return testFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        {
+            string[] names = testFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return names.Length > 0 ? names : throw new ArgumentException($"--test-files names no file (got '{testFiles}')");
+        }
         string folder = Cifar10.Folder(root);
         string[] present = DefaultCifarTests.Where(f => File.Exists(Path.Combine(folder, f))).ToArray();
         return present.Length > 0 ? present : [Cifar10.TestFile];

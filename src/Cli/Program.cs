@@ -32,6 +32,7 @@ public static class Program
         root.Subcommands.Add(GossipCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        FiniteOptions.Require(root);
         // A bare `nanofed` shows what it can do, as git and dotnet do.
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)

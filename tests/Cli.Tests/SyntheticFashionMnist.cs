@@ -11,31 +11,34 @@ internal static class SyntheticFashionMnist
     /// <summary>Training images in the set.</summary>
     public const int TrainCount = 600;
 
-    /// <summary>Writes root/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.</summary>
-    public static void Write(string root)
+    /// <summary>
+    /// Writes root/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte: <paramref name="train"/> training images
+    /// (default <see cref="TrainCount"/>), of <paramref name="side"/> x side pixels (bad input for other sides than 28).
+    /// </summary>
+    public static void Write(string root, int train = TrainCount, int side = 28)
     {
         string folder = Directory.CreateDirectory(Path.Combine(root, "fashion-mnist")).FullName;
-        WriteIdx(folder, "train", TrainCount, 1);
-        WriteIdx(folder, "t10k", 200, 2);
+        WriteIdx(folder, "train", train, 1, side);
+        WriteIdx(folder, "t10k", 200, 2, side);
     }
 
-    private static void WriteIdx(string folder, string prefix, int n, ulong seed)
+    private static void WriteIdx(string folder, string prefix, int n, ulong seed, int side)
     {
         var rng = new RngStream(seed, 0);
-        var images = new byte[16 + n * 28 * 28];
+        var images = new byte[16 + n * side * side];
         var labels = new byte[8 + n];
         BinaryPrimitives.WriteInt32BigEndian(images, 0x803);
         BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), n);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), 28);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), 28);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), side);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), side);
         BinaryPrimitives.WriteInt32BigEndian(labels, 0x801);
         BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), n);
         for (int i = 0; i < n; i++)
         {
             int label = rng.NextInt(10);
             labels[8 + i] = (byte)label;
-            for (int p = 0; p < 28 * 28; p++)
-                images[16 + i * 784 + p] = (byte)(rng.NextInt(96) + (p / 28 / 3 == label ? 150 : 0));
+            for (int p = 0; p < side * side; p++)
+                images[16 + i * side * side + p] = (byte)(rng.NextInt(96) + (p / side / 3 == label ? 150 : 0));
         }
         File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), images);
         File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), labels);

@@ -20,7 +20,7 @@ public enum SafeTensorDType
 
 /// <summary>
 /// One named tensor of a safetensors file, as raw little-endian bytes of its dtype: the form that keeps
-/// integer buffers exact. <see cref="SafeTensors.Read"/> offers the float view most code wants.
+/// integer buffers exact. <see cref="SafeTensors.Read(string)"/> offers the float view most code wants.
 /// </summary>
 public sealed class SafeTensor
 {

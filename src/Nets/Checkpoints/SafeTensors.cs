@@ -67,9 +67,16 @@ public static partial class SafeTensors
     }
 
     /// <summary>Reads every tensor as float (integer dtypes converted exactly, see <see cref="SafeTensor.ToTensor"/>) and the metadata.</summary>
-    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path) => ToTensors(path, ReadRaw(path));
+
+    /// <summary><see cref="Read(string)"/> on an open seekable stream positioned at its start; errors name <paramref name="path"/>.</summary>
+    internal static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path, Stream stream) =>
+        ToTensors(path, ReadRaw(path, stream));
+
+    private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ToTensors(string path,
+        (Dictionary<string, SafeTensor> Tensors, Dictionary<string, string> Metadata) file)
     {
-        var (raw, metadata) = ReadRaw(path);
+        var (raw, metadata) = file;
         var tensors = new Dictionary<string, Tensor>(raw.Count, StringComparer.Ordinal);
         foreach (var (name, entry) in raw)
         {
@@ -90,8 +97,13 @@ public static partial class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckLittleEndian();
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var stream = DataFile.Open(path);
+        return ReadRaw(path, stream);
+    }
+
+    /// <summary><see cref="ReadRaw(string)"/> on an open seekable stream positioned at its start; errors name <paramref name="path"/>.</summary>
+    internal static (Dictionary<string, SafeTensor> Tensors, Dictionary<string, string> Metadata) ReadRaw(string path, Stream stream)
+    {
         long fileLength = stream.Length;
         if (fileLength < 8)
             throw new DataFormatException(path, $"file is {fileLength} bytes, shorter than the 8-byte header length");

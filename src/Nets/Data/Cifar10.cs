@@ -57,6 +57,16 @@ public static class Cifar10
     /// <summary>Reads one file of records.</summary>
     public static ImageDataset ReadFile(string path) => ReadFiles([path]);
 
+    /// <summary><see cref="ReadFile(string)"/> on an open seekable stream positioned at its start; errors name <paramref name="path"/>.</summary>
+    internal static ImageDataset ReadFile(string path, Stream stream)
+    {
+        int count = CountRecords(path, stream.Length);
+        var pixels = new byte[(long)count * ImageBytes];
+        var labels = new int[count];
+        ReadRecords(path, stream, count, pixels, labels);
+        return new ImageDataset(pixels, labels, 3, 32, 32, Classes);
+    }
+
     /// <summary>Reads several files of records into one dataset, in order.</summary>
     public static ImageDataset ReadFiles(IReadOnlyList<string> paths)
     {
@@ -75,7 +85,8 @@ public static class Cifar10
         int first = 0;
         for (int f = 0; f < paths.Count; f++)
         {
-            ReadRecords(paths[f], counts[f], pixels.AsSpan(first * ImageBytes, counts[f] * ImageBytes), labels.AsSpan(first, counts[f]));
+            using var stream = new FileStream(paths[f], FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            ReadRecords(paths[f], stream, counts[f], pixels.AsSpan(first * ImageBytes, counts[f] * ImageBytes), labels.AsSpan(first, counts[f]));
             first += counts[f];
         }
         return new ImageDataset(pixels, labels, 3, 32, 32, Classes);
@@ -83,8 +94,12 @@ public static class Cifar10
 
     private static int CountRecords(string path)
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, $"file not found ({DataRoot.FetchHint})");
-        long length = new FileInfo(path).Length;
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new DataFormatException(path, $"file not found ({DataRoot.FetchHint})");
+        return CountRecords(path, DataFile.Length(path));
+    }
+
+    private static int CountRecords(string path, long length)
+    {
         if (length == 0) throw new DataFormatException(path, "file is empty (expected records of 3073 bytes)");
         if (length % RecordBytes != 0)
             throw new DataFormatException(path,
@@ -95,11 +110,10 @@ public static class Cifar10
         return (int)(length / RecordBytes);
     }
 
-    private static void ReadRecords(string path, int count, Span<byte> pixels, Span<int> labels)
+    private static void ReadRecords(string path, Stream stream, int count, Span<byte> pixels, Span<int> labels)
     {
         const int chunkRecords = 1024;
-        var buffer = new byte[chunkRecords * RecordBytes];
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new byte[Math.Min(chunkRecords, count) * RecordBytes];
         for (int start = 0; start < count; start += chunkRecords)
         {
             int n = Math.Min(chunkRecords, count - start);

@@ -20,8 +20,16 @@ public static class FashionMnist
     {
         ArgumentNullException.ThrowIfNull(root);
         string folder = Directory.Exists(Path.Combine(root, FolderName)) ? Path.Combine(root, FolderName) : root;
-        return Idx.Read(Find(folder, prefix + "-images-idx3-ubyte"), Find(folder, prefix + "-labels-idx1-ubyte"));
+        string images = Find(folder, prefix + "-images-idx3-ubyte");
+        var data = Idx.Read(images, Find(folder, prefix + "-labels-idx1-ubyte"));
+        // Models built for Fashion-MNIST size their linear layers for 28x28 inputs; other sizes would fail deep inside them.
+        if (data.Height != Side || data.Width != Side)
+            throw new DataFormatException(images, $"images are {data.Height}x{data.Width}, Fashion-MNIST's are {Side}x{Side}");
+        return data;
     }
+
+    /// <summary>Height and width of every image.</summary>
+    public const int Side = 28;
 
     /// <summary>The plain file if it exists, else the .gz one (named in the error when neither does).</summary>
     private static string Find(string folder, string name)

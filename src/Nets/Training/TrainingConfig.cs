@@ -75,12 +75,12 @@ public sealed class TrainingConfig
         if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
         if (BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {BatchSize}");
         if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
         if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum > 0");
         if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
         if (Schedule is not ("onecycle" or "cosine" or "multistep" or "constant"))
             throw new ArgumentException($"--schedule must be onecycle, cosine, multistep or constant, got '{Schedule}'");
-        if (Warmup is < 0 or >= 1) throw new ArgumentException($"--warmup must be in [0, 1), got {Warmup}");
+        if (!(Warmup >= 0 && Warmup < 1)) throw new ArgumentException($"--warmup must be in [0, 1), got {Warmup}");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
         if (TrainLimit < 0) throw new ArgumentException($"--limit must be non-negative, got {TrainLimit}");
         if (TrainRange is var (start, end) && (start < 0 || end <= start))

@@ -234,22 +234,17 @@ public static unsafe partial class Conv2d
     /// <summary>Overwrites dst (H·W) with the plane (H, W) shifted by (dh, dw): dst[p, q] = plane[p + dh, q + dw], 0 outside.</summary>
     private static void Im2colSameRow(float* plane, float* dst, int dh, int dw, int h, int w)
     {
-        int p0 = Math.Max(0, -dh), p1 = Math.Min(h, h - dh);
-        if (p1 <= p0)
+        if (!SameRowBand(dh, dw, h, w, out int p0, out int p1, out int start, out int tLo, out int tHi))
         {
             new Span<float>(dst, h * w).Clear();
             return;
         }
         new Span<float>(dst, p0 * w).Clear();
         new Span<float>(dst + p1 * w, (h - p1) * w).Clear();
-        // dst[p0·w + t] = plane[start + t] for the whole band of valid rows; t where the source leaves the plane
-        // and the columns that wrap around a row edge are padding, zeroed after the copy.
-        int start = (p0 + dh) * w + dw, len = (p1 - p0) * w;
-        int tLo = Math.Max(0, -start), tHi = Math.Min(len, h * w - start);
         float* band = dst + p0 * w;
         new Span<float>(band, tLo).Clear();
-        if (tHi > tLo) new ReadOnlySpan<float>(plane + start + tLo, tHi - tLo).CopyTo(new Span<float>(band + tLo, tHi - tLo));
-        new Span<float>(band + Math.Max(tHi, tLo), len - Math.Max(tHi, tLo)).Clear();
+        new ReadOnlySpan<float>(plane + start + tLo, tHi - tLo).CopyTo(new Span<float>(band + tLo, tHi - tLo));
+        new Span<float>(band + tHi, (p1 - p0) * w - tHi).Clear();
         ZeroWrappedColumns(band, p1 - p0, dw, w);
     }
 
@@ -259,15 +254,30 @@ public static unsafe partial class Conv2d
     /// </summary>
     private static void Col2imSameRow(float* src, float* plane, int dh, int dw, int h, int w)
     {
-        int p0 = Math.Max(0, -dh), p1 = Math.Min(h, h - dh);
-        if (p1 <= p0) return;
+        if (!SameRowBand(dh, dw, h, w, out int p0, out int p1, out int start, out int tLo, out int tHi)) return;
         float* band = src + p0 * w;
         ZeroWrappedColumns(band, p1 - p0, dw, w);
-        int start = (p0 + dh) * w + dw, len = (p1 - p0) * w;
-        int tLo = Math.Max(0, -start), tHi = Math.Min(len, h * w - start);
-        if (tHi <= tLo) return;
         var dst = new Span<float>(plane + start + tLo, tHi - tLo);
         System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(band + tLo, tHi - tLo), dst);
+    }
+
+    /// <summary>
+    /// The part of the plane (H, W) that a shift by (dh, dw) maps onto an im2col row: output rows [p0, p1) have source
+    /// rows inside the plane, and the band of those rows, read as one run of floats, holds plane[start + t] at t in
+    /// [tLo, tHi), with 0 ≤ tLo ≤ tHi ≤ (p1 − p0)·W and the source inside [0, H·W); the rest of the band, and the
+    /// columns that wrap around a row edge, are padding. False when no output row has a source row. A shift wider
+    /// than the plane (a "same" filter larger than its map, 5×5 on 1×1) leaves an empty run, never one that ends
+    /// before it starts.
+    /// </summary>
+    private static bool SameRowBand(int dh, int dw, int h, int w, out int p0, out int p1, out int start, out int tLo, out int tHi)
+    {
+        p0 = Math.Max(0, -dh);
+        p1 = Math.Min(h, h - dh);
+        int len = (p1 - p0) * w;
+        start = (p0 + dh) * w + dw;
+        tLo = Math.Clamp(-start, 0, Math.Max(len, 0));
+        tHi = Math.Clamp(h * w - start, tLo, Math.Max(len, tLo));
+        return p1 > p0;
     }
 
     /// <summary>Zeroes, in each of <paramref name="rows"/> rows of width w, the columns whose source column q + dw is outside [0, w).</summary>

@@ -61,6 +61,19 @@ public class Cifar10Tests
         Assert.Contains("record 1 (byte offset 3073) has label 10, outside 0-9", e.Message);
     }
 
+    /// <summary>Found by fuzzing: every file was read through a 3 MB buffer of 1,024 records, even a file of two.</summary>
+    [Fact]
+    public void SmallFileAllocatesAboutItsOwnSize()
+    {
+        var bytes = Records(3, 9);
+        var stream = new MemoryStream(bytes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var data = Cifar10.ReadFile("two.bin", stream);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal([3, 9], data.Labels);
+        Assert.True(allocated < 2 * bytes.Length + 4096, $"reading {bytes.Length} bytes allocated {allocated}");
+    }
+
     [Fact]
     public void EmptyFileIsRejected()
     {

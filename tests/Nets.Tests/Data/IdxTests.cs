@@ -111,4 +111,43 @@ public class IdxTests
         string missing = dir.File("nothing");
         Assert.Contains("file not found", Fails(missing, () => Idx.ReadFile(missing, Idx.ImagesMagic)).Message);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ZeroImagesAreRefused(bool gzip)
+    {
+        using var dir = new TempDir();
+        var (i, l) = Write(dir, IdxFile(Idx.ImagesMagic, [0, 28, 28], 0), IdxFile(Idx.LabelsMagic, [0], 0), gzip);
+        Assert.Contains("holds no images (dimensions [0, 28, 28])", Fails(i, () => Idx.Read(i, l)).Message);
+    }
+
+    /// <summary>Found by fuzzing: an image width of 0 reached ImageDataset, which threw ArgumentException.</summary>
+    [Fact]
+    public void EmptyImagesAreRefused()
+    {
+        using var dir = new TempDir();
+        var (i, l) = Write(dir, IdxFile(Idx.ImagesMagic, [3, 2, 0], 0), IdxFile(Idx.LabelsMagic, [3], 3), false);
+        Assert.Contains("images of 2x0 pixels hold no data", Fails(i, () => Idx.Read(i, l)).Message);
+    }
+
+    /// <summary>
+    /// Found by fuzzing: the data array was allocated at the header's size before any data arrived, so a 71-byte
+    /// gzip file whose dimensions claim 1.3 GB allocated 1.3 GB. Now the array grows with the data that arrives.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HugeDimensionsAllocateOnlyWhatTheFileHolds(bool gzip)
+    {
+        using var dir = new TempDir();
+        string path = dir.File(gzip ? "huge.gz" : "huge");
+        var bytes = IdxFile(Idx.ImagesMagic, [20_000, 256, 256], 1000);
+        File.WriteAllBytes(path, gzip ? Gzip(bytes) : bytes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("need 1310720000 data bytes but the " + (gzip ? "decompressed data" : "file") + " holds 1000",
+            Fails(path, () => Idx.ReadFile(path, Idx.ImagesMagic)).Message);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1 << 20, $"reading a {bytes.Length}-byte file that claims 1.3 GB allocated {allocated} bytes");
+    }
 }

@@ -13,7 +13,7 @@ public class Conv2dBackwardWeightTests
     /// always a multiple of the 12-row micro-kernel; above 192 the patches are packed); a 1×1 stride-2 filter; C not a multiple of 4 (the transpose's scalar edge); W not a
     /// multiple of 4; stride 1 and 2, padding 0 to 2, a 3×2 filter; single-image groups (P·Q ≥ 256) and many-image
     /// groups with a ragged last group, one chunk and several; both GEMM orientations (dWᵀ where K is a multiple of 32
-    /// and R·S·C is not).</summary>
+    /// and R·S·C is not); "same" 5×5 and 7×7 filters wider than 2×1 and 2×2 maps.</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 3, 8, 8, 8, 32, 3, 3, 1, 1, 2, 2 },
@@ -26,6 +26,8 @@ public class Conv2dBackwardWeightTests
         { 9, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1 },
         { 2, 8, 4, 4, 256, 3, 3, 1, 1, 1, 1 },
         { 2, 16, 8, 8, 32, 1, 1, 2, 2, 0, 0 },
+        { 3, 8, 2, 1, 32, 5, 5, 1, 1, 2, 2 },
+        { 2, 8, 2, 2, 40, 7, 7, 1, 1, 3, 3 },
     };
 
     [Theory]

@@ -11,7 +11,9 @@ public class Conv2dTests
     /// non-square, batch 1 and 3, channels around 4/8/16, a batch longer than the backward-weight chunk count,
     /// output planes of at least 256 (one image per GEMM) and of 4 (many images per GEMM, a ragged last group), and
     /// stride-1 shapes whose backward-data runs as a flipped forward convolution (C ≥ K ≥ 1, P·Q ≥ 256, any padding
-    /// below the filter), and 3x3 pad-1 shapes for the direct kernel (K not a multiple of 8; rows of 31, 8, 4; stride 2 on even and odd planes).</summary>
+    /// below the filter), 3x3 pad-1 shapes for the direct kernel (K not a multiple of 8; rows of 31, 8, 4; stride 2 on even and odd planes),
+    /// and "same" 5x5 pad-2 and 7x7 pad-3 filters wider than their maps (1x1 to 3x1, 1x3, 2x2), whose im2col rows are
+    /// shifted by more than the plane is wide (a crash once), with one 7x7 pad-3 layer whose backward-data is a flipped forward.</summary>
     public static TheoryData<int, int, int, int, int, int, int, int, int, int, int> Geometries => new()
     {
         { 1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1 },
@@ -37,6 +39,15 @@ public class Conv2dTests
         { 1, 100, 16, 16, 12, 3, 3, 1, 1, 1, 1 },
         { 2, 16, 16, 16, 32, 3, 3, 2, 2, 1, 1 },
         { 3, 9, 9, 7, 10, 3, 3, 2, 2, 1, 1 },
+        { 2, 3, 1, 1, 4, 5, 5, 1, 1, 2, 2 },
+        { 2, 3, 2, 1, 4, 5, 5, 1, 1, 2, 2 },
+        { 3, 2, 3, 1, 5, 5, 5, 1, 1, 2, 2 },
+        { 2, 3, 1, 3, 4, 5, 5, 1, 1, 2, 2 },
+        { 2, 3, 1, 1, 4, 7, 7, 1, 1, 3, 3 },
+        { 2, 2, 2, 1, 3, 7, 7, 1, 1, 3, 3 },
+        { 3, 3, 3, 1, 4, 7, 7, 1, 1, 3, 3 },
+        { 2, 4, 2, 2, 6, 7, 7, 1, 1, 3, 3 },
+        { 1, 9, 16, 16, 8, 7, 7, 1, 1, 3, 3 },
     };
 
     [Theory]

@@ -15,14 +15,14 @@ public enum ArchiveKind
 /// <param name="FileName">The name it is saved under, inside the data set's folder (a .tar.gz is not kept).</param>
 /// <param name="Kind">How it is unpacked.</param>
 /// <param name="Md5">The MD5 its publisher gives, lower-case hex (the archive is checked against it before anything is
-/// unpacked); the unpacked files are then checked by SHA-256 (<see cref="DataFile"/>).</param>
+/// unpacked); the unpacked files are then checked by SHA-256 (<see cref="SourceFile"/>).</param>
 public sealed record Download(Uri Url, string FileName, ArchiveKind Kind, string Md5);
 
 /// <summary>A file of a data set as it sits on disk, with the size and SHA-256 of its (decompressed) content.</summary>
 /// <param name="Name">The file name inside the data set's folder (for a .gz file, the name without .gz).</param>
 /// <param name="Bytes">Content size in bytes.</param>
 /// <param name="Sha256">SHA-256 of the content, lower-case hex; null where no published or measured hash is known.</param>
-public sealed record DataFile(string Name, long Bytes, string? Sha256);
+public sealed record SourceFile(string Name, long Bytes, string? Sha256);
 
 /// <summary>
 /// A data set that <see cref="DataFetcher"/> can download, verify and unpack under a data root: its folder name,
@@ -33,4 +33,4 @@ public sealed record DataFile(string Name, long Bytes, string? Sha256);
 /// <param name="Downloads">What to download.</param>
 /// <param name="Files">What the folder holds afterwards, each checked by size and, where known, SHA-256.</param>
 /// <param name="Licence">Who publishes it, and on what terms; printed after a fetch.</param>
-public sealed record DataSource(string Name, string Folder, IReadOnlyList<Download> Downloads, IReadOnlyList<DataFile> Files, string Licence);
+public sealed record DataSource(string Name, string Folder, IReadOnlyList<Download> Downloads, IReadOnlyList<SourceFile> Files, string Licence);

@@ -73,7 +73,7 @@ public sealed class DataFetcherTests : IDisposable
     {
         byte[] gz = Gzip(_a);
         var url = _server.Serve("/a.bin.gz", gz);
-        var source = new DataSource("test", "set", [new Download(url, "a.bin.gz", ArchiveKind.Gzip, Md5(gz))], [new DataFile("a.bin", _a.Length, Sha256(_a))], "test data");
+        var source = new DataSource("test", "set", [new Download(url, "a.bin.gz", ArchiveKind.Gzip, Md5(gz))], [new SourceFile("a.bin", _a.Length, Sha256(_a))], "test data");
         using var http = new HttpClient();
         string folder = await new DataFetcher(http).FetchAsync(source, _root, TestContext.Current.CancellationToken);
         Assert.True(File.Exists(Path.Combine(folder, "a.bin.gz")));
@@ -119,7 +119,7 @@ public sealed class DataFetcherTests : IDisposable
 
     private DataSource Source(Uri url, string md5) =>
         new("test", "set", [new Download(url, Path.GetFileName(url.AbsolutePath), ArchiveKind.TarGz, md5)],
-            [new DataFile("a.bin", _a.Length, Sha256(_a)), new DataFile("b.txt", _b.Length, null)], "test data");
+            [new SourceFile("a.bin", _a.Length, Sha256(_a)), new SourceFile("b.txt", _b.Length, null)], "test data");
 
     private static byte[] RandomBytes(int n, int seed)
     {
