@@ -17,7 +17,7 @@ public enum ResNetShortcut
 /// The CIFAR ResNet basic block (akamaster/pytorch_resnet_cifar10, resnet.py):
 /// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), 3×3 convolutions without bias, the first with the
 /// block's stride. The shortcut is the identity unless the stride or the width changes. bn1 and bn2 (and the
-/// option-B shortcut's norm) are the block's <see cref="Normalization"/>; with EvoNorm-S0, which is its own
+/// option-B shortcut's norm) are the block's <see cref="NormSpec"/>; with EvoNorm-S0, which is its own
 /// activation, the block is bn2(conv2(bn1(conv1(x)))) + shortcut(x) with no ReLU (the Sparse-Push authors' resnet.py).
 /// </summary>
 public sealed class BasicBlock : Module
@@ -29,10 +29,10 @@ public sealed class BasicBlock : Module
     private readonly int _outChannels;
 
     /// <summary>A block from <paramref name="inChannels"/> to <paramref name="outChannels"/>, with BatchNorm unless <paramref name="norm"/> says otherwise.</summary>
-    public BasicBlock(int inChannels, int outChannels, int stride, ResNetShortcut shortcut, RngStream rng, Normalization? norm = null)
+    public BasicBlock(int inChannels, int outChannels, int stride, ResNetShortcut shortcut, RngStream rng, NormSpec? norm = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        norm ??= Normalization.Batch;
+        norm ??= NormSpec.Batch;
         _outChannels = outChannels;
         _normIsActivation = norm.IsActivation;
         _conv1 = AddChild("conv1", new Conv2d(inChannels, outChannels, 3, rng, stride, 1, bias: false));

@@ -15,7 +15,7 @@ namespace NanoFed.Nets.Models;
 /// linear weight; linear bias PyTorch's default uniform(±1/√64); batch norm weight 1, bias 0.
 /// Parameters for 10 classes: ResNet-20 269,722 (A) / 272,474 (B); ResNet-32 464,154 (A); ResNet-44 658,586 (A);
 /// ResNet-56 853,018 (A) / 855,770 (B).
-/// Another <see cref="Normalization"/> replaces every BatchNorm (names unchanged: "bn1", "layer1.0.bn2",
+/// Another <see cref="NormSpec"/> replaces every BatchNorm (names unchanged: "bn1", "layer1.0.bn2",
 /// "layer2.0.shortcut.1"), as the Sparse-Push authors' resnet.py does; GroupNorm keeps the ReLUs and the parameter
 /// count, EvoNorm-S0 adds v (C) per norm and drops every ReLU, the stem's "relu" child included (ResNet-20: 270,410
 /// parameters with A, 273,258 with B), so its split indices are one lower.
@@ -23,13 +23,13 @@ namespace NanoFed.Nets.Models;
 public static class ResNetCifar
 {
     /// <summary>Builds a ResNet of <paramref name="depth"/> = 6n + 2 layers (20, 32, 44, 56, ...).</summary>
-    public static Sequential Create(int depth, ResNetShortcut shortcut, RngStream rng, int classes = 10, Normalization? norm = null)
+    public static Sequential Create(int depth, ResNetShortcut shortcut, RngStream rng, int classes = 10, NormSpec? norm = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (depth < 8 || (depth - 2) % 6 != 0)
             throw new ArgumentOutOfRangeException(nameof(depth), depth, "CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, ...)");
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class");
-        norm ??= Normalization.Batch;
+        norm ??= NormSpec.Batch;
         norm.CheckWidths($"ResNet-{depth}", Widths);
         int blocks = (depth - 2) / 6;
         var model = new Sequential(
@@ -72,7 +72,7 @@ public static class ResNetCifar
     }
 
     /// <summary>ResNet-20 (3 blocks per stage).</summary>
-    public static Sequential ResNet20(ResNetShortcut shortcut, RngStream rng, int classes = 10, Normalization? norm = null) =>
+    public static Sequential ResNet20(ResNetShortcut shortcut, RngStream rng, int classes = 10, NormSpec? norm = null) =>
         Create(20, shortcut, rng, classes, norm);
 
     /// <summary>ResNet-32 (5 blocks per stage).</summary>

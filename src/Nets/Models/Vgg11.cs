@@ -33,7 +33,7 @@ public enum Vgg11Variant
 /// 8 in the BatchNorm and EcoFed variants leaves conv64-BN-ReLU-pool-conv128-BN-ReLU-pool on the device, EcoFed's
 /// default cut). Initialization as torchvision's VGG: conv weight kaiming_normal_(mode="fan_out", relu), conv bias
 /// 0, BatchNorm weight 1 bias 0, linear weight normal(0, 0.01), linear bias 0.
-/// A <see cref="Normalization"/> puts that norm after every convolution instead (in the Sparse-Push variant too, as the
+/// A <see cref="NormSpec"/> puts that norm after every convolution instead (in the Sparse-Push variant too, as the
 /// Sparse-Push authors' vgg.py does): conv, norm, ReLU, or conv, EvoNorm-S0 with no ReLU, the children numbered in
 /// that order ("features.1.weight" is the first norm's weight, as in PyTorch's Sequential).
 /// </summary>
@@ -49,12 +49,12 @@ public static class Vgg11
     /// <paramref name="rng"/>. <paramref name="norm"/>, when given, is the normalization after every convolution (the
     /// EcoFed variant's BatchNorm keeps batch statistics always).
     /// </summary>
-    public static Sequential Create(Vgg11Variant variant, RngStream rng, int classes = 10, Normalization? norm = null)
+    public static Sequential Create(Vgg11Variant variant, RngStream rng, int classes = 10, NormSpec? norm = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class");
         norm?.CheckWidths("VGG11", Widths);
-        if (variant != Vgg11Variant.SparsePush) norm ??= Normalization.Batch;
+        if (variant != Vgg11Variant.SparsePush) norm ??= NormSpec.Batch;
         var model = new Sequential();
         int index = 0, inChannels = 3;
         int layers = variant == Vgg11Variant.EcoFed ? Config.Length - 1 : Config.Length;

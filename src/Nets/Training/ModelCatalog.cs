@@ -25,12 +25,12 @@ public static class ModelCatalog
     /// own); throws <see cref="ArgumentException"/> naming --norm for an unknown normalization, a group count that does
     /// not divide the model's widths, or a model without normalization layers to choose (smallcnn).
     /// </summary>
-    public static Normalization? ParseNorm(string name, string norm)
+    public static NormSpec? ParseNorm(string name, string norm)
     {
         ArgumentNullException.ThrowIfNull(norm);
         Check(name);
         if (norm.Length == 0) return null;
-        var parsed = Normalization.Parse(norm);
+        var parsed = NormSpec.Parse(norm);
         if (name == "smallcnn") throw new ArgumentException("--norm: smallcnn has no normalization layers to choose");
         parsed.CheckWidths(name, name.StartsWith("vgg", StringComparison.Ordinal) ? Vgg11.Widths : ResNetCifar.Widths);
         return parsed;
@@ -41,7 +41,7 @@ public static class ModelCatalog
     /// shortcut A (resnet20b: B), vgg11 (BatchNorm), vgg11-sp (Sparse-Push), vgg11-ecofed, smallcnn. A
     /// <paramref name="norm"/> (see <see cref="ParseNorm"/>) replaces the model's normalization (null: its own).
     /// </summary>
-    public static Sequential Create(string name, ulong seed, int classes = 10, Normalization? norm = null)
+    public static Sequential Create(string name, ulong seed, int classes = 10, NormSpec? norm = null)
     {
         Check(name);
         if (norm is not null && name == "smallcnn") throw new ArgumentException("--norm: smallcnn has no normalization layers to choose");

@@ -24,13 +24,13 @@ public enum NormKind
 /// EvoNorm-S0 with its own default of 8 groups; with EvoNorm-S0 the ReLU that follows the normalization is left out.
 /// Written "batch", "group", "group:G", "evonorm" or "evonorm:G" (the --norm option, and run configurations).
 /// </summary>
-public sealed record Normalization(NormKind Kind, int Groups)
+public sealed record NormSpec(NormKind Kind, int Groups)
 {
     /// <summary>GroupNorm's default group count (the authors' <c>normalization(planes, groups=2)</c>).</summary>
     public const int DefaultGroupNormGroups = 2;
 
     /// <summary>BatchNorm2d.</summary>
-    public static Normalization Batch { get; } = new(NormKind.Batch, 0);
+    public static NormSpec Batch { get; } = new(NormKind.Batch, 0);
 
     /// <summary>Whether the normalization is also the activation (EvoNorm-S0), so that no ReLU follows it.</summary>
     public bool IsActivation => Kind == NormKind.EvoNorm;
@@ -56,7 +56,7 @@ public sealed record Normalization(NormKind Kind, int Groups)
     }
 
     /// <summary>Parses "batch", "group[:G]" or "evonorm[:G]"; throws an <see cref="ArgumentException"/> naming --norm otherwise.</summary>
-    public static Normalization Parse(string text)
+    public static NormSpec Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         int colon = text.IndexOf(':', StringComparison.Ordinal);
@@ -71,8 +71,8 @@ public sealed record Normalization(NormKind Kind, int Groups)
         return kind switch
         {
             "batch" when groups is null => Batch,
-            "group" => new Normalization(NormKind.Group, groups ?? DefaultGroupNormGroups),
-            "evonorm" => new Normalization(NormKind.EvoNorm, groups ?? EvoNormS0.DefaultGroups),
+            "group" => new NormSpec(NormKind.Group, groups ?? DefaultGroupNormGroups),
+            "evonorm" => new NormSpec(NormKind.EvoNorm, groups ?? EvoNormS0.DefaultGroups),
             _ => throw new ArgumentException($"--norm: unknown normalization '{text}' (known: batch, group[:G], evonorm[:G])"),
         };
     }

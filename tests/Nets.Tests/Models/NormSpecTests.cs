@@ -7,7 +7,7 @@ using Xunit;
 namespace NanoFed.Tests.Models;
 
 /// <summary>The --norm choice: parsing, its modules, and the models built with it.</summary>
-public class NormalizationTests
+public class NormSpecTests
 {
     [Theory]
     [InlineData("batch", NormKind.Batch, 0, "batch")]
@@ -17,11 +17,11 @@ public class NormalizationTests
     [InlineData("evonorm:4", NormKind.EvoNorm, 4, "evonorm:4")]
     public void ParsesKindAndGroupsAndWritesThemBack(string text, NormKind kind, int groups, string written)
     {
-        var norm = Normalization.Parse(text);
+        var norm = NormSpec.Parse(text);
         Assert.Equal(kind, norm.Kind);
         Assert.Equal(groups, norm.Groups);
         Assert.Equal(written, norm.ToString());
-        Assert.Equal(norm, Normalization.Parse(written));
+        Assert.Equal(norm, NormSpec.Parse(written));
     }
 
     [Theory]
@@ -31,7 +31,7 @@ public class NormalizationTests
     [InlineData("batch:2", "unknown normalization 'batch:2'")]
     public void BadTextIsRejectedNamingTheOption(string text, string message)
     {
-        var e = Assert.Throws<ArgumentException>(() => Normalization.Parse(text));
+        var e = Assert.Throws<ArgumentException>(() => NormSpec.Parse(text));
         Assert.StartsWith("--norm: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
@@ -54,7 +54,7 @@ public class NormalizationTests
     public void ConvolutionsAreDrawnAsWithBatchNormAndNormsStartAtOnesAndZeros(string norm)
     {
         var batch = ModelCatalog.Create("resnet20b", 7).StateDict().ToDictionary(e => e.Name, e => e.Value);
-        var other = ModelCatalog.Create("resnet20b", 7, norm: Normalization.Parse(norm));
+        var other = ModelCatalog.Create("resnet20b", 7, norm: NormSpec.Parse(norm));
         foreach (var (name, value) in other.StateDict())
         {
             if (name.Contains("conv", StringComparison.Ordinal) || name.StartsWith("linear", StringComparison.Ordinal) || name.EndsWith("shortcut.0.weight", StringComparison.Ordinal))
@@ -69,10 +69,10 @@ public class NormalizationTests
     public void EvoNormModelsHaveNoReluAndGroupNormModelsKeepThem()
     {
         static int Relus(Module m) => m.Children.Sum(c => (c.Value is ReLU ? 1 : 0) + Relus(c.Value));
-        Assert.Equal(0, Relus(ModelCatalog.Create("resnet20", 1, norm: Normalization.Parse("evonorm"))));
-        Assert.Equal(0, Relus(ModelCatalog.Create("vgg11-sp", 1, norm: Normalization.Parse("evonorm"))) - 1); // the classifier's
-        Assert.Equal(1, Relus(ModelCatalog.Create("resnet20", 1, norm: Normalization.Parse("group"))));
-        Assert.Equal(9, Relus(ModelCatalog.Create("vgg11-sp", 1, norm: Normalization.Parse("group"))));
+        Assert.Equal(0, Relus(ModelCatalog.Create("resnet20", 1, norm: NormSpec.Parse("evonorm"))));
+        Assert.Equal(0, Relus(ModelCatalog.Create("vgg11-sp", 1, norm: NormSpec.Parse("evonorm"))) - 1); // the classifier's
+        Assert.Equal(1, Relus(ModelCatalog.Create("resnet20", 1, norm: NormSpec.Parse("group"))));
+        Assert.Equal(9, Relus(ModelCatalog.Create("vgg11-sp", 1, norm: NormSpec.Parse("group"))));
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public class NormalizationTests
     public void AnImagesLogitsDoNotDependOnTheRestOfTheBatchInEitherMode(string norm)
     {
         // No batch statistics: image 0 alone gives the bits it gives inside a batch of four, in training and evaluation.
-        var model = ModelCatalog.Create("resnet20b", 3, norm: Normalization.Parse(norm));
+        var model = ModelCatalog.Create("resnet20b", 3, norm: NormSpec.Parse(norm));
         var batch = OpCheck.Random(new Shape(4, 3, 32, 32), 5);
         var first = new Variable(Tensor.FromArray(batch.Data.Span[..(3 * 32 * 32)].ToArray(), new Shape(1, 3, 32, 32)));
         foreach (bool training in new[] { true, false })
@@ -100,7 +100,7 @@ public class NormalizationTests
     [InlineData("vgg11-sp", "evonorm")]
     public void BackwardReachesEveryParameter(string model, string norm)
     {
-        var net = ModelCatalog.Create(model, 2, norm: Normalization.Parse(norm));
+        var net = ModelCatalog.Create(model, 2, norm: NormSpec.Parse(norm));
         var tape = new Tape();
         var logits = net.Forward(tape, OpCheck.Random(new Shape(2, 3, 32, 32), 9, requiresGrad: false));
         tape.Backward(tape.CrossEntropy(logits, [1, 7]));
