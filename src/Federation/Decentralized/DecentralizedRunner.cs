@@ -193,7 +193,8 @@ public sealed partial class DecentralizedRunner
     /// <see cref="History"/>) evaluates the agents on every test set. With <paramref name="mixBatchNorm"/> every round
     /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph, bytes
     /// counted with the round's: on skewed data the agents then end with statistics of the union of the local data
-    /// instead of their own one or two classes.
+    /// instead of their own one or two classes. A model without buffers (GroupNorm, EvoNorm-S0) has nothing to mix: no
+    /// such message is sent.
     /// </summary>
     /// <remarks>
     /// A protocol other than the training one gets fresh nodes built from the current x_i, then each node's z_i and w_i
@@ -213,7 +214,7 @@ public sealed partial class DecentralizedRunner
         int loaderEpoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
         foreach (var a in _agents) a.TakeTrainStats();
-        var statistics = mixBatchNorm ? new BufferGossip(_agents, protocol.Topology) : null;
+        var statistics = mixBatchNorm && _agents[0].BufferLength > 0 ? new BufferGossip(_agents, protocol.Topology) : null;
         try
         {
             for (int r = 0; r < rounds; r++)
