@@ -12,7 +12,7 @@ namespace NanoFed.Autograd;
 public delegate void BackwardFn(ref readonly TapeEntry e);
 
 /// <summary>
-/// One recorded op: its backward rule, output, up to three inputs, up to three saved tensors and a few
+/// One recorded op: its backward rule, output, up to four inputs, up to three saved tensors and a few
 /// integer and float arguments. A plain struct reused in place, so the tape allocates nothing in steady state.
 /// </summary>
 public struct TapeEntry
@@ -24,7 +24,7 @@ public struct TapeEntry
     public Variable Output;
 
     /// <summary>Inputs (null when unused).</summary>
-    public Variable? A, B, C;
+    public Variable? A, B, C, D;
 
     /// <summary>Tensors forward saved for backward (tape scratch, returned on reset).</summary>
     public Tensor? Saved0, Saved1, Saved2;
@@ -79,8 +79,8 @@ public sealed class Tape
     public bool IsRecording => _noGradDepth == 0;
 
     /// <summary>Whether an op on these inputs must be recorded: recording is on and some input requires a gradient.</summary>
-    public bool Records(Variable a, Variable? b = null, Variable? c = null) =>
-        _noGradDepth == 0 && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+    public bool Records(Variable a, Variable? b = null, Variable? c = null, Variable? d = null) =>
+        _noGradDepth == 0 && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false) || (d?.RequiresGrad ?? false));
 
     /// <summary>A scope in which ops run without recording (restores the previous state when disposed).</summary>
     public NoGradScope NoGrad()

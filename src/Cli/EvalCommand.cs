@@ -27,7 +27,7 @@ internal static class EvalCommand
             if (batchSize <= 0) throw new ArgumentException($"--batch must be positive, got {batchSize}");
             string path = parse.GetValue(checkpoint)!;
             var saved = TrainingCheckpoint.Read(path);
-            var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed);
+            var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed, norm: ModelCatalog.ParseNorm(saved.Config.Model, saved.Config.Norm));
             saved.LoadModel(model, path);
             var tests = DataSets.Tests(saved.Config.Dataset, DataSets.Root(parse.GetValue(data)),
                 parse.GetValue(testFiles) ?? saved.Config.TestFiles);

@@ -26,6 +26,7 @@ internal static class FlCommand
         var d = new FlSettings();
         var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", FlSettings.Methods)}", DefaultValueFactory = _ => d.Method };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
+        var norm = NormOption.Create();
         var dataset = new Option<string?>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
         var clients = new Option<int>("--clients") { Description = "Clients N", DefaultValueFactory = _ => d.Clients };
         var perRound = new Option<int>("--per-round") { Description = "Clients sampled per round K", DefaultValueFactory = _ => d.PerRound };
@@ -59,7 +60,7 @@ internal static class FlCommand
         var latency = new Option<double>("--latency") { Description = "Latency per message (s)", DefaultValueFactory = _ => s.Latency };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
-            method, model, dataset, clients, perRound, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
+            method, model, norm, dataset, clients, perRound, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, data, output, threads, evalEvery,
             deviceFlops, serverFlops, uplink, downlink, latency,
         };
@@ -68,7 +69,7 @@ internal static class FlCommand
             string modelName = parse.GetValue(model)!;
             var settings = new FlSettings
             {
-                Method = parse.GetValue(method)!, Model = modelName,
+                Method = parse.GetValue(method)!, Model = modelName, Norm = parse.GetValue(norm)!,
                 Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
                 Clients = parse.GetValue(clients), PerRound = parse.GetValue(perRound), Rounds = parse.GetValue(rounds),
                 Split = parse.GetValue(split)!, ShardsPerClient = parse.GetValue(shardsPerClient), ShardSize = parse.GetValue(shardSize),
@@ -104,7 +105,7 @@ internal static class FlCommand
             throw new ArgumentException($"--clients {settings.Clients} x --samples-per-client {settings.SamplesPerClient} = {wanted} images exceed the client pool {start}:{end}");
         var partition = PoolSplit.Split(settings.Partitioner(), train.Labels, train.Classes, start, end, (int)wanted, new RngStream(settings.Seed, PartitionStream));
 
-        Func<Nets.Modules.Sequential> createModel = () => ModelCatalog.Create(settings.Model, settings.Seed, train.Classes);
+        Func<Nets.Modules.Sequential> createModel = () => ModelCatalog.Create(settings.Model, settings.Seed, train.Classes, ModelCatalog.ParseNorm(settings.Model, settings.Norm));
         int layers = createModel().Count;
         if (settings.SplitIndex >= layers) throw new ArgumentException($"--split-index must be 1..{layers - 1} for {settings.Model}, got {settings.SplitIndex}");
         var (method, createClient, frontDescription) = FlMethods.Create(settings, createModel, [train.Channels, train.Height, train.Width], train.Classes);

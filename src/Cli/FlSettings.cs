@@ -18,6 +18,7 @@ internal sealed class FlSettings
 
     public string Method { get; init; } = "fedavg";
     public string Model { get; init; } = "vgg11-ecofed";
+    public string Norm { get; init; } = "";
     public string Dataset { get; init; } = "cifar10";
     public int Clients { get; init; } = 100;
     public int PerRound { get; init; } = 20;
@@ -46,7 +47,7 @@ internal sealed class FlSettings
     public void Validate()
     {
         if (!Methods.Contains(Method)) throw new ArgumentException($"--method must be one of {string.Join(", ", Methods)}, got '{Method}'");
-        ModelCatalog.Check(Model);
+        ModelCatalog.ParseNorm(Model, Norm);
         DatasetCatalog.Check(Dataset);
         DataSets.CheckModelFits(Model, Dataset);
         if (!Splits.Contains(Split)) throw new ArgumentException($"--split must be one of {string.Join(", ", Splits)}, got '{Split}'");
@@ -100,6 +101,7 @@ internal sealed class FlSettings
             json.WriteStartObject();
             json.WriteString("method", Method);
             json.WriteString("model", Model);
+            if (Norm.Length > 0) json.WriteString("norm", Norm);
             json.WriteString("dataset", Dataset);
             json.WriteNumber("clients", Clients);
             json.WriteNumber("per_round", PerRound);

@@ -42,6 +42,7 @@ internal static class GossipCommand
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
         var alpha = new Option<double?>("--alpha") { Description = "Dirichlet non-IID split with concentration alpha (instead of --skew)" };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
+        var norm = NormOption.Create();
         var dataset = new Option<string?>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs (may be raised on --resume)", DefaultValueFactory = _ => d.Epochs };
         var batch = new Option<int>("--batch") { Description = "Batch size per agent", DefaultValueFactory = _ => d.Batch };
@@ -64,7 +65,7 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -85,6 +86,7 @@ internal static class GossipCommand
                 Skew = parse.GetValue(skew),
                 Alpha = parse.GetValue(alpha),
                 Model = modelName,
+                Norm = parse.GetValue(norm)!,
                 Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
                 Epochs = parse.GetValue(epochs),
                 Batch = parse.GetValue(batch),
@@ -175,7 +177,7 @@ internal static class GossipCommand
             : new IidPartitioner(config.Agents);
         var partition = partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1));
         var agents = Enumerable.Range(0, config.Agents)
-            .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes), train.Subset(partition.Indices[i]), config.Batch,
+            .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes, ModelCatalog.ParseNorm(config.Model, config.Norm)), train.Subset(partition.Indices[i]), config.Batch,
                 config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation))
             .ToArray();
         try

@@ -23,6 +23,7 @@ internal sealed record GossipConfig
     [JsonPropertyName("skew")] public double? Skew { get; init; }
     [JsonPropertyName("alpha")] public double? Alpha { get; init; }
     [JsonPropertyName("model")] public string Model { get; init; } = "resnet20b";
+    [JsonPropertyName("norm")] public string Norm { get; init; } = "";
     [JsonPropertyName("dataset")] public string Dataset { get; init; } = "cifar10";
     [JsonPropertyName("epochs")] public int Epochs { get; init; } = 10;
     [JsonPropertyName("batch")] public int Batch { get; init; } = 16;
@@ -62,7 +63,7 @@ internal sealed record GossipConfig
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
         if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
         if (Alpha is { } a && !(a > 0)) throw new ArgumentException($"--alpha must be positive, got {a}");
-        ModelCatalog.Check(Model);
+        ModelCatalog.ParseNorm(Model, Norm);
         DatasetCatalog.Check(Dataset);
         DataSets.CheckModelFits(Model, Dataset);
         if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");

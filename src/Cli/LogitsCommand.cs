@@ -22,7 +22,7 @@ internal static class LogitsCommand
         {
             string path = parse.GetValue(checkpoint)!;
             var saved = TrainingCheckpoint.Read(path);
-            var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed);
+            var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed, norm: ModelCatalog.ParseNorm(saved.Config.Model, saved.Config.Norm));
             saved.LoadModel(model, path);
             model.Eval();
             string inputPath = parse.GetValue(input)!;

@@ -12,6 +12,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => "resnet20" };
+        var norm = NormOption.Create();
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var dataset = new Option<string>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
@@ -34,7 +35,7 @@ internal static class TrainCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("train", "Train a model and write a run folder")
         {
-            model, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
+            model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
             resume, every, limit, trainRange, noAugment, stopAfter,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -43,6 +44,7 @@ internal static class TrainCommand
             var config = new TrainingConfig
             {
                 Model = modelName,
+                Norm = parse.GetValue(norm)!,
                 Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),

@@ -110,6 +110,18 @@ public class ProgramTests : IDisposable
     public void LearningRatesPrintWithoutDotNetsExponentForm(double lr, string text) => Assert.Equal(text, Format.Lr(lr));
 
     [Theory]
+    [InlineData("train", "layer", "unknown normalization 'layer'")]
+    [InlineData("gossip", "group:3", "3 groups do not divide the 16-channel layers")]
+    [InlineData("fl", "evonorm:0", "must be a positive integer")]
+    public void BadNormIsBadInputInEveryCommandThatBuildsModels(string command, string norm, string mention)
+    {
+        var model = command == "fl" ? "vgg11-sp" : "resnet20";
+        var r = Run(command, "--model", model, "--norm", norm, "--data", "/");
+        AssertBadInput(r, "--norm: ");
+        Assert.Contains(mention, r.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("10", "--train-range")]
     [InlineData("a:b", "--train-range")]
     [InlineData("-1:5", "--train-range")]

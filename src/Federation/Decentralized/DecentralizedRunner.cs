@@ -199,7 +199,8 @@ public sealed partial class DecentralizedRunner
     /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph
     /// (<see cref="GossipPeer.StartStatistics"/>, messages of kind <see cref="MessageKind.Statistics"/> in the same
     /// round and phase, bytes counted with the round's): on skewed data the agents then end with statistics of the union of the local data
-    /// instead of their own one or two classes.
+    /// instead of their own one or two classes. A model without buffers (GroupNorm, EvoNorm-S0) has nothing to mix: no
+    /// such message is sent.
     /// </summary>
     /// <remarks>
     /// A protocol other than the training one gets fresh nodes built from the current x_i, then each node's z_i and w_i
@@ -219,7 +220,7 @@ public sealed partial class DecentralizedRunner
         int loaderEpoch = _epoch;
         var enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
         foreach (var a in _agents) a.TakeTrainStats();
-        if (mixBatchNorm)
+        if (mixBatchNorm && _agents[0].BufferLength > 0)
             foreach (var p in _peers) p.StartStatistics(protocol.Topology);
         try
         {

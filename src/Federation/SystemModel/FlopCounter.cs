@@ -6,7 +6,8 @@ namespace NanoFed.Federation.SystemModel;
 /// <summary>
 /// Counts the FLOPs of a model's forward pass for one image, walking its layers and propagating the shape.
 /// Conventions: a multiply-add is 2 FLOPs; conv 2·K·C·R·S·P·Q (bias not counted), linear 2·in·out; BatchNorm
-/// 2 per output element (scale and shift, the statistics folded in), ReLU and residual add 1 per element,
+/// 2 per output element (scale and shift, the statistics folded in), GroupNorm 4 and EvoNorm-S0 9 per element (their
+/// statistics are per image, computed at inference too), ReLU and residual add 1 per element,
 /// max/avg pooling R·S per output element, global average pooling 1 per input element; flatten and dropout 0.
 /// Training costs forward + backward ≈ 3× forward (<see cref="TrainingFactor"/>): the backward pass computes
 /// gradients of both inputs and weights, each about one forward.
@@ -69,6 +70,10 @@ public static class FlopCounter
             }
             case BatchNorm2d:
                 return 2L * Elements(s);
+            case GroupNorm:
+                return 4L * Elements(s); // the statistics' two sums and the affine map
+            case EvoNormS0:
+                return 9L * Elements(s); // the two sums, v·x, the sigmoid (exp, add, divide), x·s and the affine map
             case ReLU:
                 return Elements(s);
             case MaxPool2d mp:
@@ -97,15 +102,17 @@ public static class FlopCounter
     {
         var children = block.Children.ToDictionary(c => c.Name, c => c.Value);
         int[] input = s;
+        // EvoNorm-S0 is its own activation: such a block has no ReLU.
+        long relu = children["bn1"] is EvoNormS0 ? 0 : 1;
         long total = Count(children["conv1"], ref s) + Count(children["bn1"], ref s);
-        total += Elements(s); // relu
+        total += relu * Elements(s);
         total += Count(children["conv2"], ref s) + Count(children["bn2"], ref s);
         if (children.TryGetValue("shortcut", out var shortcut))
         {
             int[] t = input;
             total += Count(shortcut, ref t);
         }
-        total += 2 * Elements(s); // residual add, relu
+        total += (1 + relu) * Elements(s); // residual add (and ReLU)
         return total;
     }
 

@@ -15,43 +15,65 @@ namespace NanoFed.Nets.Models;
 /// linear weight; linear bias PyTorch's default uniform(±1/√64); batch norm weight 1, bias 0.
 /// Parameters for 10 classes: ResNet-20 269,722 (A) / 272,474 (B); ResNet-32 464,154 (A); ResNet-44 658,586 (A);
 /// ResNet-56 853,018 (A) / 855,770 (B).
+/// Another <see cref="NormSpec"/> replaces every BatchNorm (names unchanged: "bn1", "layer1.0.bn2",
+/// "layer2.0.shortcut.1"), as the Sparse-Push authors' resnet.py does; GroupNorm keeps the ReLUs and the parameter
+/// count, EvoNorm-S0 adds v (C) per norm and drops every ReLU, the stem's "relu" child included (ResNet-20: 270,410
+/// parameters with A, 273,258 with B), so its split indices are one lower.
 /// </summary>
 public static class ResNetCifar
 {
     /// <summary>Builds a ResNet of <paramref name="depth"/> = 6n + 2 layers (20, 32, 44, 56, ...).</summary>
-    public static Sequential Create(int depth, ResNetShortcut shortcut, RngStream rng, int classes = 10)
+    public static Sequential Create(int depth, ResNetShortcut shortcut, RngStream rng, int classes = 10, NormSpec? norm = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (depth < 8 || (depth - 2) % 6 != 0)
             throw new ArgumentOutOfRangeException(nameof(depth), depth, "CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, ...)");
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class");
+        norm ??= NormSpec.Batch;
+        norm.CheckWidths($"ResNet-{depth}", Widths);
         int blocks = (depth - 2) / 6;
         var model = new Sequential(
             ("conv1", new Conv2d(3, 16, 3, rng, 1, 1, bias: false)),
-            ("bn1", new BatchNorm2d(16)),
-            ("relu", new ReLU()));
+            ("bn1", norm.Create(16)));
+        if (!norm.IsActivation) model.Add("relu", new ReLU());
         int inChannels = 16;
-        int[] widths = [16, 32, 64];
         for (int stage = 0; stage < 3; stage++)
         {
             for (int b = 0; b < blocks; b++)
             {
                 int stride = stage > 0 && b == 0 ? 2 : 1;
-                model.Add($"layer{stage + 1}.{b}", new BasicBlock(inChannels, widths[stage], stride, shortcut, rng));
-                inChannels = widths[stage];
+                model.Add($"layer{stage + 1}.{b}", new BasicBlock(inChannels, Widths[stage], stride, shortcut, rng, norm));
+                inChannels = Widths[stage];
             }
         }
         model.Add("avgpool", new GlobalAvgPool2d());
         model.Add("linear", new Linear(64, classes, rng));
-        foreach (var (name, p) in model.NamedParameters())
-        {
-            if (p.Shape.Rank >= 2 && name.EndsWith(".weight", StringComparison.Ordinal)) Init.KaimingNormal(p.Data, rng);
-        }
+        foreach (var weight in ConvAndLinearWeights(model)) Init.KaimingNormal(weight.Data, rng);
         return model;
     }
 
+    /// <summary>The stages' widths.</summary>
+    public static IReadOnlyList<int> Widths { get; } = [16, 32, 64];
+
+    /// <summary>Every convolution's and linear layer's weight in state_dict order (not EvoNorm-S0's 4-d weight, which stays 1).</summary>
+    private static IEnumerable<Autograd.Variable> ConvAndLinearWeights(Module module)
+    {
+        foreach (var (_, child) in module.Children)
+        {
+            switch (child)
+            {
+                case Conv2d conv: yield return conv.Weight; break;
+                case Linear linear: yield return linear.Weight; break;
+                default:
+                    foreach (var w in ConvAndLinearWeights(child)) yield return w;
+                    break;
+            }
+        }
+    }
+
     /// <summary>ResNet-20 (3 blocks per stage).</summary>
-    public static Sequential ResNet20(ResNetShortcut shortcut, RngStream rng, int classes = 10) => Create(20, shortcut, rng, classes);
+    public static Sequential ResNet20(ResNetShortcut shortcut, RngStream rng, int classes = 10, NormSpec? norm = null) =>
+        Create(20, shortcut, rng, classes, norm);
 
     /// <summary>ResNet-32 (5 blocks per stage).</summary>
     public static Sequential ResNet32(ResNetShortcut shortcut, RngStream rng, int classes = 10) => Create(32, shortcut, rng, classes);

@@ -33,17 +33,28 @@ public enum Vgg11Variant
 /// 8 in the BatchNorm and EcoFed variants leaves conv64-BN-ReLU-pool-conv128-BN-ReLU-pool on the device, EcoFed's
 /// default cut). Initialization as torchvision's VGG: conv weight kaiming_normal_(mode="fan_out", relu), conv bias
 /// 0, BatchNorm weight 1 bias 0, linear weight normal(0, 0.01), linear bias 0.
+/// A <see cref="NormSpec"/> puts that norm after every convolution instead (in the Sparse-Push variant too, as the
+/// Sparse-Push authors' vgg.py does): conv, norm, ReLU, or conv, EvoNorm-S0 with no ReLU, the children numbered in
+/// that order ("features.1.weight" is the first norm's weight, as in PyTorch's Sequential).
 /// </summary>
 public static class Vgg11
 {
     private static readonly int[] Config = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0]; // 0 = max-pool
 
-    /// <summary>Builds <paramref name="variant"/> for <paramref name="classes"/> classes; dropout layers get streams split from <paramref name="rng"/>.</summary>
-    public static Sequential Create(Vgg11Variant variant, RngStream rng, int classes = 10)
+    /// <summary>The convolutions' widths.</summary>
+    public static IReadOnlyList<int> Widths { get; } = [64, 128, 256, 512];
+
+    /// <summary>
+    /// Builds <paramref name="variant"/> for <paramref name="classes"/> classes; dropout layers get streams split from
+    /// <paramref name="rng"/>. <paramref name="norm"/>, when given, is the normalization after every convolution (the
+    /// EcoFed variant's BatchNorm keeps batch statistics always).
+    /// </summary>
+    public static Sequential Create(Vgg11Variant variant, RngStream rng, int classes = 10, NormSpec? norm = null)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "need at least one class");
-        bool batchNorm = variant != Vgg11Variant.SparsePush;
+        norm?.CheckWidths("VGG11", Widths);
+        if (variant != Vgg11Variant.SparsePush) norm ??= NormSpec.Batch;
         var model = new Sequential();
         int index = 0, inChannels = 3;
         int layers = variant == Vgg11Variant.EcoFed ? Config.Length - 1 : Config.Length;
@@ -55,8 +66,8 @@ public static class Vgg11
                 continue;
             }
             model.Add($"features.{index++}", new Conv2d(inChannels, Config[i], 3, rng, 1, 1, bias: true));
-            if (batchNorm) model.Add($"features.{index++}", new BatchNorm2d(Config[i], batchStatsAlways: variant == Vgg11Variant.EcoFed));
-            model.Add($"features.{index++}", new ReLU());
+            if (norm is not null) model.Add($"features.{index++}", norm.Create(Config[i], batchStatsAlways: variant == Vgg11Variant.EcoFed));
+            if (norm is null || !norm.IsActivation) model.Add($"features.{index++}", new ReLU());
             inChannels = Config[i];
         }
         model.Add("flatten", new Flatten());

@@ -59,7 +59,7 @@ public sealed class Trainer : IDisposable
             train = train.Subset(Enumerable.Range(0, config.TrainLimit).ToArray());
         _train = train;
         _tests = tests;
-        Model = ModelCatalog.Create(config.Model, config.Seed, train.Classes);
+        Model = ModelCatalog.Create(config.Model, config.Seed, train.Classes, ModelCatalog.ParseNorm(config.Model, config.Norm));
         _state = Model.StateDict();
         Optimizer = new Sgd(Model.Parameters(), config.Lr, config.Momentum, weightDecay: config.WeightDecay, nesterov: config.Nesterov);
         _normalization = DatasetCatalog.NormalizationOf(config.Dataset);

@@ -16,6 +16,12 @@ public sealed class TrainingConfig
     /// <summary>Model name, one of <see cref="ModelCatalog.Names"/>.</summary>
     public string Model { get; set; } = "resnet20";
 
+    /// <summary>
+    /// The normalization after every convolution, as --norm writes it ("batch", "group[:G]", "evonorm[:G]"); "" for the
+    /// model's own (see <see cref="ModelCatalog.ParseNorm"/>).
+    /// </summary>
+    public string Norm { get; set; } = "";
+
     /// <summary>Dataset name, one of <see cref="DatasetCatalog.Names"/>.</summary>
     public string Dataset { get; set; } = "cifar10";
 
@@ -70,7 +76,7 @@ public sealed class TrainingConfig
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
-        ModelCatalog.Check(Model);
+        ModelCatalog.ParseNorm(Model, Norm);
         DatasetCatalog.Check(Dataset);
         if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
         if (BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {BatchSize}");
@@ -95,6 +101,8 @@ public sealed class TrainingConfig
         {
             json.WriteStartObject();
             json.WriteString("model", Model);
+            // Written only when chosen, so the configurations of runs with the model's own norm read as before.
+            if (Norm.Length > 0) json.WriteString("norm", Norm);
             json.WriteString("dataset", Dataset);
             json.WriteNumber("epochs", Epochs);
             json.WriteNumber("batch", BatchSize);
@@ -138,6 +146,7 @@ public sealed class TrainingConfig
             return new TrainingConfig
             {
                 Model = r.GetProperty("model").GetString()!,
+                Norm = r.TryGetProperty("norm", out var norm) ? norm.GetString() ?? "" : "",
                 Dataset = r.GetProperty("dataset").GetString()!,
                 Epochs = r.GetProperty("epochs").GetInt32(),
                 BatchSize = r.GetProperty("batch").GetInt32(),

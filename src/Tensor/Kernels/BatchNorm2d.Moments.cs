@@ -14,7 +14,7 @@ public static unsafe partial class BatchNorm2d
     /// Values added in float before the lanes are flushed into double: short rows (8x8 planes) share a block, so the
     /// flush is paid once per 1,024 values or more, and long rows are cut, so no lane adds more than about 128 floats.
     /// </summary>
-    private const int BlockLength = 1024;
+    internal const int BlockLength = 1024;
 
     /// <summary>
     /// What <see cref="MomentsBody"/> sums as u: x − K (forward), dY, dY masked by the ReLU output, or dY masked by the
@@ -115,22 +115,28 @@ public static unsafe partial class BatchNorm2d
             {
                 double* t = totals + 32 * ch;
                 Flush(lanes + 32 * ch, t);
-                for (int width = 8; width >= 1; width >>= 1)
-                {
-                    for (int j = 0; j < width; j++)
-                    {
-                        t[j] += t[j + width];
-                        t[16 + j] += t[16 + j + width];
-                    }
-                }
+                AddTree(t);
                 sums[2 * ch] = t[0];
                 sums[2 * ch + 1] = t[16];
             }
         }
     }
 
+    /// <summary>Adds each sum's 16 double lanes by the fixed tree (8, 4, 2, 1): totals[0] and totals[16] end as the two sums.</summary>
+    internal static void AddTree(double* totals)
+    {
+        for (int width = 8; width >= 1; width >>= 1)
+        {
+            for (int j = 0; j < width; j++)
+            {
+                totals[j] += totals[j + width];
+                totals[16 + j] += totals[16 + j + width];
+            }
+        }
+    }
+
     /// <summary>Adds the 32 float lanes into the double totals and clears them.</summary>
-    private static void Flush(float* lanes, double* totals)
+    internal static void Flush(float* lanes, double* totals)
     {
         for (int j = 0; j < 32; j++)
         {
@@ -144,7 +150,7 @@ public static unsafe partial class BatchNorm2d
     /// u · (x − shift) for the elements of lane j (see <see cref="ItemMoments"/>).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void AccumulateRow<TOp>(in TOp op, float* p, float* q, float* x, float shift, int length, float* lanes)
+    internal static void AccumulateRow<TOp>(in TOp op, float* p, float* q, float* x, float shift, int length, float* lanes)
         where TOp : struct, IBinaryOperator
     {
         int full = length & ~15;

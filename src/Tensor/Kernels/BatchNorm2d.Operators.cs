@@ -6,7 +6,7 @@ namespace NanoFed.Kernels;
 public static partial class BatchNorm2d
 {
     /// <summary>(a, b) → a.</summary>
-    private readonly struct IdentityOperator : IBinaryOperator
+    internal readonly struct IdentityOperator : IBinaryOperator
     {
         public float Invoke(float a, float b) => a;
 
@@ -18,7 +18,7 @@ public static partial class BatchNorm2d
     }
 
     /// <summary>(a, b) → a − m.</summary>
-    private readonly struct DifferenceOperator(float m) : IBinaryOperator
+    internal readonly struct DifferenceOperator(float m) : IBinaryOperator
     {
         public float Invoke(float a, float b) => a - m;
 
@@ -30,7 +30,7 @@ public static partial class BatchNorm2d
     }
 
     /// <summary>x → x · scale + shift.</summary>
-    private readonly struct ScaleShiftOperator(float scale, float shift) : IUnaryOperator
+    internal readonly struct ScaleShiftOperator(float scale, float shift) : IUnaryOperator
     {
         public float Invoke(float x) => x * scale + shift;
 
@@ -57,7 +57,7 @@ public static partial class BatchNorm2d
     /// (dY, x, dX) → dX + (a · dY + (b · (x − m) + c)), and its overwrite form (dY, x) → a · dY + (b · (x − m) + c),
     /// which equals the first with dX = 0.
     /// </summary>
-    private readonly struct BackwardDataOperator(float a, float b, float m, float c) : ITernaryOperator, IBinaryOperator
+    internal readonly struct BackwardDataOperator(float a, float b, float m, float c) : ITernaryOperator, IBinaryOperator
     {
         public float Invoke(float dY, float x) => a * dY + (b * (x - m) + c);
 

@@ -15,7 +15,7 @@ namespace NanoFed.Tests.Decentralized;
 /// <summary>
 /// Schedules, several test sets, consensus rounds, checkpoints and determinism of <see cref="DecentralizedRunner"/> on
 /// synthetic 10×10 images of 4 classes (a class-dependent bright square plus noise), 4 agents of 32 images, batch 8
-/// (4 iterations per epoch), a conv-BN-linear model.
+/// (4 iterations per epoch), a conv-BN-linear model (or conv-GroupNorm/EvoNorm-linear, without buffers).
 /// </summary>
 [Collection(nameof(WorkerCountCollection))]
 public class DecentralizedRunnerStateTests
@@ -41,22 +41,23 @@ public class DecentralizedRunnerStateTests
         return new ImageDataset(pixels, labels, 1, Side, Side, Classes);
     }
 
-    private static Sequential Model()
+    private static Sequential Model(Func<Module>? norm = null)
     {
         var rng = new RngStream(3, 0);
-        return new Sequential(("conv", new Conv2d(1, 4, 3, rng)), ("bn", new BatchNorm2d(4)), ("relu", new ReLU()), ("flatten", new Flatten()),
+        return new Sequential(("conv", new Conv2d(1, 4, 3, rng)), ("bn", norm?.Invoke() ?? new BatchNorm2d(4)), ("relu", new ReLU()), ("flatten", new Flatten()),
             ("fc", new Linear(4 * 8 * 8, Classes, rng)));
     }
 
     /// <summary>
     /// Agents on IID data, or (skewed) agent i holding only class i, over a directed ring (or <paramref name="topology"/>),
-    /// the in-process transport wrapped by <paramref name="wrap"/> when given.
+    /// the in-process transport wrapped by <paramref name="wrap"/> when given, normalization by <paramref name="norm"/> (default BatchNorm).
     /// </summary>
     internal static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
-        Communication communication = Communication.Gossip, ITopology? topology = null, Func<ITransport, ITransport>? wrap = null)
+        Communication communication = Communication.Gossip, ITopology? topology = null, Func<ITransport, ITransport>? wrap = null,
+        Func<Module>? norm = null)
     {
         var agents = Enumerable.Range(0, Agents)
-            .Select(i => new Agent(i, Model(), Synthetic(PerAgent, (ulong)i + 1, n => skewed ? i : n % Classes), BatchSize, 0.05, 17, Normalization.Identity(1)))
+            .Select(i => new Agent(i, Model(norm), Synthetic(PerAgent, (ulong)i + 1, n => skewed ? i : n % Classes), BatchSize, 0.05, 17, Normalization.Identity(1)))
             .ToArray();
         var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
         var tests = new[] { ("first", Synthetic(40, 10, n => n % Classes)), ("second", Synthetic(24, 11, n => (n + 1) % Classes)) };
@@ -201,6 +202,37 @@ public class DecentralizedRunnerStateTests
         Assert.Equal(l.ConsensusDistance, m.ConsensusDistance);
         long perMessage = 22 + 13 + 4L * mixed.Agents[0].BufferLength + 17;
         Assert.Equal(Rounds * perMessage * Agents, mixed.ConsensusBytes - local.ConsensusBytes);
+    }
+
+    [Theory]
+    [InlineData("group")]
+    [InlineData("evonorm")]
+    public void ModelsWithoutBuffersTrainResumeAndSendNoBufferMessages(string kind)
+    {
+        Func<Module> norm = kind == "group" ? () => new GroupNorm(2, 4) : () => new EvoNormS0(4, 2);
+        string path = Path.Combine(Path.GetTempPath(), $"nanofed-dec-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            DecentralizedRunner local = Runner(Sparse, skewed: true, norm: norm), mixed = Runner(Sparse, skewed: true, norm: norm);
+            Assert.Equal(0, local.Agents[0].BufferLength);
+            local.RunEpoch();
+            mixed.RunEpoch();
+            mixed.Save(path, new Dictionary<string, string>());
+            // Nothing "is never gossiped": mixing BatchNorm buffers adds no message and changes nothing.
+            var l = local.RunConsensusRounds(6);
+            var m = mixed.RunConsensusRounds(6, mixBatchNorm: true);
+            Assert.Equal(local.ConsensusBytes, mixed.ConsensusBytes);
+            Assert.Equal(l, m);
+            Assert.True(m.Tests[0].AveragedAccuracy is >= 0 and <= 1);
+
+            var resumed = Runner(Sparse, skewed: true, norm: norm);
+            resumed.Load(path);
+            Assert.Equal(m, resumed.RunConsensusRounds(6, mixBatchNorm: true));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

@@ -36,6 +36,20 @@ public class FlopCounterTests
     }
 
     [Fact]
+    public void NormsWithoutBatchStatisticsAreCountedAndEvoNormBlocksHaveNoRelu()
+    {
+        long resnet = FlopCounter.Forward(ResNetCifar.ResNet20(ResNetShortcut.A, new RngStream(1, 1)), [3, 32, 32]);
+        // Per element of each of the 19 norms' outputs: GroupNorm 4 instead of 2; EvoNorm-S0 9 instead of 2 and no
+        // ReLU after it (the stem's and each block's two).
+        long normElements = 16L * 1024 + 6 * 16 * 1024 + 6 * 32 * 256 + 6 * 64 * 64;
+        long reluElements = 16L * 1024 + 2 * (3 * 16 * 1024 + 3 * 32 * 256 + 3 * 64 * 64);
+        var group = ResNetCifar.ResNet20(ResNetShortcut.A, new RngStream(1, 1), norm: NormSpec.Parse("group"));
+        var evo = ResNetCifar.ResNet20(ResNetShortcut.A, new RngStream(1, 1), norm: NormSpec.Parse("evonorm"));
+        Assert.Equal(resnet + 2 * normElements, FlopCounter.Forward(group, [3, 32, 32]));
+        Assert.Equal(resnet + 7 * normElements - reluElements, FlopCounter.Forward(evo, [3, 32, 32]));
+    }
+
+    [Fact]
     public void ProjectionShortcutIsCounted()
     {
         var a = FlopCounter.Forward(ResNetCifar.ResNet20(ResNetShortcut.A, new RngStream(1, 1)), [3, 32, 32]);

@@ -17,6 +17,9 @@ public class ModelCatalogTests
         { "resnet20a", 269_722 }, { "resnet20b", 272_474 }, { "resnet32a", 464_154 }, { "resnet44a", 658_586 },
         { "resnet56a", 853_018 }, { "resnet56b", 855_770 }, { "vgg11bn", 9_231_114 }, { "vgg11sparsepush", 9_488_266 },
         { "vgg11ecofed", 34_440_970 }, { "smallcnn", 225_034 }, { "smallcnn_pad1", 421_642 },
+        { "resnet20a_group2", 269_722 }, { "resnet20b_group2", 272_474 }, { "resnet20b_group16", 272_474 },
+        { "resnet20a_evonorm8", 270_410 }, { "resnet20b_evonorm8", 273_258 }, { "vgg11sparsepush_group2", 9_493_770 },
+        { "vgg11sparsepush_evonorm8", 9_496_522 }, { "vgg11bn_evonorm8", 9_233_866 },
     };
 
     internal static Sequential Build(string name, ulong seed = 1)
@@ -35,6 +38,14 @@ public class ModelCatalogTests
             "vgg11ecofed" => Vgg11.Create(Vgg11Variant.EcoFed, rng),
             "smallcnn" => SmallCnn.Create(rng),
             "smallcnn_pad1" => SmallCnn.Create(rng, padding: 1),
+            "resnet20a_group2" => ResNetCifar.ResNet20(ResNetShortcut.A, rng, norm: NormSpec.Parse("group")),
+            "resnet20b_group2" => ResNetCifar.ResNet20(ResNetShortcut.B, rng, norm: NormSpec.Parse("group")),
+            "resnet20b_group16" => ResNetCifar.ResNet20(ResNetShortcut.B, rng, norm: NormSpec.Parse("group:16")),
+            "resnet20a_evonorm8" => ResNetCifar.ResNet20(ResNetShortcut.A, rng, norm: NormSpec.Parse("evonorm")),
+            "resnet20b_evonorm8" => ResNetCifar.ResNet20(ResNetShortcut.B, rng, norm: NormSpec.Parse("evonorm")),
+            "vgg11sparsepush_group2" => Vgg11.Create(Vgg11Variant.SparsePush, rng, norm: NormSpec.Parse("group")),
+            "vgg11sparsepush_evonorm8" => Vgg11.Create(Vgg11Variant.SparsePush, rng, norm: NormSpec.Parse("evonorm")),
+            "vgg11bn_evonorm8" => Vgg11.Create(Vgg11Variant.BatchNorm, rng, norm: NormSpec.Parse("evonorm")),
             _ => throw new ArgumentException(name),
         };
     }

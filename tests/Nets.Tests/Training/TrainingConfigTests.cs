@@ -6,6 +6,17 @@ namespace NanoFed.Tests.Training;
 public class TrainingConfigTests
 {
     [Fact]
+    public void NormRoundTripsAndIsWrittenOnlyWhenChosen()
+    {
+        var config = new TrainingConfig { Model = "resnet20b", Norm = "evonorm:4" };
+        Assert.Equal("evonorm:4", TrainingConfig.FromJson(config.ToJson()).Norm);
+        Assert.DoesNotContain("\"norm\"", new TrainingConfig().ToJson(), StringComparison.Ordinal);
+        Assert.Equal("", TrainingConfig.FromJson(new TrainingConfig().ToJson()).Norm);
+        config.Norm = "group:5";
+        Assert.Contains("--norm: 5 groups do not divide", Assert.Throws<ArgumentException>(config.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void JsonRoundTrips()
     {
         var config = new TrainingConfig

@@ -17,6 +17,17 @@ internal static class KernelData
         return v;
     }
 
+    /// <summary>The FNV-1a hash of every bit of <paramref name="buffers"/>, in order (for results recorded on one ISA and checked on the others).</summary>
+    public static uint Hash(IEnumerable<float[]> buffers)
+    {
+        uint hash = 2166136261;
+        foreach (var values in buffers)
+        {
+            foreach (float v in values) hash = (hash ^ (uint)BitConverter.SingleToInt32Bits(v)) * 16777619;
+        }
+        return hash;
+    }
+
     /// <summary>Runs <paramref name="action"/> with <see cref="Threading.Workers.Count"/> set to <paramref name="count"/>, then restores it.</summary>
     public static void WithWorkers(int count, Action action)
     {
