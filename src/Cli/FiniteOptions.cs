@@ -15,29 +15,16 @@ internal static class FiniteOptions
     public static void Require(Command command)
     {
         foreach (var option in command.Options)
-        {
-            switch (option)
-            {
-                case Option<double> d:
-                    d.Validators.Add(r => Check(r, r.GetValueOrDefault<double>()));
-                    break;
-                case Option<double?> d:
-                    d.Validators.Add(r => Check(r, r.GetValueOrDefault<double?>() ?? 0));
-                    break;
-                case Option<float> f:
-                    f.Validators.Add(r => Check(r, r.GetValueOrDefault<float>()));
-                    break;
-                case Option<float?> f:
-                    f.Validators.Add(r => Check(r, r.GetValueOrDefault<float?>() ?? 0));
-                    break;
-            }
-        }
+            if (option is Option<double> or Option<double?> or Option<float> or Option<float?>)
+                option.Validators.Add(Check);
         foreach (var sub in command.Subcommands) Require(sub);
     }
 
-    private static void Check(OptionResult result, double value)
+    // Reads the tokens, not the typed value: a token that is no number at all is left to the parser's own type error.
+    private static void Check(OptionResult result)
     {
-        if (!double.IsFinite(value))
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{result.Option.Name} must be a finite number, got {value}"));
+        foreach (var token in result.Tokens)
+            if (double.TryParse(token.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && !double.IsFinite(value))
+                result.AddError($"{result.Option.Name} must be a finite number, got {token.Value}");
     }
 }
