@@ -277,6 +277,10 @@ internal static class GossipCommand
             }
             return 0;
         }
+        catch (DivergenceException e)
+        {
+            throw new DivergenceException($"{Path.GetDirectoryName(checkpoint)}: {e.Message}; {(File.Exists(checkpoint) ? $"the last good state is {checkpoint}" : "no checkpoint was written")}");
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;

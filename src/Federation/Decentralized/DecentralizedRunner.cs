@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Transport;
@@ -170,6 +171,7 @@ public sealed partial class DecentralizedRunner
                 foreach (var a in _agents) a.Optimizer.Lr = lr;
                 Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: false));
                 Communicate();
+                CheckFinite(it);
                 Iteration++;
                 IterationCompleted?.Invoke(it + 1);
             }
@@ -186,6 +188,26 @@ public sealed partial class DecentralizedRunner
         var row = Evaluate(DecentralizedPhase.Training, 0, lr, loss, bytes, full);
         _history.Add(row);
         return row;
+    }
+
+    /// <summary>
+    /// Stops the run when an agent's push-sum state (z, w) is no longer finite after iteration <paramref name="it"/>
+    /// of the epoch: a diverging run must not go on for hours, and the epoch's checkpoint is never written, so the last
+    /// one on disk is the last good state. One vector sum per agent, at memory speed.
+    /// </summary>
+    private void CheckFinite(int it)
+    {
+        foreach (var a in _agents)
+        {
+            var node = a.Node;
+            if (float.IsFinite(node.W) && float.IsFinite(TensorPrimitives.Sum(node.Z))) continue;
+            int bad = 0;
+            foreach (float v in node.Z)
+                if (!float.IsFinite(v)) bad++;
+            string what = !float.IsFinite(node.W) ? $"its push-sum weight is {node.W}"
+                : bad > 0 ? $"its model holds {bad} non-finite value(s) of {node.Z.Length}" : "its model sums to more than a float holds";
+            throw new DivergenceException($"diverged at epoch {_epoch + 1}, iteration {it + 1} of {IterationsPerEpoch} (iteration {Iteration + 1} of the run): agent {a.Id}: {what}");
+        }
     }
 
     /// <summary>
