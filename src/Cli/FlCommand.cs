@@ -171,6 +171,10 @@ internal static class FlCommand
                 });
             }
         }
+        catch (DivergenceException e)
+        {
+            throw new DivergenceException($"{folder}: {e.Message}; the files hold the rounds before it");
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;

@@ -23,6 +23,19 @@ public class FlCommandTests : IDisposable
         "--samples-per-client", "40", "--split-index", "2", "--threads", "1", "--out", Path.Combine(_dir, name), .. extra,
     ];
 
+    [Theory]
+    [InlineData("fedavg")]
+    [InlineData("splitfed")]
+    public void ADivergingRunStopsWithOneLineNamingTheRunAndTheRound(string method)
+    {
+        var r = Run(Tiny("diverge", "--method", method, "--lr", "1e30"));
+        Assert.Equal(NanoFed.Cli.Program.Diverged, r.Code);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("diverged", StringComparison.Ordinal));
+        Assert.Contains(Path.Combine(_dir, "diverge"), line, StringComparison.Ordinal);
+        Assert.Matches("diverged in round 1: the global model's .* non-finite", line);
+        Assert.DoesNotContain("System.", r.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TinyRunWritesItsFolderAndIsReproducible()
     {

@@ -1,8 +1,10 @@
+using System.Numerics.Tensors;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
 using NanoFed.Federation.Sampling;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
+using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Fl;
 
@@ -147,6 +149,8 @@ public sealed class FlRunner
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
         var aggregate = Strategy.Aggregate(round, replies, failures);
+        if (Divergence.NonFinite(Strategy.GlobalModel.StateDict()) is { } what)
+            throw new DivergenceException($"diverged in round {round}: the global model's {what}{Culprits(replies)}");
         var entries = Ledger.Entries.Skip(firstEntry).ToList();
         double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
         long bytes = entries.Sum(e => e.Bytes);
@@ -155,6 +159,14 @@ public sealed class FlRunner
         var prev = _history.Count == 0 ? null : _history[^1];
         return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
             seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests) { Failures = failures };
+    }
+
+    /// <summary>The clients whose replies carried a NaN or an infinity (values or scales), for the divergence message.</summary>
+    private static string Culprits(List<Message> replies)
+    {
+        var senders = replies.Where(m => m.Payload.Any(t => !float.IsFinite(TensorPrimitives.Sum(t.Values)) || !float.IsFinite(TensorPrimitives.Sum(t.Scales))))
+            .Select(m => m.Sender).Distinct().Order().ToList();
+        return senders.Count == 0 ? "" : $", after the replies of client(s) {string.Join(", ", senders)}";
     }
 
     /// <summary>Each answering client's Training-phase bytes and messages each way (from the ledger) and FLOPs.</summary>
