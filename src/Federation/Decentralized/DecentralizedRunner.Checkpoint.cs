@@ -110,6 +110,9 @@ public sealed partial class DecentralizedRunner
             else if (name.StartsWith(gossip, StringComparison.Ordinal)) node[name[gossip.Length..]] = entry.ToTensor().Span.ToArray();
         }
         a.Model.LoadStateDict(state);
+        foreach (var (name, values) in node)
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values)))
+                throw new FormatException($"agent {i}'s gossip state {name} holds a non-finite value");
         var parameters = a.Model.NamedParameters();
         for (int p = 0; p < parameters.Count; p++)
             a.Optimizer.SetMomentumBuffer(p, raw.TryGetValue(momentum + parameters[p].Name, out var b) ? b.ToTensor() : null);

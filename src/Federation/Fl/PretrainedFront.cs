@@ -47,8 +47,9 @@ public sealed class PretrainedFront
 
     /// <summary>
     /// Copies the weights into <paramref name="front"/>: every state_dict entry of the front must be in the file with
-    /// its shape, entries beyond the front are ignored. Everything is checked before anything is written; a missing
-    /// or mis-shaped tensor raises a <see cref="DataFormatException"/> naming the file and the tensor. <see cref="None"/>
+    /// its shape, entries beyond the front are ignored. Everything is checked before anything is written; a missing,
+    /// mis-shaped or non-finite tensor (or a negative running variance) raises a <see cref="DataFormatException"/>
+    /// naming the file and the tensor. <see cref="None"/>
     /// leaves the front as it is.
     /// </summary>
     public void CopyInto(Module front)
@@ -62,6 +63,10 @@ public sealed class PretrainedFront
                 throw new DataFormatException(Path, $"no tensor '{name}', which the pre-trained front needs");
             if (source.Shape != value.Shape)
                 throw new DataFormatException(Path, $"tensor '{name}' has shape {source.Shape}, the front needs {value.Shape}");
+            // A poisoned front would freeze NaN into every device for the whole run.
+            if (Nets.Training.Divergence.NonFinite([(name, source)]) is { } bad) throw new DataFormatException(Path, bad);
+            if (name.EndsWith("running_var", StringComparison.Ordinal) && System.Numerics.Tensors.TensorPrimitives.Min(source.Span) < 0)
+                throw new DataFormatException(Path, $"{name} holds a negative variance");
         }
         foreach (var (name, value) in state) _tensors[name].Span.CopyTo(value.Span);
     }

@@ -66,6 +66,19 @@ public sealed class PretrainedFrontTests : IDisposable
     }
 
     [Fact]
+    public void APoisonedFrontIsRefusedNamingFileAndTensor()
+    {
+        var state = SmallCnn.Create(new RngStream(80, 1)).StateDict();
+        var nan = Tensor.Zeros(state[0].Value.Shape);
+        nan.Span.Fill(float.NaN);
+        SafeTensors.Write(File("nan.safetensors"), state.Select(t => t.Name == "conv1.weight" ? (t.Name, nan) : t));
+        var e = Assert.Throws<DataFormatException>(() => Create(PretrainedFront.Load(File("nan.safetensors"))));
+        Assert.Contains(File("nan.safetensors"), e.Message);
+        Assert.Contains("conv1.weight holds 288 non-finite value(s) of 288", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void NoneKeepsTheRandomInitialisationAndSaysSo()
     {
         var method = Create(PretrainedFront.None);
