@@ -12,16 +12,13 @@ namespace NanoFed.Federation.Fl;
 /// order, calling the server with each batch's features and labels, and calls it with all its logits; it keeps the
 /// server logits the answer carries for its next turn, and replies with front, head and n_k.
 /// </summary>
-public sealed class FedGktClient : IFlClient
+public sealed class FedGktClient : SplitDeviceClient
 {
-    private readonly FlClientData _data;
-    private readonly SplitDevice _device;
     private float[]? _serverLogits;
 
     private FedGktClient(FlClientData data, SplitDevice device)
+        : base(data, device)
     {
-        _data = data ?? throw new ArgumentNullException(nameof(data));
-        _device = device;
     }
 
     /// <summary>Clients of a model from <paramref name="createModel"/> cut at <paramref name="splitIndex"/> with a head to <paramref name="classes"/>.</summary>
@@ -32,38 +29,28 @@ public sealed class FedGktClient : IFlClient
     }
 
     /// <inheritdoc/>
-    public int Id => _data.Id;
+    protected override void Train(ITransport transport, RoundContext context, FedAvgOptions options)
+    {
+        float temperature = (float)context[Instructions.Temperature];
+        Device.TrainWithHead(Data, context.Rng(), options, _serverLogits, temperature, onBatch: null);
+        var reply = SplitModel.Expect(transport.Call(Transfer(transport, context.Round, options.B)), MessageKind.Logits);
+        _serverLogits = reply[FedGkt.ServerLogitsName].ToArray();
+    }
 
     /// <inheritdoc/>
-    public double Work(ITransport transport)
-    {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
-        if (RoundContext.Find(Id, inbox) is not { } context) return 0;
-        var options = FedAvgOptions.From(context);
-        float temperature = (float)context[Instructions.Temperature];
-        _device.Receive(context.Round, Id, inbox);
-        int n = _data.Data.Count;
-        if (n > 0)
-        {
-            _device.TrainWithHead(_data, context.Rng(), options, _serverLogits, temperature, onBatch: null);
-            var reply = SplitModel.Expect(transport.Call(Transfer(transport, context.Round, options.B)), MessageKind.Logits);
-            _serverLogits = reply[FedGkt.ServerLogitsName].ToArray();
-        }
-        transport.Send(_device.Reply(context.Round, Id, n));
-        return (FlopCounter.TrainingFactor * options.E + 1) * (_device.FrontFlops + _device.HeadFlops) * n;
-    }
+    protected override double Flops(FedAvgOptions options, int n) =>
+        (FlopCounter.TrainingFactor * options.E + 1) * (Device.FrontFlops + Device.HeadFlops) * n;
 
     /// <summary>The evaluation pass over the data in order: each batch's features and labels go to the server; returns the message of all the logits.</summary>
     private Message Transfer(ITransport transport, int round, int batchSize)
     {
-        int n = _data.Data.Count, classes = _device.Classes;
+        int n = Data.Data.Count, classes = Device.Classes;
         var logits = new float[n * classes];
-        var (front, head, tape) = (_device.Front, _device.Head!, _device.Tape);
+        var (front, head, tape) = (Device.Front, Device.Head!, Device.Tape);
         front.Eval();
         head.Eval();
         using (tape.NoGrad())
-        using (var loader = LocalTraining.InOrder(_data, batchSize))
+        using (var loader = LocalTraining.InOrder(Data, batchSize))
             foreach (var batch in loader.Epoch(0))
             {
                 var a = front.Forward(tape, new Variable(batch.Images));

@@ -9,15 +9,11 @@ namespace NanoFed.Federation.Fl;
 /// cross-entropy and, after each step, calls the server with the batch's activations and labels (the answer is an
 /// acknowledgement); at turn end it replies with front, head and n_k.
 /// </summary>
-public sealed class LocalLossClient : IFlClient
+public sealed class LocalLossClient : SplitDeviceClient
 {
-    private readonly FlClientData _data;
-    private readonly SplitDevice _device;
-
     private LocalLossClient(FlClientData data, SplitDevice device)
+        : base(data, device)
     {
-        _data = data ?? throw new ArgumentNullException(nameof(data));
-        _device = device;
     }
 
     /// <summary>Clients of a model from <paramref name="createModel"/> cut at <paramref name="splitIndex"/> with a head to <paramref name="classes"/>.</summary>
@@ -28,22 +24,11 @@ public sealed class LocalLossClient : IFlClient
     }
 
     /// <inheritdoc/>
-    public int Id => _data.Id;
+    protected override void Train(ITransport transport, RoundContext context, FedAvgOptions options) =>
+        Device.TrainWithHead(Data, context.Rng(), options, teacher: null, temperature: 1, (activations, labels) =>
+            SplitModel.Expect(transport.Call(SplitModel.ActivationsMessage(context.Round, Id, activations, labels)), MessageKind.Control, MessagePhase.Control));
 
     /// <inheritdoc/>
-    public double Work(ITransport transport)
-    {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
-        if (RoundContext.Find(Id, inbox) is not { } context) return 0;
-        var options = FedAvgOptions.From(context);
-        _device.Receive(context.Round, Id, inbox);
-        int n = _data.Data.Count;
-        if (n > 0)
-            _device.TrainWithHead(_data, context.Rng(), options, teacher: null, temperature: 1, (activations, labels) =>
-                SplitModel.Expect(transport.Call(SplitModel.ActivationsMessage(context.Round, Id, activations, labels)), MessageKind.Control, MessagePhase.Control));
-        transport.Send(_device.Reply(context.Round, Id, n));
-        long images = (long)n * options.E;
-        return FlopCounter.TrainingFactor * (_device.FrontFlops + _device.HeadFlops) * images;
-    }
+    protected override double Flops(FedAvgOptions options, int n) =>
+        FlopCounter.TrainingFactor * (Device.FrontFlops + Device.HeadFlops) * ((long)n * options.E);
 }

@@ -10,15 +10,11 @@ namespace NanoFed.Federation.Fl;
 /// and per batch runs the front forward, calls the server with the activations and labels, back-propagates the
 /// gradient the server answers with and steps its SGD; at turn end it replies with its front and n_k.
 /// </summary>
-public sealed class SplitFedClient : IFlClient
+public sealed class SplitFedClient : SplitDeviceClient
 {
-    private readonly FlClientData _data;
-    private readonly SplitDevice _device;
-
     private SplitFedClient(FlClientData data, SplitDevice device)
+        : base(data, device)
     {
-        _data = data ?? throw new ArgumentNullException(nameof(data));
-        _device = device;
     }
 
     /// <summary>Clients of a model from <paramref name="createModel"/> cut at <paramref name="splitIndex"/>; in-process clients share one device part.</summary>
@@ -26,34 +22,20 @@ public sealed class SplitFedClient : IFlClient
         SplitDevice.Factory(createModel, splitIndex, classes: 0, (data, device) => new SplitFedClient(data, device));
 
     /// <inheritdoc/>
-    public int Id => _data.Id;
+    protected override double Flops(FedAvgOptions options, int n) => FlopCounter.TrainingFactor * Device.FrontFlops * ((long)n * options.E);
 
     /// <inheritdoc/>
-    public double Work(ITransport transport)
+    protected override void Train(ITransport transport, RoundContext context, FedAvgOptions options)
     {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
-        if (RoundContext.Find(Id, inbox) is not { } context) return 0;
-        var options = FedAvgOptions.From(context);
-        _device.Receive(context.Round, Id, inbox);
-        int n = _data.Data.Count;
-        if (n > 0) Train(transport, context, options);
-        transport.Send(_device.Reply(context.Round, Id, n));
-        long images = (long)n * options.E;
-        return FlopCounter.TrainingFactor * _device.FrontFlops * images;
-    }
-
-    private void Train(ITransport transport, RoundContext context, FedAvgOptions options)
-    {
-        var tape = _device.Tape;
-        var sgd = LocalTraining.Sgd(_device.Front.Parameters(), options);
-        using var loader = LocalTraining.Loader(_data, context.Rng(), options.B);
+        var tape = Device.Tape;
+        var sgd = LocalTraining.Sgd(Device.Front.Parameters(), options);
+        using var loader = LocalTraining.Loader(Data, context.Rng(), options.B);
         for (int epoch = 0; epoch < options.E; epoch++)
         {
             foreach (var batch in loader.Epoch(epoch))
             {
                 sgd.ZeroGrad();
-                var activations = _device.Front.Forward(tape, new Variable(batch.Images));
+                var activations = Device.Front.Forward(tape, new Variable(batch.Images));
                 var down = SplitModel.Expect(transport.Call(SplitModel.ActivationsMessage(context.Round, Id, activations.Data, batch.Labels)), MessageKind.Gradients);
                 tape.Backward(activations, Tensor.FromArray(down[SplitFed.GradientName].ToArray(), activations.Shape));
                 sgd.Step();
