@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
 using NanoFed.Nets.Training;
@@ -29,7 +30,7 @@ internal static class EvalCommand
             var saved = TrainingCheckpoint.Read(path);
             var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed, norm: ModelCatalog.ParseNorm(saved.Config.Model, saved.Config.Norm));
             saved.LoadModel(model, path);
-            var tests = DataSets.Tests(saved.Config.Dataset, DataSets.Root(parse.GetValue(data)),
+            var tests = ExperimentData.Tests(saved.Config.Dataset, ExperimentData.Root(parse.GetValue(data)),
                 parse.GetValue(testFiles) ?? saved.Config.TestFiles);
             var normalization = DatasetCatalog.NormalizationOf(saved.Config.Dataset);
             Console.WriteLine($"{path}: {saved.Config.Model} on {saved.Config.Dataset}, epoch {saved.Epoch}, step {saved.GlobalStep}");

@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -74,7 +75,7 @@ internal static class FlCommand
                 Clients = parse.GetValue(clients), PerRound = parse.GetValue(perRound), Rounds = parse.GetValue(rounds),
                 Split = parse.GetValue(split)!, ShardsPerClient = parse.GetValue(shardsPerClient), ShardSize = parse.GetValue(shardSize),
                 Alpha = parse.GetValue(alpha), SamplesPerClient = parse.GetValue(samples),
-                ClientPool = parse.GetValue(pool) is { } p ? DataSets.Range("--client-pool", p) : null,
+                ClientPool = parse.GetValue(pool) is { } p ? ExperimentData.Range("--client-pool", p) : null,
                 LocalEpochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), Momentum = parse.GetValue(momentum),
                 WeightDecay = parse.GetValue(weightDecay), Seed = parse.GetValue(seed), SplitIndex = parse.GetValue(splitIndex),
                 Bits = parse.GetValue(bits), PerChannel = parse.GetValue(perChannel), Period = parse.GetValue(period), Front = parse.GetValue(front),
@@ -89,15 +90,15 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
-            return Run(settings, DataSets.Root(parse.GetValue(data)), folder);
+            return Run(settings, ExperimentData.Root(parse.GetValue(data)), folder);
         }));
         return command;
     }
 
     private static int Run(FlSettings settings, string root, string folder)
     {
-        var train = DataSets.Train(settings.Dataset, root);
-        var tests = DataSets.Tests(settings.Dataset, root, null);
+        var train = ExperimentData.Train(settings.Dataset, root);
+        var tests = ExperimentData.Tests(settings.Dataset, root, null);
         var (start, end) = settings.ClientPool ?? (0, train.Count);
         if (end > train.Count) throw new ArgumentException($"--client-pool {start}:{end} reaches past the {train.Count} training images");
         long wanted = (long)settings.Clients * settings.SamplesPerClient;
@@ -120,7 +121,7 @@ internal static class FlCommand
 
         Directory.CreateDirectory(folder);
         string[] trainFiles = settings.Dataset == "cifar10" ? [.. Cifar10.TrainFiles] : ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-        string[] testFiles = settings.Dataset == "cifar10" ? DataSets.TestFileNames(settings.Dataset, root, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+        string[] testFiles = settings.Dataset == "cifar10" ? ExperimentData.TestFileNames(settings.Dataset, root, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
         File.WriteAllText(Path.Combine(folder, "config.json"), settings.ToJson(frontDescription, root, trainFiles, testFiles, (start, end), partition.Summary()) + "\n");
         File.WriteAllText(Path.Combine(folder, "partition.csv"), PartitionCsv(partition));
         Console.Error.WriteLine($"nanofed: {method.Name} on {settings.Model} ({settings.Dataset}), {partition.Summary()}, {settings.PerRound} per round, " +

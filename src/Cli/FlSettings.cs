@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -49,7 +50,7 @@ internal sealed class FlSettings
         if (!Methods.Contains(Method)) throw new ArgumentException($"--method must be one of {string.Join(", ", Methods)}, got '{Method}'");
         ModelCatalog.ParseNorm(Model, Norm);
         DatasetCatalog.Check(Dataset);
-        DataSets.CheckModelFits(Model, Dataset);
+        ExperimentData.CheckModelFits(Model, Dataset);
         if (!Splits.Contains(Split)) throw new ArgumentException($"--split must be one of {string.Join(", ", Splits)}, got '{Split}'");
         Positive(Clients, "--clients");
         Positive(Rounds, "--rounds");

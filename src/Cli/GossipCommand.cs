@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -118,7 +119,7 @@ internal static class GossipCommand
             config.Validate();
             bool scoreOnly = parse.GetValue(evaluate);
             if (scoreOnly && !parse.GetValue(resume)) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
-            return Run(config, DataSets.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session, scoreOnly);
+            return Run(config, ExperimentData.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session, scoreOnly);
         }));
         return command;
     }
@@ -165,9 +166,9 @@ internal static class GossipCommand
 
     private static int Run(GossipConfig config, string root, string folder, bool resume, int session, bool scoreOnly)
     {
-        var train = DataSets.Train(config.Dataset, root);
+        var train = ExperimentData.Train(config.Dataset, root);
         if (config.Limit > 0) train = train.Subset(Enumerable.Range(0, Math.Min(config.Limit, train.Count)).ToArray());
-        var tests = DataSets.Tests(config.Dataset, root, config.TestFiles)
+        var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles)
             .Select(t => config.TestLimit > 0 ? (t.Name, Data: t.Data.Subset(Enumerable.Range(0, Math.Min(config.TestLimit, t.Data.Count)).ToArray())) : t)
             .ToList();
         var normalization = DatasetCatalog.NormalizationOf(config.Dataset);

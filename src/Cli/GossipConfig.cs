@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NanoFed.Nets.Training;
@@ -65,7 +66,7 @@ internal sealed record GossipConfig
         if (Alpha is { } a && !(a > 0)) throw new ArgumentException($"--alpha must be positive, got {a}");
         ModelCatalog.ParseNorm(Model, Norm);
         DatasetCatalog.Check(Dataset);
-        DataSets.CheckModelFits(Model, Dataset);
+        ExperimentData.CheckModelFits(Model, Dataset);
         if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
         if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");

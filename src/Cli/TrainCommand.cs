@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
 using NanoFed.Nets.Training;
@@ -57,11 +58,11 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 CheckpointEvery = parse.GetValue(every),
                 TrainLimit = parse.GetValue(limit),
-                TrainRange = parse.GetValue(trainRange) is { } range ? DataSets.Range("--train-range", range) : null,
+                TrainRange = parse.GetValue(trainRange) is { } range ? ExperimentData.Range("--train-range", range) : null,
                 Augment = !parse.GetValue(noAugment),
             };
             config.Validate();
-            DataSets.CheckModelFits(config.Model, config.Dataset);
+            ExperimentData.CheckModelFits(config.Model, config.Dataset);
             if (parse.GetValue(threads) is { } n)
             {
                 if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
@@ -70,7 +71,7 @@ internal static class TrainCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{config.Dataset}-seed{config.Seed}");
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
-            return Run(config, DataSets.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume), session);
+            return Run(config, ExperimentData.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume), session);
         }));
         return command;
     }
@@ -84,9 +85,9 @@ internal static class TrainCommand
             config = TrainingCheckpoint.Read(last).Config;
         }
         testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
-        config.TestFiles = string.Join(",", DataSets.TestFileNames(config.Dataset, root, testFiles));
-        var train = DataSets.Train(config.Dataset, root);
-        var tests = DataSets.Tests(config.Dataset, root, config.TestFiles);
+        config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
+        var train = ExperimentData.Train(config.Dataset, root);
+        var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles);
         Directory.CreateDirectory(folder);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
         trainer.CheckpointPath = last;

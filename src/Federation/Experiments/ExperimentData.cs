@@ -1,9 +1,9 @@
 using NanoFed.Nets.Data;
 
-namespace NanoFed.Cli;
+namespace NanoFed.Federation.Experiments;
 
-/// <summary>Loads the training set and the named test sets of a dataset from a data root.</summary>
-internal static class DataSets
+/// <summary>The data of a run: the training set and the named test sets of a dataset under a data root, with errors that name the option a user gave (--data, --test-files, --model).</summary>
+public static class ExperimentData
 {
     /// <summary>CIFAR-10 test files used when --test-files is not given: those present, else test_batch.bin.</summary>
     private static readonly string[] DefaultCifarTests = ["test_batch_head1017.bin", "test_batch_jpeg75.bin"];
