@@ -8,7 +8,7 @@ using Xunit;
 
 namespace NanoFed.Tests.Federation;
 
-public class ChocoTests(ITestOutputHelper output)
+public class ChocoTests
 {
     private static readonly TensorLayout Layout = new(600, 400);
 
@@ -43,50 +43,30 @@ public class ChocoTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// n nodes from independent N(0, 1) vectors (d = 1000 in tensors of 600 and 400), top-k at keep 10%, no training.
-    /// Measured consensus distance (<see cref="TopKTenPercentGammaSweep"/>, seed 2) at t = 0, 50, 100, 150, 200, 300:
-    /// <code>
-    /// ring8     γ=0.3   9.2e-1  2.4e-2  8.3e-4  2.8e-5  9.0e-7  1.0e-7 (float floor)
-    /// ring8     γ=0.2   9.2e-1  6.1e-2  6.9e-3  7.8e-4  9.1e-5  1.3e-6
-    /// torus4x4  γ=0.2   9.6e-1  5.4e-3  3.6e-5  2.4e-7  5.5e-8  5.5e-8 (float floor)
-    /// torus4x4  γ=0.1   9.6e-1  5.4e-2  5.5e-3  5.8e-4  6.3e-5  8.1e-7
-    /// </code>
-    /// Larger steps diverge with this biased compressor, as CHOCO's analysis requires a small γ: ring8 at γ ≥ 0.4 and
-    /// torus4x4 at γ ≥ 0.3 grow past 1 within 1000 iterations (γ = 1 from the first hundred).
+    /// n nodes from independent N(0, 1) vectors (d = 1000 in tensors of 600 and 400), top-k at keep 10%, no training:
+    /// the stability window of CHOCO's consensus step with this biased compressor. Small steps reach the float floor
+    /// within 1000 iterations; larger ones diverge, as CHOCO's analysis requires γ of the order of the compression
+    /// quality times the squared spectral gap (the measured curves are in docs/decentralized.md).
     /// </summary>
     [Theory]
-    [InlineData("ring8", 0.3f, 150, 1e-4)]
-    [InlineData("torus4x4", 0.2f, 100, 1e-4)]
-    public void TopKTenPercentReachesConsensus(string name, float gamma, int iterations, double threshold)
+    [InlineData("ring8", 0.3f, false)]
+    [InlineData("ring8", 0.2f, false)]
+    [InlineData("ring8", 0.1f, false)]
+    [InlineData("ring8", 0.4f, true)]
+    [InlineData("ring8", 1f, true)]
+    [InlineData("torus4x4", 0.2f, false)]
+    [InlineData("torus4x4", 0.1f, false)]
+    [InlineData("torus4x4", 0.3f, true)]
+    [InlineData("torus4x4", 1f, true)]
+    public void TopKTenPercentConvergesOnlyBelowTheStabilityBound(string name, float gamma, bool diverges)
     {
         var protocol = new Choco(DPsgdTests.Named(name), new TopKCompressor(0.1), gamma, Layout);
-        var nodes = PushSumTests.Nodes(protocol, Layout.Total, 2, out var average);
+        var nodes = PushSumTests.Nodes(protocol, Layout.Total, 2, out _);
         double start = GossipLoop.ConsensusDistance(nodes);
-        for (long t = 0; t < iterations; t++) GossipLoop.Step(protocol, nodes, t);
+        for (long t = 0; t < 1000; t++) GossipLoop.Step(protocol, nodes, t);
         double distance = GossipLoop.ConsensusDistance(nodes);
-        Assert.True(distance < threshold, $"{name}, keep 10%, γ = {gamma}: consensus distance {start} → {distance} after {iterations} iterations");
-        Assert.True(GossipLoop.RmsError(nodes, average) < 2 * threshold);
-    }
-
-    [Fact]
-    [Trait("Category", "Experiment")]
-    public void TopKTenPercentGammaSweep()
-    {
-        int[] checkpoints = [0, 50, 100, 150, 200, 300, 500, 1000];
-        foreach (var name in new[] { "ring8", "torus4x4" })
-            foreach (float gamma in new[] { 1f, 0.6f, 0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.05f })
-            {
-                var protocol = new Choco(DPsgdTests.Named(name), new TopKCompressor(0.1), gamma, Layout);
-                var nodes = PushSumTests.Nodes(protocol, Layout.Total, 2, out _);
-                var row = new List<string>();
-                long t = 0;
-                foreach (int c in checkpoints)
-                {
-                    for (; t < c; t++) GossipLoop.Step(protocol, nodes, t);
-                    row.Add(GossipLoop.ConsensusDistance(nodes).ToString("0.00e0"));
-                }
-                output.WriteLine($"{name} γ={gamma}: {string.Join("  ", row)}  (t = {string.Join(", ", checkpoints)})");
-            }
+        if (diverges) Assert.True(distance > 1 || !double.IsFinite(distance), $"{name}, γ = {gamma}: consensus distance {start} → {distance}, expected past 1");
+        else Assert.True(distance < 1e-5, $"{name}, γ = {gamma}: consensus distance {start} → {distance}, expected below 1e-5");
     }
 
     [Fact]
