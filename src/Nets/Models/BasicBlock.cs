@@ -55,6 +55,18 @@ public sealed class BasicBlock : Module
     }
 
     /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        int[] input = shape;
+        long activation = _normIsActivation ? 0 : 1;
+        long total = _conv1.ForwardFlops(ref shape) + _bn1.ForwardFlops(ref shape);
+        total += activation * FlopShape.Elements(shape);
+        total += _conv2.ForwardFlops(ref shape) + _bn2.ForwardFlops(ref shape);
+        if (_projection != null) total += _projection.ForwardFlops(ref input);
+        return total + (1 + activation) * FlopShape.Elements(shape); // the residual add and its ReLU
+    }
+
+    /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x)
     {
         // The shortcut first: backward then reaches conv1 before it, so conv1's backward-data writes x's new

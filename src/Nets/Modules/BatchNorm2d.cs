@@ -58,6 +58,9 @@ public sealed class BatchNorm2d : Module
     public BatchNormMode Mode => BatchStatsAlways ? BatchNormMode.BatchStatsAlways : IsTraining ? BatchNormMode.Train : BatchNormMode.Eval;
 
     /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape) => 2L * FlopShape.Elements(shape);
+
+    /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => Forward(tape, x, relu: false);
 
     /// <summary>relu(this(x)) as one fused op (<see cref="BatchNorm2dReluOp"/>): the same values and gradients as this module followed by <see cref="ReLU"/>.</summary>

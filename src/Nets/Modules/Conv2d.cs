@@ -37,6 +37,16 @@ public sealed class Conv2d : Module
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Conv2d(x, Weight, Bias, Stride, Padding);
 
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        var w = Weight.Data.Shape;
+        FlopShape.NeedImage(shape, w[1], "Conv2d");
+        shape = FlopShape.Window(shape, w[2], Stride, Padding, "Conv2d");
+        shape[0] = w[0];
+        return 2L * w[1] * w[2] * w[3] * FlopShape.Elements(shape);
+    }
+
     /// <summary>
     /// <paramref name="bn"/>(this(x)), then a ReLU when <paramref name="relu"/>: the same as running the modules one
     /// after another, but with batch norm's running statistics folded into this convolution in evaluation mode

@@ -16,4 +16,7 @@ public sealed class Dropout(float p, RngStream rng) : Module
 
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Dropout(x, P, Rng, IsTraining);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape) => 0;
 }

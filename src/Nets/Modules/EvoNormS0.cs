@@ -46,5 +46,8 @@ public sealed class EvoNormS0 : Module
     public float Eps { get; }
 
     /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape) => 9L * FlopShape.Elements(shape);
+
+    /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.EvoNormS0(x, V, Weight, Bias, Groups, Eps);
 }

@@ -7,4 +7,11 @@ public sealed class Flatten : Module
 {
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Flatten(x);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        shape = [(int)FlopShape.Elements(shape)];
+        return 0;
+    }
 }

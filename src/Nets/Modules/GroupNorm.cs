@@ -37,5 +37,8 @@ public sealed class GroupNorm : Module
     public float Eps { get; }
 
     /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape) => 4L * FlopShape.Elements(shape);
+
+    /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.GroupNorm(x, Weight, Bias, Groups, Eps);
 }

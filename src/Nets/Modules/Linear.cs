@@ -25,5 +25,14 @@ public sealed class Linear : Module
     public Variable? Bias { get; }
 
     /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        var w = Weight.Data.Shape;
+        if (FlopShape.Elements(shape) != w[1]) throw new ArgumentException($"Linear expects {w[1]} features, got shape ({string.Join(", ", shape)})");
+        shape = [w[0]];
+        return 2L * w[0] * w[1];
+    }
+
+    /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Linear(x, Weight, Bias);
 }

@@ -25,6 +25,16 @@ public abstract class Module
     /// <summary>Runs the module on <paramref name="x"/>, recording on <paramref name="tape"/>.</summary>
     public abstract Variable Forward(Tape tape, Variable x);
 
+    /// <summary>
+    /// FLOPs of this module's forward pass for one image whose shape without the batch axis, (C, H, W) or (features),
+    /// is <paramref name="shape"/>; advances <paramref name="shape"/> to the output's. Conventions: a multiply-add is
+    /// 2 FLOPs, biases are not counted; normalizations count the per-element work that remains at inference (BatchNorm
+    /// 2, its statistics folded into scale and shift; GroupNorm 4 and EvoNorm-S0 9, their statistics being per image);
+    /// ReLU and residual add 1 per element; layers that only move data, 0. Throws an <see cref="ArgumentException"/>
+    /// when the shape does not fit the module.
+    /// </summary>
+    public abstract long ForwardFlops(ref int[] shape);
+
     /// <summary>Sets training mode on this module and every descendant (PyTorch's <c>train(mode)</c>).</summary>
     public void Train(bool training = true)
     {

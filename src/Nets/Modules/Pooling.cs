@@ -16,6 +16,13 @@ public sealed class MaxPool2d(int kernel, int stride = 0, int padding = 0) : Mod
 
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.MaxPool2d(x, Kernel, Stride, Padding);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        shape = FlopShape.Window(shape, Kernel, Stride, Padding, "MaxPool2d");
+        return (long)Kernel * Kernel * FlopShape.Elements(shape);
+    }
 }
 
 /// <summary>Average pooling over square windows (<c>nn.AvgPool2d(kernel, stride, padding)</c>; stride defaults to kernel).</summary>
@@ -32,6 +39,13 @@ public sealed class AvgPool2d(int kernel, int stride = 0, int padding = 0) : Mod
 
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.AvgPool2d(x, Kernel, Stride, Padding);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        shape = FlopShape.Window(shape, Kernel, Stride, Padding, "AvgPool2d");
+        return (long)Kernel * Kernel * FlopShape.Elements(shape);
+    }
 }
 
 /// <summary>
@@ -42,4 +56,12 @@ public sealed class GlobalAvgPool2d : Module
 {
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.GlobalAvgPool(x);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        long n = FlopShape.Elements(shape);
+        shape = [shape[0]];
+        return n;
+    }
 }

@@ -7,4 +7,7 @@ public sealed class ReLU : Module
 {
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Relu(x);
+
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape) => FlopShape.Elements(shape);
 }

@@ -43,6 +43,14 @@ public sealed class Sequential : Module
         return this;
     }
 
+    /// <inheritdoc/>
+    public override long ForwardFlops(ref int[] shape)
+    {
+        long total = 0;
+        foreach (var layer in _layers) total += layer.ForwardFlops(ref shape);
+        return total;
+    }
+
     /// <summary>
     /// Runs the children in order, fusing the common runs: <see cref="Conv2d"/> → <see cref="BatchNorm2d"/> (→ <see cref="ReLU"/>)
     /// through <see cref="Conv2d.Forward(Tape, Variable, BatchNorm2d, bool)"/>, and <see cref="BatchNorm2d"/> → <see cref="ReLU"/>
