@@ -34,11 +34,14 @@ internal static class TrainCommand
         var trainRange = new Option<string?>("--train-range") { Description = "Train on training images START:END only (e.g. a public split no FL client holds)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
+        var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var command = new Command("train", "Train a model and write a run folder")
         {
             model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
-            resume, every, limit, trainRange, noAugment, stopAfter,
+            resume, every, limit, trainRange, noAugment, stopAfter, force,
         };
+        // What a resumed run may be given: where and how it runs, never what it computes.
+        Option[] resumable = [data, threads, testFiles, output, resume, stopAfter];
         command.SetAction(parse => Program.Guard(() =>
         {
             string modelName = parse.GetValue(model)!;
@@ -71,7 +74,15 @@ internal static class TrainCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"{config.Model}-{config.Dataset}-seed{config.Seed}");
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
-            return Run(config, ExperimentData.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, parse.GetValue(resume), session);
+            bool resuming = parse.GetValue(resume);
+            if (resuming)
+            {
+                string[] changed = command.Options.Except(resumable).Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                if (changed.Length > 0)
+                    throw new ArgumentException($"--resume continues {folder} with its saved configuration: drop {string.Join(", ", changed)}");
+            }
+            RunFolder.Prepare(folder, resuming, parse.GetValue(force));
+            return Run(config, ExperimentData.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, resuming, session);
         }));
         return command;
     }
@@ -88,10 +99,11 @@ internal static class TrainCommand
         config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
         var train = ExperimentData.Train(config.Dataset, root);
         var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles);
-        Directory.CreateDirectory(folder);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
         trainer.CheckpointPath = last;
         if (!resume) File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
+        // A kill between the checkpoint's rename and the metrics' write left the files an epoch behind the checkpoint.
+        if (trainer.History.Count > 0) WriteMetrics(trainer, folder);
         Console.Error.WriteLine($"nanofed: {config.Model} ({trainer.Model.ParameterCount():N0} parameters) on {config.Dataset}: " +
             $"{trainer.TrainCount} training images, {trainer.BatchesPerEpoch} batches/epoch, tests {string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"))}, " +
             $"{Workers.Count} threads" + (resume ? $", resuming after epoch {trainer.CompletedEpochs} step {trainer.GlobalStep}" : ""));
@@ -149,13 +161,19 @@ internal static class TrainCommand
     /// <summary>Writes the run folder's metrics and plot; returns the epoch's summary line.</summary>
     private static string EpochDone(Trainer trainer, string folder, EpochMetrics m)
     {
+        WriteMetrics(trainer, folder);
+        string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {Format.Lr(m.Lr)}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
+    }
+
+    /// <summary>Writes metrics.csv, metrics.json and plot.svg from the trainer's whole history.</summary>
+    private static void WriteMetrics(Trainer trainer, string folder)
+    {
         var history = trainer.History;
         File.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
         File.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
         MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}", Setting(trainer.Config));
-        string tests = string.Join(", ", m.Tests.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} loss {t.Loss:F4} acc {t.Accuracy:P2}")));
-        return string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.Epoch}/{trainer.Config.Epochs}: lr {Format.Lr(m.Lr)}, train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P2}, {tests}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} img/s");
     }
 
     /// <summary>The run's setting for the plot's subtitle: images used, batch, schedule and peak learning rate.</summary>
