@@ -28,6 +28,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(FlCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GossipCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
