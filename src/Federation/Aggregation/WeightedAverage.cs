@@ -48,7 +48,7 @@ public static class WeightedAverage
     }
 
     /// <summary>Returns Σ weights after checking counts, names, shapes and weights; throws a one-line error otherwise.</summary>
-    private static double Check(IReadOnlyList<IReadOnlyList<(string Name, Tensor Value)>> clients, ReadOnlySpan<double> weights,
+    internal static double Check(IReadOnlyList<IReadOnlyList<(string Name, Tensor Value)>> clients, ReadOnlySpan<double> weights,
         IReadOnlyList<(string Name, Tensor Value)> destination)
     {
         if (clients.Count == 0) throw new ArgumentException("nothing to average: no clients", nameof(clients));
