@@ -13,6 +13,17 @@ public sealed class DivergenceException(string message) : Exception(message);
 public static class Divergence
 {
     /// <summary>
+    /// The largest mean cross-entropy loss a run may report. Chance level is ln(classes), 2.3 for ten classes; a mean
+    /// above 1e4 nats means logits apart by ten thousand, a model numerically broken even while its weights are
+    /// finite (EcoFed's server at lr 1e6 reported a test loss of 9e16 at chance accuracy and carried on).
+    /// </summary>
+    public const double LossBound = 1e4;
+
+    /// <summary>Null when <paramref name="loss"/> is finite and at most <see cref="LossBound"/>; otherwise says what it is.</summary>
+    public static string? Loss(string what, double loss) =>
+        !double.IsFinite(loss) ? $"{what} is {loss}" : loss > LossBound ? $"{what} is {loss:G3}, past {LossBound:G0} (chance level is about 2.3)" : null;
+
+    /// <summary>
     /// Null when every tensor of <paramref name="state"/> is finite; otherwise names the first one that is not, with
     /// the count of bad values. A vector sum per tensor finds them (NaN and infinities survive any sum) at memory
     /// speed, and only a tensor whose sum is not finite is counted element by element; nothing is allocated.

@@ -193,7 +193,7 @@ public sealed class Trainer : IDisposable
         Optimizer.ZeroGrad();
         var logits = Model.Forward(_tape, new Variable(batch.Images));
         var loss = _tape.CrossEntropy(logits, batch.Labels);
-        if (!float.IsFinite(loss.Data.Span[0])) throw new DivergenceException($"diverged at {Where()}: the training loss is {loss.Data.Span[0]}");
+        if (Divergence.Loss("the training loss", loss.Data.Span[0]) is { } bad) throw new DivergenceException($"diverged at {Where()}: {bad}");
         _lossSum += (double)loss.Data.Span[0] * batch.Count;
         _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
         _seen += batch.Count;

@@ -25,4 +25,14 @@ public class DivergenceTests
     [Fact]
     public void ASumThatOverflowsIsDivergenceToo() =>
         Assert.Equal("w sums to more than a float holds", Divergence.NonFinite([("w", Tensor.FromArray([3e38f, 3e38f], new Shape(2)))]));
+
+    [Theory]
+    [InlineData(0.0, null)]
+    [InlineData(2.3, null)]
+    [InlineData(9999.0, null)]
+    [InlineData(9.2e16, "the test loss is 9.2E+16, past 10000 (chance level is about 2.3)")]
+    [InlineData(double.NaN, "the test loss is NaN")]
+    [InlineData(double.PositiveInfinity, "the test loss is Infinity")]
+    public void ALossPastTheBoundIsDivergenceEvenWhenFinite(double loss, string? expected) =>
+        Assert.Equal(expected, Divergence.Loss("the test loss", loss));
 }
