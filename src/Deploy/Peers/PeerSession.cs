@@ -94,29 +94,57 @@ public sealed class PeerSession : IDisposable
         }
     }
 
-    /// <summary>One iteration: step, send, wait for the in-neighbours (or the deadline), receive.</summary>
+    /// <summary>One iteration: <see cref="SendIteration"/>, then <see cref="ReceiveIteration"/>.</summary>
     public void RunIteration()
+    {
+        SendIteration();
+        ReceiveIteration();
+    }
+
+    /// <summary>The first half of an iteration: the learning rate of the schedule, one local step on the next batch, the sends of the iteration.</summary>
+    public void SendIteration()
     {
         if (Iteration >= Iterations) throw new InvalidOperationException($"all {Iterations} iterations are done");
         var agent = Peer.Agent;
-        int epoch = checked((int)(Iteration / _setup.IterationsPerEpoch));
-        if (Iteration % _setup.IterationsPerEpoch == 0)
-        {
-            _batches?.Dispose();
-            _batches = agent.Loader.Epoch(epoch).GetEnumerator();
-        }
+        if (_batches is null || Iteration % _setup.IterationsPerEpoch == 0) OpenEpoch(0);
         if (!_batches!.MoveNext()) throw new InvalidOperationException($"agent {agent.Id} ran out of batches");
         agent.Optimizer.Lr = _setup.Schedule.LrAt(checked((int)Iteration));
         Peer.Step(_batches.Current);
-        long t = Iteration;
-        Peer.Send(t, MessagePhase.Training);
+        Peer.Send(Iteration, MessagePhase.Training);
         Undelivered += Peer.UndeliveredCount;
+    }
+
+    /// <summary>The second half: waits for the in-neighbours' messages of the iteration (or the deadline), applies them, checks the state is finite.</summary>
+    public void ReceiveIteration()
+    {
+        long t = Iteration;
         WaitForInbox(t);
         Peer.Receive(t, MessagePhase.Training);
-        var node = agent.Node;
+        var node = Peer.Agent.Node;
         if (!float.IsFinite(node.W) || node.Z.Any(v => !float.IsFinite(v)))
-            throw new DivergenceException($"diverged at iteration {t + 1} of the run: peer {agent.Id}'s push-sum state is not finite");
+            throw new DivergenceException($"diverged at iteration {t + 1} of the run: peer {Peer.Id}'s push-sum state is not finite");
         Iteration++;
+    }
+
+    /// <summary>
+    /// Rejoins the run at <paramref name="iteration"/> after being down since <see cref="Iteration"/>: the state is
+    /// the one the peer went down with (its mass was neither sent nor received meanwhile), the data position and the
+    /// learning rate those of <paramref name="iteration"/>.
+    /// </summary>
+    public void Rejoin(long iteration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(iteration, Iteration);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(iteration, Iterations);
+        Iteration = iteration;
+        if (iteration < Iterations) OpenEpoch(checked((int)(iteration % _setup.IterationsPerEpoch)));
+    }
+
+    /// <summary>Opens the batches of <see cref="Iteration"/>'s epoch, <paramref name="skip"/> of them consumed; the next is the one <see cref="SendIteration"/> takes.</summary>
+    private void OpenEpoch(int skip)
+    {
+        _batches?.Dispose();
+        _batches = Peer.Agent.Loader.Epoch(checked((int)(Iteration / _setup.IterationsPerEpoch))).GetEnumerator();
+        for (int b = 0; b < skip; b++) _batches.MoveNext();
     }
 
     /// <summary>Writes the peer's state: the model's state_dict at x_i = z_i / w_i, and the push-sum state as "push_sum.z" and "push_sum.w".</summary>
