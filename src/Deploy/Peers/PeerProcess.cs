@@ -54,11 +54,11 @@ public static class PeerProcess
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
-        var setup = GossipSetup.Load(options.Config, options.DataRoot);
         int id = options.Id;
         if (id < 0 || id >= options.Config.Agents) throw new ArgumentException($"--id must be 0..{options.Config.Agents - 1}, got {id}");
         var tokens = TokenStore.Load(options.TokensPath);
         string token = OwnToken(options.TokensPath, id);
+        var setup = GossipSetup.Load(options.Config, options.DataRoot);
         var logger = loggers.CreateLogger("nanofed.peer");
         var ledger = new TrafficLedger();
         var transportOptions = new GrpcTransportOptions
