@@ -86,6 +86,8 @@ public class GossipCommandTests : IDisposable
         Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "metrics.csv")).Length);
         AssertBadInput(Run("gossip", "--config", file, "--resume", "--out", output), "--config");
         AssertBadInput(Run("gossip", "--config", Path.Combine(_dir, "none.json"), "--out", output), "none.json");
+        File.WriteAllText(file, """{ "method": "sgp", "agnets": 4 }""");
+        AssertBadInput(Run("gossip", "--config", file, "--out", output), "unknown key 'agnets'");
     }
 
     [Fact]

@@ -88,7 +88,7 @@ public static class PeerProcess
         foreach (var line in File.ReadLines(path))
         {
             var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 2 && fields[0] == id.ToString(CultureInfo.InvariantCulture) && fields[0][0] != '#') return fields[1];
+            if (fields.Length >= 2 && fields[0] == id.ToString(CultureInfo.InvariantCulture)) return fields[1];
         }
         throw new FormatException($"{path}: no token for peer {id}");
     }
