@@ -64,7 +64,7 @@ public sealed class PeerDownTests : IDisposable
                     sessions[Down].Rejoin(t);
                     // The callers' channels back off after the refused connections; like a process starting, everyone
                     // waits until every listener answers again before the next iteration.
-                    for (int i = 0; i < Peers; i++) sessions[i].Connect(links[i], TimeSpan.FromSeconds(60));
+                    foreach (var peer in sessions) peer.Connect(TimeSpan.FromSeconds(60));
                 }
                 var up = sessions.Where(s => t < DownFrom || t >= DownUntil || s.Peer.Id != Down).ToArray();
                 int before = sessions.Sum(s => s.Undelivered);

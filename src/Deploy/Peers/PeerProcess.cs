@@ -75,7 +75,7 @@ public static class PeerProcess
         };
         using var transport = GrpcTransport.Start(transportOptions, ledger, loggers);
         using var session = new PeerSession(setup, id, transport, logger) { ReceiveDeadline = options.Deadline };
-        session.Connect(transport, 4 * options.Deadline);
+        session.Connect(4 * options.Deadline);
         session.Run(cancellation);
         Directory.CreateDirectory(options.Output);
         session.Save(Path.Combine(options.Output, $"peer-{id}.safetensors"), new Dictionary<string, string> { ["config"] = options.Config.ToJson() });

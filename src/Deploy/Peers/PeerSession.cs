@@ -23,6 +23,7 @@ namespace NanoFed.Deploy.Peers;
 public sealed class PeerSession : IDisposable
 {
     private readonly GossipSetup _setup;
+    private readonly ITransport _transport;
     private readonly ILogger _logger;
     private IEnumerator<Batch>? _batches;
 
@@ -34,7 +35,7 @@ public sealed class PeerSession : IDisposable
     public PeerSession(GossipSetup setup, int id, ITransport transport, ILogger? logger = null)
     {
         _setup = setup ?? throw new ArgumentNullException(nameof(setup));
-        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
         if (id < 0 || id >= setup.Config.Agents) throw new ArgumentException($"--id must be 0..{setup.Config.Agents - 1}, got {id}");
         if (setup.Config.Method is "allreduce" or "none" or "scsp")
             throw new ArgumentException($"--method {setup.Config.Method}: peer processes run sgp, sparse-push, dpsgd and choco");
@@ -69,14 +70,13 @@ public sealed class PeerSession : IDisposable
     /// <paramref name="deadline"/>: the first iteration's messages then find every receiver up. Throws a
     /// <see cref="TransportException"/> naming the peers still unreachable.
     /// </summary>
-    public void Connect(ITransport transport, TimeSpan deadline)
+    public void Connect(TimeSpan deadline)
     {
-        ArgumentNullException.ThrowIfNull(transport);
         var waiting = Enumerable.Range(0, _setup.Config.Agents).Where(j => j != Peer.Id).ToList();
         var clock = Stopwatch.StartNew();
         while (waiting.Count > 0)
         {
-            waiting.RemoveAll(j => transport.Send(new Message(0, Peer.Id, j, MessageKind.Control, [], MessagePhase.Control)));
+            waiting.RemoveAll(j => _transport.Send(new Message(0, Peer.Id, j, MessageKind.Control, [], MessagePhase.Control)));
             if (waiting.Count == 0) break;
             if (clock.Elapsed > deadline)
                 throw new TransportException($"peer {Peer.Id}: peers {string.Join(", ", waiting)} still unreachable after {deadline.TotalSeconds:F0} s");
