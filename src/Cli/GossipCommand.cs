@@ -1,13 +1,6 @@
-using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using NanoFed.Federation.Decentralized;
-using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Partitioning;
-using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
-using NanoFed.Nets.Optim;
+using NanoFed.Federation.Experiments;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
 using Spectre.Console;
@@ -64,10 +57,11 @@ internal static class GossipCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
         var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
+        var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
+            rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -110,16 +104,27 @@ internal static class GossipCommand
             }
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
-            string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
-            if (parse.GetValue(resume))
+            bool resuming = parse.GetValue(resume), scoreOnly = parse.GetValue(evaluate);
+            var given = command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name.TrimStart('-')).ToHashSet();
+            if (parse.GetValue(configFile) is { } file)
             {
-                var given = command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name.TrimStart('-')).ToHashSet();
-                config = Resumed(folder, config, given);
+                if (resuming) throw new ArgumentException("--config starts a run; --resume continues one from its folder's config.json: give one of them");
+                config = GossipConfig.Read(file).With(config, given);
             }
+            string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
+            if (resuming) config = GossipConfig.Resumed(Path.Combine(folder, "config.json"), config, given);
             config.Validate();
-            bool scoreOnly = parse.GetValue(evaluate);
-            if (scoreOnly && !parse.GetValue(resume)) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
-            return Run(config, ExperimentData.Root(parse.GetValue(data)), folder, parse.GetValue(resume), session, scoreOnly);
+            if (scoreOnly && !resuming) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
+            using var experiment = GossipExperiment.Create(config, ExperimentData.Root(parse.GetValue(data)), folder);
+            if (resuming)
+            {
+                experiment.Resume();
+                if (scoreOnly) return Score(experiment);
+            }
+            experiment.WriteConfig();
+            Console.Error.WriteLine($"nanofed: {experiment.Description}, {Workers.Count} threads" +
+                (resuming ? $", resuming after epoch {experiment.Runner.CompletedEpochs}" : ""));
+            return Train(experiment, session);
         }));
         return command;
     }
@@ -131,110 +136,23 @@ internal static class GossipCommand
             : throw new ArgumentException($"--milestones: '{p}' is not a positive epoch")).ToArray();
     }
 
-    /// <summary>The saved configuration of <paramref name="folder"/>, refusing an explicitly given option that changes it (bar <see cref="GossipConfig.Resumable"/>).</summary>
-    private static GossipConfig Resumed(string folder, GossipConfig fresh, HashSet<string> given)
-    {
-        string path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) throw new ArgumentException($"--resume: no {path}");
-        var saved = GossipConfig.Read(path);
-        // Options outside config.json (--out, --data, --threads, --stop-after, --resume) never conflict.
-        foreach (string name in given.Where(g => !GossipConfig.Resumable.Contains(g)))
-        {
-            string? now = TryValue(fresh, name);
-            if (now is not null && now != TryValue(saved, name))
-                throw new ArgumentException($"--resume: --{name} {now} conflicts with the run's {TryValue(saved, name)} ({path})");
-        }
-        return saved with
-        {
-            Epochs = given.Contains("epochs") ? fresh.Epochs : saved.Epochs,
-            EvalEvery = given.Contains("eval-every") ? fresh.EvalEvery : saved.EvalEvery,
-            TestFiles = given.Contains("test-files") ? fresh.TestFiles : saved.TestFiles,
-        };
-
-        static string? TryValue(GossipConfig c, string name)
-        {
-            try
-            {
-                return c.ValueOf(name);
-            }
-            catch (KeyNotFoundException)
-            {
-                return null;
-            }
-        }
-    }
-
-    private static int Run(GossipConfig config, string root, string folder, bool resume, int session, bool scoreOnly)
-    {
-        var train = ExperimentData.Train(config.Dataset, root);
-        if (config.Limit > 0) train = train.Subset(Enumerable.Range(0, Math.Min(config.Limit, train.Count)).ToArray());
-        var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles)
-            .Select(t => config.TestLimit > 0 ? (t.Name, Data: t.Data.Subset(Enumerable.Range(0, Math.Min(config.TestLimit, t.Data.Count)).ToArray())) : t)
-            .ToList();
-        var normalization = DatasetCatalog.NormalizationOf(config.Dataset);
-        var augmentation = config.NoAugment ? null : DatasetCatalog.AugmentationOf(config.Dataset);
-        IPartitioner partitioner = config.Skew is { } s ? new SkewPartitioner(config.Agents, s)
-            : config.Alpha is { } a ? new DirichletPartitioner(config.Agents, a)
-            : new IidPartitioner(config.Agents);
-        var partition = partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1));
-        var agents = Enumerable.Range(0, config.Agents)
-            .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes, ModelCatalog.ParseNorm(config.Model, config.Norm)), train.Subset(partition.Indices[i]), config.Batch,
-                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation))
-            .ToArray();
-        try
-        {
-            int perEpoch = agents.Min(x => x.Loader.BatchesPerEpoch);
-            var schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * perEpoch)), config.WarmupEpochs * perEpoch, 0.1);
-            var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
-            var (mode, protocol) = GossipMethods.Create(config, topology, agents[0].Layout);
-            var ledger = new TrafficLedger();
-            var runner = new DecentralizedRunner(agents, mode, protocol, tests, normalization, new InProcessTransport(ledger), ledger, schedule)
-            {
-                SecondaryEvalEvery = config.EvalEvery,
-            };
-            string checkpoint = Path.Combine(folder, "checkpoint.safetensors");
-            Directory.CreateDirectory(folder);
-            if (resume)
-            {
-                if (!File.Exists(checkpoint)) throw new ArgumentException($"--resume: no checkpoint {checkpoint}");
-                runner.Load(checkpoint);
-                if (scoreOnly) return Score(runner, folder);
-            }
-            File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
-            var output = new RunOutput(config, folder, topology, agents[0].Layout.Total, perEpoch);
-            Console.Error.WriteLine($"nanofed: {config.Method} over {config.Graph}, {config.Agents} agents of {config.Model} " +
-                $"({agents[0].Layout.Total:N0} parameters) on {config.Dataset}: {partition.Indices.Min(p => p.Length)}-{partition.Indices.Max(p => p.Length)} images " +
-                $"per agent, {perEpoch} iterations/epoch, tests {string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"))}, {Workers.Count} threads" +
-                (resume ? $", resuming after epoch {runner.CompletedEpochs}" : ""));
-            var scsp = new Scsp(runner, config.Epochs, config.Method == "scsp" ? config.ConsensusRounds : 0, config.ConsensusBn == "gossip");
-            return Train(runner, scsp, config, output, checkpoint, session);
-        }
-        finally
-        {
-            foreach (var x in agents) x.Dispose();
-        }
-    }
-
     /// <summary>--evaluate: the loaded state on every test set, printed and written to evaluation.csv.</summary>
-    private static int Score(DecentralizedRunner runner, string folder)
+    private static int Score(GossipExperiment experiment)
     {
-        var csv = new StringBuilder("epoch,test_set,averaged,mean,min,max\n");
-        foreach (var t in runner.EvaluateTests())
-        {
-            csv.Append(CultureInfo.InvariantCulture, $"{runner.CompletedEpochs},{t.Name},{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}\n");
-            Console.WriteLine($"epoch {runner.CompletedEpochs}, {t.Name}: averaged {t.AveragedAccuracy:P2}, agents {t.MeanAccuracy:P2} [{t.MinAccuracy:P2}, {t.MaxAccuracy:P2}]");
-        }
-        File.WriteAllText(Path.Combine(folder, "evaluation.csv"), csv.ToString());
+        foreach (var t in experiment.Score())
+            Console.WriteLine($"epoch {experiment.Runner.CompletedEpochs}, {t.Name}: averaged {t.AveragedAccuracy:P2}, agents {t.MeanAccuracy:P2} [{t.MinAccuracy:P2}, {t.MaxAccuracy:P2}]");
         return 0;
     }
 
-    private static int Train(DecentralizedRunner runner, Scsp scsp, GossipConfig config, RunOutput output, string checkpoint, int session)
+    private static int Train(GossipExperiment experiment, int session)
     {
+        var runner = experiment.Runner;
+        var config = experiment.Config;
+        var output = new RunOutput(config, experiment.Folder, experiment.Setup.Topology, runner.Agents[0].Layout.Total, runner.IterationsPerEpoch);
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
         runner.Cancellation = stop.Token;
-        var metadata = new Dictionary<string, string> { ["config"] = config.ToJson() };
         try
         {
             int done = 0;
@@ -242,13 +160,12 @@ internal static class GossipCommand
             {
                 stop.Token.ThrowIfCancellationRequested();
                 runner.IterationCompleted = progress;
-                var m = scsp.RunEpoch();
-                runner.Save(checkpoint, metadata);
+                var m = experiment.RunEpoch();
                 output.Write(runner.History);
                 done++;
                 return output.Summary(m);
             }
-            bool More() => !scsp.TrainingDone && done < session;
+            bool More() => !experiment.Scsp.TrainingDone && done < session;
             if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
             {
                 AnsiConsole.Progress().AutoClear(false)
@@ -266,21 +183,17 @@ internal static class GossipCommand
             {
                 while (More()) Console.WriteLine(Epoch(null));
             }
-            if (!scsp.TrainingDone)
+            if (!experiment.Scsp.TrainingDone)
             {
-                Console.WriteLine($"stopped after epoch {runner.CompletedEpochs} of {config.Epochs}: {checkpoint} (continue with --resume)");
+                Console.WriteLine($"stopped after epoch {runner.CompletedEpochs} of {config.Epochs}: {experiment.CheckpointPath} (continue with --resume)");
                 return 0;
             }
-            if (scsp.RunConsensusPhase() is { } c)
+            if (experiment.RunConsensusPhase() is { } c)
             {
                 output.Write(runner.History);
                 Console.WriteLine(output.Summary(c));
             }
             return 0;
-        }
-        catch (DivergenceException e)
-        {
-            throw new DivergenceException($"{Path.GetDirectoryName(checkpoint)}: {e.Message}; {(File.Exists(checkpoint) ? $"the last good state is {checkpoint}" : "no checkpoint was written")}");
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;

@@ -109,7 +109,13 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
-        var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, LoggerFactory = _loggers });
+        var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        {
+            HttpHandler = handler, DisposeHttpClient = true, LoggerFactory = _loggers,
+            // After refused connections the channel waits before trying again, growing to 2 minutes by default: a peer
+            // that starts late or comes back after an outage would stay unreachable that long. One second at most.
+            MaxReconnectBackoff = TimeSpan.FromSeconds(1),
+        });
         var peer = new Peer(uri, channel, new NodeTransport.NodeTransportClient(channel));
         Peer? old = null;
         _peers.AddOrUpdate(node, peer, (_, previous) => { old = previous; return peer; });

@@ -73,6 +73,23 @@ public class GossipCommandTests : IDisposable
         Assert.Equal(["1", "t10k", .. csv[1].Split(',')[11..15]], evaluation[1].Split(','));
     }
 
+    /// <summary>--config runs a configuration file (missing keys take their defaults); an option given too overrides the file.</summary>
+    [Fact]
+    public void ConfigFileRunsWithExplicitOptionsOverridingIt()
+    {
+        string file = Path.Combine(_dir, "run.json"), output = Path.Combine(_dir, "configured");
+        File.WriteAllText(file, """{ "method": "sparse-push", "agents": 2, "graph": "ring", "model": "smallcnn", "dataset": "fashion-mnist", "limit": 256, "test-limit": 100, "batch": 32, "keep": 0.1, "epochs": 3 }""");
+        var run = Run("gossip", "--config", file, "--epochs", "1", "--data", FashionMnistRoot(), "--out", output);
+        Assert.True(run.Code == 0, run.Err);
+        var saved = NanoFed.Federation.Experiments.GossipConfig.Read(Path.Combine(output, "config.json"));
+        Assert.Equal(("sparse-push", 2, 0.1, 1), (saved.Method, saved.Agents, saved.Keep, saved.Epochs));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "metrics.csv")).Length);
+        AssertBadInput(Run("gossip", "--config", file, "--resume", "--out", output), "--config");
+        AssertBadInput(Run("gossip", "--config", Path.Combine(_dir, "none.json"), "--out", output), "none.json");
+        File.WriteAllText(file, """{ "method": "sgp", "agnets": 4 }""");
+        AssertBadInput(Run("gossip", "--config", file, "--out", output), "unknown key 'agnets'");
+    }
+
     [Fact]
     public void EvaluateWithoutResumeIsBadInput() => AssertBadInput(Run("gossip", "--evaluate", "--out", Path.Combine(_dir, "none")), "--evaluate");
 

@@ -91,6 +91,34 @@ public sealed class GossipPeer
         }
     }
 
+    /// <summary>
+    /// The in-neighbours of this peer at iteration (or consensus round) <paramref name="t"/>: the nodes j with this
+    /// peer in N_out(j, t), in increasing order (empty without a protocol).
+    /// </summary>
+    public int[] InPeers(long t)
+    {
+        if (_parameters is not { } parameters) return [];
+        var topology = parameters.Protocol.Topology;
+        return Enumerable.Range(0, topology.NodeCount).Where(j => j != Id && topology.OutPeers(j, t).Contains(Id)).ToArray();
+    }
+
+    /// <summary>
+    /// The in-neighbours (<see cref="InPeers"/>) whose messages of <paramref name="t"/> in <paramref name="phase"/>
+    /// have not arrived yet, for the parameters or, while started, the buffers: a peer in its own process waits for
+    /// none (or a deadline) before <see cref="Receive"/>, so it applies the same inbox as the in-process simulation
+    /// (whose receive follows every send).
+    /// </summary>
+    public int[] MissingSenders(long t, MessagePhase phase)
+    {
+        int round = checked((int)t);
+        var senders = InPeers(t);
+        var missing = _mailbox.Missing(MessageKind.Weights, phase, round, senders);
+        return _statistics is null ? missing : [.. missing.Union(_mailbox.Missing(MessageKind.Statistics, phase, round, senders)).Order()];
+    }
+
+    /// <summary>Messages of the last <see cref="Send"/> that the transport could not deliver (their shares stay with this peer).</summary>
+    public int UndeliveredCount => (_parameters?.Undelivered ?? 0) + (_statistics?.Undelivered ?? 0);
+
     /// <summary>Applies the inbox of <paramref name="t"/> in <paramref name="phase"/>: the parameters', then the buffers' (written back as z / w).</summary>
     public void Receive(long t, MessagePhase phase)
     {

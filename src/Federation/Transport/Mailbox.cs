@@ -16,6 +16,17 @@ public sealed class Mailbox(int node, ITransport transport)
     /// <summary>Messages received but not yet taken.</summary>
     public int Pending => _pending.Count;
 
+    /// <summary>
+    /// Those of <paramref name="senders"/> whose message of <paramref name="kind"/> in <paramref name="phase"/> and
+    /// <paramref name="round"/> has not been received yet (a peer process waits for none before a synchronous receive).
+    /// </summary>
+    public int[] Missing(MessageKind kind, MessagePhase phase, int round, IEnumerable<int> senders)
+    {
+        ArgumentNullException.ThrowIfNull(senders);
+        _pending.AddRange(_transport.ReceiveAll(Node));
+        return senders.Where(j => !_pending.Exists(m => m.Sender == j && m.Kind == kind && m.Phase == phase && m.Round == round)).ToArray();
+    }
+
     /// <summary>Takes every message of <paramref name="kind"/> in <paramref name="phase"/> and <paramref name="round"/> received so far, in arrival order.</summary>
     public IReadOnlyList<Message> Take(MessageKind kind, MessagePhase phase, int round)
     {

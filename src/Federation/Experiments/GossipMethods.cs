@@ -4,10 +4,10 @@ using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 
-namespace NanoFed.Cli;
+namespace NanoFed.Federation.Experiments;
 
 /// <summary>The --method switch of `nanofed gossip`: the communication mode and gossip protocol of each method.</summary>
-internal static class GossipMethods
+public static class GossipMethods
 {
     /// <summary>Every method name.</summary>
     public static readonly string[] Names = ["allreduce", "sgp", "dpsgd", "choco", "sparse-push", "scsp", "none"];

@@ -1,9 +1,9 @@
 using NanoFed.Federation.Topology;
 
-namespace NanoFed.Cli;
+namespace NanoFed.Federation.Experiments;
 
 /// <summary>The --graph switch of `nanofed gossip`.</summary>
-internal static class GossipGraphs
+public static class GossipGraphs
 {
     /// <summary>Every graph name.</summary>
     public static readonly string[] Names = ["exponential", "ring", "undirected-ring", "torus", "permutation", "random"];

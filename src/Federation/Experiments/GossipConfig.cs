@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using NanoFed.Nets.Training;
+
+namespace NanoFed.Federation.Experiments;
+
+/// <summary>
+/// The configuration of a gossip run, as written to a run folder's config.json and read by `nanofed gossip --config`
+/// and `nanofed peer --config`. JSON names are the `nanofed gossip` option names without the dashes (kebab-case), so
+/// an option in conflict with a saved run is named exactly; <see cref="Validate"/> is the one check of every value.
+/// </summary>
+public sealed record GossipConfig
+{
+    /// <summary>Method: one of <see cref="GossipMethods.Names"/>.</summary>
+    [JsonPropertyName("method")] public string Method { get; init; } = "sgp";
+
+    /// <summary>Number of agents n.</summary>
+    [JsonPropertyName("agents")] public int Agents { get; init; } = 8;
+
+    /// <summary>Graph: one of <see cref="GossipGraphs.Names"/>.</summary>
+    [JsonPropertyName("graph")] public string Graph { get; init; } = "exponential";
+
+    /// <summary>Out-degree of the random and permutation graphs.</summary>
+    [JsonPropertyName("degree")] public int Degree { get; init; } = 1;
+
+    /// <summary>Fraction of entries kept per tensor (top-k, random-k).</summary>
+    [JsonPropertyName("keep")] public double Keep { get; init; } = 0.01;
+
+    /// <summary>Consensus step γ of the compressed methods (null: <see cref="Gossip.SparsePush.DefaultGamma"/>).</summary>
+    [JsonPropertyName("gamma")] public float? Gamma { get; init; }
+
+    /// <summary>Sparse-Push form: A (error feedback) or B (compressed differences).</summary>
+    [JsonPropertyName("form")] public string Form { get; init; } = "B";
+
+    /// <summary>Index coding of sparse tensors: int32, uint16, bitmap or delta.</summary>
+    [JsonPropertyName("index-coding")] public string IndexCoding { get; init; } = "int32";
+
+    /// <summary>Compressor: topk, randomk, quantize or sign.</summary>
+    [JsonPropertyName("compressor")] public string Compressor { get; init; } = "topk";
+
+    /// <summary>Bits of the quantize compressor.</summary>
+    [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
+
+    /// <summary>Non-IID skew in [0, 1] (null with <see cref="Alpha"/> null: IID).</summary>
+    [JsonPropertyName("skew")] public double? Skew { get; init; }
+
+    /// <summary>Dirichlet concentration of a non-IID split (instead of <see cref="Skew"/>).</summary>
+    [JsonPropertyName("alpha")] public double? Alpha { get; init; }
+
+    /// <summary>Model name (<see cref="ModelCatalog"/>).</summary>
+    [JsonPropertyName("model")] public string Model { get; init; } = "resnet20b";
+
+    /// <summary>Normalization layer of the model ("" for its default).</summary>
+    [JsonPropertyName("norm")] public string Norm { get; init; } = "";
+
+    /// <summary>Data set: cifar10 or fashion-mnist.</summary>
+    [JsonPropertyName("dataset")] public string Dataset { get; init; } = "cifar10";
+
+    /// <summary>Training epochs.</summary>
+    [JsonPropertyName("epochs")] public int Epochs { get; init; } = 10;
+
+    /// <summary>Batch size per agent.</summary>
+    [JsonPropertyName("batch")] public int Batch { get; init; } = 16;
+
+    /// <summary>Base learning rate.</summary>
+    [JsonPropertyName("lr")] public double Lr { get; init; } = 0.1;
+
+    /// <summary>SGD momentum.</summary>
+    [JsonPropertyName("momentum")] public double Momentum { get; init; } = 0.9;
+
+    /// <summary>SGD weight decay.</summary>
+    [JsonPropertyName("weight-decay")] public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Epochs at lr / 10 first.</summary>
+    [JsonPropertyName("warmup-epochs")] public int WarmupEpochs { get; init; } = 1;
+
+    /// <summary>Epochs at which the learning rate drops ×0.1.</summary>
+    [JsonPropertyName("milestones")] public int[] Milestones { get; init; } = [];
+
+    /// <summary>SCSP's consensus rounds after training.</summary>
+    [JsonPropertyName("consensus-rounds")] public int ConsensusRounds { get; init; } = 50;
+
+    /// <summary>BatchNorm statistics in SCSP's consensus rounds: local or gossip.</summary>
+    [JsonPropertyName("consensus-bn")] public string ConsensusBn { get; init; } = "local";
+
+    /// <summary>Seed of initialization, partition, shuffling and graphs.</summary>
+    [JsonPropertyName("seed")] public ulong Seed { get; init; }
+
+    /// <summary>CIFAR-10 test files, comma-separated (null: the defaults).</summary>
+    [JsonPropertyName("test-files")] public string? TestFiles { get; init; }
+
+    /// <summary>Train on the first N training images only (0: all).</summary>
+    [JsonPropertyName("limit")] public int Limit { get; init; }
+
+    /// <summary>Evaluate on the first N images of each test set only (0: all).</summary>
+    [JsonPropertyName("test-limit")] public int TestLimit { get; init; }
+
+    /// <summary>Evaluate the agents on the secondary test sets every K epochs.</summary>
+    [JsonPropertyName("eval-every")] public int EvalEvery { get; init; } = 1;
+
+    /// <summary>No crop and flip augmentation.</summary>
+    [JsonPropertyName("no-augment")] public bool NoAugment { get; init; }
+
+    /// <summary>γ of the compressed methods: the option, else Sparse-Push's default.</summary>
+    [JsonIgnore] public float GammaOrDefault => Gamma ?? Gossip.SparsePush.DefaultGamma;
+
+    /// <summary>Options that may differ on --resume (they change neither the trajectory nor the metrics of past epochs).</summary>
+    public static IReadOnlyList<string> Resumable { get; } = ["epochs", "eval-every", "test-files"];
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad option.</summary>
+    public void Validate()
+    {
+        GossipMethods.Check(Method);
+        if (Agents is < 1 or > 1024) throw new ArgumentException($"--agents must be 1..1024, got {Agents}");
+        GossipGraphs.Check(Graph);
+        if (Degree < 1 || Degree >= Math.Max(2, Agents)) throw new ArgumentException($"--degree must be 1..agents-1, got {Degree}");
+        if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
+        if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
+        if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
+        if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
+        if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
+        if (Bits is < 1 or > 16) throw new ArgumentException($"--bits must be 1..16, got {Bits}");
+        if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
+        if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
+        if (Alpha is { } a && !(a > 0)) throw new ArgumentException($"--alpha must be positive, got {a}");
+        ModelCatalog.ParseNorm(Model, Norm);
+        DatasetCatalog.Check(Dataset);
+        ExperimentData.CheckModelFits(Model, Dataset);
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
+        if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
+        if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"weight-decay must be non-negative, got {WeightDecay}");
+        if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");
+        if (Milestones is null || Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive epochs");
+        if (ConsensusBn is not ("local" or "gossip")) throw new ArgumentException($"--consensus-bn must be local or gossip, got '{ConsensusBn}'");
+        if (ConsensusRounds < 0) throw new ArgumentException($"--consensus-rounds must be non-negative, got {ConsensusRounds}");
+        if (Limit < 0 || TestLimit < 0) throw new ArgumentException("--limit and --test-limit must be non-negative");
+        if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be positive, got {EvalEvery}");
+    }
+
+    /// <summary>The configuration as indented JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, GossipConfigJson.Default.GossipConfig);
+
+    /// <summary>
+    /// Parses <see cref="ToJson"/>'s output from <paramref name="path"/>; a key that is missing takes its default, an
+    /// unknown key (a typo) is refused. A missing or malformed file raises a one-line error naming it.
+    /// </summary>
+    public static GossipConfig Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: gossip configuration not found", path);
+        try
+        {
+            // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
+            // so the file's keys are laid over a complete default tree first.
+            var tree = new GossipConfig().Tree();
+            var file = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            foreach (var (key, value) in file)
+            {
+                if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");
+                tree[key] = value?.DeepClone();
+            }
+            return tree.Deserialize(GossipConfigJson.Default.GossipConfig) ?? throw new JsonException("null configuration");
+        }
+        catch (JsonException e)
+        {
+            throw new Nets.DataFormatException(path, $"malformed gossip configuration ({e.Message})", e);
+        }
+    }
+
+    /// <summary>The JSON value of option <paramref name="name"/> (without dashes), or null when the configuration has no such key.</summary>
+    public string? ValueOf(string name) => Tree().TryGetPropertyValue(name, out var value) ? value?.ToJsonString() ?? "null" : null;
+
+    /// <summary>This configuration with the values of <paramref name="names"/> (keys of config.json; others are ignored) taken from <paramref name="other"/>.</summary>
+    public GossipConfig With(GossipConfig other, IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(names);
+        var tree = Tree();
+        var source = other.Tree();
+        foreach (string name in names)
+            if (source.TryGetPropertyValue(name, out var value)) tree[name] = value?.DeepClone();
+        return tree.Deserialize(GossipConfigJson.Default.GossipConfig)!;
+    }
+
+    /// <summary>
+    /// The configuration saved in a run folder's config.json at <paramref name="path"/> for a resumed session: the
+    /// options in <paramref name="given"/> (given explicitly; keys of config.json, others are ignored) must equal the
+    /// saved values unless they are <see cref="Resumable"/>, where <paramref name="fresh"/>'s value applies.
+    /// </summary>
+    public static GossipConfig Resumed(string path, GossipConfig fresh, IReadOnlyCollection<string> given)
+    {
+        ArgumentNullException.ThrowIfNull(fresh);
+        ArgumentNullException.ThrowIfNull(given);
+        if (!File.Exists(path)) throw new ArgumentException($"--resume: no {path}");
+        var saved = Read(path);
+        foreach (string name in given.Where(g => !Resumable.Contains(g)))
+        {
+            string? now = fresh.ValueOf(name);
+            if (now is not null && now != saved.ValueOf(name))
+                throw new ArgumentException($"--resume: --{name} {now} conflicts with the run's {saved.ValueOf(name)} ({path})");
+        }
+        return saved.With(fresh, given.Where(Resumable.Contains));
+    }
+
+    private JsonObject Tree() => JsonSerializer.SerializeToNode(this, GossipConfigJson.Default.GossipConfig)!.AsObject();
+}
+
+/// <summary>The source-generated JSON of <see cref="GossipConfig"/>.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(GossipConfig))]
+internal sealed partial class GossipConfigJson : JsonSerializerContext;

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Transport;
+using NanoFed.Nets.Data;
+using NanoFed.Nets.Training;
+
+namespace NanoFed.Federation.Experiments;
+
+/// <summary>
+/// The in-process simulation of a gossip run in a run folder: all n agents of a <see cref="GossipSetup"/>, the
+/// <see cref="DecentralizedRunner"/> over an <see cref="InProcessTransport"/>, and the <see cref="Scsp"/> sequencing
+/// (E training epochs, then SCSP's consensus phase). It writes config.json and, after every epoch,
+/// checkpoint.safetensors (the configuration in its metadata), resumes from them, and scores a checkpoint into
+/// evaluation.csv. `nanofed gossip` only maps options onto a <see cref="GossipConfig"/> and shows the progress.
+/// </summary>
+public sealed class GossipExperiment : IDisposable
+{
+    private readonly Agent[] _agents;
+    private readonly Dictionary<string, string> _metadata;
+    private readonly string _tests;
+
+    private GossipExperiment(GossipSetup setup, string folder, Agent[] agents, DecentralizedRunner runner, IEnumerable<(string Name, ImageDataset Data)> tests)
+    {
+        _tests = string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"));
+        Setup = setup;
+        Folder = folder;
+        _agents = agents;
+        Runner = runner;
+        var config = setup.Config;
+        Scsp = new Scsp(runner, config.Epochs, config.Method == "scsp" ? config.ConsensusRounds : 0, config.ConsensusBn == "gossip");
+        _metadata = new Dictionary<string, string> { ["config"] = config.ToJson() };
+    }
+
+    /// <summary>
+    /// The simulation of <paramref name="config"/> (validated) on the data under <paramref name="dataRoot"/>, writing
+    /// to <paramref name="folder"/> (created). Bad input raises a one-line <see cref="ArgumentException"/> naming the option.
+    /// </summary>
+    public static GossipExperiment Create(GossipConfig config, string dataRoot, string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var setup = GossipSetup.Load(config, dataRoot);
+        var tests = ExperimentData.Tests(config.Dataset, dataRoot, config.TestFiles)
+            .Select(t => config.TestLimit > 0 ? (t.Name, Data: t.Data.Subset(Enumerable.Range(0, Math.Min(config.TestLimit, t.Data.Count)).ToArray())) : t)
+            .ToList();
+        var agents = new List<Agent>();
+        try
+        {
+            for (int i = 0; i < config.Agents; i++) agents.Add(setup.CreateAgent(i));
+            var (mode, protocol) = setup.CreateMethod(agents[0].Layout);
+            var ledger = new TrafficLedger();
+            var runner = new DecentralizedRunner(agents, mode, protocol, tests, setup.Normalization, new InProcessTransport(ledger), ledger, setup.Schedule)
+            {
+                SecondaryEvalEvery = config.EvalEvery,
+            };
+            Directory.CreateDirectory(folder);
+            return new GossipExperiment(setup, folder, [.. agents], runner, tests);
+        }
+        catch
+        {
+            foreach (var a in agents) a.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The data, partition, graph and schedule the agents come from.</summary>
+    public GossipSetup Setup { get; }
+
+    /// <summary>The configuration.</summary>
+    public GossipConfig Config => Setup.Config;
+
+    /// <summary>The run folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>The run's checkpoint in <see cref="Folder"/>.</summary>
+    public string CheckpointPath => Path.Combine(Folder, "checkpoint.safetensors");
+
+    /// <summary>The runner of the n agents.</summary>
+    public DecentralizedRunner Runner { get; }
+
+    /// <summary>The sequencing of training epochs and SCSP's consensus phase.</summary>
+    public Scsp Scsp { get; }
+
+    /// <summary>One line: method, graph, model and its size, data per agent, iterations per epoch, test sets.</summary>
+    public string Description
+    {
+        get
+        {
+            var sizes = Setup.Partition.Indices.Select(p => p.Length).ToArray();
+            return $"{Config.Method} over {Config.Graph}, {Config.Agents} agents of {Config.Model} ({_agents[0].Layout.Total:N0} parameters) on {Config.Dataset}: " +
+                $"{sizes.Min()}-{sizes.Max()} images per agent, {Runner.IterationsPerEpoch} iterations/epoch, " +
+                $"tests {_tests}";
+        }
+    }
+
+    /// <summary>Loads the run folder's checkpoint (an <see cref="ArgumentException"/> when there is none).</summary>
+    public void Resume()
+    {
+        if (!File.Exists(CheckpointPath)) throw new ArgumentException($"--resume: no checkpoint {CheckpointPath}");
+        Runner.Load(CheckpointPath);
+    }
+
+    /// <summary>Writes config.json (the configuration that <see cref="GossipConfig.Read"/> reads back).</summary>
+    public void WriteConfig() => File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJson() + "\n");
+
+    /// <summary>
+    /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
+    /// naming the run folder and its last good state.
+    /// </summary>
+    public DecentralizedMetrics RunEpoch()
+    {
+        try
+        {
+            var row = Scsp.RunEpoch();
+            Runner.Save(CheckpointPath, _metadata);
+            return row;
+        }
+        catch (DivergenceException e)
+        {
+            throw new DivergenceException($"{Folder}: {e.Message}; {(File.Exists(CheckpointPath) ? $"the last good state is {CheckpointPath}" : "no checkpoint was written")}");
+        }
+    }
+
+    /// <summary>SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>); null when there is nothing to run.</summary>
+    public DecentralizedMetrics? RunConsensusPhase() => Scsp.RunConsensusPhase();
+
+    /// <summary>Scores the current state (a loaded checkpoint) on every test set into evaluation.csv and returns the scores.</summary>
+    public IReadOnlyList<TestSetAccuracy> Score()
+    {
+        var tests = Runner.EvaluateTests();
+        var csv = new StringBuilder("epoch,test_set,averaged,mean,min,max\n");
+        foreach (var t in tests)
+            csv.Append(CultureInfo.InvariantCulture, $"{Runner.CompletedEpochs},{t.Name},{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}\n");
+        File.WriteAllText(Path.Combine(Folder, "evaluation.csv"), csv.ToString());
+        return tests;
+    }
+
+    /// <summary>Releases the agents' batch loaders.</summary>
+    public void Dispose()
+    {
+        foreach (var a in _agents) a.Dispose();
+    }
+}
