@@ -1,12 +1,7 @@
 using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using NanoFed.Federation.Fl;
-using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Partitioning;
-using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
 using Spectre.Console;
@@ -14,23 +9,22 @@ using Spectre.Console;
 namespace NanoFed.Cli;
 
 /// <summary>
-/// `nanofed fl`: one federated run into a folder: config.json, metrics.csv/json, ledger.csv, ledger-summary.csv/json,
-/// partition.csv and the three accuracy plots. Ctrl-C stops between rounds and keeps what is written.
+/// `nanofed fl`: one federated run (<see cref="FlExperiment"/>) into a folder (<see cref="FlRunFolder"/>) and the
+/// three accuracy plots. Options map onto an <see cref="FlConfig"/>: --config gives the base, options given explicitly override it. Ctrl-C stops between rounds and keeps what is written.
 /// </summary>
 internal static class FlCommand
 {
-    /// <summary>Stream id of the client partition: <c>RngStream(seed, PartitionStream)</c>.</summary>
-    private const ulong PartitionStream = 0x5B117;
-
     public static Command Create()
     {
-        var d = new FlSettings();
-        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", FlSettings.Methods)}", DefaultValueFactory = _ => d.Method };
+        var d = new FlConfig();
+        var config = new Option<string?>("--config") { Description = "Run configuration (JSON, the keys are these options without dashes, e.g. a run folder's config.json); options given explicitly override it" };
+        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", FlConfig.Methods)}", DefaultValueFactory = _ => d.Method };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
         var norm = NormOption.Create();
         var dataset = new Option<string?>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
         var clients = new Option<int>("--clients") { Description = "Clients N", DefaultValueFactory = _ => d.Clients };
         var perRound = new Option<int>("--per-round") { Description = "Clients sampled per round K", DefaultValueFactory = _ => d.PerRound };
+        var quorum = new Option<int?>("--quorum") { Description = "Sampled clients that must answer for a round to count (default: all)" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds", DefaultValueFactory = _ => d.Rounds };
         var split = new Option<string>("--split") { Description = "iid, shards or dirichlet", DefaultValueFactory = _ => d.Split };
         var shardsPerClient = new Option<int>("--shards-per-client") { Description = "Shards per client (shards split)", DefaultValueFactory = _ => d.ShardsPerClient };
@@ -49,9 +43,6 @@ internal static class FlCommand
         var perChannel = new Option<bool>("--per-channel") { Description = "EcoFed: one quantization scale per channel" };
         var period = new Option<int>("--period") { Description = "EcoFed replay period P", DefaultValueFactory = _ => d.Period };
         var front = new Option<string?>("--front") { Description = "EcoFed: pre-trained front (a safetensors checkpoint, e.g. from nanofed train --train-range)" };
-        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
-        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the secondary test sets every K rounds and on the last", DefaultValueFactory = _ => d.EvalEvery };
         var s = d.System;
         var deviceFlops = new Option<double>("--device-flops") { Description = "Device FLOP/s", DefaultValueFactory = _ => s.DeviceFlops };
@@ -59,29 +50,35 @@ internal static class FlCommand
         var uplink = new Option<double>("--uplink") { Description = "Uplink bytes/s", DefaultValueFactory = _ => s.UplinkBytesPerSecond };
         var downlink = new Option<double>("--downlink") { Description = "Downlink bytes/s", DefaultValueFactory = _ => s.DownlinkBytesPerSecond };
         var latency = new Option<double>("--latency") { Description = "Latency per message (s)", DefaultValueFactory = _ => s.Latency };
+        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
-            method, model, norm, dataset, clients, perRound, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, data, output, threads, evalEvery,
-            deviceFlops, serverFlops, uplink, downlink, latency,
+            config, method, model, norm, dataset, clients, perRound, quorum, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
+            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            data, output, threads,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
-            string modelName = parse.GetValue(model)!;
-            var settings = new FlSettings
+            T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
+            var b = parse.GetValue(config) is { } path ? FlConfig.Read(path) : d;
+            var settings = b with
             {
-                Method = parse.GetValue(method)!, Model = modelName, Norm = parse.GetValue(norm)!,
-                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
-                Clients = parse.GetValue(clients), PerRound = parse.GetValue(perRound), Rounds = parse.GetValue(rounds),
-                Split = parse.GetValue(split)!, ShardsPerClient = parse.GetValue(shardsPerClient), ShardSize = parse.GetValue(shardSize),
-                Alpha = parse.GetValue(alpha), SamplesPerClient = parse.GetValue(samples),
-                ClientPool = parse.GetValue(pool) is { } p ? ExperimentData.Range("--client-pool", p) : null,
-                LocalEpochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), Momentum = parse.GetValue(momentum),
-                WeightDecay = parse.GetValue(weightDecay), Seed = parse.GetValue(seed), SplitIndex = parse.GetValue(splitIndex),
-                Bits = parse.GetValue(bits), PerChannel = parse.GetValue(perChannel), Period = parse.GetValue(period), Front = parse.GetValue(front),
-                EvalEvery = parse.GetValue(evalEvery),
-                System = new Federation.SystemModel.SystemModel(parse.GetValue(deviceFlops), parse.GetValue(serverFlops), parse.GetValue(uplink),
-                    parse.GetValue(downlink), parse.GetValue(latency)),
+                Method = Pick(method, b.Method), Model = Pick(model, b.Model), Norm = Pick(norm, b.Norm), Dataset = Pick(dataset, b.Dataset),
+                Clients = Pick(clients, b.Clients), PerRound = Pick(perRound, b.PerRound), Quorum = Pick(quorum, b.Quorum), Rounds = Pick(rounds, b.Rounds),
+                Split = Pick(split, b.Split), ShardsPerClient = Pick(shardsPerClient, b.ShardsPerClient), ShardSize = Pick(shardSize, b.ShardSize),
+                Alpha = Pick(alpha, b.Alpha), SamplesPerClient = Pick(samples, b.SamplesPerClient), ClientPool = Pick(pool, b.ClientPool),
+                LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
+                WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
+                Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Front = Pick(front, b.Front),
+                EvalEvery = Pick(evalEvery, b.EvalEvery),
+                System = (b.System ?? s) with
+                {
+                    DeviceFlops = Pick(deviceFlops, (b.System ?? s).DeviceFlops), ServerFlops = Pick(serverFlops, (b.System ?? s).ServerFlops),
+                    UplinkBytesPerSecond = Pick(uplink, (b.System ?? s).UplinkBytesPerSecond),
+                    DownlinkBytesPerSecond = Pick(downlink, (b.System ?? s).DownlinkBytesPerSecond), Latency = Pick(latency, (b.System ?? s).Latency),
+                },
             };
             settings.Validate();
             if (parse.GetValue(threads) is { } n)
@@ -90,57 +87,33 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
-            return Run(settings, ExperimentData.Root(parse.GetValue(data)), folder);
+            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder));
         }));
         return command;
     }
 
-    private static int Run(FlSettings settings, string root, string folder)
+    private static int Run(FlExperiment experiment, FlRunFolder folder)
     {
-        var train = ExperimentData.Train(settings.Dataset, root);
-        var tests = ExperimentData.Tests(settings.Dataset, root, null);
-        var (start, end) = settings.ClientPool ?? (0, train.Count);
-        if (end > train.Count) throw new ArgumentException($"--client-pool {start}:{end} reaches past the {train.Count} training images");
-        long wanted = (long)settings.Clients * settings.SamplesPerClient;
-        if (wanted > end - start)
-            throw new ArgumentException($"--clients {settings.Clients} x --samples-per-client {settings.SamplesPerClient} = {wanted} images exceed the client pool {start}:{end}");
-        var partition = PoolSplit.Split(settings.Partitioner(), train.Labels, train.Classes, start, end, (int)wanted, new RngStream(settings.Seed, PartitionStream));
+        var settings = experiment.Config;
+        var runner = experiment.Simulation();
+        folder.Start(experiment);
+        Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
+            $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
 
-        Func<Nets.Modules.Sequential> createModel = () => ModelCatalog.Create(settings.Model, settings.Seed, train.Classes, ModelCatalog.ParseNorm(settings.Model, settings.Norm));
-        int layers = createModel().Count;
-        if (settings.SplitIndex >= layers) throw new ArgumentException($"--split-index must be 1..{layers - 1} for {settings.Model}, got {settings.SplitIndex}");
-        var (method, createClient, frontDescription) = FlMethods.Create(settings, createModel, [train.Channels, train.Height, train.Width], train.Classes);
-        var clients = new ClientPopulation(train, partition, DatasetCatalog.NormalizationOf(settings.Dataset), createClient);
-        var ledger = new TrafficLedger();
-        var transport = new InProcessTransport(ledger);
-        if (method is IMessageHandler handler) transport.Register(Message.Server, handler);
-        var runner = new FlRunner(method, clients, tests, settings.PerRound, settings.Seed, transport, ledger, settings.System)
-        {
-            EvaluateEvery = settings.EvalEvery,
-        };
-
-        Directory.CreateDirectory(folder);
-        string[] trainFiles = settings.Dataset == "cifar10" ? [.. Cifar10.TrainFiles] : ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-        string[] testFiles = settings.Dataset == "cifar10" ? ExperimentData.TestFileNames(settings.Dataset, root, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-        File.WriteAllText(Path.Combine(folder, "config.json"), settings.ToJson(frontDescription, root, trainFiles, testFiles, (start, end), partition.Summary()) + "\n");
-        File.WriteAllText(Path.Combine(folder, "partition.csv"), PartitionCsv(partition));
-        Console.Error.WriteLine($"nanofed: {method.Name} on {settings.Model} ({settings.Dataset}), {partition.Summary()}, {settings.PerRound} per round, " +
-            $"{settings.Rounds} rounds, front {frontDescription}, {Workers.Count} threads");
-
-        RunRounds(runner, settings.Rounds, folder, $"{method.Name}: test accuracy",
+        RunRounds(runner, settings.Rounds, folder, $"{runner.Strategy.Name}: test accuracy",
             $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round");
-        File.WriteAllText(Path.Combine(folder, "ledger.csv"), runner.Ledger.ToCsv());
+        folder.WriteLedger(runner.Ledger);
         if (runner.History.Count < settings.Rounds)
         {
-            Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder} holds the rounds done");
+            Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder.Path} holds the rounds done");
             return Program.Interrupted;
         }
-        Console.WriteLine($"run folder: {folder}");
+        Console.WriteLine($"run folder: {folder.Path}");
         return 0;
     }
 
     /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    private static void RunRounds(FlRunner runner, int rounds, string folder, string title, string subtitle)
+    private static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
     {
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
@@ -174,7 +147,7 @@ internal static class FlCommand
         }
         catch (DivergenceException e)
         {
-            throw new DivergenceException($"{folder}: {e.Message}; the files hold the rounds before it");
+            throw new DivergenceException($"{folder.Path}: {e.Message}; the files hold the rounds before it");
         }
         finally
         {
@@ -195,24 +168,9 @@ internal static class FlCommand
     }
 
     /// <summary>Rewrites the run folder's metrics, ledger summary and plots after a round.</summary>
-    private static void WriteRound(FlRunner runner, string folder, string title, string subtitle)
+    private static void WriteRound(FlRunner runner, FlRunFolder folder, string title, string subtitle)
     {
-        var history = runner.History;
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), FlRoundMetrics.ToCsv(history));
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), FlRoundMetrics.ToJson(history, indented: true) + "\n");
-        var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count));
-        File.WriteAllText(Path.Combine(folder, "ledger-summary.csv"), summary.ToCsv());
-        File.WriteAllText(Path.Combine(folder, "ledger-summary.json"), summary.ToJson() + "\n");
-        FlPlots.Write(folder, [(runner.Strategy.Name, history)], title, subtitle);
-    }
-
-    private static string PartitionCsv(Partition partition)
-    {
-        var sb = new StringBuilder("client,size");
-        for (int c = 0; c < partition.Classes; c++) sb.Append(CultureInfo.InvariantCulture, $",class_{c}");
-        sb.Append('\n');
-        for (int i = 0; i < partition.Clients; i++)
-            sb.Append(CultureInfo.InvariantCulture, $"{i},{partition.Indices[i].Length},{string.Join(',', partition.Histograms[i])}\n");
-        return sb.ToString();
+        folder.WriteRound(runner);
+        FlPlots.Write(folder.Path, [(runner.Strategy.Name, runner.History)], title, subtitle);
     }
 }
