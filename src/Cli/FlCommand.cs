@@ -53,16 +53,26 @@ internal static class FlCommand
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads,
+            data, output, threads, resume,
         };
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
-            var b = parse.GetValue(config) is { } path ? FlConfig.Read(path) : d;
+            bool resuming = parse.GetValue(resume);
+            if (resuming)
+            {
+                if (parse.GetValue(output) is null) throw new ArgumentException("--resume needs --out, the run folder to continue");
+                if (command.Options.FirstOrDefault(o => !resumable.Contains(o) && parse.GetResult(o) is { Implicit: false }) is { } fixedOption)
+                    throw new ArgumentException($"--resume continues the run as configured in its folder; {fixedOption.Name} cannot change (only --rounds and --eval-every)");
+            }
+            var b = resuming ? FlConfig.Read(FlRunFolder.ConfigPath(parse.GetValue(output)!))
+                : parse.GetValue(config) is { } path ? FlConfig.Read(path) : d;
             var settings = b with
             {
                 Method = Pick(method, b.Method), Model = Pick(model, b.Model), Norm = Pick(norm, b.Norm), Dataset = Pick(dataset, b.Dataset),
@@ -87,15 +97,22 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
-            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder));
+            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder), resuming);
         }));
         return command;
     }
 
-    private static int Run(FlExperiment experiment, FlRunFolder folder)
+    private static int Run(FlExperiment experiment, FlRunFolder folder, bool resume)
     {
         var settings = experiment.Config;
         var runner = experiment.Simulation();
+        runner.CheckpointPath = Path.Combine(folder.Path, FlCheckpoint.FileName);
+        if (resume)
+        {
+            int done = FlCheckpoint.Restore(runner, runner.CheckpointPath);
+            if (done >= settings.Rounds) throw new ArgumentException($"--resume: {folder.Path} has done {done} rounds already; give --rounds beyond it");
+            Console.Error.WriteLine($"nanofed: resuming {folder.Path} at round {done + 1}");
+        }
         folder.Start(experiment);
         Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
@@ -128,7 +145,7 @@ internal static class FlCommand
                     .Start(context =>
                     {
                         var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
-                        runner.Run(rounds, m =>
+                        runner.Run(rounds - runner.History.Count, m =>
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
@@ -138,7 +155,7 @@ internal static class FlCommand
             }
             else
             {
-                runner.Run(rounds, m =>
+                runner.Run(rounds - runner.History.Count, m =>
                 {
                     Console.WriteLine(RoundLine(m, rounds));
                     WriteRound(runner, folder, title, subtitle);

@@ -128,6 +128,28 @@ public class FlCommandTests : IDisposable
         Assert.Contains("\"seed\": 5", File.ReadAllText(Path.Combine(_dir, "one", "config.json")), StringComparison.Ordinal);
     }
 
+    /// <summary>A run stopped after round 2 and resumed with --rounds 3 writes the files of the uninterrupted 3-round run.</summary>
+    [Theory]
+    [InlineData("fedavg")]
+    [InlineData("ecofed")]
+    public void ResumeContinuesAtTheNextRoundAndEndsAsTheUninterruptedRun(string method)
+    {
+        string whole = Path.Combine(_dir, "whole"), part = Path.Combine(_dir, "part");
+        string[] three = Tiny("whole", "--method", method, "--period", "2");
+        three[Array.IndexOf(three, "--rounds") + 1] = "3";
+        Assert.Equal(0, Run(three).Code);
+        Assert.Equal(0, Run(Tiny("part", "--method", method, "--period", "2")).Code);
+        var r = Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data"), "--threads", "1");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("resuming", r.Err, StringComparison.Ordinal);
+        foreach (var f in new[] { "metrics.csv", "ledger.csv", "ledger-summary.csv", FlCheckpointFile })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, f)), File.ReadAllBytes(Path.Combine(part, f)));
+        AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data")), "done 3 rounds already");
+        AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "4", "--lr", "0.5", "--data", Path.Combine(_dir, "data")), "--lr cannot change");
+    }
+
+    private const string FlCheckpointFile = NanoFed.Federation.Fl.FlCheckpoint.FileName;
+
     [Theory]
     [InlineData("{ \"per_round\": 2 }", "per_round")]
     [InlineData("{ \"lr\": \"fast\" }", "malformed fl configuration")]
