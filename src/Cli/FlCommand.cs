@@ -130,7 +130,7 @@ internal static class FlCommand
     }
 
     /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    private static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
+    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
     {
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
