@@ -173,7 +173,8 @@ internal static class FlCommand
     }
 
     private static string RoundLine(FlRoundMetrics m, int rounds) => string.Create(CultureInfo.InvariantCulture,
-        $"round {m.Round}/{rounds}: acc {m.Accuracy:P2}, {Bytes(m.CumulativeBytes)}, {m.CumulativeSeconds:F1} s simulated");
+        $"round {m.Round}/{rounds}: acc {m.Accuracy:P2}, {Bytes(m.CumulativeBytes)}, {m.CumulativeSeconds:F1} s simulated") +
+        (m.Failures.Count == 0 ? "" : "; failed: " + string.Join("; ", m.Failures.Select(f => $"client {f.Client} ({f.Reason})")));
 
     /// <summary>Bytes in binary units (MiB, GiB), as the spec's traffic table counts them.</summary>
     public static string Bytes(double bytes)

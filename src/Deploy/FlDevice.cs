@@ -63,7 +63,7 @@ public sealed class FlDevice : IMessageHandler, IDisposable
         long framing = Transport.FramingBytes;
         double flops = _client.Work(Transport);
         return Orchestration.Of(0, Id, Message.Server, (Orchestration.Flops, Orchestration.Double(flops)),
-            (Orchestration.Ledger, Orchestration.Rows(_ledger.Entries.Skip(first))), (Orchestration.Framing, Orchestration.Double(Transport.FramingBytes - framing)));
+            (Orchestration.Ledger, LedgerRows.ToBytes(_ledger.Entries.Skip(first))), (Orchestration.Framing, Orchestration.Double(Transport.FramingBytes - framing)));
     }
 
     /// <summary>Stops listening.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using NanoFed.Federation.Ledger;
@@ -40,8 +39,6 @@ public static class Orchestration
     /// <summary>Every payload name above, for the schema.</summary>
     public static readonly string[] Fields = [Url, ConfigHash, Work, Flops, Ledger, Framing, Stop];
 
-    private const int LedgerColumns = 6;
-
     /// <summary>A message of <paramref name="round"/> from <paramref name="sender"/> to <paramref name="receiver"/> with <paramref name="fields"/>.</summary>
     public static Message Of(int round, int sender, int receiver, params (string Name, byte[] Value)[] fields) =>
         new(round, sender, receiver, MessageKind.Control, fields.Select(f => WireTensor.Raw(f.Name, f.Value)).ToList(), MessagePhase.Control);
@@ -67,19 +64,6 @@ public static class Orchestration
     public static double DoubleOf(Message message, string name) =>
         message[name].Data is { Length: 8 } b ? BinaryPrimitives.ReadDoubleLittleEndian(b) : throw new FormatException($"{name} is not an 8-byte double");
 
-    /// <summary>Ledger entries as bytes (six little-endian int64 per entry).</summary>
-    public static byte[] Rows(IEnumerable<LedgerEntry> entries) =>
-        MemoryMarshal.AsBytes(entries.SelectMany(e => new long[] { e.Round, e.Sender, e.Receiver, (long)e.Kind, e.Bytes, (long)e.Phase }).ToArray().AsSpan()).ToArray();
-
-    /// <summary>The entries of <see cref="Rows"/>.</summary>
-    public static List<LedgerEntry> EntriesOf(Message message)
-    {
-        var bytes = message[Ledger].Data;
-        if (bytes.Length % (8 * LedgerColumns) != 0) throw new FormatException($"{Ledger} is not whole rows of {LedgerColumns} int64");
-        var rows = MemoryMarshal.Cast<byte, long>(bytes);
-        var entries = new List<LedgerEntry>(rows.Length / LedgerColumns);
-        for (int i = 0; i < rows.Length; i += LedgerColumns)
-            entries.Add(new LedgerEntry((int)rows[i], (int)rows[i + 1], (int)rows[i + 2], (MessageKind)rows[i + 3], rows[i + 4], (MessagePhase)rows[i + 5]));
-        return entries;
-    }
+    /// <summary>The ledger entries in field <see cref="Ledger"/> (<see cref="LedgerRows"/>).</summary>
+    public static List<LedgerEntry> EntriesOf(Message message) => LedgerRows.FromBytes(message[Ledger].Data);
 }

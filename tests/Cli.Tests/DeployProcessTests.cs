@@ -37,14 +37,7 @@ public sealed class DeployProcessTests : IDisposable
             Method = method, Model = "smallcnn", Clients = 4, PerRound = 4, Rounds = 3, SamplesPerClient = 100, SplitIndex = 2, Batch = 20, Lr = 0.05,
             Period = 2, Seed = 7,
         }.Resolve();
-        string configPath = Path.Combine(_dir, "run.json");
-        File.WriteAllText(configPath, config.ToJson());
-        using var certificate = TlsCertificates.CreateSelfSigned("127.0.0.1");
-        string pfx = Path.Combine(_dir, "node.pfx");
-        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12));
-        string tokens = Path.Combine(_dir, "tokens.txt");
-        File.WriteAllLines(tokens, Enumerable.Range(-1, 5).Select(n => $"{n} {TokenStore.NewToken()}"));
-
+        var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
             "--out", run, "--data", data, "--threads", "1", "--join-timeout", "60", "--deadline", "60");
@@ -75,10 +68,10 @@ public sealed class DeployProcessTests : IDisposable
         var (deployedState, _) = SafeTensors.ReadRaw(Path.Combine(run, FlCheckpoint.FileName));
         var (simulatedState, _) = SafeTensors.ReadRaw(simulated);
         Assert.Equal(simulatedState.Keys.Order(), deployedState.Keys.Order());
-        foreach (var (name, tensor) in simulatedState.Where(e => e.Key != "ledger"))
+        foreach (var (name, tensor) in simulatedState.Where(e => e.Key != FlCheckpoint.LedgerName))
             Assert.True(tensor.Data.AsSpan().SequenceEqual(deployedState[name].Data), $"{name} differs from the simulation");
 
-        var deployed = Entries(deployedState["ledger"]);
+        var deployed = LedgerRows.FromBytes(deployedState[FlCheckpoint.LedgerName].Data);
         Assert.Equal(Sorted(simulation.Ledger.Entries), Sorted(deployed));
         long calls = deployed.Count(e => e.Kind == MessageKind.Gradients);
         long framing = deployed.Sum(e => GrpcFraming.Overhead(e.Bytes, GrpcFraming.DefaultChunkBytes)) + GrpcFraming.MessagePrefixBytes * (deployed.Count - 2 * calls);
@@ -90,13 +83,54 @@ public sealed class DeployProcessTests : IDisposable
     private static List<LedgerEntry> Sorted(IEnumerable<LedgerEntry> entries) =>
         entries.OrderBy(e => (e.Round, e.Sender, e.Receiver, e.Kind, e.Bytes, e.Phase)).ToList();
 
-    private static List<LedgerEntry> Entries(SafeTensor ledger)
+    /// <summary>
+    /// A device process killed after round 1 (possibly inside round 2) fails its turns, and the rounds complete with
+    /// the other three (quorum 3 of 4); the server names the failed client in its round lines and stops the others.
+    /// </summary>
+    [Fact]
+    public void ADeviceKilledDuringTheRunDoesNotStopTheRounds()
     {
-        var rows = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(ledger.Data);
-        var entries = new List<LedgerEntry>();
-        for (int i = 0; i < rows.Length; i += 6)
-            entries.Add(new LedgerEntry((int)rows[i], (int)rows[i + 1], (int)rows[i + 2], (MessageKind)rows[i + 3], rows[i + 4], (MessagePhase)rows[i + 5]));
-        return entries;
+        string data = Path.Combine(_dir, "data");
+        SyntheticFashionMnist.Write(data);
+        var config = new FlConfig { Model = "smallcnn", Clients = 4, PerRound = 4, Quorum = 3, Rounds = 3, SamplesPerClient = 100, SplitIndex = 2, Batch = 20 }.Resolve();
+        var (configPath, pfx, tokens) = Setup(config);
+        string run = Path.Combine(_dir, "deployed");
+        using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
+            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "60", "--deadline", "20");
+        string url = ListenUrl(server);
+        var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
+            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "20")).ToList();
+        try
+        {
+            string metrics = Path.Combine(run, "metrics.csv");
+            var until = DateTime.UtcNow.AddSeconds(90);
+            while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 2) && DateTime.UtcNow < until) Thread.Sleep(100);
+            devices[3].Kill(entireProcessTree: true);
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(90)), "the server did not finish in 90 s");
+            string output = server.StandardOutput.ReadToEnd();
+            Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {server.StandardError.ReadToEnd()}");
+            Assert.Equal(4, File.ReadAllLines(metrics).Length);
+            Assert.Contains("round 3/3", output, StringComparison.Ordinal);
+            Assert.Contains("failed: client 3 (", output, StringComparison.Ordinal);
+            foreach (var d in devices.Take(3)) Assert.True(d.WaitForExit(TimeSpan.FromSeconds(20)), "a device did not stop");
+        }
+        finally
+        {
+            foreach (var p in devices.Append(server).Where(p => !p.HasExited)) p.Kill();
+            foreach (var d in devices) d.Dispose();
+        }
+    }
+
+    private (string Config, string Pfx, string Tokens) Setup(FlConfig config)
+    {
+        string configPath = Path.Combine(_dir, "run.json");
+        File.WriteAllText(configPath, config.ToJson());
+        using var certificate = TlsCertificates.CreateSelfSigned("127.0.0.1");
+        string pfx = Path.Combine(_dir, "node.pfx");
+        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12));
+        string tokens = Path.Combine(_dir, "tokens.txt");
+        File.WriteAllLines(tokens, Enumerable.Range(-1, 5).Select(n => $"{n} {TokenStore.NewToken()}"));
+        return (configPath, pfx, tokens);
     }
 
     private static Process Start(params string[] args)

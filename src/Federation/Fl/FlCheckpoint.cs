@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Transport;
 using NanoFed.Nets;
 using NanoFed.Nets.Checkpoints;
 
@@ -20,21 +18,15 @@ public static class FlCheckpoint
     /// <summary>The checkpoint's file name in a run folder.</summary>
     public const string FileName = "checkpoint.safetensors";
 
-    private const string LedgerName = "ledger";
-    private const int LedgerColumns = 6;
+    /// <summary>Name of the ledger's entries in the checkpoint.</summary>
+    public const string LedgerName = "ledger";
 
     /// <summary>Writes the state of <paramref name="runner"/> after its last round to <paramref name="path"/>.</summary>
     public static void Write(FlRunner runner, string path)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        var entries = runner.Ledger.Entries;
-        var rows = new long[entries.Count * LedgerColumns];
-        for (int i = 0; i < entries.Count; i++)
-        {
-            var e = entries[i];
-            rows.AsSpan(i * LedgerColumns, LedgerColumns).SetValues(e.Round, e.Sender, e.Receiver, (long)e.Kind, e.Bytes, (long)e.Phase);
-        }
-        var tensors = new List<SafeTensor>(runner.Strategy.SaveState()) { SafeTensor.FromInt64(LedgerName, rows, entries.Count, LedgerColumns) };
+        var ledger = new SafeTensor(LedgerName, SafeTensorDType.I64, [runner.Ledger.Entries.Count, LedgerRows.Columns], LedgerRows.ToBytes(runner.Ledger.Entries));
+        var tensors = new List<SafeTensor>(runner.Strategy.SaveState()) { ledger };
         var metadata = new Dictionary<string, string>
         {
             ["method"] = runner.Strategy.Name,
@@ -61,14 +53,10 @@ public static class FlCheckpoint
                 throw new ArgumentException("the checkpoint has no round or metrics");
             var history = round == 0 ? [] : FlRoundMetrics.FromCsv(csv);
             if (history.Count != round) throw new ArgumentException($"the checkpoint's metrics hold {history.Count} rounds, its round is {round}");
-            if (!tensors.Remove(LedgerName, out var ledger) || ledger.DType != SafeTensorDType.I64 || ledger.Shape is not [_, LedgerColumns])
-                throw new ArgumentException($"the checkpoint has no int64 ledger of {LedgerColumns} columns");
+            if (!tensors.Remove(LedgerName, out var ledger) || ledger.DType != SafeTensorDType.I64 || ledger.Shape is not [_, LedgerRows.Columns])
+                throw new ArgumentException($"the checkpoint has no int64 ledger of {LedgerRows.Columns} columns");
             runner.Strategy.LoadState(tensors);
-            var rows = MemoryMarshal.Cast<byte, long>(ledger.Data);
-            var entries = new List<LedgerEntry>(ledger.Shape[0]);
-            for (int i = 0; i < rows.Length; i += LedgerColumns)
-                entries.Add(new LedgerEntry((int)rows[i], (int)rows[i + 1], (int)rows[i + 2], (MessageKind)rows[i + 3], rows[i + 4], (MessagePhase)rows[i + 5]));
-            runner.Restore(history, entries);
+            runner.Restore(history, LedgerRows.FromBytes(ledger.Data));
             return round;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
@@ -76,6 +64,4 @@ public static class FlCheckpoint
             throw new DataFormatException(path, $"cannot resume from it: {e.Message}", e);
         }
     }
-
-    private static void SetValues(this Span<long> row, params ReadOnlySpan<long> values) => values.CopyTo(row);
 }
