@@ -1,12 +1,7 @@
 using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using NanoFed.Federation.Fl;
-using NanoFed.Federation.Ledger;
-using NanoFed.Federation.Partitioning;
-using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
 using Spectre.Console;
@@ -14,23 +9,22 @@ using Spectre.Console;
 namespace NanoFed.Cli;
 
 /// <summary>
-/// `nanofed fl`: one federated run into a folder: config.json, metrics.csv/json, ledger.csv, ledger-summary.csv/json,
-/// partition.csv and the three accuracy plots. Ctrl-C stops between rounds and keeps what is written.
+/// `nanofed fl`: one federated run (<see cref="FlExperiment"/>) into a folder (<see cref="FlRunFolder"/>) and the
+/// three accuracy plots. Options map onto an <see cref="FlConfig"/>: --config gives the base, options given explicitly override it. Ctrl-C stops between rounds and keeps what is written.
 /// </summary>
 internal static class FlCommand
 {
-    /// <summary>Stream id of the client partition: <c>RngStream(seed, PartitionStream)</c>.</summary>
-    private const ulong PartitionStream = 0x5B117;
-
     public static Command Create()
     {
-        var d = new FlSettings();
-        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", FlSettings.Methods)}", DefaultValueFactory = _ => d.Method };
+        var d = new FlConfig();
+        var config = new Option<string?>("--config") { Description = "Run configuration (JSON, the keys are these options without dashes, e.g. a run folder's config.json); options given explicitly override it" };
+        var method = new Option<string>("--method") { Description = $"Method: {string.Join(", ", FlConfig.Methods)}", DefaultValueFactory = _ => d.Method };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
         var norm = NormOption.Create();
         var dataset = new Option<string?>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
         var clients = new Option<int>("--clients") { Description = "Clients N", DefaultValueFactory = _ => d.Clients };
         var perRound = new Option<int>("--per-round") { Description = "Clients sampled per round K", DefaultValueFactory = _ => d.PerRound };
+        var quorum = new Option<int?>("--quorum") { Description = "Sampled clients that must answer for a round to count (default: all)" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds", DefaultValueFactory = _ => d.Rounds };
         var split = new Option<string>("--split") { Description = "iid, shards or dirichlet", DefaultValueFactory = _ => d.Split };
         var shardsPerClient = new Option<int>("--shards-per-client") { Description = "Shards per client (shards split)", DefaultValueFactory = _ => d.ShardsPerClient };
@@ -49,9 +43,6 @@ internal static class FlCommand
         var perChannel = new Option<bool>("--per-channel") { Description = "EcoFed: one quantization scale per channel" };
         var period = new Option<int>("--period") { Description = "EcoFed replay period P", DefaultValueFactory = _ => d.Period };
         var front = new Option<string?>("--front") { Description = "EcoFed: pre-trained front (a safetensors checkpoint, e.g. from nanofed train --train-range)" };
-        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
-        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the secondary test sets every K rounds and on the last", DefaultValueFactory = _ => d.EvalEvery };
         var s = d.System;
         var deviceFlops = new Option<double>("--device-flops") { Description = "Device FLOP/s", DefaultValueFactory = _ => s.DeviceFlops };
@@ -59,29 +50,45 @@ internal static class FlCommand
         var uplink = new Option<double>("--uplink") { Description = "Uplink bytes/s", DefaultValueFactory = _ => s.UplinkBytesPerSecond };
         var downlink = new Option<double>("--downlink") { Description = "Downlink bytes/s", DefaultValueFactory = _ => s.DownlinkBytesPerSecond };
         var latency = new Option<double>("--latency") { Description = "Latency per message (s)", DefaultValueFactory = _ => s.Latency };
+        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
-            method, model, norm, dataset, clients, perRound, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, data, output, threads, evalEvery,
-            deviceFlops, serverFlops, uplink, downlink, latency,
+            config, method, model, norm, dataset, clients, perRound, quorum, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
+            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            data, output, threads, resume,
         };
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
         command.SetAction(parse => Program.Guard(() =>
         {
-            string modelName = parse.GetValue(model)!;
-            var settings = new FlSettings
+            T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
+            bool resuming = parse.GetValue(resume);
+            if (resuming)
             {
-                Method = parse.GetValue(method)!, Model = modelName, Norm = parse.GetValue(norm)!,
-                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
-                Clients = parse.GetValue(clients), PerRound = parse.GetValue(perRound), Rounds = parse.GetValue(rounds),
-                Split = parse.GetValue(split)!, ShardsPerClient = parse.GetValue(shardsPerClient), ShardSize = parse.GetValue(shardSize),
-                Alpha = parse.GetValue(alpha), SamplesPerClient = parse.GetValue(samples),
-                ClientPool = parse.GetValue(pool) is { } p ? ExperimentData.Range("--client-pool", p) : null,
-                LocalEpochs = parse.GetValue(epochs), Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), Momentum = parse.GetValue(momentum),
-                WeightDecay = parse.GetValue(weightDecay), Seed = parse.GetValue(seed), SplitIndex = parse.GetValue(splitIndex),
-                Bits = parse.GetValue(bits), PerChannel = parse.GetValue(perChannel), Period = parse.GetValue(period), Front = parse.GetValue(front),
-                EvalEvery = parse.GetValue(evalEvery),
-                System = new Federation.SystemModel.SystemModel(parse.GetValue(deviceFlops), parse.GetValue(serverFlops), parse.GetValue(uplink),
-                    parse.GetValue(downlink), parse.GetValue(latency)),
+                if (parse.GetValue(output) is null) throw new ArgumentException("--resume needs --out, the run folder to continue");
+                if (command.Options.FirstOrDefault(o => !resumable.Contains(o) && parse.GetResult(o) is { Implicit: false }) is { } fixedOption)
+                    throw new ArgumentException($"--resume continues the run as configured in its folder; {fixedOption.Name} cannot change (only --rounds and --eval-every)");
+            }
+            var b = resuming ? FlConfig.Read(FlRunFolder.ConfigPath(parse.GetValue(output)!))
+                : parse.GetValue(config) is { } path ? FlConfig.Read(path) : d;
+            var settings = b with
+            {
+                Method = Pick(method, b.Method), Model = Pick(model, b.Model), Norm = Pick(norm, b.Norm), Dataset = Pick(dataset, b.Dataset),
+                Clients = Pick(clients, b.Clients), PerRound = Pick(perRound, b.PerRound), Quorum = Pick(quorum, b.Quorum), Rounds = Pick(rounds, b.Rounds),
+                Split = Pick(split, b.Split), ShardsPerClient = Pick(shardsPerClient, b.ShardsPerClient), ShardSize = Pick(shardSize, b.ShardSize),
+                Alpha = Pick(alpha, b.Alpha), SamplesPerClient = Pick(samples, b.SamplesPerClient), ClientPool = Pick(pool, b.ClientPool),
+                LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
+                WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
+                Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Front = Pick(front, b.Front),
+                EvalEvery = Pick(evalEvery, b.EvalEvery),
+                System = (b.System ?? s) with
+                {
+                    DeviceFlops = Pick(deviceFlops, (b.System ?? s).DeviceFlops), ServerFlops = Pick(serverFlops, (b.System ?? s).ServerFlops),
+                    UplinkBytesPerSecond = Pick(uplink, (b.System ?? s).UplinkBytesPerSecond),
+                    DownlinkBytesPerSecond = Pick(downlink, (b.System ?? s).DownlinkBytesPerSecond), Latency = Pick(latency, (b.System ?? s).Latency),
+                },
             };
             settings.Validate();
             if (parse.GetValue(threads) is { } n)
@@ -90,57 +97,40 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
-            return Run(settings, ExperimentData.Root(parse.GetValue(data)), folder);
+            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder), resuming);
         }));
         return command;
     }
 
-    private static int Run(FlSettings settings, string root, string folder)
+    private static int Run(FlExperiment experiment, FlRunFolder folder, bool resume)
     {
-        var train = ExperimentData.Train(settings.Dataset, root);
-        var tests = ExperimentData.Tests(settings.Dataset, root, null);
-        var (start, end) = settings.ClientPool ?? (0, train.Count);
-        if (end > train.Count) throw new ArgumentException($"--client-pool {start}:{end} reaches past the {train.Count} training images");
-        long wanted = (long)settings.Clients * settings.SamplesPerClient;
-        if (wanted > end - start)
-            throw new ArgumentException($"--clients {settings.Clients} x --samples-per-client {settings.SamplesPerClient} = {wanted} images exceed the client pool {start}:{end}");
-        var partition = PoolSplit.Split(settings.Partitioner(), train.Labels, train.Classes, start, end, (int)wanted, new RngStream(settings.Seed, PartitionStream));
-
-        Func<Nets.Modules.Sequential> createModel = () => ModelCatalog.Create(settings.Model, settings.Seed, train.Classes, ModelCatalog.ParseNorm(settings.Model, settings.Norm));
-        int layers = createModel().Count;
-        if (settings.SplitIndex >= layers) throw new ArgumentException($"--split-index must be 1..{layers - 1} for {settings.Model}, got {settings.SplitIndex}");
-        var (method, createClient, frontDescription) = FlMethods.Create(settings, createModel, [train.Channels, train.Height, train.Width], train.Classes);
-        var clients = new ClientPopulation(train, partition, DatasetCatalog.NormalizationOf(settings.Dataset), createClient);
-        var ledger = new TrafficLedger();
-        var transport = new InProcessTransport(ledger);
-        if (method is IMessageHandler handler) transport.Register(Message.Server, handler);
-        var runner = new FlRunner(method, clients, tests, settings.PerRound, settings.Seed, transport, ledger, settings.System)
+        var settings = experiment.Config;
+        var runner = experiment.Simulation();
+        runner.CheckpointPath = Path.Combine(folder.Path, FlCheckpoint.FileName);
+        if (resume)
         {
-            EvaluateEvery = settings.EvalEvery,
-        };
+            int done = FlCheckpoint.Restore(runner, runner.CheckpointPath);
+            if (done >= settings.Rounds) throw new ArgumentException($"--resume: {folder.Path} has done {done} rounds already; give --rounds beyond it");
+            Console.Error.WriteLine($"nanofed: resuming {folder.Path} at round {done + 1}");
+        }
+        folder.Start(experiment);
+        Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
+            $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
 
-        Directory.CreateDirectory(folder);
-        string[] trainFiles = settings.Dataset == "cifar10" ? [.. Cifar10.TrainFiles] : ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-        string[] testFiles = settings.Dataset == "cifar10" ? ExperimentData.TestFileNames(settings.Dataset, root, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-        File.WriteAllText(Path.Combine(folder, "config.json"), settings.ToJson(frontDescription, root, trainFiles, testFiles, (start, end), partition.Summary()) + "\n");
-        File.WriteAllText(Path.Combine(folder, "partition.csv"), PartitionCsv(partition));
-        Console.Error.WriteLine($"nanofed: {method.Name} on {settings.Model} ({settings.Dataset}), {partition.Summary()}, {settings.PerRound} per round, " +
-            $"{settings.Rounds} rounds, front {frontDescription}, {Workers.Count} threads");
-
-        RunRounds(runner, settings.Rounds, folder, $"{method.Name}: test accuracy",
+        RunRounds(runner, settings.Rounds, folder, $"{runner.Strategy.Name}: test accuracy",
             $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round");
-        File.WriteAllText(Path.Combine(folder, "ledger.csv"), runner.Ledger.ToCsv());
+        folder.WriteLedger(runner.Ledger);
         if (runner.History.Count < settings.Rounds)
         {
-            Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder} holds the rounds done");
+            Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder.Path} holds the rounds done");
             return Program.Interrupted;
         }
-        Console.WriteLine($"run folder: {folder}");
+        Console.WriteLine($"run folder: {folder.Path}");
         return 0;
     }
 
     /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    private static void RunRounds(FlRunner runner, int rounds, string folder, string title, string subtitle)
+    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
     {
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
@@ -155,7 +145,7 @@ internal static class FlCommand
                     .Start(context =>
                     {
                         var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
-                        runner.Run(rounds, m =>
+                        runner.Run(rounds - runner.History.Count, m =>
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
@@ -165,7 +155,7 @@ internal static class FlCommand
             }
             else
             {
-                runner.Run(rounds, m =>
+                runner.Run(rounds - runner.History.Count, m =>
                 {
                     Console.WriteLine(RoundLine(m, rounds));
                     WriteRound(runner, folder, title, subtitle);
@@ -174,7 +164,7 @@ internal static class FlCommand
         }
         catch (DivergenceException e)
         {
-            throw new DivergenceException($"{folder}: {e.Message}; the files hold the rounds before it");
+            throw new DivergenceException($"{folder.Path}: {e.Message}; the files hold the rounds before it");
         }
         finally
         {
@@ -183,7 +173,8 @@ internal static class FlCommand
     }
 
     private static string RoundLine(FlRoundMetrics m, int rounds) => string.Create(CultureInfo.InvariantCulture,
-        $"round {m.Round}/{rounds}: acc {m.Accuracy:P2}, {Bytes(m.CumulativeBytes)}, {m.CumulativeSeconds:F1} s simulated");
+        $"round {m.Round}/{rounds}: acc {m.Accuracy:P2}, {Bytes(m.CumulativeBytes)}, {m.CumulativeSeconds:F1} s simulated") +
+        (m.Failures.Count == 0 ? "" : "; failed: " + string.Join("; ", m.Failures.Select(f => $"client {f.Client} ({f.Reason})")));
 
     /// <summary>Bytes in binary units (MiB, GiB), as the spec's traffic table counts them.</summary>
     public static string Bytes(double bytes)
@@ -195,24 +186,9 @@ internal static class FlCommand
     }
 
     /// <summary>Rewrites the run folder's metrics, ledger summary and plots after a round.</summary>
-    private static void WriteRound(FlRunner runner, string folder, string title, string subtitle)
+    private static void WriteRound(FlRunner runner, FlRunFolder folder, string title, string subtitle)
     {
-        var history = runner.History;
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), FlRoundMetrics.ToCsv(history));
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), FlRoundMetrics.ToJson(history, indented: true) + "\n");
-        var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count));
-        File.WriteAllText(Path.Combine(folder, "ledger-summary.csv"), summary.ToCsv());
-        File.WriteAllText(Path.Combine(folder, "ledger-summary.json"), summary.ToJson() + "\n");
-        FlPlots.Write(folder, [(runner.Strategy.Name, history)], title, subtitle);
-    }
-
-    private static string PartitionCsv(Partition partition)
-    {
-        var sb = new StringBuilder("client,size");
-        for (int c = 0; c < partition.Classes; c++) sb.Append(CultureInfo.InvariantCulture, $",class_{c}");
-        sb.Append('\n');
-        for (int i = 0; i < partition.Clients; i++)
-            sb.Append(CultureInfo.InvariantCulture, $"{i},{partition.Indices[i].Length},{string.Join(',', partition.Histograms[i])}\n");
-        return sb.ToString();
+        folder.WriteRound(runner);
+        FlPlots.Write(folder.Path, [(runner.Strategy.Name, runner.History)], title, subtitle);
     }
 }

@@ -27,6 +27,8 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(FlCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(DeviceCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(LogitsCommand.Create());
@@ -62,7 +64,8 @@ public static class Program
             Console.Error.WriteLine("nanofed: interrupted; the last checkpoint is intact (continue with --resume)");
             return Interrupted;
         }
-        catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or FormatException or UnauthorizedAccessException
+            or Federation.Transport.TransportException or TimeoutException or System.Security.Cryptography.CryptographicException)
         {
             Console.Error.WriteLine($"nanofed: {OneLine(e)}");
             return BadInput;

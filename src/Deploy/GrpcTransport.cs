@@ -43,6 +43,7 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
     private readonly RemoteCertificateValidationCallback _trust;
     private WebApplication? _host;
     private volatile IMessageHandler? _handler;
+    private volatile IMessageHandler? _orchestrator;
     private long _framingBytes;
 
     private sealed record Peer(Uri Url, GrpcChannel Channel, NodeTransport.NodeTransportClient Client);
@@ -96,6 +97,33 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
         if (Interlocked.CompareExchange(ref _handler, handler, null) != null) throw new InvalidOperationException($"node {NodeId} already has a handler");
     }
 
+    /// <summary>Makes <paramref name="handler"/> answer the orchestration calls addressed to this node (<see cref="Orchestrate"/>).</summary>
+    public void RegisterOrchestrator(IMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (Interlocked.CompareExchange(ref _orchestrator, handler, null) != null) throw new InvalidOperationException($"node {NodeId} already has an orchestrator");
+    }
+
+    /// <summary>
+    /// A synchronous exchange that drives the processes (join, "work now", stop) instead of carrying a method's data: as
+    /// <see cref="Call"/>, with the same checks and deadline, but recorded in no ledger, since the in-process
+    /// simulation makes the same step as a function call. Throws <see cref="TransportException"/> with the reason.
+    /// </summary>
+    public Message Orchestrate(Message request)
+    {
+        var bytes = SerializeOwn(request);
+        byte[] replyBytes;
+        try { (replyBytes, _) = Task.Run(() => ExchangeAsync(request.Receiver, bytes, orchestrate: true)).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is RpcException or MessageRejectedException or TransportException)
+        {
+            string reason = e is RpcException r ? Describe(r) : e.Message;
+            throw new TransportException($"orchestration call to node {request.Receiver} failed: {reason}", e);
+        }
+        if (!Options.Schema.Accepts(replyBytes, out var reply, out var rejected) || reply!.Sender != request.Receiver || reply.Receiver != NodeId)
+            throw new TransportException($"orchestration call to node {request.Receiver} failed: reply rejected {rejected}");
+        return reply;
+    }
+
     /// <summary>Sets (or replaces) the address of <paramref name="node"/>'s listener, an https URL.</summary>
     public void SetPeer(int node, string url)
     {
@@ -141,7 +169,7 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
         var bytes = SerializeOwn(request);
         byte[] replyBytes;
         long framing;
-        try { (replyBytes, framing) = Task.Run(() => ExchangeAsync(request.Receiver, bytes)).GetAwaiter().GetResult(); }
+        try { (replyBytes, framing) = Task.Run(() => ExchangeAsync(request.Receiver, bytes, orchestrate: false)).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is RpcException or MessageRejectedException or TransportException)
         {
             string reason = e is RpcException r ? Describe(r) : e.Message;
@@ -201,9 +229,14 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
     internal void Enqueue(Message message) => _inbox.Enqueue(message);
 
     /// <summary>The registered handler's reply to <paramref name="request"/>, or the gRPC error the caller gets.</summary>
-    internal Message Answer(Message request)
+    internal Message Answer(Message request) => Answer(_handler, request, "calls");
+
+    /// <summary>The registered orchestrator's reply to <paramref name="request"/>, or the gRPC error the caller gets.</summary>
+    internal Message AnswerOrchestration(Message request) => Answer(_orchestrator, request, "orchestration calls");
+
+    private Message Answer(IMessageHandler? registered, Message request, string what)
     {
-        var handler = _handler ?? throw new RpcException(new Status(StatusCode.Unimplemented, $"node {NodeId} answers no calls"));
+        var handler = registered ?? throw new RpcException(new Status(StatusCode.Unimplemented, $"node {NodeId} answers no {what}"));
         Message reply;
         try { reply = handler.Handle(request); }
         catch (Exception e)
@@ -256,9 +289,10 @@ public sealed class GrpcTransport : ITransport, IDisposable, IAsyncDisposable
         catch (TransportException e) { return (0, e.Message); }
     }
 
-    private async Task<(byte[] Reply, long Framing)> ExchangeAsync(int receiver, byte[] bytes)
+    private async Task<(byte[] Reply, long Framing)> ExchangeAsync(int receiver, byte[] bytes, bool orchestrate)
     {
-        using var call = PeerOf(receiver).Client.Exchange(CallOptions());
+        var client = PeerOf(receiver).Client;
+        using var call = orchestrate ? client.Orchestrate(CallOptions()) : client.Exchange(CallOptions());
         long framing = await WriteAsync(call.RequestStream, bytes).ConfigureAwait(false);
         var reply = await GrpcFraming.ReadAsync(call.ResponseStream, Options.Schema, CancellationToken.None).ConfigureAwait(false);
         return (reply, framing);

@@ -31,6 +31,14 @@ internal sealed class NodeService(GrpcTransport node) : NodeTransport.NodeTransp
         node.RecordSent(reply, bytes.Length, framing);
     }
 
+    /// <inheritdoc/>
+    public override async Task Orchestrate(IAsyncStreamReader<Chunk> requestStream, IServerStreamWriter<Chunk> responseStream, ServerCallContext context)
+    {
+        var request = await ReceiveAsync(requestStream, context).ConfigureAwait(false);
+        var bytes = WireFormat.Serialize(node.AnswerOrchestration(request));
+        await GrpcFraming.WriteAsync(responseStream, bytes, node.Options.ChunkBytes).ConfigureAwait(false);
+    }
+
     private async Task<Message> ReceiveAsync(IAsyncStreamReader<Chunk> stream, ServerCallContext context)
     {
         int caller = TokenInterceptor.Caller(context);

@@ -63,6 +63,21 @@ public sealed class TokenStore
     /// <summary>A new random token (256 bits, base64url) for an operator to issue.</summary>
     public static string NewToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    /// <summary>
+    /// The token issued to <paramref name="node"/>, which that node presents on its own calls (a device's tokens file
+    /// holds its own line and the server's); throws <see cref="FormatException"/> naming the file when it has none or it is revoked.
+    /// </summary>
+    public string TokenOf(int node)
+    {
+        lock (_lock)
+        {
+            Refresh();
+            if (_error != null) throw new FormatException(_error);
+            return _entries.TryGetValue(node, out var entry) && !entry.Revoked ? Encoding.UTF8.GetString(entry.Token)
+                : throw new FormatException($"{Path}: no valid token for node {node}");
+        }
+    }
+
     /// <summary>Checks the credentials a caller presented: its client id (a node id, as text) and its token.</summary>
     public TokenCheck Check(string? client, string? token)
     {

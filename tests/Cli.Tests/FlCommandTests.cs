@@ -51,10 +51,12 @@ public class FlCommandTests : IDisposable
 
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "config.json")));
         Assert.Equal("fedavg", config.RootElement.GetProperty("method").GetString());
-        Assert.Equal("100:500", config.RootElement.GetProperty("client_pool").GetString());
-        Assert.Equal("none", config.RootElement.GetProperty("front").GetString());
-        Assert.Equal(20, config.RootElement.GetProperty("shard_size").GetInt32());
-        Assert.Equal(10e9, config.RootElement.GetProperty("system").GetProperty("device_flops").GetDouble());
+        Assert.Equal("fashion-mnist", config.RootElement.GetProperty("dataset").GetString());
+        Assert.Equal("100:500", config.RootElement.GetProperty("client-pool").GetString());
+        Assert.Equal(10e9, config.RootElement.GetProperty("system").GetProperty("device-flops").GetDouble());
+        using var resolved = JsonDocument.Parse(File.ReadAllText(Path.Combine(a, "data.json")));
+        Assert.Equal("none", resolved.RootElement.GetProperty("front").GetString());
+        Assert.Equal(20, resolved.RootElement.GetProperty("shard-size").GetInt32());
 
         // Four clients of 40 images; two shards each, so at most two classes unless a shard straddles a class boundary.
         var partition = File.ReadAllLines(Path.Combine(a, "partition.csv"));
@@ -93,7 +95,7 @@ public class FlCommandTests : IDisposable
         Assert.Equal(0, Run(Tiny(method, "--method", method)).Code);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir, method, "metrics.csv")).Length);
         Assert.Contains(kind, File.ReadAllText(Path.Combine(_dir, method, "ledger-summary.csv")), StringComparison.Ordinal);
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, method, "config.json")));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, method, "data.json")));
         Assert.Equal(method == "ecofed" ? "none: random initialisation" : "none", config.RootElement.GetProperty("front").GetString());
     }
 
@@ -112,6 +114,65 @@ public class FlCommandTests : IDisposable
     [InlineData("--batch", "ten", "--batch")]
     public void BadOptionIsOneLineAndExitCode2(string option, string value, string mention) =>
         AssertBadInput(Run(Tiny("bad", option, value)), mention);
+
+    /// <summary>A run folder's config.json runs again with --config (same metrics); an option given explicitly overrides the file.</summary>
+    [Fact]
+    public void ConfigFileRunsAgainAndExplicitOptionsOverrideIt()
+    {
+        Assert.Equal(0, Run(Tiny("first", "--seed", "5")).Code);
+        string config = Path.Combine(_dir, "first", "config.json");
+        Assert.Equal(0, Run("fl", "--config", config, "--data", Path.Combine(_dir, "data"), "--threads", "1", "--out", Path.Combine(_dir, "again")).Code);
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "first", "metrics.csv")), File.ReadAllText(Path.Combine(_dir, "again", "metrics.csv")));
+        Assert.Equal(0, Run("fl", "--config", config, "--rounds", "1", "--data", Path.Combine(_dir, "data"), "--threads", "1", "--out", Path.Combine(_dir, "one")).Code);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, "one", "metrics.csv")).Length);
+        Assert.Contains("\"seed\": 5", File.ReadAllText(Path.Combine(_dir, "one", "config.json")), StringComparison.Ordinal);
+    }
+
+    /// <summary>A run stopped after round 2 and resumed with --rounds 3 writes the files of the uninterrupted 3-round run.</summary>
+    [Theory]
+    [InlineData("fedavg")]
+    [InlineData("ecofed")]
+    public void ResumeContinuesAtTheNextRoundAndEndsAsTheUninterruptedRun(string method)
+    {
+        string whole = Path.Combine(_dir, "whole"), part = Path.Combine(_dir, "part");
+        string[] three = Tiny("whole", "--method", method, "--period", "2");
+        three[Array.IndexOf(three, "--rounds") + 1] = "3";
+        Assert.Equal(0, Run(three).Code);
+        Assert.Equal(0, Run(Tiny("part", "--method", method, "--period", "2")).Code);
+        var r = Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data"), "--threads", "1");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("resuming", r.Err, StringComparison.Ordinal);
+        foreach (var f in new[] { "metrics.csv", "ledger.csv", "ledger-summary.csv", FlCheckpointFile })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, f)), File.ReadAllBytes(Path.Combine(part, f)));
+        AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data")), "done 3 rounds already");
+        AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "4", "--lr", "0.5", "--data", Path.Combine(_dir, "data")), "--lr cannot change");
+    }
+
+    private const string FlCheckpointFile = NanoFed.Federation.Fl.FlCheckpoint.FileName;
+
+    [Theory]
+    [InlineData("{ \"per_round\": 2 }", "per_round")]
+    [InlineData("{ \"lr\": \"fast\" }", "malformed fl configuration")]
+    [InlineData("{ \"rounds\": 0 }", "--rounds must be positive")]
+    public void BadConfigFileIsOneLineAndExitCode2(string json, string mention)
+    {
+        string path = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(path, json);
+        AssertBadInput(Run("fl", "--config", path, "--data", Path.Combine(_dir, "data"), "--out", Path.Combine(_dir, "bad")), mention);
+    }
+
+    /// <summary>compare reads the run folders written before the kebab-case configuration (snake_case config.json).</summary>
+    [Fact]
+    public void CompareReadsTheCommittedSnakeCaseRunFolders()
+    {
+        var up = new DirectoryInfo(AppContext.BaseDirectory);
+        while (up is not null && !Directory.Exists(Path.Combine(up.FullName, "docs", "results", "fl-reduced"))) up = up.Parent;
+        Assert.NotNull(up);
+        string results = Path.Combine(up.FullName, "docs", "results", "fl-reduced");
+        var r = Run("compare", Path.Combine(results, "fedavg-iid"), Path.Combine(results, "ecofed-iid"), "--out", Path.Combine(_dir, "old"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("| ecofed-iid | ecofed | iid |", File.ReadAllText(Path.Combine(_dir, "old", "compare.md")), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void CompareOfAMissingRunIsBadInput() => AssertBadInput(Run("compare", Path.Combine(_dir, "nothing")), "not an fl run folder");

@@ -1,6 +1,7 @@
 using NanoFed.Autograd;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Modules;
 
 namespace NanoFed.Federation.Fl;
@@ -85,6 +86,12 @@ public sealed class FedGkt : IFlStrategy, IMessageHandler
 
     /// <summary>The global auxiliary head (averaged each round; not part of <see cref="GlobalModel"/>).</summary>
     public Module Head => _server.GlobalHead!;
+
+    /// <summary>The global model and the global head.</summary>
+    public IEnumerable<SafeTensor> SaveState() => _server.SaveState();
+
+    /// <inheritdoc/>
+    public void LoadState(IReadOnlyDictionary<string, SafeTensor> state) => _server.LoadState(state);
 
     private float Temperature => (float)Options.Temperature;
 

@@ -102,6 +102,9 @@ public sealed class FlRunner
         set => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
     } = 1;
 
+    /// <summary>Where the server's checkpoint goes after every round (<see cref="FlCheckpoint"/>); null for none.</summary>
+    public string? CheckpointPath { get; set; }
+
     /// <summary>Once cancelled, <see cref="Run"/> stops between rounds (the rounds done so far stay in <see cref="History"/>).</summary>
     public CancellationToken Cancellation { get; set; }
 
@@ -114,9 +117,18 @@ public sealed class FlRunner
             int round = _history.Count + 1;
             var m = RunRound(round, evaluateAll: round % EvaluateEvery == 0 || i == rounds - 1);
             _history.Add(m);
+            if (CheckpointPath is { } path) FlCheckpoint.Write(this, path);
             progress?.Invoke(m);
         }
         return _history;
+    }
+
+    /// <summary>Takes a checkpoint's rounds and ledger entries into a runner that has run no round (<see cref="FlCheckpoint.Restore"/>).</summary>
+    internal void Restore(IReadOnlyList<FlRoundMetrics> history, IEnumerable<LedgerEntry> entries)
+    {
+        if (_history.Count != 0 || Ledger.Entries.Count != 0) throw new InvalidOperationException("only a runner that has run no round can be restored");
+        _history.AddRange(history);
+        foreach (var e in entries) Ledger.Record(e);
     }
 
     private FlRoundMetrics RunRound(int round, bool evaluateAll)

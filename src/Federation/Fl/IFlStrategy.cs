@@ -1,4 +1,5 @@
 using NanoFed.Federation.Transport;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
 using NanoFed.Nets.Training;
@@ -29,6 +30,16 @@ public interface IFlStrategy
     /// <paramref name="failures"/> lists the sampled clients that did not answer, whose work is left out.
     /// </summary>
     RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures);
+
+    /// <summary>
+    /// Everything the server carries from one round to the next, for its checkpoint (<see cref="FlCheckpoint"/>): by
+    /// default the global model's state dict under "model."; a strategy with more state (an auxiliary head, EcoFed's
+    /// replay buffer) adds it. Random streams need no entry: every one is keyed by the seed and the round.
+    /// </summary>
+    IEnumerable<SafeTensor> SaveState() => StrategyState.Save("model.", GlobalModel);
+
+    /// <summary>Restores what <see cref="SaveState"/> saved; throws naming the entry that is missing or does not fit.</summary>
+    void LoadState(IReadOnlyDictionary<string, SafeTensor> state) => StrategyState.Load("model.", GlobalModel, state);
 
     /// <summary>The global model on one of the server's test sets after <paramref name="round"/>.</summary>
     TestMetrics Evaluate(int round, string name, ImageDataset data, Normalization normalization) =>

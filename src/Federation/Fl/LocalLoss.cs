@@ -1,6 +1,7 @@
 using NanoFed.Autograd;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Modules;
 
 namespace NanoFed.Federation.Fl;
@@ -48,6 +49,12 @@ public sealed class LocalLoss : IFlStrategy, IMessageHandler
 
     /// <summary>The global auxiliary head (averaged each round; not part of <see cref="GlobalModel"/>).</summary>
     public Module Head => _server.GlobalHead!;
+
+    /// <summary>The global model and the global head.</summary>
+    public IEnumerable<SafeTensor> SaveState() => _server.SaveState();
+
+    /// <inheritdoc/>
+    public void LoadState(IReadOnlyDictionary<string, SafeTensor> state) => _server.LoadState(state);
 
     /// <inheritdoc/>
     public IReadOnlyList<Message> ConfigureRound(FlRound round) => _server.Configure(round, Options.ToInstructions());

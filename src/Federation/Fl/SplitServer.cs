@@ -2,6 +2,7 @@ using NanoFed.Autograd;
 using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Modules;
 using NanoFed.Nets.Optim;
 
@@ -141,6 +142,17 @@ internal sealed class SplitServer
 
     /// <summary>The global device state in wire order: front, then head.</summary>
     public List<(string Name, Tensor Value)> GlobalDeviceState() => [.. Front.StateDict(), .. GlobalHead?.StateDict() ?? []];
+
+    /// <summary>The global model and, if any, the global head as checkpoint entries ("model.", "head.").</summary>
+    public IEnumerable<SafeTensor> SaveState() =>
+        GlobalHead is null ? StrategyState.Save("model.", Global) : [.. StrategyState.Save("model.", Global), .. StrategyState.Save("head.", GlobalHead)];
+
+    /// <summary>Restores what <see cref="SaveState"/> saved.</summary>
+    public void LoadState(IReadOnlyDictionary<string, SafeTensor> state)
+    {
+        StrategyState.Load("model.", Global, state);
+        if (GlobalHead is not null) StrategyState.Load("head.", GlobalHead, state);
+    }
 
     private void Release()
     {

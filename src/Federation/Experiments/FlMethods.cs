@@ -1,23 +1,28 @@
 using NanoFed.Federation.Fl;
 using NanoFed.Nets.Modules;
 
-namespace NanoFed.Cli;
+namespace NanoFed.Federation.Experiments;
 
 /// <summary>
 /// The one place where a --method name and the run's options become a method's server strategy
 /// (<see cref="IFlStrategy"/>) and its client factory.
 /// </summary>
-internal static class FlMethods
+public static class FlMethods
 {
     /// <summary>
-    /// Builds the method <paramref name="settings"/> names for models from <paramref name="createModel"/>: its strategy,
+    /// Builds the method <paramref name="config"/> names for models from <paramref name="createModel"/>: its strategy,
     /// the factory of its clients, and a description of the device front it starts from (EcoFed's pre-trained front;
     /// "none" for the other methods).
     /// </summary>
-    public static (IFlStrategy Strategy, Func<FlClientData, IFlClient> Clients, string Front) Create(FlSettings settings, Func<Sequential> createModel,
+    /// <param name="config">The run's configuration.</param>
+    /// <param name="createModel">Builds the run's initial model (the same every call).</param>
+    /// <param name="inputShape">One input image's shape (C, H, W).</param>
+    /// <param name="classes">Number of classes.</param>
+    public static (IFlStrategy Strategy, Func<FlClientData, IFlClient> Clients, string Front) Create(FlConfig config, Func<Sequential> createModel,
         int[] inputShape, int classes)
     {
-        var s = settings;
+        ArgumentNullException.ThrowIfNull(config);
+        var s = config;
         var local = new FedAvgOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay);
         int split = s.SplitIndex;
         switch (s.Method)
