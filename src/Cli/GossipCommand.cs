@@ -63,11 +63,14 @@ internal static class GossipCommand
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
         var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
+        var tuneGamma = new Option<string?>("--tune-gamma") { Description = "Instead of training: sweep the consensus step over this comma-separated list (default 1..0.001) by gossip alone on random vectors of the model's size, and print the best", Arity = ArgumentArity.ZeroOrOne };
+        var tuneIterations = new Option<int>("--tune-iterations") { Description = "Gossip iterations of each --tune-gamma trial", DefaultValueFactory = _ => 1000 };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
+            tuneGamma, tuneIterations,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -107,6 +110,11 @@ internal static class GossipCommand
             {
                 if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
                 Workers.Count = n;
+            }
+            if (parse.GetResult(tuneGamma) is not null)
+            {
+                config.Validate();
+                return GossipTuning.Run(config, GossipTuning.ParseGammas(parse.GetValue(tuneGamma)), parse.GetValue(tuneIterations));
             }
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
