@@ -20,6 +20,15 @@ public class GossipTuningTests
     }
 
     [Fact]
+    public void BidirectionalRingIsAGraphName()
+    {
+        var r = Run("gossip", "--method", "sparse-push", "--agents", "4", "--graph", "bidirectional-ring", "--model", "smallcnn", "--keep", "0.1",
+            "--tune-gamma", "0.05", "--tune-iterations", "5");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("over bidirectional-ring", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MethodWithoutAConsensusStepIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sgp", "--model", "smallcnn", "--tune-gamma"), "--tune-gamma");
 
