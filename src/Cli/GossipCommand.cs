@@ -40,6 +40,7 @@ internal static class GossipCommand
         var coding = new Option<string>("--index-coding") { Description = "int32|uint16|bitmap|delta (uint16 falls back to int32 for a tensor of more than 65,536 entries)", DefaultValueFactory = _ => d.IndexCoding };
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
+        var valueBits = new Option<int>("--value-bits") { Description = "Bits per top-k value: 32 (float32) or 2..8 (codes with one scale per tensor, nearest rounding)", DefaultValueFactory = _ => d.ValueBits };
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
         var alpha = new Option<double?>("--alpha") { Description = "Dirichlet non-IID split with concentration alpha (instead of --skew)" };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
@@ -68,7 +69,7 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
             tuneGamma, tuneIterations,
         };
@@ -87,6 +88,7 @@ internal static class GossipCommand
                 IndexCoding = parse.GetValue(coding)!,
                 Compressor = parse.GetValue(compressor)!,
                 Bits = parse.GetValue(bits),
+                ValueBits = parse.GetValue(valueBits),
                 Skew = parse.GetValue(skew),
                 Alpha = parse.GetValue(alpha),
                 Model = modelName,
