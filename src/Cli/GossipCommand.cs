@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using NanoFed.Federation.Decentralized;
+using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
 using NanoFed.Federation.Transport;
@@ -41,6 +42,8 @@ internal static class GossipCommand
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
         var valueBits = new Option<int>("--value-bits") { Description = "Bits per top-k value: 32 (float32) or 2..8 (codes with one scale per tensor, nearest rounding)", DefaultValueFactory = _ => d.ValueBits };
+        var keepWarmup = new Option<int>("--keep-warmup-epochs") { Description = "Compression warm-up: keep falls geometrically from --keep-start to --keep over the first E epochs (0: off)", DefaultValueFactory = _ => d.KeepWarmupEpochs };
+        var keepStart = new Option<double>("--keep-start") { Description = "Keep at the first iteration of the warm-up (1: every entry)", DefaultValueFactory = _ => d.KeepStart };
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
         var alpha = new Option<double?>("--alpha") { Description = "Dirichlet non-IID split with concentration alpha (instead of --skew)" };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
@@ -69,7 +72,7 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
             tuneGamma, tuneIterations,
         };
@@ -89,6 +92,8 @@ internal static class GossipCommand
                 Compressor = parse.GetValue(compressor)!,
                 Bits = parse.GetValue(bits),
                 ValueBits = parse.GetValue(valueBits),
+                KeepWarmupEpochs = parse.GetValue(keepWarmup),
+                KeepStart = parse.GetValue(keepStart),
                 Skew = parse.GetValue(skew),
                 Alpha = parse.GetValue(alpha),
                 Model = modelName,
@@ -197,6 +202,8 @@ internal static class GossipCommand
             var schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * perEpoch)), config.WarmupEpochs * perEpoch, 0.1);
             var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
             var (mode, protocol) = GossipMethods.Create(config, topology, agents[0].Layout);
+            if (config.KeepWarmupEpochs > 0)
+                protocol = new KeepWarmup(k => GossipMethods.Create(config with { Keep = k }, topology, agents[0].Layout).Protocol!, config.KeepStart, config.Keep, checked(config.KeepWarmupEpochs * perEpoch));
             var ledger = new TrafficLedger();
             var runner = new DecentralizedRunner(agents, mode, protocol, tests, normalization, new InProcessTransport(ledger), ledger, schedule)
             {

@@ -22,6 +22,8 @@ internal sealed record GossipConfig
     [JsonPropertyName("compressor")] public string Compressor { get; init; } = "topk";
     [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
     [JsonPropertyName("value-bits")] public int ValueBits { get; init; } = 32;
+    [JsonPropertyName("keep-warmup-epochs")] public int KeepWarmupEpochs { get; init; }
+    [JsonPropertyName("keep-start")] public double KeepStart { get; init; } = 0.1;
     [JsonPropertyName("skew")] public double? Skew { get; init; }
     [JsonPropertyName("alpha")] public double? Alpha { get; init; }
     [JsonPropertyName("model")] public string Model { get; init; } = "resnet20b";
@@ -62,6 +64,10 @@ internal sealed record GossipConfig
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
         if (Bits is < 1 or > 16) throw new ArgumentException($"--bits must be 1..16, got {Bits}");
+        if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
+        if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
+            throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
+        if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
         if (ValueBits is not (32 or (>= 2 and <= 8))) throw new ArgumentException($"--value-bits must be 32 or 2..8, got {ValueBits}");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
         if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
