@@ -53,6 +53,10 @@ internal static class GossipCommand
         var batch = new Option<int>("--batch") { Description = "Batch size per agent", DefaultValueFactory = _ => d.Batch };
         var lr = new Option<double>("--lr") { Description = "Base learning rate", DefaultValueFactory = _ => d.Lr };
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs at lr/10 first", DefaultValueFactory = _ => d.WarmupEpochs };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => d.Momentum };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
+        var schedule = new Option<string>("--schedule") { Description = "multistep (x0.1 at --milestones), cosine or onecycle, stepped per iteration", DefaultValueFactory = _ => d.Schedule };
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
@@ -74,7 +78,7 @@ internal static class GossipCommand
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate,
-            tuneGamma, tuneIterations,
+            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -103,6 +107,10 @@ internal static class GossipCommand
                 Batch = parse.GetValue(batch),
                 Lr = parse.GetValue(lr),
                 WarmupEpochs = parse.GetValue(warmup),
+                Momentum = parse.GetValue(momentum),
+                Nesterov = parse.GetValue(nesterov),
+                WeightDecay = parse.GetValue(weightDecay),
+                Schedule = parse.GetValue(schedule)!,
                 Milestones = ParseMilestones(parse.GetValue(milestones)!),
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
@@ -159,6 +167,8 @@ internal static class GossipCommand
             if (now is not null && now != TryValue(saved, name))
                 throw new ArgumentException($"--resume: --{name} {now} conflicts with the run's {TryValue(saved, name)} ({path})");
         }
+        if (given.Contains("epochs") && fresh.Epochs != saved.Epochs && saved.Schedule != "multistep")
+            throw new ArgumentException($"--resume: --epochs {fresh.Epochs} would change the run's {saved.Schedule} schedule of {saved.Epochs} epochs ({path})");
         return saved with
         {
             Epochs = given.Contains("epochs") ? fresh.Epochs : saved.Epochs,
@@ -194,12 +204,12 @@ internal static class GossipCommand
         var partition = partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1));
         var agents = Enumerable.Range(0, config.Agents)
             .Select(i => new Agent(i, ModelCatalog.Create(config.Model, config.Seed, train.Classes, ModelCatalog.ParseNorm(config.Model, config.Norm)), train.Subset(partition.Indices[i]), config.Batch,
-                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation))
+                config.Lr, config.Seed, normalization, config.Momentum, config.WeightDecay, augmentation, config.Nesterov))
             .ToArray();
         try
         {
             int perEpoch = agents.Min(x => x.Loader.BatchesPerEpoch);
-            var schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * perEpoch)), config.WarmupEpochs * perEpoch, 0.1);
+            var schedule = GossipSchedule.Create(config.Schedule, config.Lr, config.Milestones, config.WarmupEpochs, config.Epochs, perEpoch);
             var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
             var (mode, protocol) = GossipMethods.Create(config, topology, agents[0].Layout);
             if (config.KeepWarmupEpochs > 0)

@@ -34,6 +34,8 @@ internal sealed record GossipConfig
     [JsonPropertyName("lr")] public double Lr { get; init; } = 0.1;
     [JsonPropertyName("momentum")] public double Momentum { get; init; } = 0.9;
     [JsonPropertyName("weight-decay")] public double WeightDecay { get; init; } = 1e-4;
+    [JsonPropertyName("nesterov")] public bool Nesterov { get; init; }
+    [JsonPropertyName("schedule")] public string Schedule { get; init; } = "multistep";
     [JsonPropertyName("warmup-epochs")] public int WarmupEpochs { get; init; } = 1;
     [JsonPropertyName("milestones")] public int[] Milestones { get; init; } = [];
     [JsonPropertyName("consensus-rounds")] public int ConsensusRounds { get; init; } = 50;
@@ -78,6 +80,11 @@ internal sealed record GossipConfig
         if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
         if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
+        if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum above 0");
+        if (!Federation.Decentralized.GossipSchedule.Names.Contains(Schedule))
+            throw new ArgumentException($"--schedule must be {string.Join(", ", Federation.Decentralized.GossipSchedule.Names)}, got '{Schedule}'");
         if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");
         if (Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive epochs");
         if (ConsensusBn is not ("local" or "gossip")) throw new ArgumentException($"--consensus-bn must be local or gossip, got '{ConsensusBn}'");

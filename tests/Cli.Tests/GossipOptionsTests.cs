@@ -50,6 +50,32 @@ public class GossipOptionsTests
         AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep", "0.1", "--keep-warmup-epochs", "2", "--keep-start", "0.01", "--data", "/"), "--keep-start");
 
     [Fact]
+    public void NesterovWithoutMomentumIsBadInput() =>
+        AssertBadInput(Run("gossip", "--nesterov", "--momentum", "0", "--data", "/"), "--nesterov");
+
+    [Fact]
+    public void UnknownScheduleIsBadInput() => AssertBadInput(Run("gossip", "--schedule", "step", "--data", "/"), "--schedule");
+
+    [Fact]
+    public void ResumingACosineRunWithOtherEpochsIsBadInput()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-cosine-").FullName;
+        try
+        {
+            var r = Run("gossip", "--method", "sgp", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(), "--limit", "128",
+                "--test-limit", "50", "--batch", "32", "--epochs", "2", "--stop-after", "1", "--schedule", "cosine", "--nesterov", "--out", dir);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("\"nesterov\": true", File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
+            AssertBadInput(Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume", "--epochs", "3"), "cosine schedule");
+            Assert.Equal(0, Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume").Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void NegativeKeepWarmupIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep-warmup-epochs", "-1", "--data", "/"), "--keep-warmup-epochs");
 }
