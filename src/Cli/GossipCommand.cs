@@ -33,6 +33,9 @@ internal static class GossipCommand
         var coding = new Option<string>("--index-coding") { Description = "int32|uint16|bitmap|delta (uint16 falls back to int32 for a tensor of more than 65,536 entries)", DefaultValueFactory = _ => d.IndexCoding };
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
+        var valueBits = new Option<int>("--value-bits") { Description = "Bits per top-k value: 32 (float32) or 2..8 (codes with one scale per tensor, nearest rounding)", DefaultValueFactory = _ => d.ValueBits };
+        var keepWarmup = new Option<int>("--keep-warmup-epochs") { Description = "Compression warm-up: keep falls geometrically from --keep-start to --keep over the first E epochs (0: off)", DefaultValueFactory = _ => d.KeepWarmupEpochs };
+        var keepStart = new Option<double>("--keep-start") { Description = "Keep at the first iteration of the warm-up (1: every entry)", DefaultValueFactory = _ => d.KeepStart };
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
         var alpha = new Option<double?>("--alpha") { Description = "Dirichlet non-IID split with concentration alpha (instead of --skew)" };
         var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
@@ -42,6 +45,10 @@ internal static class GossipCommand
         var batch = new Option<int>("--batch") { Description = "Batch size per agent", DefaultValueFactory = _ => d.Batch };
         var lr = new Option<double>("--lr") { Description = "Base learning rate", DefaultValueFactory = _ => d.Lr };
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs at lr/10 first", DefaultValueFactory = _ => d.WarmupEpochs };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => d.Momentum };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
+        var schedule = new Option<string>("--schedule") { Description = "multistep (x0.1 at --milestones), cosine or onecycle, stepped per iteration", DefaultValueFactory = _ => d.Schedule };
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
@@ -56,12 +63,15 @@ internal static class GossipCommand
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
         var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
+        var tuneGamma = new Option<string?>("--tune-gamma") { Description = "Instead of training: sweep the consensus step over this comma-separated list (default 1..0.001) by gossip alone on random vectors of the model's size, and print the best", Arity = ArgumentArity.ZeroOrOne };
+        var tuneIterations = new Option<int>("--tune-iterations") { Description = "Gossip iterations of each --tune-gamma trial", DefaultValueFactory = _ => 1000 };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile,
+            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -78,6 +88,9 @@ internal static class GossipCommand
                 IndexCoding = parse.GetValue(coding)!,
                 Compressor = parse.GetValue(compressor)!,
                 Bits = parse.GetValue(bits),
+                ValueBits = parse.GetValue(valueBits),
+                KeepWarmupEpochs = parse.GetValue(keepWarmup),
+                KeepStart = parse.GetValue(keepStart),
                 Skew = parse.GetValue(skew),
                 Alpha = parse.GetValue(alpha),
                 Model = modelName,
@@ -87,6 +100,10 @@ internal static class GossipCommand
                 Batch = parse.GetValue(batch),
                 Lr = parse.GetValue(lr),
                 WarmupEpochs = parse.GetValue(warmup),
+                Momentum = parse.GetValue(momentum),
+                Nesterov = parse.GetValue(nesterov),
+                WeightDecay = parse.GetValue(weightDecay),
+                Schedule = parse.GetValue(schedule)!,
                 Milestones = ParseMilestones(parse.GetValue(milestones)!),
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
@@ -101,6 +118,11 @@ internal static class GossipCommand
             {
                 if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
                 Workers.Count = n;
+            }
+            if (parse.GetResult(tuneGamma) is not null)
+            {
+                config.Validate();
+                return GossipTuning.Run(config, GossipTuning.ParseGammas(parse.GetValue(tuneGamma)), parse.GetValue(tuneIterations));
             }
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");

@@ -5,16 +5,21 @@ namespace NanoFed.Federation.Compression;
 
 /// <summary>
 /// Sparse-Push's top-k by magnitude (Aketi et al., arXiv 2102.05715; specs/sparse-push.md): k = max(1, floor(n · keep))
-/// entries of largest |v| (ties to the lower index, <see cref="TopK.Select"/>); on the wire, k float32 values and the
-/// indices in <see cref="Coding"/> (<see cref="SparseIndices"/>).
+/// entries of largest |v| (ties to the lower index, <see cref="TopK.Select"/>); on the wire, the k values and the
+/// indices in <see cref="Coding"/> (<see cref="SparseIndices"/>). The values are float32 (<see cref="ValueBits"/> = 32)
+/// or b-bit codes, 2 ≤ b ≤ 8, with one float32 scale per tensor, rounded to nearest (deterministic, no random stream):
+/// s = max|kept| / (2^(b−1) − 1), each sent value within s/2 of the kept one (<see cref="WireEncoding.SparseQuantized"/>).
 /// </summary>
-public sealed class TopKCompressor(double keep, IndexCoding coding = IndexCoding.Int32) : ICompressor
+public sealed class TopKCompressor(double keep, IndexCoding coding = IndexCoding.Int32, int valueBits = 32) : ICompressor
 {
     /// <summary>Fraction of entries kept.</summary>
     public double Keep { get; } = keep >= 0 && keep <= 1 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), $"keep must be in [0, 1], got {keep}");
 
     /// <summary>How the indices are written.</summary>
     public IndexCoding Coding { get; } = coding;
+
+    /// <summary>Bits per sent value: 32 (float32) or 2..8 (codes with one scale per tensor).</summary>
+    public int ValueBits { get; } = valueBits is 32 or (>= 2 and <= 8) ? valueBits : throw new ArgumentOutOfRangeException(nameof(valueBits), $"value bits must be 32 or 2..8, got {valueBits}");
 
     /// <inheritdoc/>
     public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
@@ -23,7 +28,9 @@ public sealed class TopKCompressor(double keep, IndexCoding coding = IndexCoding
         var values = new float[k];
         var indices = new int[k];
         TopK.Select(v, k, values, indices);
-        return WireTensor.Owned(name, new Shape(v.Length), values, indices, Coding);
+        return ValueBits == 32
+            ? WireTensor.Owned(name, new Shape(v.Length), values, indices, Coding)
+            : WireTensor.QuantizedOwned(name, new Shape(v.Length), values, indices, Coding, ValueBits);
     }
 }
 

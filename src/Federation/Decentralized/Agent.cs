@@ -26,7 +26,7 @@ public sealed class Agent : IDisposable
     /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling.
     /// </summary>
     public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
-        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null)
+        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null, bool nesterov = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -37,7 +37,7 @@ public sealed class Agent : IDisposable
         _parameters = model.Parameters();
         Layout = new TensorLayout(_parameters.Select(p => p.Data.Length).ToArray());
         _x = new float[Layout.Total];
-        Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay);
+        Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay, nesterov: nesterov);
         Loader = new BatchLoader(data, batchSize, normalization, augmentation, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
         CopyParameters(_x);
         Node = new GossipNode(_x);

@@ -42,6 +42,15 @@ public sealed record GossipConfig
     /// <summary>Bits of the quantize compressor.</summary>
     [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
 
+    /// <summary>Bits of each kept top-k value (32: float32; 2..8: codes with one scale per tensor).</summary>
+    [JsonPropertyName("value-bits")] public int ValueBits { get; init; } = 32;
+
+    /// <summary>Epochs over which keep falls geometrically from <see cref="KeepStart"/> to <see cref="Keep"/> (0: no warm-up).</summary>
+    [JsonPropertyName("keep-warmup-epochs")] public int KeepWarmupEpochs { get; init; }
+
+    /// <summary>Keep at the first iteration of the compression warm-up.</summary>
+    [JsonPropertyName("keep-start")] public double KeepStart { get; init; } = 0.1;
+
     /// <summary>Non-IID skew in [0, 1] (null with <see cref="Alpha"/> null: IID).</summary>
     [JsonPropertyName("skew")] public double? Skew { get; init; }
 
@@ -71,6 +80,12 @@ public sealed record GossipConfig
 
     /// <summary>SGD weight decay.</summary>
     [JsonPropertyName("weight-decay")] public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Nesterov momentum.</summary>
+    [JsonPropertyName("nesterov")] public bool Nesterov { get; init; }
+
+    /// <summary>Learning-rate schedule (<see cref="Decentralized.GossipSchedule.Names"/>).</summary>
+    [JsonPropertyName("schedule")] public string Schedule { get; init; } = "multistep";
 
     /// <summary>Epochs at lr / 10 first.</summary>
     [JsonPropertyName("warmup-epochs")] public int WarmupEpochs { get; init; } = 1;
@@ -121,6 +136,11 @@ public sealed record GossipConfig
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
         if (Bits is < 1 or > 16) throw new ArgumentException($"--bits must be 1..16, got {Bits}");
+        if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
+        if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
+            throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
+        if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
+        if (ValueBits is not (32 or (>= 2 and <= 8))) throw new ArgumentException($"--value-bits must be 32 or 2..8, got {ValueBits}");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
         if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
         if (Alpha is { } a && !(a > 0)) throw new ArgumentException($"--alpha must be positive, got {a}");
@@ -130,8 +150,11 @@ public sealed record GossipConfig
         if (Epochs < 1) throw new ArgumentException($"--epochs must be positive, got {Epochs}");
         if (Batch < 1) throw new ArgumentException($"--batch must be positive, got {Batch}");
         if (!(Lr > 0)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"momentum must be in [0, 1), got {Momentum}");
-        if (!(WeightDecay >= 0)) throw new ArgumentException($"weight-decay must be non-negative, got {WeightDecay}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum above 0");
+        if (!Decentralized.GossipSchedule.Names.Contains(Schedule))
+            throw new ArgumentException($"--schedule must be {string.Join(", ", Decentralized.GossipSchedule.Names)}, got '{Schedule}'");
         if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");
         if (Milestones is null || Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive epochs");
         if (ConsensusBn is not ("local" or "gossip")) throw new ArgumentException($"--consensus-bn must be local or gossip, got '{ConsensusBn}'");
@@ -201,6 +224,8 @@ public sealed record GossipConfig
             if (now is not null && now != saved.ValueOf(name))
                 throw new ArgumentException($"--resume: --{name} {now} conflicts with the run's {saved.ValueOf(name)} ({path})");
         }
+        if (given.Contains("epochs") && fresh.Epochs != saved.Epochs && saved.Schedule != "multistep")
+            throw new ArgumentException($"--resume: --epochs {fresh.Epochs} would change the run's {saved.Schedule} schedule of {saved.Epochs} epochs ({path})");
         return saved.With(fresh, given.Where(Resumable.Contains));
     }
 

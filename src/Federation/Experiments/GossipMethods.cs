@@ -41,17 +41,17 @@ public static class GossipMethods
     private static IGossip SparsePushProtocol(GossipConfig config, ITopology topology, TensorLayout layout)
     {
         var form = config.Form == "A" ? SparsePushForm.ErrorFeedback : SparsePushForm.Differences;
-        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config));
+        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config), config.ValueBits);
         var compressor = Compressor(config);
         return form == SparsePushForm.ErrorFeedback
             ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed)
             : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed);
     }
 
-    /// <summary>The compressor of --compressor, --keep, --index-coding and --bits.</summary>
+    /// <summary>The compressor of --compressor, --keep, --index-coding, --value-bits (top-k) and --bits.</summary>
     public static ICompressor Compressor(GossipConfig config) => config.Compressor switch
     {
-        "topk" => new TopKCompressor(config.Keep, Coding(config)),
+        "topk" => new TopKCompressor(config.Keep, Coding(config), config.ValueBits),
         "randomk" => new RandomKCompressor(config.Keep, Coding(config)),
         "quantize" => new QuantizeCompressor(config.Bits),
         _ => SignCompressor.Instance,

@@ -29,7 +29,7 @@ public sealed class GossipSetup
         IterationsPerEpoch = partition.Indices[fewest].Length / config.Batch;
         if (IterationsPerEpoch == 0)
             throw new ArgumentException($"agent {fewest} has {partition.Indices[fewest].Length} images, fewer than one batch of {config.Batch}");
-        Schedule = new ConstantWarmup(new MultiStepLr(config.Lr, config.Milestones.Select(m => m * IterationsPerEpoch)), config.WarmupEpochs * IterationsPerEpoch, 0.1);
+        Schedule = GossipSchedule.Create(config.Schedule, config.Lr, config.Milestones, config.WarmupEpochs, config.Epochs, IterationsPerEpoch);
         Topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
     }
 
@@ -64,7 +64,7 @@ public sealed class GossipSetup
     /// <summary>Iterations per epoch: the fewest full batches of any agent.</summary>
     public int IterationsPerEpoch { get; }
 
-    /// <summary>The learning rate per iteration: warm-up at lr / 10, then ×0.1 at every milestone.</summary>
+    /// <summary>The learning rate per iteration (<see cref="GossipSchedule"/>: by default warm-up at lr / 10, then ×0.1 at every milestone).</summary>
     public ILrSchedule Schedule { get; }
 
     /// <summary>The communication graph.</summary>
@@ -79,11 +79,21 @@ public sealed class GossipSetup
         ArgumentOutOfRangeException.ThrowIfNegative(i);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, Config.Agents);
         return new Agent(i, CreateModel(), Train.Subset(Partition.Indices[i]), Config.Batch, Config.Lr, Config.Seed, Normalization,
-            Config.Momentum, Config.WeightDecay, Augmentation);
+            Config.Momentum, Config.WeightDecay, Augmentation, Config.Nesterov);
     }
 
     private Nets.Modules.Sequential CreateModel() => ModelCatalog.Create(Config.Model, Config.Seed, Train.Classes, ModelCatalog.ParseNorm(Config.Model, Config.Norm));
 
-    /// <summary>The communication mode and gossip protocol of the method (<see cref="GossipMethods.Create"/>) for a model of <paramref name="layout"/>.</summary>
-    public (Communication Mode, IGossip? Protocol) CreateMethod(TensorLayout layout) => GossipMethods.Create(Config, Topology, layout);
+    /// <summary>
+    /// The communication mode and gossip protocol of the method (<see cref="GossipMethods.Create"/>) for a model of
+    /// <paramref name="layout"/>; with a compression warm-up, the protocol of each iteration's keep (<see cref="KeepWarmup"/>).
+    /// </summary>
+    public (Communication Mode, IGossip? Protocol) CreateMethod(TensorLayout layout)
+    {
+        var (mode, protocol) = GossipMethods.Create(Config, Topology, layout);
+        if (Config.KeepWarmupEpochs > 0)
+            protocol = new KeepWarmup(k => GossipMethods.Create(Config with { Keep = k }, Topology, layout).Protocol!, Config.KeepStart, Config.Keep,
+                checked(Config.KeepWarmupEpochs * IterationsPerEpoch));
+        return (mode, protocol);
+    }
 }

@@ -14,7 +14,7 @@ public static class SparseIndices
     public static long Bytes(WireTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        return tensor.Encoding switch
+        return tensor.IndexEncoding switch
         {
             WireEncoding.Sparse => 4L * tensor.Indices.Length,
             WireEncoding.SparseUInt16 => 2L * tensor.Indices.Length,
@@ -41,7 +41,7 @@ public static class SparseIndices
     internal static void Write(WireTensor tensor, Span<byte> destination)
     {
         var indices = tensor.Indices;
-        switch (tensor.Encoding)
+        switch (tensor.IndexEncoding)
         {
             case WireEncoding.Sparse:
                 for (int j = 0; j < indices.Length; j++) BinaryPrimitives.WriteInt32LittleEndian(destination[(4 * j)..], indices[j]);

@@ -17,6 +17,8 @@ namespace NanoFed.Federation.Transport;
 ///          SparseUInt16  k i32 | values f32 × k | indices u16 × k                      (n ≤ 65,536)
 ///          SparseBitmap  k i32 | values f32 × k | bitmap ceil(n/8), bit i set iff i is kept
 ///          SparseGamma   k i32 | values f32 × k | Elias-gamma gaps ceil(Σ(2⌊log2 g⌋+1)/8)  (<see cref="SparseIndices"/>)
+///          SparseQuantized  k i32 | index encoding u8 (3, 5, 6 or 7) | bits u8 (2..8) | scale f32 | codes ceil(k·b/8)
+///                           | indices as in that encoding
 /// </code>
 /// n is the product of the dims. A tensor's header is 2 + |name| + 1 + 1 + 4·rank + 4 bytes. Deserializing checks
 /// every field (magic, kind, counts, encodings, ranks, lengths against what the header implies, strictly increasing
@@ -48,6 +50,7 @@ public static class WireFormat
         WireEncoding.DenseF32 => 4L * tensor.Values.Length,
         WireEncoding.Quantized => 2 + 4L * tensor.Scales.Length + tensor.Data.Length,
         WireEncoding.Bytes => tensor.Data.Length,
+        WireEncoding.SparseQuantized => 4 + 2 + 4 + tensor.Data.Length + SparseIndices.Bytes(tensor),
         _ => 4 + 4L * tensor.Values.Length + SparseIndices.Bytes(tensor),
     };
 
@@ -113,6 +116,14 @@ public static class WireFormat
             case WireEncoding.Bytes:
                 t.Data.CopyTo(w.Take(t.Data.Length));
                 break;
+            case WireEncoding.SparseQuantized:
+                w.I32(t.Indices.Length);
+                w.U8((byte)t.IndexEncoding);
+                w.U8((byte)t.Bits);
+                w.Floats(t.Scales);
+                t.Data.CopyTo(w.Take(t.Data.Length));
+                SparseIndices.Write(t, w.Take(checked((int)SparseIndices.Bytes(t))));
+                break;
             default:
                 w.I32(t.Values.Length);
                 w.Floats(t.Values);
@@ -153,6 +164,7 @@ public static class WireFormat
             WireEncoding.DenseF32 => ReadDense(ref b, name, shape, index),
             WireEncoding.Quantized => ReadQuantized(ref b, name, shape, index),
             WireEncoding.Bytes => ReadBytes(ref b, name, shape, index),
+            WireEncoding.SparseQuantized => ReadSparseQuantized(ref b, name, shape, index),
             var sparse => ReadSparse(ref b, name, shape, index, sparse),
         };
         if (b.Remaining != 0) throw new FormatException($"tensor {index} '{name}': {b.Remaining} unused body bytes");
@@ -193,6 +205,28 @@ public static class WireFormat
         var values = b.Floats(k);
         var indices = SparseIndices.Read(encoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{name}'");
         return WireTensor.Owned(name, shape, values, indices, CodingOf(encoding));
+    }
+
+    private static WireTensor ReadSparseQuantized(ref Reader b, string name, Shape shape, int index)
+    {
+        if (b.Remaining < 10) throw new FormatException($"tensor {index} '{name}': quantized sparse body too short");
+        int k = b.I32();
+        var indexEncoding = (WireEncoding)b.U8();
+        int bits = b.U8();
+        if (k < 0 || k > shape.Length) throw new FormatException($"tensor {index} '{name}': {k} sparse entries do not fit shape {shape}");
+        if (indexEncoding is not (WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma))
+            throw new FormatException($"tensor {index} '{name}': index encoding {(byte)indexEncoding} is not a sparse one");
+        if (bits is < 2 or > 8) throw new FormatException($"tensor {index} '{name}': bit width {bits} outside 2..8");
+        float scale = b.Floats(1)[0];
+        if (!(scale >= 0) || !float.IsFinite(scale)) throw new FormatException($"tensor {index} '{name}': invalid scale {scale}");
+        int codeBytes = Quantize.PackedLength(k, bits);
+        if (b.Remaining < codeBytes) throw new FormatException($"tensor {index} '{name}': {k} codes of {bits} bits do not fit {b.Remaining} bytes");
+        var packed = b.Take(codeBytes).ToArray();
+        int used = (int)((long)k * bits % 8);
+        if (used != 0 && packed[^1] >> used != 0)
+            throw new FormatException($"tensor {index} '{name}': padding bits of the last code byte are not zero");
+        var indices = SparseIndices.Read(indexEncoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{name}'");
+        return WireTensor.FromSparseQuantized(name, shape, bits, scale, packed, indices, indexEncoding);
     }
 
     private static IndexCoding CodingOf(WireEncoding encoding) => encoding switch

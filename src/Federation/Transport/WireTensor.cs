@@ -25,6 +25,12 @@ public enum WireEncoding : byte
 
     /// <summary>As <see cref="Sparse"/> with the index gaps in Elias-gamma code (<see cref="SparseIndices"/>).</summary>
     SparseGamma = 7,
+
+    /// <summary>
+    /// Sparse entries whose values are b-bit codes with one float32 scale per tensor (<see cref="Quantize"/>), the
+    /// indices in one of the sparse encodings' codings (<see cref="WireTensor.IndexEncoding"/>).
+    /// </summary>
+    SparseQuantized = 8,
 }
 
 /// <summary>
@@ -53,24 +59,31 @@ public sealed class WireTensor
     public WireEncoding Encoding { get; }
 
     /// <summary>Whether the encoding is one of the sparse ones (values plus indices in some <see cref="IndexCoding"/>).</summary>
-    public bool IsSparse => Encoding is WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma;
+    public bool IsSparse => Encoding is WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma or WireEncoding.SparseQuantized;
 
-    /// <summary>Dense: all values; sparse encodings: the kept values. Empty otherwise.</summary>
+    /// <summary>
+    /// Sparse encodings: how the indices are written, as the sparse encoding with float32 values that writes them
+    /// the same way (<see cref="WireEncoding.Sparse"/>, <see cref="WireEncoding.SparseUInt16"/>, …); the encoding
+    /// itself except for <see cref="WireEncoding.SparseQuantized"/>. 0 otherwise.
+    /// </summary>
+    public WireEncoding IndexEncoding { get; private init; }
+
+    /// <summary>Dense: all values; sparse encodings: the kept values (<see cref="WireEncoding.SparseQuantized"/>: decoded, code · scale). Empty otherwise.</summary>
     public float[] Values { get; private init; } = [];
 
     /// <summary>Sparse encodings: the kept indices (strictly increasing, in [0, Shape.Length)), whatever their coding on the wire. Empty otherwise.</summary>
     public int[] Indices { get; private init; } = [];
 
-    /// <summary>Quantized: the bit width b (1..8). 0 otherwise.</summary>
+    /// <summary>Quantized and SparseQuantized: the bit width b (1..8). 0 otherwise.</summary>
     public int Bits { get; private init; }
 
     /// <summary>Quantized: the channel axis of the per-channel scales, or −1 for one scale per tensor.</summary>
     public int Axis { get; private init; } = -1;
 
-    /// <summary>Quantized: the scales (one, or one per channel).</summary>
+    /// <summary>Quantized: the scales (one, or one per channel); SparseQuantized: the one scale.</summary>
     public float[] Scales { get; private init; } = [];
 
-    /// <summary>Quantized: the packed codes (<see cref="Quantize.Pack"/>); Bytes: the raw bytes.</summary>
+    /// <summary>Quantized and SparseQuantized: the packed codes (<see cref="Quantize.Pack"/>); Bytes: the raw bytes.</summary>
     public byte[] Data { get; private init; } = [];
 
     /// <summary>Dense float32 copy of <paramref name="values"/> (length = shape's).</summary>
@@ -131,8 +144,40 @@ public sealed class WireTensor
     }
 
     /// <summary>A sparse tensor that takes ownership of <paramref name="values"/> and <paramref name="indices"/> (already checked).</summary>
-    internal static WireTensor Owned(string name, Shape shape, float[] values, int[] indices, IndexCoding coding) =>
-        new(name, shape, SparseEncoding(coding, shape.Length)) { Values = values, Indices = indices };
+    internal static WireTensor Owned(string name, Shape shape, float[] values, int[] indices, IndexCoding coding)
+    {
+        var encoding = SparseEncoding(coding, shape.Length);
+        return new(name, shape, encoding) { Values = values, Indices = indices, IndexEncoding = encoding };
+    }
+
+    /// <summary>
+    /// Sparse entries (indices already checked, owned) whose <paramref name="values"/> travel as <paramref name="bits"/>-bit
+    /// codes, 2 ≤ b ≤ 8, with one scale s = max|values| / (2^(b−1) − 1), rounded to nearest (ties to even), so each
+    /// decoded value is within s/2 of its input. <see cref="Values"/> holds the decoded code · s, the numbers a receiver reads.
+    /// </summary>
+    internal static WireTensor QuantizedOwned(string name, Shape shape, ReadOnlySpan<float> values, int[] indices, IndexCoding coding, int bits)
+    {
+        if (bits is < 2 or > 8) throw new ArgumentOutOfRangeException(nameof(bits), bits, "quantized sparse values need 2..8 bits");
+        float scale = Quantize.Scale(values, bits);
+        var codes = new sbyte[values.Length];
+        Quantize.Nearest(values, scale, bits, codes);
+        var packed = new byte[Quantize.PackedLength(codes.Length, bits)];
+        Quantize.Pack(codes, bits, packed);
+        return FromSparseQuantized(name, shape, bits, scale, packed, indices, SparseEncoding(coding, shape.Length));
+    }
+
+    /// <summary>Already-quantized sparse parts (used by the deserializer and <see cref="Scaled"/>): packed codes, scale, indices.</summary>
+    internal static WireTensor FromSparseQuantized(string name, Shape shape, int bits, float scale, byte[] packed, int[] indices, WireEncoding indexEncoding)
+    {
+        var codes = new sbyte[indices.Length];
+        Quantize.Unpack(packed, bits, codes);
+        var values = new float[indices.Length];
+        Quantize.Dequantize(codes, scale, values);
+        return new(name, shape, WireEncoding.SparseQuantized)
+        {
+            Values = values, Indices = indices, Bits = bits, Scales = [scale], Data = packed, IndexEncoding = indexEncoding,
+        };
+    }
 
     /// <summary>The sparse encoding of <paramref name="coding"/> for a tensor of <paramref name="n"/> entries.</summary>
     private static WireEncoding SparseEncoding(IndexCoding coding, int n) => coding switch
@@ -169,7 +214,8 @@ public sealed class WireTensor
             WireEncoding.DenseF32 => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a) },
             WireEncoding.Quantized => new WireTensor(Name, Shape, Encoding) { Bits = Bits, Axis = Axis, Scales = Multiply(Scales, a), Data = Data },
             WireEncoding.Bytes => throw new InvalidOperationException($"raw bytes '{Name}' cannot be scaled"),
-            _ => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a), Indices = Indices },
+            WireEncoding.SparseQuantized => FromSparseQuantized(Name, Shape, Bits, Scales[0] * a, Data, Indices, IndexEncoding),
+            _ => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a), Indices = Indices, IndexEncoding = IndexEncoding },
         };
     }
 
@@ -188,7 +234,7 @@ public sealed class WireTensor
         var values = new float[k];
         var indices = new int[k];
         TopK.Select(dense, k, values, indices);
-        return new WireTensor(name, shape, WireEncoding.Sparse) { Values = values, Indices = indices };
+        return new WireTensor(name, shape, WireEncoding.Sparse) { Values = values, Indices = indices, IndexEncoding = WireEncoding.Sparse };
     }
 
     /// <summary>Raw bytes (e.g. labels), one per element, with shape [n].</summary>

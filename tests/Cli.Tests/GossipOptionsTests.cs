@@ -1,0 +1,81 @@
+using Xunit;
+using static NanoFed.Tests.Cli.ProgramTests;
+
+namespace NanoFed.Tests.Cli;
+
+/// <summary>Bad values of gossip's compression options are one-line errors naming the option.</summary>
+[Collection(nameof(ConsoleCollection))]
+public class GossipOptionsTests
+{
+    [Theory]
+    [InlineData("1")]
+    [InlineData("9")]
+    [InlineData("16")]
+    public void ValueBitsOutsideTwoToEightOr32AreBadInput(string bits) =>
+        AssertBadInput(Run("gossip", "--method", "sparse-push", "--value-bits", bits, "--data", "/"), "--value-bits");
+
+    [Fact]
+    public void KeepWarmupSendsMoreInItsEpochsAndTheSameAfter()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-warmup-").FullName;
+        try
+        {
+            long[] Bytes(string name, params string[] extra)
+            {
+                string run = Path.Combine(dir, name);
+                var r = Run(["gossip", "--method", "sparse-push", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
+                    "--limit", "256", "--test-limit", "100", "--batch", "32", "--keep", "0.1", "--value-bits", "4", "--epochs", "2", "--out", run, .. extra]);
+                Assert.Equal(0, r.Code);
+                var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+                int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
+                return lines.Skip(1).Select(l => long.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            }
+            var plain = Bytes("plain");
+            var warm = Bytes("warm", "--keep-warmup-epochs", "1", "--keep-start", "1");
+            Assert.True(warm[0] > 3 * plain[0], $"warm-up epoch {warm[0]} bytes, plain {plain[0]}");
+            Assert.Equal(plain[1], warm[1]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void KeepWarmupWithoutACompressorIsBadInput() =>
+        AssertBadInput(Run("gossip", "--method", "sgp", "--keep-warmup-epochs", "2", "--data", "/"), "--keep-warmup-epochs");
+
+    [Fact]
+    public void KeepStartBelowKeepIsBadInput() =>
+        AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep", "0.1", "--keep-warmup-epochs", "2", "--keep-start", "0.01", "--data", "/"), "--keep-start");
+
+    [Fact]
+    public void NesterovWithoutMomentumIsBadInput() =>
+        AssertBadInput(Run("gossip", "--nesterov", "--momentum", "0", "--data", "/"), "--nesterov");
+
+    [Fact]
+    public void UnknownScheduleIsBadInput() => AssertBadInput(Run("gossip", "--schedule", "step", "--data", "/"), "--schedule");
+
+    [Fact]
+    public void ResumingACosineRunWithOtherEpochsIsBadInput()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-cosine-").FullName;
+        try
+        {
+            var r = Run("gossip", "--method", "sgp", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(), "--limit", "128",
+                "--test-limit", "50", "--batch", "32", "--epochs", "2", "--stop-after", "1", "--schedule", "cosine", "--nesterov", "--out", dir);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("\"nesterov\": true", File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
+            AssertBadInput(Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume", "--epochs", "3"), "cosine schedule");
+            Assert.Equal(0, Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume").Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void NegativeKeepWarmupIsBadInput() =>
+        AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep-warmup-epochs", "-1", "--data", "/"), "--keep-warmup-epochs");
+}

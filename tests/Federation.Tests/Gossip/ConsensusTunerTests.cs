@@ -1,0 +1,77 @@
+using NanoFed.Federation.Compression;
+using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Topology;
+using Xunit;
+
+namespace NanoFed.Tests.Federation;
+
+public class ConsensusTunerTests
+{
+    private static ConsensusTuner Tuner(double keep, int iterations, TensorLayout layout, ulong seed = 3) =>
+        new(g => new DifferenceGossip(new ExponentialGraph(8), new TopKCompressor(keep), g, layout), layout, iterations, seed);
+
+    [Fact]
+    public void ErrorIsTheMeanSquaredDistanceToTheAverage()
+    {
+        var protocol = new PushSum(new DirectedRing(3));
+        GossipNode[] nodes = [protocol.CreateNode([1, 0]), protocol.CreateNode([3, 0]), protocol.CreateNode([5, 6])];
+        nodes[2].W = 2; // x_2 = (2.5, 3): the error is of the estimates z / w
+        double[] mean = [(1 + 3 + 2.5) / 3.0, 1];
+        double expected = (Math.Pow(1 - mean[0], 2) + 1 + Math.Pow(3 - mean[0], 2) + 1 + Math.Pow(2.5 - mean[0], 2) + 4) / 3;
+        Assert.Equal(expected, ConsensusTuner.Error(nodes), 1e-12);
+    }
+
+    [Fact]
+    public void RandomStartHasTheExpectedErrorAndExactGossipReachesConsensus()
+    {
+        // Uncompressed differences with γ = 1 are push-sum: on the exponential graph of 8 nodes one period (3 steps) averages exactly.
+        var layout = new TensorLayout(300, 200);
+        var trial = Tuner(1, 3, layout).Trial(1f);
+        Assert.Equal(500 * 7 / 8.0, trial.InitialError, 500 * 7 / 8.0 * 0.05); // E e(0) = d (n − 1) / n for N(0, 1) starts
+        Assert.True(trial.Ratio < 1e-10, $"ratio {trial.Ratio}");
+        Assert.True(trial.Stable);
+        Assert.Equal(3, trial.Iterations);
+    }
+
+    [Fact]
+    public void SweepFlagsTheDivergentStepAndPicksTheLowestStableError()
+    {
+        // Form (B) at keep 5% diverges for γ = 1 (specs: γ ≥ 0.5 diverges at 1%) and contracts for small γ.
+        var layout = new TensorLayout(1000, 600);
+        var tuner = Tuner(0.05, 200, layout);
+        var trials = tuner.Sweep([1f, 0.1f, 0.02f]);
+        Assert.False(trials[0].Stable, $"γ = 1: ratio {trials[0].Ratio} after {trials[0].Iterations}");
+        Assert.True(trials[2].Stable);
+        var best = ConsensusTuner.Best(trials)!;
+        Assert.True(best.Stable);
+        Assert.All(trials.Where(t => t.Stable), t => Assert.True(best.FinalError <= t.FinalError));
+        Assert.True(best.Ratio < 0.5, $"best γ {best.Gamma}: ratio {best.Ratio}");
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameTrialAndEveryGammaTheSameStart()
+    {
+        var layout = new TensorLayout(400);
+        var a = Tuner(0.05, 30, layout).Trial(0.05f);
+        var b = Tuner(0.05, 30, layout).Trial(0.05f);
+        Assert.Equal(a, b);
+        Assert.Equal(a.InitialError, Tuner(0.05, 30, layout).Trial(0.2f).InitialError);
+        Assert.NotEqual(a.InitialError, Tuner(0.05, 30, layout, seed: 4).Trial(0.05f).InitialError);
+    }
+
+    [Fact]
+    public void BestIgnoresUnstableTrialsAndReturnsNullWhenNoneIsStable()
+    {
+        GammaTrial[] trials = [new(1f, 5, 10, double.NaN), new(0.5f, 100, 10, 11), new(0.1f, 100, 10, 2), new(0.05f, 100, 10, 1), new(0.01f, 100, 10, 1)];
+        Assert.Equal(0.05f, ConsensusTuner.Best(trials)!.Gamma);
+        Assert.Null(ConsensusTuner.Best(trials[..2]));
+    }
+
+    [Fact]
+    public void RejectsBadArguments()
+    {
+        var layout = new TensorLayout(10);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 0));
+        Assert.Throws<ArgumentNullException>(() => new ConsensusTuner(null!, layout, 5));
+    }
+}
