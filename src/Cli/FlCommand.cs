@@ -42,6 +42,7 @@ internal static class FlCommand
         var bits = new Option<int>("--bits") { Description = "EcoFed activation bits", DefaultValueFactory = _ => d.Bits };
         var perChannel = new Option<bool>("--per-channel") { Description = "EcoFed: one quantization scale per channel" };
         var period = new Option<int>("--period") { Description = "EcoFed replay period P", DefaultValueFactory = _ => d.Period };
+        var aggregator = new Option<string>("--aggregator") { Description = $"Server aggregation of fedavg and ecofed: {Federation.Aggregation.Aggregators.Names}", DefaultValueFactory = _ => d.Aggregator };
         var front = new Option<string?>("--front") { Description = "EcoFed: pre-trained front (a safetensors checkpoint, e.g. from nanofed train --train-range)" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the secondary test sets every K rounds and on the last", DefaultValueFactory = _ => d.EvalEvery };
         var s = d.System;
@@ -57,7 +58,7 @@ internal static class FlCommand
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
             data, output, threads, resume,
         };
         Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
@@ -81,7 +82,7 @@ internal static class FlCommand
                 Alpha = Pick(alpha, b.Alpha), SamplesPerClient = Pick(samples, b.SamplesPerClient), ClientPool = Pick(pool, b.ClientPool),
                 LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
                 WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
-                Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Front = Pick(front, b.Front),
+                Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Aggregator = Pick(aggregator, b.Aggregator), Front = Pick(front, b.Front),
                 EvalEvery = Pick(evalEvery, b.EvalEvery),
                 System = (b.System ?? s) with
                 {

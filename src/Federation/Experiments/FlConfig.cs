@@ -1,3 +1,4 @@
+using NanoFed.Federation.Aggregation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -89,6 +90,9 @@ public sealed record FlConfig
     /// <summary>EcoFed replay period P.</summary>
     public int Period { get; init; } = 2;
 
+    /// <summary>The server's aggregation rule for fedavg and ecofed (<see cref="Aggregators.Names"/>).</summary>
+    public string Aggregator { get; init; } = "mean";
+
     /// <summary>EcoFed: pre-trained front (a safetensors checkpoint); null for none.</summary>
     public string? Front { get; init; }
 
@@ -138,6 +142,16 @@ public sealed record FlConfig
         Positive(SplitIndex, "--split-index");
         if (Bits is < 2 or > 16) throw new ArgumentException($"--bits must be 2..16, got {Bits}");
         Positive(Period, "--period");
+        try
+        {
+            Aggregators.Parse(Aggregator);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--aggregator: {e.Message}");
+        }
+        if (Aggregator != "mean" && Method is not ("fedavg" or "ecofed"))
+            throw new ArgumentException($"--aggregator {Aggregator} applies to fedavg and ecofed (the servers that average whole models), not {Method}");
         if (Front is not null && Method != "ecofed") throw new ArgumentException("--front applies to --method ecofed only");
         if (Front is not null && !File.Exists(Front)) throw new ArgumentException($"--front: no such file {Front}");
         if (System is null) throw new ArgumentException("system: the system model is missing");

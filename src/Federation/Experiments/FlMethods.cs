@@ -1,3 +1,4 @@
+using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.Fl;
 using NanoFed.Nets.Modules;
 
@@ -27,7 +28,7 @@ public static class FlMethods
         int split = s.SplitIndex;
         switch (s.Method)
         {
-            case "fedavg": return (new FedAvg(createModel, inputShape, local), FedAvgClient.Factory(createModel), "none");
+            case "fedavg": return (new FedAvg(createModel, inputShape, local) { Aggregator = Aggregators.Parse(s.Aggregator) }, FedAvgClient.Factory(createModel), "none");
             case "splitfed": return (new SplitFed(createModel, split, inputShape, local), SplitFedClient.Factory(createModel, split), "none");
             case "localloss":
                 return (new LocalLoss(createModel, split, inputShape, classes, s.Seed, local), LocalLossClient.Factory(createModel, split, classes), "none");
@@ -37,7 +38,7 @@ public static class FlMethods
             case "ecofed":
                 var front = s.Front is null ? PretrainedFront.None : PretrainedFront.Load(s.Front);
                 var eco = new EcoFedOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay, s.Bits, s.PerChannel, s.Period);
-                return (new EcoFed(createModel, split, inputShape, front, eco), EcoFedClient.Factory(createModel, split, front), front.Description);
+                return (new EcoFed(createModel, split, inputShape, front, eco) { Aggregator = Aggregators.Parse(s.Aggregator) }, EcoFedClient.Factory(createModel, split, front), front.Description);
             default:
                 throw new ArgumentException($"--method: unknown method '{s.Method}' (known: fedavg, splitfed, localloss, fedgkt, ecofed)");
         }

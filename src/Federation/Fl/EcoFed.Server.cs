@@ -1,3 +1,4 @@
+using NanoFed.Federation.Aggregation;
 using NanoFed.Autograd;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Nets.Modules;
@@ -10,7 +11,7 @@ public sealed partial class EcoFed
 {
     /// <summary>
     /// Trains one copy of the global back per entry (in client order, one reused working model) and averages them by
-    /// sample count into the global back. The average is WeightedAverage's (Σ_k n_k·w_k summed in double in client
+    /// sample count into the global back (or combines them by the robust <see cref="Aggregator"/>). The average is WeightedAverage's (Σ_k n_k·w_k summed in double in client
     /// order, divided by Σ_k n_k), accumulated copy by copy so that only one copy of a 34 M-parameter back exists at a
     /// time; the double sums are kept between rounds, which spares a 275 MB allocation per round for VGG11.
     /// </summary>
@@ -21,6 +22,19 @@ public sealed partial class EcoFed
         _work ??= _createModel().Split(SplitIndex).Back;
         var global = _back.StateDict();
         var work = _work.StateDict();
+        if (!ReferenceEquals(Aggregator, Aggregators.Mean))
+        {
+            // A robust rule needs every copy at once (a median has no running form): K copies of the back in memory.
+            var copies = new List<IReadOnlyList<(string Name, Tensor Value)>>(trained.Count);
+            foreach (var entry in trained)
+            {
+                for (int t = 0; t < global.Count; t++) global[t].Value.Span.CopyTo(work[t].Value.Span);
+                Train(round, entry);
+                copies.Add(work.Select(w => (w.Name, Tensor.FromArray(w.Value.Span.ToArray(), w.Value.Shape))).ToList());
+            }
+            Aggregator.Aggregate(copies, trained.Select(e => (double)e.Count).ToArray(), global);
+            return FlopCounter.TrainingFactor * BackForwardFlopsPerImage * trained.Sum(e => (long)e.Count) * Options.E + 2.0 * BackElements * trained.Count;
+        }
         var sums = _sums ??= global.Select(t => new double[t.Value.Length]).ToArray();
         foreach (var sum in sums) Array.Clear(sum);
         long samples = 0;

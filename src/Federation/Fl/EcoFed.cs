@@ -1,3 +1,4 @@
+using NanoFed.Federation.Aggregation;
 using NanoFed.Autograd;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
@@ -83,6 +84,9 @@ public sealed partial class EcoFed : IFlStrategy
         BackElements = _back.StateDict().Sum(t => (long)t.Value.Length);
         Buffer = new ReplayBuffer(Options.BufferCapacity);
     }
+
+    /// <summary>How the server combines its trained copies of the back: the sample-weighted mean unless a robust rule is given.</summary>
+    public IAggregator Aggregator { get; init; } = Aggregators.Mean;
 
     /// <inheritdoc/>
     public string Name => "ecofed";

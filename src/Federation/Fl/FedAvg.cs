@@ -1,3 +1,4 @@
+using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.SystemModel;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
@@ -72,6 +73,9 @@ public sealed class FedAvg : IFlStrategy
     /// <summary>The local-training options.</summary>
     public FedAvgOptions Options { get; }
 
+    /// <summary>How the clients' models are combined: FedAvg's sample-weighted mean unless a robust rule is given.</summary>
+    public IAggregator Aggregator { get; init; } = Aggregators.Mean;
+
     /// <inheritdoc/>
     public Module GlobalModel => _global;
 
@@ -87,7 +91,7 @@ public sealed class FedAvg : IFlStrategy
     /// <inheritdoc/>
     public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures)
     {
-        int clients = ModelExchange.AverageInto(round, replies, _global.StateDict());
+        int clients = ModelExchange.AverageInto(round, replies, _global.StateDict(), Aggregator);
         return RoundAggregate.Of(2.0 * ParameterElements * clients);
     }
 }

@@ -48,10 +48,11 @@ internal static class ModelExchange
     public static double SampleCount(Message reply) => reply[FedAvg.SampleCountName].ToArray()[0];
 
     /// <summary>
-    /// Writes the sample-weighted average of the Weights replies (in ascending sender order, so the sum's order is
-    /// fixed) into <paramref name="destination"/>; returns how many replies were averaged.
+    /// Writes the aggregate of the Weights replies (in ascending sender order, so the order is fixed) by
+    /// <paramref name="aggregator"/>, weighted by sample count where the rule weighs, into <paramref name="destination"/>,
+    /// which holds the current global model on entry; returns how many replies were aggregated.
     /// </summary>
-    public static int AverageInto(int round, IReadOnlyList<Message> replies, IReadOnlyList<(string Name, Tensor Value)> destination)
+    public static int AverageInto(int round, IReadOnlyList<Message> replies, IReadOnlyList<(string Name, Tensor Value)> destination, IAggregator aggregator)
     {
         ArgumentNullException.ThrowIfNull(replies);
         var weights = replies.Where(m => m.Kind == MessageKind.Weights).OrderBy(m => m.Sender).ToList();
@@ -73,7 +74,7 @@ internal static class ModelExchange
             }
             clients.Add(list);
         }
-        WeightedAverage.Average(clients, counts, destination);
+        aggregator.Aggregate(clients, counts, destination);
         return weights.Count;
     }
 }

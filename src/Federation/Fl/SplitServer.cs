@@ -127,7 +127,7 @@ internal sealed class SplitServer
     /// </summary>
     public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, Func<long, double> turnFlops)
     {
-        int clients = ModelExchange.AverageInto(round, replies, GlobalDeviceState());
+        int clients = ModelExchange.AverageInto(round, replies, GlobalDeviceState(), Aggregators.Mean);
         var counts = replies.Where(m => m.Kind == MessageKind.Weights).OrderBy(m => m.Sender)
             .Select(m => (Client: m.Sender, Samples: ModelExchange.SampleCount(m))).ToList();
         // A client without samples made no request and has no copy; its weight in the average would be zero.
