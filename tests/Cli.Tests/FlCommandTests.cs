@@ -36,6 +36,19 @@ public class FlCommandTests : IDisposable
         Assert.DoesNotContain("System.", r.Err, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// EcoFed's server at lr 1e6: on Fashion-MNIST its weights stayed finite with a test loss of order 1e16 (the loss
+    /// bound stops that), on this synthetic set they overflow; either way one divergence line and exit code 3.
+    /// </summary>
+    [Fact]
+    public void EcoFedAtAHugeLearningRateStopsWithTheDivergenceLine()
+    {
+        var r = Run(Tiny("diverge", "--method", "ecofed", "--lr", "1e6"));
+        Assert.Equal(NanoFed.Cli.Program.Diverged, r.Code);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("diverged", StringComparison.Ordinal));
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line, "diverged in round 1: the global model's (loss on t10k is .*, past 10000|.* non-finite value)"), line);
+    }
+
     [Fact]
     public void TinyRunWritesItsFolderAndIsReproducible()
     {

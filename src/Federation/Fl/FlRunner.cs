@@ -168,6 +168,8 @@ public sealed class FlRunner
         long bytes = entries.Sum(e => e.Bytes);
         var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
             .Select(t => Strategy.Evaluate(round, t.Name, t.Data, Clients.Normalization)).ToList();
+        if (Divergence.Loss($"the global model's loss on {tests[0].Name}", tests[0].Loss) is { } exploded)
+            throw new DivergenceException($"diverged in round {round}: {exploded}{Culprits(replies)}");
         var prev = _history.Count == 0 ? null : _history[^1];
         return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
             seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests) { Failures = failures };
