@@ -185,7 +185,7 @@ public sealed class FlRunner
         }
         int quorum = Quorum ?? clients.Length;
         if (flops.Count < quorum)
-            throw new InvalidOperationException($"round {round}: {flops.Count} of {clients.Length} clients answered ({dropped} of the {sampled.Length} sampled dropped out), the quorum is {quorum}; " +
+            throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
         var aggregate = Strategy.Aggregate(round, replies, failures);
