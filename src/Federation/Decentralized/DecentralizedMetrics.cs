@@ -144,23 +144,24 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
 
     /// <summary>
     /// The rows as CSV: phase, epoch, iterations, consensus_rounds, lr, train_loss, consensus_distance, bytes_per_agent,
-    /// cumulative_bytes_per_agent, min_weight, max_weight, weight_sum, then for each test set (named after the first row's sets)
-    /// &lt;name&gt;_averaged, &lt;name&gt;_mean, &lt;name&gt;_min, &lt;name&gt;_max (empty when the agents were not evaluated).
+    /// cumulative_bytes_per_agent, min_weight, max_weight, then for each test set (named after the first row's sets)
+    /// &lt;name&gt;_averaged, &lt;name&gt;_mean, &lt;name&gt;_min, &lt;name&gt;_max (empty when the agents were not evaluated),
+    /// then weight_sum (<see cref="WeightSum"/>).
     /// </summary>
     public static string ToCsv(IReadOnlyList<DecentralizedMetrics> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var s = new StringBuilder("phase,epoch,iterations,consensus_rounds,lr,train_loss,consensus_distance,bytes_per_agent,cumulative_bytes_per_agent,min_weight,max_weight,weight_sum");
+        var s = new StringBuilder("phase,epoch,iterations,consensus_rounds,lr,train_loss,consensus_distance,bytes_per_agent,cumulative_bytes_per_agent,min_weight,max_weight");
         if (rows.Count > 0)
             foreach (var t in rows[0].Tests) s.Append(CultureInfo.InvariantCulture, $",{t.Name}_averaged,{t.Name}_mean,{t.Name}_min,{t.Name}_max");
-        s.Append('\n');
+        s.Append(",weight_sum\n");
         foreach (var m in rows)
         {
             s.Append(CultureInfo.InvariantCulture, $"{(m.Phase == DecentralizedPhase.Training ? "training" : "consensus")},{m.Epoch},{m.Iterations},{m.ConsensusRounds},");
-            s.Append(CultureInfo.InvariantCulture, $"{m.Lr:G6},{m.TrainLoss:F5},{m.ConsensusDistance:G6},{m.BytesPerAgent:F0},{m.CumulativeBytesPerAgent:F0},{m.MinWeight:G6},{m.MaxWeight:G6},{m.WeightSum:R}");
+            s.Append(CultureInfo.InvariantCulture, $"{m.Lr:G6},{m.TrainLoss:F5},{m.ConsensusDistance:G6},{m.BytesPerAgent:F0},{m.CumulativeBytesPerAgent:F0},{m.MinWeight:G6},{m.MaxWeight:G6}");
             foreach (var t in m.Tests)
                 s.Append(CultureInfo.InvariantCulture, $",{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}");
-            s.Append('\n');
+            s.Append(CultureInfo.InvariantCulture, $",{m.WeightSum:R}\n");
         }
         return s.ToString();
     }
