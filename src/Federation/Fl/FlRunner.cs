@@ -14,10 +14,11 @@ namespace NanoFed.Federation.Fl;
 /// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
 /// (<see cref="SystemModel.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
 /// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
-/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering clients' replies and the failures to the aggregation, evaluates the global
-/// model on the test sets and reports bytes (every message of the round in the ledger) and simulated time. The clock's
-/// critical path is the slowest answering device's download + compute + upload of Training-phase messages, with the
-/// server work inside its turn, then the aggregation; Control-phase messages (round context, acknowledgements) are in
+/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering
+/// clients' replies and the failures to the aggregation, evaluates the global model on the test sets and reports bytes
+/// (every message of the round in the ledger) and simulated time. The clock's critical path is the slowest answering
+/// device's download + compute + upload of Training-phase messages, with the server work inside its turn, then the
+/// aggregation; Control-phase messages (round context, acknowledgements) are in
 /// the byte figures but not on the clock: a context rides with the round's first message, and an acknowledgement
 /// overlaps the device's next batch.
 /// </summary>
