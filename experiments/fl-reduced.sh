@@ -17,6 +17,7 @@ THREADS=${THREADS:-1}              # batch 10 barely uses a second core: run two
 SPLITS=${SPLITS:-"iid shards"}
 SEED=${SEED:-0}
 METHODS=${METHODS:-"fedavg splitfed localloss fedgkt ecofed"}
+FL_OPTIONS=${FL_OPTIONS:-}         # more options of every nanofed fl run (faults-reduced.sh: --dropout P)
 CLIENTS=100
 SAMPLES=400
 # A run's live data is a few GB, but on a large machine the GC lets garbage (138 MB state-dict copies per message) pile
@@ -34,11 +35,11 @@ mkdir -p "$OUT"
 
 # EcoFed's front: the whole VGG11 EcoFed variant trained on the public split; EcoFed keeps its first 8 layers frozen.
 # Trained when the first EcoFed run needs it (two copies of this script for different SPLITS can then share it).
-FRONT="$OUT/front/final.safetensors"
+FRONT=${FRONT:-"$OUT/front/final.safetensors"}
 ensure_front() {
   [ -f "$FRONT" ] && return
   nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 128 --lr 0.05 \
-    --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --out "$OUT/front"
+    --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --out "$(dirname "$FRONT")"
 }
 
 for SPLIT in $SPLITS; do
@@ -48,7 +49,7 @@ for SPLIT in $SPLITS; do
     nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
       --clients "$CLIENTS" --samples-per-client "$SAMPLES" --client-pool "$POOL" --per-round "$PER_ROUND" --rounds "$ROUNDS" \
       --local-epochs 1 --batch 10 --lr 0.01 --momentum 0.9 --seed "$SEED" --eval-every "$EVAL_EVERY" --threads "$THREADS" \
-      "${EXTRA[@]}" --out "$OUT/$METHOD-$SPLIT"
+      "${EXTRA[@]}" $FL_OPTIONS --out "$OUT/$METHOD-$SPLIT"
   done
   RUNS=()
   for METHOD in $METHODS; do RUNS+=("$OUT/$METHOD-$SPLIT"); done

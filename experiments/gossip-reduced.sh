@@ -15,11 +15,12 @@ BEST_10=${BEST_10:-0.5}
 BEST_1=${BEST_1:-0.05}
 BEST_01=${BEST_01:-0.002}
 ONLY=${ONLY:-}
+GOSSIP_OPTIONS=${GOSSIP_OPTIONS:-} # more options of every configuration (faults-reduced.sh: --message-loss Q)
 source "$(dirname "$0")/gossip-common.sh"
 # No milestone inside E epochs: one warm-up epoch at 0.01 when E > 1, then 0.1.
 WARMUP=$(( E > 1 ? 1 : 0 ))
 COMMON=(--agents 8 --model resnet20b --batch 16 --epochs "$E" --lr 0.1 --warmup-epochs "$WARMUP" --seed 0
-  --test-files test_batch_head1017.bin,test_batch_jpeg75.bin)
+  --test-files test_batch_head1017.bin,test_batch_jpeg75.bin $GOSSIP_OPTIONS)
 run() {
   local name=$1; shift
   if [[ -z "$ONLY" || " $ONLY " == *" $name "* ]]; then gossip_run "reduced-E$E-$name" "$@"; fi

@@ -25,6 +25,7 @@ internal static class FlCommand
         var clients = new Option<int>("--clients") { Description = "Clients N", DefaultValueFactory = _ => d.Clients };
         var perRound = new Option<int>("--per-round") { Description = "Clients sampled per round K", DefaultValueFactory = _ => d.PerRound };
         var quorum = new Option<int?>("--quorum") { Description = "Sampled clients that must answer for a round to count (default: all)" };
+        var dropout = new Option<double>("--dropout") { Description = "Fault injection: probability that a sampled device drops out of a round (seeded per round and client)", DefaultValueFactory = _ => d.Dropout };
         var rounds = new Option<int>("--rounds") { Description = "Rounds", DefaultValueFactory = _ => d.Rounds };
         var split = new Option<string>("--split") { Description = "iid, shards or dirichlet", DefaultValueFactory = _ => d.Split };
         var shardsPerClient = new Option<int>("--shards-per-client") { Description = "Shards per client (shards split)", DefaultValueFactory = _ => d.ShardsPerClient };
@@ -57,7 +58,7 @@ internal static class FlCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
-            config, method, model, norm, dataset, clients, perRound, quorum, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
+            config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
             data, output, threads, resume,
         };
@@ -77,7 +78,7 @@ internal static class FlCommand
             var settings = b with
             {
                 Method = Pick(method, b.Method), Model = Pick(model, b.Model), Norm = Pick(norm, b.Norm), Dataset = Pick(dataset, b.Dataset),
-                Clients = Pick(clients, b.Clients), PerRound = Pick(perRound, b.PerRound), Quorum = Pick(quorum, b.Quorum), Rounds = Pick(rounds, b.Rounds),
+                Clients = Pick(clients, b.Clients), PerRound = Pick(perRound, b.PerRound), Quorum = Pick(quorum, b.Quorum), Dropout = Pick(dropout, b.Dropout), Rounds = Pick(rounds, b.Rounds),
                 Split = Pick(split, b.Split), ShardsPerClient = Pick(shardsPerClient, b.ShardsPerClient), ShardSize = Pick(shardSize, b.ShardSize),
                 Alpha = Pick(alpha, b.Alpha), SamplesPerClient = Pick(samples, b.SamplesPerClient), ClientPool = Pick(pool, b.ClientPool),
                 LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
@@ -175,6 +176,7 @@ internal static class FlCommand
 
     private static string RoundLine(FlRoundMetrics m, int rounds) => string.Create(CultureInfo.InvariantCulture,
         $"round {m.Round}/{rounds}: acc {m.Accuracy:P2}, {Bytes(m.CumulativeBytes)}, {m.CumulativeSeconds:F1} s simulated") +
+        (m.Skipped is { } why ? $"; skipped: {why}" : m.Dropped > 0 ? $"; {m.Dropped} dropped out" : "") +
         (m.Failures.Count == 0 ? "" : "; failed: " + string.Join("; ", m.Failures.Select(f => $"client {f.Client} ({f.Reason})")));
 
     /// <summary>Bytes in binary units (MiB, GiB), as the spec's traffic table counts them.</summary>

@@ -52,6 +52,7 @@ internal static class GossipCommand
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
+        var messageLoss = new Option<double>("--message-loss") { Description = "Fault injection: probability that a gossip message is lost (sgp, sparse-push, scsp; seeded per iteration, sender and receiver)", DefaultValueFactory = _ => d.MessageLoss };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/gossip-METHOD-seedSEED)" };
@@ -70,7 +71,7 @@ internal static class GossipCommand
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, roundsBn, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile,
+            rounds, roundsBn, messageLoss, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile,
             tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -107,6 +108,7 @@ internal static class GossipCommand
                 Milestones = ParseMilestones(parse.GetValue(milestones)!),
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
+                MessageLoss = parse.GetValue(messageLoss),
                 Seed = parse.GetValue(seed),
                 TestFiles = parse.GetValue(testFiles),
                 Limit = parse.GetValue(limit),

@@ -50,6 +50,19 @@ public class FlCommandTests : IDisposable
     }
 
     [Fact]
+    public void DropoutIsRecordedInTheConfigAndCountedPerRoundAndAllDroppedRoundsAreSkipped()
+    {
+        var r = Run(Tiny("dropout", "--dropout", "1"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(2, r.Out.Split('\n').Count(l => l.Contains("skipped: all 2 sampled clients dropped out", StringComparison.Ordinal)));
+        var csv = File.ReadAllLines(Path.Combine(_dir, "dropout", "metrics.csv"));
+        Assert.EndsWith(",dropped,clients", csv[0], StringComparison.Ordinal);
+        Assert.All(csv.Skip(1), l => Assert.Matches("^[0-9]+,[^,]+,[^,]+,0,0,.*,2,[0-9]+ [0-9]+$", l));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "dropout", "config.json")));
+        Assert.Equal(1.0, config.RootElement.GetProperty("dropout").GetDouble());
+    }
+
+    [Fact]
     public void TinyRunWritesItsFolderAndIsReproducible()
     {
         string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");

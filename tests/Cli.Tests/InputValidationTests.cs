@@ -33,6 +33,19 @@ public class InputValidationTests : IDisposable
         Assert.False(Directory.Exists(run), "the run folder was created");
     }
 
+    [Theory]
+    [InlineData("fl", "--dropout", "1.5", "--dropout must be a probability in [0, 1]")]
+    [InlineData("fl", "--dropout", "NaN", "--dropout must be a finite number")]
+    [InlineData("gossip", "--message-loss", "-0.2", "--message-loss must be a probability in [0, 1]")]
+    [InlineData("gossip", "--message-loss", "0.1 --method dpsgd", "--message-loss needs a push-sum method")]
+    public void AFaultOutsideItsRangeIsRefusedBeforeTheRunFolder(string command, string option, string value, string error)
+    {
+        SyntheticFashionMnist.Write(_dir);
+        string run = Path.Combine(_dir, "run");
+        AssertBadInput(Run([command, "--model", "smallcnn", "--data", _dir, option, .. value.Split(' '), "--out", run]), error);
+        Assert.False(Directory.Exists(run), "the run folder was created");
+    }
+
     [Fact]
     public void MomentumNanIsRefusedByTheTrainingConfig()
     {

@@ -111,7 +111,7 @@ public sealed class PackageTests : IDisposable
         return output;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "NanoFed.sln"))) return d.FullName;

@@ -43,13 +43,20 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
     double MeanAccuracy, double MinAccuracy, double MaxAccuracy, double AveragedAccuracy, double ConsensusDistance, double BytesPerAgent,
     double CumulativeBytesPerAgent, float MinWeight, float MaxWeight, IReadOnlyList<TestSetAccuracy> Tests)
 {
+    /// <summary>
+    /// Σ_i w_i, the push-sum weights summed in double in agent order: n while push-sum mass is conserved (also when
+    /// messages are lost, whose shares stay with their senders), up to float rounding. NaN in rows read from a
+    /// checkpoint written before it was recorded.
+    /// </summary>
+    public double WeightSum { get; init; } = double.NaN;
+
     /// <summary>Value equality, the test sets compared element by element (so a resumed run's rows equal the original's).</summary>
     public bool Equals(DecentralizedMetrics? other) =>
         other is not null && Phase == other.Phase && Epoch == other.Epoch && Iterations == other.Iterations && ConsensusRounds == other.ConsensusRounds
         && Lr.Equals(other.Lr) && TrainLoss.Equals(other.TrainLoss) && MeanAccuracy.Equals(other.MeanAccuracy) && MinAccuracy.Equals(other.MinAccuracy)
         && MaxAccuracy.Equals(other.MaxAccuracy) && AveragedAccuracy.Equals(other.AveragedAccuracy) && ConsensusDistance.Equals(other.ConsensusDistance)
         && BytesPerAgent.Equals(other.BytesPerAgent) && CumulativeBytesPerAgent.Equals(other.CumulativeBytesPerAgent)
-        && MinWeight.Equals(other.MinWeight) && MaxWeight.Equals(other.MaxWeight) && Tests.SequenceEqual(other.Tests);
+        && MinWeight.Equals(other.MinWeight) && MaxWeight.Equals(other.MaxWeight) && WeightSum.Equals(other.WeightSum) && Tests.SequenceEqual(other.Tests);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Phase, Epoch, Iterations, ConsensusDistance, AveragedAccuracy, Tests.Count);
@@ -80,6 +87,7 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
                 Number(json, "cumulative_bytes_per_agent", m.CumulativeBytesPerAgent);
                 Number(json, "min_weight", m.MinWeight);
                 Number(json, "max_weight", m.MaxWeight);
+                Number(json, "weight_sum", m.WeightSum);
                 json.WriteStartArray("tests");
                 foreach (var t in m.Tests)
                 {
@@ -121,7 +129,10 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
                 list.Add(new DecentralizedMetrics(phase, e.GetProperty("epoch").GetInt32(), e.GetProperty("iterations").GetInt64(),
                     e.GetProperty("consensus_rounds").GetInt32(), Read(e, "lr"), Read(e, "train_loss"), Read(e, "mean_accuracy"), Read(e, "min_accuracy"),
                     Read(e, "max_accuracy"), Read(e, "averaged_accuracy"), Read(e, "consensus_distance"), Read(e, "bytes_per_agent"),
-                    Read(e, "cumulative_bytes_per_agent"), (float)Read(e, "min_weight"), (float)Read(e, "max_weight"), tests));
+                    Read(e, "cumulative_bytes_per_agent"), (float)Read(e, "min_weight"), (float)Read(e, "max_weight"), tests)
+                {
+                    WeightSum = e.TryGetProperty("weight_sum", out _) ? Read(e, "weight_sum") : double.NaN,
+                });
             }
             return list;
         }
@@ -134,7 +145,8 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
     /// <summary>
     /// The rows as CSV: phase, epoch, iterations, consensus_rounds, lr, train_loss, consensus_distance, bytes_per_agent,
     /// cumulative_bytes_per_agent, min_weight, max_weight, then for each test set (named after the first row's sets)
-    /// &lt;name&gt;_averaged, &lt;name&gt;_mean, &lt;name&gt;_min, &lt;name&gt;_max (empty when the agents were not evaluated).
+    /// &lt;name&gt;_averaged, &lt;name&gt;_mean, &lt;name&gt;_min, &lt;name&gt;_max (empty when the agents were not evaluated),
+    /// then weight_sum (<see cref="WeightSum"/>).
     /// </summary>
     public static string ToCsv(IReadOnlyList<DecentralizedMetrics> rows)
     {
@@ -142,14 +154,14 @@ public sealed record DecentralizedMetrics(DecentralizedPhase Phase, int Epoch, l
         var s = new StringBuilder("phase,epoch,iterations,consensus_rounds,lr,train_loss,consensus_distance,bytes_per_agent,cumulative_bytes_per_agent,min_weight,max_weight");
         if (rows.Count > 0)
             foreach (var t in rows[0].Tests) s.Append(CultureInfo.InvariantCulture, $",{t.Name}_averaged,{t.Name}_mean,{t.Name}_min,{t.Name}_max");
-        s.Append('\n');
+        s.Append(",weight_sum\n");
         foreach (var m in rows)
         {
             s.Append(CultureInfo.InvariantCulture, $"{(m.Phase == DecentralizedPhase.Training ? "training" : "consensus")},{m.Epoch},{m.Iterations},{m.ConsensusRounds},");
             s.Append(CultureInfo.InvariantCulture, $"{m.Lr:G6},{m.TrainLoss:F5},{m.ConsensusDistance:G6},{m.BytesPerAgent:F0},{m.CumulativeBytesPerAgent:F0},{m.MinWeight:G6},{m.MaxWeight:G6}");
             foreach (var t in m.Tests)
                 s.Append(CultureInfo.InvariantCulture, $",{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}");
-            s.Append('\n');
+            s.Append(CultureInfo.InvariantCulture, $",{m.WeightSum:R}\n");
         }
         return s.ToString();
     }

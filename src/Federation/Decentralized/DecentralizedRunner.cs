@@ -355,7 +355,10 @@ public sealed partial class DecentralizedRunner
         var first = tests[0];
         return new DecentralizedMetrics(phase, _epoch, Iteration, rounds, lr, trainLoss, first.MeanAccuracy!.Value, first.MinAccuracy!.Value,
             first.MaxAccuracy!.Value, first.AveragedAccuracy, consensus, bytes / (double)n, (TrainingBytes + ConsensusBytes) / (double)n,
-            _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W), tests);
+            _agents.Min(a => a.Node.W), _agents.Max(a => a.Node.W), tests)
+        {
+            WeightSum = _agents.Sum(a => (double)a.Node.W),
+        };
     }
 
     /// <summary>

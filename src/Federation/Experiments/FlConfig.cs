@@ -102,6 +102,9 @@ public sealed record FlConfig
     /// <summary>How many sampled clients must answer for a round to count; null for all of them.</summary>
     public int? Quorum { get; init; }
 
+    /// <summary>Fault injection: the probability that a sampled device drops out of a round (<see cref="Fl.FlRunner.Dropout"/>); 0 for none.</summary>
+    public double Dropout { get; init; }
+
     /// <summary>The simulated system of the clock.</summary>
     public SystemModel.SystemModel System { get; init; } = SystemModel.SystemModel.Default;
 
@@ -128,6 +131,7 @@ public sealed record FlConfig
         Positive(EvalEvery, "--eval-every");
         if (PerRound < 1 || PerRound > Clients) throw new ArgumentException($"--per-round must be 1..--clients ({Clients}), got {PerRound}");
         if (Quorum is { } q && (q < 1 || q > PerRound)) throw new ArgumentException($"--quorum must be 1..--per-round ({PerRound}), got {q}");
+        if (!(Dropout >= 0 && Dropout <= 1)) throw new ArgumentException($"--dropout must be a probability in [0, 1], got {Dropout}");
         Positive(ShardsPerClient, "--shards-per-client");
         if (Split == "shards" && SamplesPerClient % ShardsPerClient != 0)
             throw new ArgumentException($"--samples-per-client {SamplesPerClient} does not cut into --shards-per-client {ShardsPerClient} equal shards");

@@ -80,6 +80,7 @@ public sealed class FlExperiment
         {
             EvaluateEvery = Config.EvalEvery,
             Quorum = Config.Quorum,
+            Dropout = Config.Dropout,
         };
 
     /// <summary>The in-process simulation: every client in this process, one in-process transport and ledger.</summary>

@@ -40,7 +40,7 @@ public sealed class FlRunFolder(string path)
         var history = runner.History;
         System.IO.File.WriteAllText(In("metrics.csv"), FlRoundMetrics.ToCsv(history));
         System.IO.File.WriteAllText(In("metrics.json"), FlRoundMetrics.ToJson(history, indented: true) + "\n");
-        var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count));
+        var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count - m.Dropped));
         System.IO.File.WriteAllText(In("ledger-summary.csv"), summary.ToCsv());
         System.IO.File.WriteAllText(In("ledger-summary.json"), summary.ToJson() + "\n");
     }

@@ -114,6 +114,9 @@ public sealed record GossipConfig
     /// <summary>Evaluate the agents on the secondary test sets every K epochs.</summary>
     [JsonPropertyName("eval-every")] public int EvalEvery { get; init; } = 1;
 
+    /// <summary>Fault injection: the probability that a gossip message is lost (push-sum methods only; 0 for none).</summary>
+    [JsonPropertyName("message-loss")] public double MessageLoss { get; init; }
+
     /// <summary>No crop and flip augmentation.</summary>
     [JsonPropertyName("no-augment")] public bool NoAugment { get; init; }
 
@@ -161,6 +164,9 @@ public sealed record GossipConfig
         if (ConsensusRounds < 0) throw new ArgumentException($"--consensus-rounds must be non-negative, got {ConsensusRounds}");
         if (Limit < 0 || TestLimit < 0) throw new ArgumentException("--limit and --test-limit must be non-negative");
         if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be positive, got {EvalEvery}");
+        if (!(MessageLoss >= 0 && MessageLoss <= 1)) throw new ArgumentException($"--message-loss must be a probability in [0, 1], got {MessageLoss}");
+        if (MessageLoss > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
+            throw new ArgumentException($"--message-loss needs a push-sum method (sgp, sparse-push, scsp), whose lost shares stay with the sender; {Method} needs every message delivered");
     }
 
     /// <summary>The configuration as indented JSON.</summary>

@@ -17,6 +17,9 @@ namespace NanoFed.Federation.Experiments;
 /// </summary>
 public sealed class GossipExperiment : IDisposable
 {
+    /// <summary>Stream id of the seed of the message-loss draws (<see cref="Transport"/>).</summary>
+    public const ulong MessageLossStream = 0x1055;
+
     private readonly Agent[] _agents;
     private readonly Dictionary<string, string> _metadata;
     private readonly string _tests;
@@ -50,7 +53,7 @@ public sealed class GossipExperiment : IDisposable
             for (int i = 0; i < config.Agents; i++) agents.Add(setup.CreateAgent(i));
             var (mode, protocol) = setup.CreateMethod(agents[0].Layout);
             var ledger = new TrafficLedger();
-            var runner = new DecentralizedRunner(agents, mode, protocol, tests, setup.Normalization, new InProcessTransport(ledger), ledger, setup.Schedule)
+            var runner = new DecentralizedRunner(agents, mode, protocol, tests, setup.Normalization, Transport(config, ledger), ledger, setup.Schedule)
             {
                 SecondaryEvalEvery = config.EvalEvery,
             };
@@ -62,6 +65,21 @@ public sealed class GossipExperiment : IDisposable
             foreach (var a in agents) a.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The in-process transport that records in <paramref name="ledger"/>, behind a <see cref="DroppingTransport"/> when
+    /// <paramref name="config"/> has a message loss: each message is lost with that probability, drawn per (phase,
+    /// iteration, sender, receiver) from a seed of <see cref="MessageLossStream"/>, so the losses depend on neither the
+    /// thread count nor the order of sending. Without a loss the plain transport, so such a run is the one before the option.
+    /// </summary>
+    public static ITransport Transport(GossipConfig config, TrafficLedger ledger)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var transport = new InProcessTransport(ledger);
+        if (config.MessageLoss == 0) return transport;
+        var rng = new RngStream(config.Seed, MessageLossStream);
+        return DroppingTransport.Random(transport, config.MessageLoss, ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32());
     }
 
     /// <summary>The data, partition, graph and schedule the agents come from.</summary>

@@ -25,10 +25,17 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
     /// failure, the default quorum, has none).</summary>
     public IReadOnlyList<ClientFailure> Failures { get; init; } = [];
 
+    /// <summary>How many sampled clients dropped out of the round before it started (<see cref="FlRunner.Dropout"/>).</summary>
+    public int Dropped { get; init; }
+
+    /// <summary>Why the round was skipped (too few clients left after dropout), or null when it ran; not in the CSV or
+    /// JSON, where a skipped round shows as one that sent no byte.</summary>
+    public string? Skipped { get; init; }
+
     /// <summary>
     /// The rounds as CSV (invariant culture, round-trip doubles; clients separated by spaces), with an accuracy and a
-    /// loss column per test set named after it, in order of first appearance; a round that did not evaluate a test
-    /// set leaves its two cells empty.
+    /// loss column per test set named after it, in order of first appearance (a round that did not evaluate a test
+    /// set leaves its two cells empty), then the clients that dropped out (a count) and the sampled clients.
     /// </summary>
     public static string ToCsv(IEnumerable<FlRoundMetrics> rounds)
     {
@@ -37,7 +44,7 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
         var names = TestNames(list);
         var sb = new StringBuilder(FixedHeader);
         foreach (var name in names) sb.Append(CultureInfo.InvariantCulture, $",{name}_accuracy,{name}_loss");
-        sb.Append(",clients\n");
+        sb.Append(",dropped,clients\n");
         foreach (var r in list)
         {
             sb.Append(CultureInfo.InvariantCulture,
@@ -47,13 +54,14 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
                 if (r.Tests.FirstOrDefault(t => t.Name == name) is { } t) sb.Append(CultureInfo.InvariantCulture, $",{t.Accuracy:R},{t.Loss:R}");
                 else sb.Append(",,");
             }
-            sb.Append(CultureInfo.InvariantCulture, $",{string.Join(' ', r.Clients)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $",{r.Dropped},{string.Join(' ', r.Clients)}\n");
         }
         return sb.ToString();
     }
 
     /// <summary>
-    /// Parses <see cref="ToCsv"/>'s output (test sets' image counts are not in the CSV and come back as 0); throws
+    /// Parses <see cref="ToCsv"/>'s output, also as written before it had a dropped column (test sets' image counts are
+    /// not in the CSV and come back as 0); throws
     /// <see cref="FormatException"/> naming the line at fault.
     /// </summary>
     public static List<FlRoundMetrics> FromCsv(string csv)
@@ -63,7 +71,8 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
         if (lines.Length == 0 || !lines[0].StartsWith(FixedHeader + ",", StringComparison.Ordinal) || !lines[0].EndsWith(",clients", StringComparison.Ordinal))
             throw new FormatException($"not an FL metrics CSV (the header must start with '{FixedHeader}' and end with 'clients')");
         var header = lines[0].Split(',');
-        int tests = (header.Length - 8) / 2;
+        int dropped = header[^2] == "dropped" ? header.Length - 2 : -1;
+        int tests = (header.Length - 8 - (dropped < 0 ? 0 : 1)) / 2;
         var names = Enumerable.Range(0, tests).Select(t => header[7 + 2 * t][..^"_accuracy".Length]).ToArray();
         var result = new List<FlRoundMetrics>(lines.Length - 1);
         for (int i = 1; i < lines.Length; i++)
@@ -77,7 +86,10 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
                     if (f[7 + 2 * t].Length > 0) evaluated.Add(new TestMetrics(names[t], Double(f[8 + 2 * t]), Double(f[7 + 2 * t]), 0));
                 var clients = f[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
                 result.Add(new FlRoundMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), clients, Double(f[1]), Double(f[2]),
-                    long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), Double(f[5]), Double(f[6]), evaluated));
+                    long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), Double(f[5]), Double(f[6]), evaluated)
+                {
+                    Dropped = dropped < 0 ? 0 : int.Parse(f[dropped], CultureInfo.InvariantCulture),
+                });
             }
             catch (Exception e) when (e is FormatException or OverflowException)
             {
@@ -105,6 +117,7 @@ public sealed record FlRoundMetrics(int Round, IReadOnlyList<int> Clients, doubl
                 w.WriteNumber("cumulative_bytes", r.CumulativeBytes);
                 w.WriteNumber("seconds", r.Seconds);
                 w.WriteNumber("cumulative_seconds", r.CumulativeSeconds);
+                w.WriteNumber("dropped", r.Dropped);
                 w.WriteStartArray("tests");
                 foreach (var t in r.Tests)
                 {

@@ -14,15 +14,19 @@ namespace NanoFed.Federation.Fl;
 /// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
 /// (<see cref="SystemModel.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
 /// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
-/// many must answer), hands the answering clients' replies and the failures to the aggregation, evaluates the global
-/// model on the test sets and reports bytes (every message of the round in the ledger) and simulated time. The clock's
-/// critical path is the slowest answering device's download + compute + upload of Training-phase messages, with the
-/// server work inside its turn, then the aggregation; Control-phase messages (round context, acknowledgements) are in
+/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering
+/// clients' replies and the failures to the aggregation, evaluates the global model on the test sets and reports bytes
+/// (every message of the round in the ledger) and simulated time. The clock's critical path is the slowest answering
+/// device's download + compute + upload of Training-phase messages, with the server work inside its turn, then the
+/// aggregation; Control-phase messages (round context, acknowledgements) are in
 /// the byte figures but not on the clock: a context rides with the round's first message, and an acknowledgement
 /// overlaps the device's next batch.
 /// </summary>
 public sealed class FlRunner
 {
+    /// <summary>Stream id of the dropout draws: client c drops out of round r when <c>RngStream(seed, DropoutStream).Split(r).Split(c)</c>'s first float is below <see cref="Dropout"/>.</summary>
+    public const ulong DropoutStream = 0xD20B0;
+
     private readonly IReadOnlyList<(string Name, ImageDataset Data)> _tests;
     private readonly ClientSampler _sampler;
     private readonly List<FlRoundMetrics> _history = [];
@@ -93,6 +97,21 @@ public sealed class FlRunner
     }
 
     /// <summary>
+    /// Fault injection: the probability in [0, 1] that a sampled device drops out of a round before it starts (it gets
+    /// no message and does no work). Each draw is client c's own in round r (<see cref="DropoutStream"/>), so who drops
+    /// out depends on neither the thread count nor the order of clients; 0 (the default) draws nothing and leaves the
+    /// run bit-identical to one without the option. The round runs with the others; <see cref="Quorum"/> then counts
+    /// among all sampled clients, and its default (null) means every client that did not drop out. A round left with no
+    /// client, or with fewer than an explicit quorum, is skipped: the global model stays as it was, no byte is sent, and
+    /// its metrics say why (<see cref="FlRoundMetrics.Skipped"/>).
+    /// </summary>
+    public double Dropout
+    {
+        get;
+        set => field = value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the dropout probability must be in [0, 1]");
+    }
+
+    /// <summary>
     /// The secondary test sets (all but the first) are evaluated after every this many rounds (round mod K = 0) and
     /// after the last round of each <see cref="Run"/> call; the primary one after every round. Default 1: all, always.
     /// </summary>
@@ -131,9 +150,19 @@ public sealed class FlRunner
         foreach (var e in entries) Ledger.Record(e);
     }
 
+    /// <summary>Whether client <paramref name="client"/> drops out of round <paramref name="round"/> (<see cref="Dropout"/>).</summary>
+    public bool DropsOut(int round, int client) =>
+        Dropout > 0 && new RngStream(Seed, DropoutStream).Split((ulong)(uint)round).Split((ulong)(uint)client).NextFloat() < Dropout;
+
     private FlRoundMetrics RunRound(int round, bool evaluateAll)
     {
-        var clients = _sampler.Sample(round);
+        var sampled = _sampler.Sample(round);
+        var clients = Dropout > 0 ? sampled.Where(c => !DropsOut(round, c)).ToArray() : sampled;
+        int dropped = sampled.Length - clients.Length;
+        if (clients.Length == 0 || clients.Length < (Quorum ?? 1))
+            return Skip(round, sampled, dropped, evaluateAll, clients.Length == 0
+                ? $"all {sampled.Length} sampled clients dropped out"
+                : $"{clients.Length} of {sampled.Length} sampled clients left after dropout, the quorum is {Quorum}");
         int firstEntry = Ledger.Entries.Count;
         var failures = new List<ClientFailure>();
         Exception? firstError = null;
@@ -157,7 +186,7 @@ public sealed class FlRunner
         }
         int quorum = Quorum ?? clients.Length;
         if (flops.Count < quorum)
-            throw new InvalidOperationException($"round {round}: {flops.Count} of {clients.Length} sampled clients answered, the quorum is {quorum}; " +
+            throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
         var aggregate = Strategy.Aggregate(round, replies, failures);
@@ -166,13 +195,23 @@ public sealed class FlRunner
         var entries = Ledger.Entries.Skip(firstEntry).ToList();
         double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
         long bytes = entries.Sum(e => e.Bytes);
+        return Metrics(round, sampled, bytes, seconds, evaluateAll) with { Failures = failures, Dropped = dropped };
+    }
+
+    /// <summary>A round too few took part in: no message, no aggregation, the global model evaluated as it stands.</summary>
+    private FlRoundMetrics Skip(int round, int[] sampled, int dropped, bool evaluateAll, string reason) =>
+        Metrics(round, sampled, 0, 0, evaluateAll) with { Dropped = dropped, Skipped = reason };
+
+    /// <summary>The round's row: the global model on the test sets (all of them when <paramref name="evaluateAll"/>) and the running totals.</summary>
+    private FlRoundMetrics Metrics(int round, int[] sampled, long bytes, double seconds, bool evaluateAll)
+    {
         var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
             .Select(t => Strategy.Evaluate(round, t.Name, t.Data, Clients.Normalization)).ToList();
         if (Divergence.Loss($"the global model's loss on {tests[0].Name}", tests[0].Loss) is { } exploded)
             throw new DivergenceException($"diverged in round {round}: {exploded}{Culprits(replies)}");
         var prev = _history.Count == 0 ? null : _history[^1];
-        return new FlRoundMetrics(round, clients, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
-            seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests) { Failures = failures };
+        return new FlRoundMetrics(round, sampled, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
+            seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests);
     }
 
     /// <summary>The clients whose replies carried a NaN or an infinity (values or scales), for the divergence message.</summary>

@@ -64,8 +64,8 @@ public class FlRunnerTests
         Assert.Equal(2, runner.Run(1)[^1].Tests.Count);
         string csv = FlRoundMetrics.ToCsv(history);
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("round,accuracy,loss,bytes,cumulative_bytes,seconds,cumulative_seconds,main_accuracy,main_loss,extra_accuracy,extra_loss,clients", lines[0]);
-        Assert.All(lines, l => Assert.Equal(11, l.Count(ch => ch == ',')));
+        Assert.Equal("round,accuracy,loss,bytes,cumulative_bytes,seconds,cumulative_seconds,main_accuracy,main_loss,extra_accuracy,extra_loss,dropped,clients", lines[0]);
+        Assert.All(lines, l => Assert.Equal(12, l.Count(ch => ch == ',')));
         Assert.Contains(",,", lines[1], StringComparison.Ordinal);
         var back = FlRoundMetrics.FromCsv(csv);
         Assert.Equal(csv, FlRoundMetrics.ToCsv(back));
