@@ -195,20 +195,23 @@ public sealed class FlRunner
         var entries = Ledger.Entries.Skip(firstEntry).ToList();
         double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
         long bytes = entries.Sum(e => e.Bytes);
-        return Metrics(round, sampled, bytes, seconds, evaluateAll) with { Failures = failures, Dropped = dropped };
+        return Metrics(round, sampled, bytes, seconds, evaluateAll, Culprits(replies)) with { Failures = failures, Dropped = dropped };
     }
 
     /// <summary>A round too few took part in: no message, no aggregation, the global model evaluated as it stands.</summary>
     private FlRoundMetrics Skip(int round, int[] sampled, int dropped, bool evaluateAll, string reason) =>
         Metrics(round, sampled, 0, 0, evaluateAll) with { Dropped = dropped, Skipped = reason };
 
-    /// <summary>The round's row: the global model on the test sets (all of them when <paramref name="evaluateAll"/>) and the running totals.</summary>
-    private FlRoundMetrics Metrics(int round, int[] sampled, long bytes, double seconds, bool evaluateAll)
+    /// <summary>
+    /// The round's row: the global model on the test sets (all of them when <paramref name="evaluateAll"/>) and the
+    /// running totals; a loss past the divergence bound stops the run, naming <paramref name="culprits"/>.
+    /// </summary>
+    private FlRoundMetrics Metrics(int round, int[] sampled, long bytes, double seconds, bool evaluateAll, string culprits = "")
     {
         var tests = _tests.Take(evaluateAll ? _tests.Count : 1)
             .Select(t => Strategy.Evaluate(round, t.Name, t.Data, Clients.Normalization)).ToList();
         if (Divergence.Loss($"the global model's loss on {tests[0].Name}", tests[0].Loss) is { } exploded)
-            throw new DivergenceException($"diverged in round {round}: {exploded}{Culprits(replies)}");
+            throw new DivergenceException($"diverged in round {round}: {exploded}{culprits}");
         var prev = _history.Count == 0 ? null : _history[^1];
         return new FlRoundMetrics(round, sampled, tests[0].Accuracy, tests[0].Loss, bytes, (prev?.CumulativeBytes ?? 0) + bytes,
             seconds, (prev?.CumulativeSeconds ?? 0) + seconds, tests);
