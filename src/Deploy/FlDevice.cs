@@ -62,7 +62,8 @@ public sealed class FlDevice : IMessageHandler, IDisposable
         bool everJoined = false;
         do
         {
-            if (Volatile.Read(ref _busy) > 0 || Environment.TickCount64 - Interlocked.Read(ref _lastOrder) < RejoinInterval.TotalMilliseconds) continue;
+            if (Volatile.Read(ref _busy) > 0) continue;
+            if (lostSince is null && Environment.TickCount64 - Interlocked.Read(ref _lastOrder) < RejoinInterval.TotalMilliseconds) continue;
             // After a join went unanswered the inbox may hold the pushes of a round the lost server never finished; its
             // successor pushes that round again, and two copies would fail the turn.
             if (lostSince is not null) Transport.ReceiveAll(Id);
