@@ -11,7 +11,8 @@ namespace NanoFed.Deploy;
 /// <summary>
 /// The server process of a federated run: the run's strategy and <see cref="FlRunner"/> over a <see cref="GrpcTransport"/>
 /// listening as <see cref="Message.Server"/>, with one <see cref="RemoteClient"/> per device. A device joins with
-/// its listener's URL and the hash of its configuration (refused if it differs from the server's); the server then
+/// its listener's URL and the hash of its configuration (refused if it differs from the server's), and joins again
+/// whenever the server has been silent, so a server restarted on the same address gets its devices back; the server then
 /// pushes the round's messages to it, asks it to work in its turn (clients in ascending id, as in the simulation,
 /// so split learning's server copies see the same order) and answers its synchronous requests (split methods).
 /// </summary>
@@ -52,7 +53,11 @@ public sealed class FlServer : IMessageHandler, IDisposable
     /// <summary>gRPC framing bytes of every message in the runner's ledger: the server's own and those its devices reported.</summary>
     public long FramingBytes => Transport.FramingBytes + Interlocked.Read(ref _deviceFraming);
 
-    /// <summary>Waits until every client of the run has joined; throws <see cref="TimeoutException"/> naming the missing ones.</summary>
+    /// <summary>
+    /// Waits until every client of the run has joined; throws <see cref="TimeoutException"/> naming the missing ones.
+    /// Messages that reached the server before are dropped: they can only be the late replies of a round that a
+    /// killed predecessor (the run this one resumes) never finished.
+    /// </summary>
     public void WaitForDevices(TimeSpan timeout, CancellationToken cancel = default)
     {
         var until = DateTime.UtcNow + timeout;
@@ -66,6 +71,8 @@ public sealed class FlServer : IMessageHandler, IDisposable
             cancel.ThrowIfCancellationRequested();
             Thread.Sleep(50);
         }
+        if (Transport.ReceiveAll(Message.Server) is { Count: > 0 } stale)
+            _logger.LogWarning("dropped {Count} messages of an unfinished round sent before every device joined", stale.Count);
     }
 
     /// <summary>Tells every joined device that the run is over (a device that cannot be reached is skipped).</summary>
@@ -87,6 +94,9 @@ public sealed class FlServer : IMessageHandler, IDisposable
         if (!request[Orchestration.ConfigHash].Data.AsSpan().SequenceEqual(_configHash))
             throw new ArgumentException($"client {c} runs another configuration than the server's");
         string url = Orchestration.TextOf(request, Orchestration.Url);
+        // Devices join again whenever the server is silent; replacing the channel of a known address would cut the
+        // pushes in flight on it.
+        if (_joined.TryGetValue(c, out var known) && known == url) return Orchestration.Of(0, Message.Server, c);
         Transport.SetPeer(c, url);
         _joined[c] = url;
         _logger.LogInformation("client {Client} joined from {Url}", c, url);

@@ -32,11 +32,7 @@ public sealed class DeployProcessTests : IDisposable
     {
         string data = Path.Combine(_dir, "data");
         SyntheticFashionMnist.Write(data);
-        var config = new FlConfig
-        {
-            Method = method, Model = "smallcnn", Clients = 4, PerRound = 4, Rounds = 3, SamplesPerClient = 100, SplitIndex = 2, Batch = 20, Lr = 0.05,
-            Period = 2, Seed = 7,
-        }.Resolve();
+        var config = Config(method);
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
@@ -60,6 +56,81 @@ public sealed class DeployProcessTests : IDisposable
             foreach (var d in devices) d.Dispose();
         }
 
+        var (simulation, deployed) = AssertEndsAsTheSimulation(config, data, run);
+        long calls = deployed.Count(e => e.Kind == MessageKind.Gradients);
+        long framing = deployed.Sum(e => GrpcFraming.Overhead(e.Bytes, GrpcFraming.DefaultChunkBytes)) + GrpcFraming.MessagePrefixBytes * (deployed.Count - 2 * calls);
+        string deploy = File.ReadAllText(Path.Combine(run, "deploy.json"));
+        Assert.Contains($"\"ledger-bytes\": {simulation.Ledger.Total()},", deploy, StringComparison.Ordinal);
+        Assert.Contains($"\"grpc-framing-bytes\": {framing},", deploy, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Must-show 3 of issue 16: the server process is killed (SIGKILL) a second after round 1's checkpoint is on disk,
+    /// most likely inside round 2, while its four devices keep running; a server started on the same address with
+    /// --resume continues at the round after the checkpoint's, the devices rejoin it, and the run ends with the state
+    /// and ledger of the uninterrupted simulation and every round once in metrics.csv.
+    /// </summary>
+    [Theory]
+    [InlineData("fedavg")]
+    [InlineData("ecofed")]
+    public void AServerKilledAfterARoundAndRestartedWithResumeEndsAsTheSimulation(string method)
+    {
+        string data = Path.Combine(_dir, "data");
+        SyntheticFashionMnist.Write(data);
+        var config = Config(method);
+        var (configPath, pfx, tokens) = Setup(config);
+        string run = Path.Combine(_dir, "deployed");
+        string[] serverArgs = ["server", "--config", configPath, "--tokens", tokens, "--cert", pfx, "--out", run, "--data", data, "--threads", "1",
+            "--join-timeout", "60", "--deadline", "60"];
+        var killed = Start([.. serverArgs, "--listen", "https://127.0.0.1:0"]);
+        string url = ListenUrl(killed);
+        var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
+            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "60", "--join-timeout", "60")).ToList();
+        Process? resumed = null;
+        try
+        {
+            while (killed.StandardOutput.ReadLine() is { } line && !line.StartsWith("round 1/3", StringComparison.Ordinal)) { }
+            // A moment into round 2: the server has most likely pushed the round's messages and is waiting for a
+            // device's turn, so the devices hold pushes of a round the restarted server will push again.
+            Thread.Sleep(1000);
+            killed.Kill();
+            killed.WaitForExit();
+            Assert.True(killed.ExitCode != 0, "the first server finished before it was killed");
+            var (_, metadata) = SafeTensors.ReadRaw(Path.Combine(run, FlCheckpoint.FileName));
+            int done = int.Parse(metadata["round"], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(done, 1, config.Rounds - 1);
+
+            resumed = Start([.. serverArgs, "--listen", url, "--resume"]);
+            Assert.True(resumed.WaitForExit(TimeSpan.FromSeconds(120)), "the resumed server did not finish in 120 s");
+            string errors = resumed.StandardError.ReadToEnd();
+            Assert.True(resumed.ExitCode == 0, $"resumed server exit {resumed.ExitCode}: {errors}");
+            Assert.Contains($"resuming at round {done + 1}", errors, StringComparison.Ordinal);
+            foreach (var d in devices)
+            {
+                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(20)), "a device did not stop");
+                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
+            }
+        }
+        finally
+        {
+            foreach (var p in devices.Append(killed).Concat(resumed is null ? [] : [resumed]).Where(p => !p.HasExited)) p.Kill();
+            foreach (var p in devices.Append(killed).Concat(resumed is null ? [] : [resumed])) p.Dispose();
+        }
+
+        AssertEndsAsTheSimulation(config, data, run);
+        var rounds = File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => l.Split(',')[0]);
+        Assert.Equal(["1", "2", "3"], rounds);
+    }
+
+    private static FlConfig Config(string method) => new FlConfig
+    {
+        Method = method, Model = "smallcnn", Clients = 4, PerRound = 4, Rounds = 3, SamplesPerClient = 100, SplitIndex = 2, Batch = 20, Lr = 0.05,
+        Period = 2, Seed = 7,
+    }.Resolve();
+
+    /// <summary>Asserts that every tensor of the run folder's checkpoint and its ledger are the in-process simulation's; returns both ledgers.</summary>
+    private (FlRunner Simulation, List<LedgerEntry> Deployed) AssertEndsAsTheSimulation(FlConfig config, string data, string run)
+    {
         var simulation = FlExperiment.Load(config, data).Simulation();
         string simulated = Path.Combine(_dir, "simulated.safetensors");
         simulation.CheckpointPath = simulated;
@@ -73,11 +144,7 @@ public sealed class DeployProcessTests : IDisposable
 
         var deployed = LedgerRows.FromBytes(deployedState[FlCheckpoint.LedgerName].Data);
         Assert.Equal(Sorted(simulation.Ledger.Entries), Sorted(deployed));
-        long calls = deployed.Count(e => e.Kind == MessageKind.Gradients);
-        long framing = deployed.Sum(e => GrpcFraming.Overhead(e.Bytes, GrpcFraming.DefaultChunkBytes)) + GrpcFraming.MessagePrefixBytes * (deployed.Count - 2 * calls);
-        string deploy = File.ReadAllText(Path.Combine(run, "deploy.json"));
-        Assert.Contains($"\"ledger-bytes\": {simulation.Ledger.Total()},", deploy, StringComparison.Ordinal);
-        Assert.Contains($"\"grpc-framing-bytes\": {framing},", deploy, StringComparison.Ordinal);
+        return (simulation, deployed);
     }
 
     private static List<LedgerEntry> Sorted(IEnumerable<LedgerEntry> entries) =>
