@@ -36,17 +36,17 @@ public sealed class DeployProcessTests : IDisposable
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
-            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "60", "--deadline", "60");
+            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "180", "--deadline", "120");
         string url = ListenUrl(server);
         var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
-            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "60")).ToList();
+            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "120")).ToList();
         try
         {
-            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(90)), "the server did not finish in 90 s");
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
             Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {server.StandardError.ReadToEnd()}");
             foreach (var d in devices)
             {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(20)), "a device did not stop");
+                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
                 Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
             }
         }
@@ -81,11 +81,11 @@ public sealed class DeployProcessTests : IDisposable
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         string[] serverArgs = ["server", "--config", configPath, "--tokens", tokens, "--cert", pfx, "--out", run, "--data", data, "--threads", "1",
-            "--join-timeout", "60", "--deadline", "60"];
+            "--join-timeout", "180", "--deadline", "120"];
         var killed = Start([.. serverArgs, "--listen", "https://127.0.0.1:0"]);
         string url = ListenUrl(killed);
         var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
-            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "60", "--join-timeout", "60")).ToList();
+            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "120", "--join-timeout", "180")).ToList();
         Process? resumed = null;
         try
         {
@@ -101,13 +101,13 @@ public sealed class DeployProcessTests : IDisposable
             Assert.InRange(done, 1, config.Rounds - 1);
 
             resumed = Start([.. serverArgs, "--listen", url, "--resume"]);
-            Assert.True(resumed.WaitForExit(TimeSpan.FromSeconds(120)), "the resumed server did not finish in 120 s");
+            Assert.True(resumed.WaitForExit(TimeSpan.FromSeconds(300)), "the resumed server did not finish in 300 s");
             string errors = resumed.StandardError.ReadToEnd();
             Assert.True(resumed.ExitCode == 0, $"resumed server exit {resumed.ExitCode}: {errors}");
             Assert.Contains($"resuming at round {done + 1}", errors, StringComparison.Ordinal);
             foreach (var d in devices)
             {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(20)), "a device did not stop");
+                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
                 Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
             }
         }
@@ -163,7 +163,7 @@ public sealed class DeployProcessTests : IDisposable
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
-            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "60", "--deadline", "20");
+            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "180", "--deadline", "20");
         string url = ListenUrl(server);
         var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
             "--config", configPath, "--data", data, "--threads", "1", "--deadline", "20")).ToList();
@@ -173,13 +173,13 @@ public sealed class DeployProcessTests : IDisposable
             var until = DateTime.UtcNow.AddSeconds(90);
             while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 2) && DateTime.UtcNow < until) Thread.Sleep(100);
             devices[3].Kill(entireProcessTree: true);
-            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(90)), "the server did not finish in 90 s");
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
             string output = server.StandardOutput.ReadToEnd();
             Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {server.StandardError.ReadToEnd()}");
             Assert.Equal(4, File.ReadAllLines(metrics).Length);
             Assert.Contains("round 3/3", output, StringComparison.Ordinal);
             Assert.Contains("failed: client 3 (", output, StringComparison.Ordinal);
-            foreach (var d in devices.Take(3)) Assert.True(d.WaitForExit(TimeSpan.FromSeconds(20)), "a device did not stop");
+            foreach (var d in devices.Take(3)) Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
         }
         finally
         {
