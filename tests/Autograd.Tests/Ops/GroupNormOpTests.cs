@@ -18,6 +18,10 @@ public class GroupNormOpTests
         p =>
         {
             var (n, c, h, w, g) = p.shape;
+            // Groups of two or three values have a tiny, ill-conditioned variance: float32 central differences then miss
+            // the gradient by far more than the tolerance (a (3, 6, 1, 3) input in 6 groups failed so). Such groups are
+            // left to the PyTorch fixture.
+            if (c / g * h * w < 4) return;
             var x = OpCheck.Random(new Shape(n, c, h, w), p.seed, lo: -2, hi: 2);
             var gamma = OpCheck.Random(new Shape(c), p.seed + 1, lo: 0.5f, hi: 1.5f);
             var beta = OpCheck.Random(new Shape(c), p.seed + 2);
