@@ -144,7 +144,9 @@ public sealed record FlConfig
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
         Positive(SplitIndex, "--split-index");
-        if (Bits is < 2 or > 16) throw new ArgumentException($"--bits must be 2..16, got {Bits}");
+        // EcoFed's activation codes: the range the quantization kernels pack (EcoFedOptions checks the same).
+        if (Bits is < Kernels.Quantize.MinBits or > Kernels.Quantize.MaxBits)
+            throw new ArgumentException($"--bits must be {Kernels.Quantize.MinBits}..{Kernels.Quantize.MaxBits}, got {Bits}");
         Positive(Period, "--period");
         try
         {

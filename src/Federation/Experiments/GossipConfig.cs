@@ -138,7 +138,8 @@ public sealed record GossipConfig
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
-        if (Bits is < 1 or > 16) throw new ArgumentException($"--bits must be 1..16, got {Bits}");
+        // The quantize compressor's codes: 2 bits up to what the kernels pack (1 bit is the sign compressor).
+        if (Bits is < 2 or > Kernels.Quantize.MaxBits) throw new ArgumentException($"--bits must be 2..{Kernels.Quantize.MaxBits}, got {Bits}");
         if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
         if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");

@@ -23,7 +23,8 @@ public sealed record EcoFedOptions(int E = 1, int B = 10, double Lr = 0.01, doub
     public void Validate()
     {
         new FedAvgOptions(E, B, Lr, Momentum, WeightDecay).Validate();
-        if (Bits is < 1 or > 8) throw new ArgumentException($"Bits must be in 1..8, got {Bits}");
+        if (Bits is < Kernels.Quantize.MinBits or > Kernels.Quantize.MaxBits)
+            throw new ArgumentException($"Bits must be in {Kernels.Quantize.MinBits}..{Kernels.Quantize.MaxBits}, got {Bits}");
         if (Period <= 0) throw new ArgumentException($"Period (P) must be positive, got {Period}");
         if (BufferCapacity is <= 0) throw new ArgumentException($"BufferCapacity must be positive (or unset for unbounded), got {BufferCapacity}");
     }

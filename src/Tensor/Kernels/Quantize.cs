@@ -25,6 +25,12 @@ namespace NanoFed.Kernels;
 /// </summary>
 public static partial class Quantize
 {
+    /// <summary>The widest code the kernels pack: 8 bits (every option that quantizes is checked against this range).</summary>
+    public const int MaxBits = 8;
+
+    /// <summary>The narrowest code: 1 bit.</summary>
+    public const int MinBits = 1;
+
     /// <summary>The largest code magnitude q_max = 2^(b−1) − 1 for b ≥ 2, and 1 for b = 1.</summary>
     public static int MaxCode(int bits)
     {
@@ -188,8 +194,8 @@ public static partial class Quantize
 
     private static void CheckBits(int bits)
     {
-        if (bits is < 1 or > 8)
-            throw new ArgumentOutOfRangeException(nameof(bits), $"bit width must be 1..8, got {bits}");
+        if (bits is < MinBits or > MaxBits)
+            throw new ArgumentOutOfRangeException(nameof(bits), $"bit width must be {MinBits}..{MaxBits}, got {bits}");
     }
 
     private static void CheckLengths(int values, int codes)
