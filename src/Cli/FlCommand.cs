@@ -56,11 +56,12 @@ internal static class FlCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
+        var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume,
+            data, output, threads, resume, force,
         };
         Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
         command.SetAction(parse => Program.Guard(() =>
@@ -99,6 +100,7 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
+            RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder), resuming);
         }));
         return command;

@@ -38,6 +38,18 @@ public sealed class RunFolderTests : IDisposable
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
     }
 
+    [Theory]
+    [InlineData("fl", "--method", "fedavg", "--clients", "4", "--per-round", "2", "--rounds", "1", "--samples-per-client", "40")]
+    [InlineData("gossip", "--method", "sgp", "--agents", "2", "--graph", "ring", "--limit", "128", "--test-limit", "50", "--batch", "32", "--epochs", "1")]
+    public void FlAndGossipRefuseAFolderThatHoldsARunUnlessForced(string command, params string[] options)
+    {
+        string run = Path.Combine(_dir, command);
+        string[] args = [command, .. options, "--model", "smallcnn", "--data", _data, "--threads", "1", "--out", run];
+        Assert.Equal(0, Run(args).Code);
+        AssertBadInput(Run(args), "already holds a run (config.json); continue it with --resume or replace it with --force");
+        Assert.Equal(0, Run([.. args, "--force"]).Code);
+    }
+
     [Fact]
     public void ResumeRefusesOptionsThatWouldChangeTheSavedRun()
     {
