@@ -89,7 +89,8 @@ public static class BenchRun
     {
         var kernel = PeerKernel.Detect(Peer.FindBenchScript(PeerKernel.Script), s.Threads, CpuFeatures.Current(), out string? failure);
         o.WriteLine(kernel is null ? $"peer kernel: unknown ({failure})" : $"peer kernel: {kernel.Describe()}");
-        return new PeerSetup(s.TorchPeer, kernel);
+        o.WriteLine($"peer threads: at most {s.Threads} (OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set for every peer process)");
+        return new PeerSetup(s.TorchPeer, kernel, s.Threads);
     }
 
     private static void WriteMachine(Utf8JsonWriter json, MachineInfo machine)

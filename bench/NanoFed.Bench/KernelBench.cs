@@ -6,8 +6,9 @@ namespace NanoFed.Bench;
 /// <summary>
 /// The main table of `nanofed bench`: the measured FMA peak; SGEMM n = 256..2048 and the 3x3 convolutions of
 /// ResNet-20 and VGG11 (GFLOP/s, fraction of peak; each kernel validated against its reference before it is
-/// timed); ResNet-20 and VGG11 training step and inference at batch 128; and the PyTorch peers' figures with the
-/// ratio beside each (../shared/peers/torch_peer.py for GEMM and networks, bench/torch_conv_peer.py for convolutions).
+/// timed); ResNet-20 and VGG11 training step and inference at batch 128, and the small-batch steps of
+/// <see cref="StepCases"/>; and the PyTorch peers' figures with the ratio beside each (../shared/peers/torch_peer.py
+/// for GEMM and networks, bench/torch_conv_peer.py for convolutions, bench/torch_scaling_peer.py for small batches).
 /// </summary>
 internal sealed class KernelBench
 {
@@ -15,7 +16,7 @@ internal sealed class KernelBench
     public const string PeakName = "fma peak";
 
     private readonly List<(BenchCase Case, double Seconds, double Gflops)> _cases = [];
-    private readonly List<(string Name, double Seconds)> _networks = [];
+    private readonly List<(string Name, int Batch, double Seconds)> _networks = [];
     private (double One, double All, string Width)? _peak;
     private Peer? _peer;
 
@@ -40,14 +41,16 @@ internal sealed class KernelBench
             double t = c.MedianSeconds(reps);
             _cases.Add((c, t, c.Flops / t / 1e9));
         }
-        foreach (var (name, run) in StepCases.All(wanted))
-            _networks.Add((name, new BenchCase(name, 0, () => null, run).MedianSeconds(reps)));
+        foreach (var (name, batch, run) in StepCases.All(wanted))
+            _networks.Add((name, batch, new BenchCase(name, 0, () => null, run).MedianSeconds(reps)));
         if (peers is null || (_cases.Count == 0 && _networks.Count == 0)) return;
 
         static string Text(int v) => v.ToString(CultureInfo.InvariantCulture);
         _peer = peers.RunShared([Text(threads)], log);
         string[] shapes = ConvCases.PeerArguments(wanted).ToArray();
         if (shapes.Length > 0) _peer.Add(peers.RunBenchScript("torch_conv_peer.py", [Text(threads), Text(reps), .. shapes], log));
+        if (StepCases.AnySmallBatch(wanted) && peers.TorchPeer is { } shared)
+            _peer.Add(peers.RunBenchScript("torch_scaling_peer.py", ["small", shared, Text(reps), Text(threads)], log));
         if (_peer.Failure != null) log.WriteLine($"peer unavailable: {_peer.Failure}; our figures only");
     }
 
@@ -85,7 +88,7 @@ internal sealed class KernelBench
     private void PrintNetworks(TextWriter o)
     {
         o.WriteLine(StepHeader("network"));
-        foreach (var (name, seconds) in _networks) o.WriteLine(StepRow(name, seconds, StepCases.Batch, _peer, "F0"));
+        foreach (var (name, batch, seconds) in _networks) o.WriteLine(StepRow(name, seconds, batch, _peer, batch < StepCases.Batch ? "F1" : "F0"));
     }
 
     /// <summary>The header of a table of whole steps beside the peer's.</summary>
@@ -142,10 +145,11 @@ internal sealed class KernelBench
         }
         json.WriteEndArray();
         json.WriteStartArray("networks");
-        foreach (var (name, seconds) in _networks)
+        foreach (var (name, batch, seconds) in _networks)
         {
             json.WriteStartObject();
             json.WriteString("name", name);
+            json.WriteNumber("batch", batch);
             WriteStepTimes(json, name, seconds, _peer);
             json.WriteEndObject();
         }

@@ -66,13 +66,12 @@ internal sealed partial class Peer
     public static Peer Unavailable(string reason) => new() { Failure = reason };
 
     /// <summary>
-    /// Runs peer <paramref name="script"/> (null: not found) with <paramref name="arguments"/> on <paramref name="kernel"/>
-    /// (null: OpenBLAS's own pick) and parses what it prints.
+    /// Runs peer <paramref name="script"/> (null: not found) with <paramref name="arguments"/> and
+    /// <paramref name="environment"/> (<see cref="PeerSetup.Environment"/>) and parses what it prints.
     /// </summary>
-    public static Peer Run(string? script, PeerKernel? kernel, params IEnumerable<string> arguments)
+    public static Peer Run(string? script, IReadOnlyDictionary<string, string?> environment, params IEnumerable<string> arguments)
     {
         var peer = new Peer();
-        var environment = kernel?.Environment ?? new Dictionary<string, string?> { ["OPENBLAS_VERBOSE"] = "2" };
         if (Execute(script, environment, arguments, out string? failure) is not { } run)
         {
             peer.Failure = failure;

@@ -33,6 +33,9 @@ internal sealed record PeerKernel(string Core, bool Forced, string DefaultCore, 
     public IReadOnlyDictionary<string, string?> Environment =>
         new Dictionary<string, string?> { ["OPENBLAS_VERBOSE"] = "2", [CoreTypeVariable] = Forced ? Core : null };
 
+    /// <summary>The variables of a peer process when the kernel could not be checked: OpenBLAS picks, and reports its pick.</summary>
+    public static IReadOnlyDictionary<string, string?> DefaultEnvironment { get; } = new Dictionary<string, string?> { ["OPENBLAS_VERBOSE"] = "2" };
+
     /// <summary>One line for the bench's output: "OpenBLAS SkylakeX (forced with OPENBLAS_CORETYPE; OpenBLAS's own pick: Haswell; ...)".</summary>
     public string Describe()
     {
