@@ -6,8 +6,9 @@ namespace NanoFed.Bench;
 /// One named benchmark: <see cref="Validate"/> checks the kernel against its reference (at a small size)
 /// and returns an error message or null; <see cref="Run"/> is the timed work of <see cref="Flops"/> floating-point
 /// operations. <see cref="Name"/> matches the peer's line prefix (e.g. "sgemm n=1024") so figures pair up.
+/// <see cref="Plan"/> says which algorithm and blocking the kernel runs on this machine ("" when it has no choice).
 /// </summary>
-internal sealed record BenchCase(string Name, double Flops, Func<string?> Validate, Action Run)
+internal sealed record BenchCase(string Name, double Flops, Func<string?> Validate, Action Run, string Plan = "")
 {
     /// <summary>
     /// Runs before timing: tiered compilation promotes a method to optimized code after about 30 calls past its

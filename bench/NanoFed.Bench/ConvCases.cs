@@ -44,11 +44,12 @@ internal static class ConvCases
             float[] y = new float[g.YLength], dX = new float[g.XLength], dW = new float[g.WLength];
             double flops = 2.0 * g.N * g.K * g.C * g.R * g.S * g.P * g.Q;
             Func<string?> validate = () => Validate(c, k, hw, stride);
+            var plan = Conv2d.Plan(g);
             BenchCase[] cases =
             [
-                new(names[0], flops, validate, () => Conv2d.Forward(x, w, [], y, g)),
-                new(names[1], flops, validate, () => Conv2d.BackwardData(dY, w, dX, g)),
-                new(names[2], flops, validate, () => Conv2d.BackwardWeight(x, dY, dW, [], g)),
+                new(names[0], flops, validate, () => Conv2d.Forward(x, w, [], y, g), plan.Forward),
+                new(names[1], flops, validate, () => Conv2d.BackwardData(dY, w, dX, g), plan.BackwardData),
+                new(names[2], flops, validate, () => Conv2d.BackwardWeight(x, dY, dW, [], g), plan.BackwardWeight),
             ];
             foreach (var one in cases)
                 if (wanted(one.Name)) yield return one;

@@ -14,7 +14,7 @@ internal static class GemmCases
             var rng = new Random(n);
             float[] a = Random(rng, n * n), b = Random(rng, n * n), c = new float[n * n];
             yield return new BenchCase($"sgemm n={n}", 2.0 * n * n * n, ValidateAll,
-                () => Gemm.Sgemm(Transpose.No, Transpose.No, n, n, n, 1f, a, n, b, n, 0f, c, n));
+                () => Gemm.Sgemm(Transpose.No, Transpose.No, n, n, n, 1f, a, n, b, n, 0f, c, n), Gemm.Plan(Transpose.No, n, n, n));
         }
     }
 

@@ -71,7 +71,7 @@ internal sealed class KernelBench
 
     private void PrintCases(TextWriter o)
     {
-        o.WriteLine($"{"case",-46} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"torch GFLOP/s",14} {"ratio",6}");
+        o.WriteLine($"{"case",-46} {"median ms",10} {"GFLOP/s",9} {"% peak",7} {"torch GFLOP/s",14} {"ratio",6}  plan");
         foreach (var (c, seconds, gflops) in _cases)
         {
             string torch = "", ratio = "", peak = _peak is { } p ? $"{100 * gflops / p.All:F1}%" : "";
@@ -80,7 +80,7 @@ internal sealed class KernelBench
                 torch = theirs.ToString("F1", CultureInfo.InvariantCulture);
                 ratio = (gflops / theirs).ToString("F2", CultureInfo.InvariantCulture);
             }
-            o.WriteLine($"{c.Name,-46} {seconds * 1e3,10:F2} {gflops,9:F1} {peak,7} {torch,14} {ratio,6}");
+            o.WriteLine($"{c.Name,-46} {seconds * 1e3,10:F2} {gflops,9:F1} {peak,7} {torch,14} {ratio,6}  {c.Plan}");
         }
         o.WriteLine();
     }
@@ -135,6 +135,7 @@ internal sealed class KernelBench
             json.WriteString("name", c.Name);
             json.WriteNumber("medianSeconds", seconds);
             json.WriteNumber("gflops", Math.Round(gflops, 2));
+            if (c.Plan.Length > 0) json.WriteString("plan", c.Plan);
             if (_peak is { } p) json.WriteNumber("fractionOfPeak", Math.Round(gflops / p.All, 4));
             if (_peer != null && _peer.Gflops.TryGetValue(c.Name, out double theirs))
             {

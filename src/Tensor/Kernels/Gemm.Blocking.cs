@@ -12,7 +12,27 @@ namespace NanoFed.Kernels;
 /// <param name="KC">Depth of one packed block; the same on every ISA, so every path sums in the same order.</param>
 /// <param name="MC">Rows of A per compute tile (a multiple of MR).</param>
 /// <param name="NC">Columns of B packed at once (a multiple of NR).</param>
-internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int NC);
+internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int NC)
+{
+    /// <summary>
+    /// The blocking of an MR×NR micro-kernel on a machine with <paramref name="caches"/>, in the spirit of BLIS's
+    /// analytical model (Low et al., "Analytical Modeling Is Enough for High-Performance BLIS", 2016) but with KC fixed
+    /// (it sets the summation order, which must not depend on the machine's caches): A's MC×KC block, read in place, takes
+    /// about a third of L2 (0.36), leaving room for the B micro-panels that stream through it and for C; B's KC×NC
+    /// block takes an eighth of one CPU's share of L3. On the Zen 5 hosts where the constants were measured (1 MB L2,
+    /// 32 MB L3 shared by 2 vCPUs) this gives the measured MC = 180 and NC = 1024 of the 12×32 kernel. Neither MC nor
+    /// NC changes any sum, so the blocking changes speed only, never bits.
+    /// </summary>
+    public static GemmBlocking For(int mr, int nr, CpuCaches caches)
+    {
+        const int kc = Gemm.DepthBlock;
+        long l2 = caches.L2 ?? Gemm.AssumedL2;
+        long l3Share = caches.L3 is { } l3 ? l3 / Math.Max(1, caches.L3SharedBy ?? 1) : Gemm.AssumedL3Share;
+        int mc = (int)Math.Clamp(l2 * 36 / 100 / (kc * sizeof(float)) / mr * mr, 4 * mr, 1024 / mr * mr);
+        int nc = (int)Math.Clamp(l3Share / 8 / (kc * sizeof(float)) / nr * nr, 8 * nr, 2048 / nr * nr);
+        return new GemmBlocking(mr, nr, kc, mc, nc);
+    }
+}
 
 public static partial class Gemm
 {
@@ -27,13 +47,19 @@ public static partial class Gemm
     /// </summary>
     private const int KC = 512;
 
-    // NC = 1024 measured on Zen 5 at n=2048, 2 threads: median 413 GFLOP/s against 393 with NC = 4096 (the whole row),
-    // the same at n=1024 (at KC = 256). MC = 180 keeps a 512-deep block of A's rows (360 KB) in L2 beside B's panels.
-    //                                                  MR  NR  KC   MC    NC
-    private static readonly GemmBlocking Blocking512 = new(12, 32, KC, 180, 1024);
-    private static readonly GemmBlocking Blocking256 = new(6, 16, KC, 144, 1024);
-    private static readonly GemmBlocking Blocking128 = new(6, 8, KC, 96, 1024);
-    private static readonly GemmBlocking BlockingScalar = new(4, 4, KC, 64, 1024);
+    /// <summary><see cref="KC"/>, for <see cref="GemmBlocking.For"/>.</summary>
+    internal const int DepthBlock = KC;
+
+    /// <summary>L2 assumed when the machine does not say (the hosts the constants were first measured on: Zen 5, 1 MB per core).</summary>
+    internal const long AssumedL2 = 1L << 20;
+
+    /// <summary>One CPU's share of L3 assumed when the machine does not say (32 MB shared by 2 vCPUs on those hosts).</summary>
+    internal const long AssumedL3Share = 16L << 20;
+
+    private static readonly GemmBlocking Blocking512 = GemmBlocking.For(12, 32, MachineInfo.Current.Caches);
+    private static readonly GemmBlocking Blocking256 = GemmBlocking.For(6, 16, MachineInfo.Current.Caches);
+    private static readonly GemmBlocking Blocking128 = GemmBlocking.For(6, 8, MachineInfo.Current.Caches);
+    private static readonly GemmBlocking BlockingScalar = GemmBlocking.For(4, 4, MachineInfo.Current.Caches);
 
     /// <summary>
     /// Read B in place rather than packed when M spans at most this many MR-row micro-panels (see ReadBInPlace):
