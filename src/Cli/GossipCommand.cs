@@ -34,6 +34,7 @@ internal static class GossipCommand
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
         var valueBits = new Option<int>("--value-bits") { Description = "Bits per top-k value: 32 (float32) or 2..8 (codes with one scale per tensor, nearest rounding)", DefaultValueFactory = _ => d.ValueBits };
+        var pack = new Option<bool>("--pack") { Description = "Pack each message's sparse tensors into one, under one header (the same values and indices; fewer framing bytes)" };
         var keepWarmup = new Option<int>("--keep-warmup-epochs") { Description = "Compression warm-up: keep falls geometrically from --keep-start to --keep over the first E epochs (0: off)", DefaultValueFactory = _ => d.KeepWarmupEpochs };
         var keepStart = new Option<double>("--keep-start") { Description = "Keep at the first iteration of the warm-up (1: every entry)", DefaultValueFactory = _ => d.KeepStart };
         var skew = new Option<double?>("--skew") { Description = "Non-IID skew in [0, 1] (default IID)" };
@@ -71,7 +72,7 @@ internal static class GossipCommand
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule,
         };
@@ -91,6 +92,7 @@ internal static class GossipCommand
                 Compressor = parse.GetValue(compressor)!,
                 Bits = parse.GetValue(bits),
                 ValueBits = parse.GetValue(valueBits),
+                Pack = parse.GetValue(pack),
                 KeepWarmupEpochs = parse.GetValue(keepWarmup),
                 KeepStart = parse.GetValue(keepStart),
                 Skew = parse.GetValue(skew),

@@ -45,6 +45,9 @@ public sealed record GossipConfig
     /// <summary>Bits of each kept top-k value (32: float32; 2..8: codes with one scale per tensor).</summary>
     [JsonPropertyName("value-bits")] public int ValueBits { get; init; } = 32;
 
+    /// <summary>Whether each message packs its sparse tensors into one, under one header (<see cref="Gossip.CompressedGossip.Pack"/>).</summary>
+    [JsonPropertyName("pack")] public bool Pack { get; init; }
+
     /// <summary>Epochs over which keep falls geometrically from <see cref="KeepStart"/> to <see cref="Keep"/> (0: no warm-up).</summary>
     [JsonPropertyName("keep-warmup-epochs")] public int KeepWarmupEpochs { get; init; }
 
@@ -145,6 +148,8 @@ public sealed record GossipConfig
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
         if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
         if (ValueBits is not (32 or (>= 2 and <= 8))) throw new ArgumentException($"--value-bits must be 32 or 2..8, got {ValueBits}");
+        if (Pack && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk" && IndexCoding is not "delta"))
+            throw new ArgumentException("--pack needs a method with a sparse compressor (sparse-push, scsp or choco with --compressor topk or randomk) and --index-coding int32, uint16 or bitmap");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
         if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
         if (Alpha is { } a && !(a > 0)) throw new ArgumentException($"--alpha must be positive, got {a}");

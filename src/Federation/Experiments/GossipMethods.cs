@@ -33,7 +33,7 @@ public static class GossipMethods
             "none" => (Communication.None, null),
             "sgp" => (Communication.Gossip, new PushSum(topology)),
             "dpsgd" => (Communication.Gossip, new DPsgd(topology)),
-            "choco" => (Communication.Gossip, new Choco(topology, Compressor(config), config.GammaOrDefault, layout, config.Seed)),
+            "choco" => (Communication.Gossip, new Choco(topology, Compressor(config), config.GammaOrDefault, layout, config.Seed) { Pack = config.Pack }),
             _ => (Communication.Gossip, SparsePushProtocol(config, topology, layout)),
         };
     }
@@ -41,11 +41,11 @@ public static class GossipMethods
     private static IGossip SparsePushProtocol(GossipConfig config, ITopology topology, TensorLayout layout)
     {
         var form = config.Form == "A" ? SparsePushForm.ErrorFeedback : SparsePushForm.Differences;
-        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config), config.ValueBits);
+        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config), config.ValueBits, config.Pack);
         var compressor = Compressor(config);
         return form == SparsePushForm.ErrorFeedback
-            ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed)
-            : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed);
+            ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack }
+            : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack };
     }
 
     /// <summary>The compressor of --compressor, --keep, --index-coding, --value-bits (top-k) and --bits.</summary>

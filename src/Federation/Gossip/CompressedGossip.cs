@@ -36,6 +36,12 @@ public abstract class CompressedGossip : IGossip
     /// <summary>Tensor split of the vectors.</summary>
     public TensorLayout Layout { get; }
 
+    /// <summary>
+    /// Whether a message carries its compressed tensors packed into one (<see cref="WireTensor.Pack"/>): the same values
+    /// and indices, so the same updates bit for bit, with one header instead of one per tensor.
+    /// </summary>
+    public bool Pack { get; init; }
+
     /// <inheritdoc/>
     public GossipNode CreateNode(ReadOnlySpan<float> x0)
     {
@@ -63,7 +69,7 @@ public abstract class CompressedGossip : IGossip
 
     /// <summary>
     /// q = C(<paramref name="diff"/>) tensor by tensor (tensor l draws from <paramref name="rng"/>.Split(l)), then
-    /// <paramref name="copy"/> += q; returns q, one wire tensor per tensor.
+    /// <paramref name="copy"/> += q; returns q as the message carries it (<see cref="OnWire"/>).
     /// </summary>
     protected WireTensor[] CompressInto(float[] diff, float[] copy, RngStream rng)
     {
@@ -73,12 +79,23 @@ public abstract class CompressedGossip : IGossip
             parts[l] = Compressor.Compress(GossipMessages.PartName(l), Layout.Slice(diff, l), rng.Split((ulong)l));
             parts[l].AddTo(Layout.Slice(copy, l));
         }
-        return parts;
+        return OnWire(parts);
     }
+
+    /// <summary>The per-tensor <paramref name="parts"/> as a message carries them: as they are, or packed into one tensor named "0" (<see cref="Pack"/>).</summary>
+    protected WireTensor[] OnWire(WireTensor[] parts) => Pack ? [WireTensor.Pack(GossipMessages.PartName(0), parts)] : parts;
 
     /// <summary><paramref name="dense"/> += the tensors of <paramref name="m"/>, tensor by tensor (checked against the layout).</summary>
     protected void AddParts(Message m, float[] dense, bool weighted)
     {
+        if (Pack)
+        {
+            var packed = GossipMessages.Parts(m, 1, weighted)[0];
+            if (packed.Encoding != WireEncoding.SparsePacked || !packed.SegmentLengths.AsSpan().SequenceEqual(Layout.Sizes))
+                throw new ArgumentException($"gossip message {m.Sender}->{m.Receiver} of round {m.Round}: expected the packed tensors of layout [{string.Join(", ", Layout.Sizes)}], got {packed}");
+            packed.AddTo(dense);
+            return;
+        }
         var parts = GossipMessages.Parts(m, Layout.Count, weighted);
         for (int l = 0; l < Layout.Count; l++) parts[l].AddTo(Layout.Slice(dense, l));
     }

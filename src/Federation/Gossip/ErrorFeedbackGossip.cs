@@ -69,7 +69,8 @@ public sealed class ErrorFeedbackGossip : CompressedGossip
             for (int k = 0; k < vl.Length; k++) el[k] = vl[k] - cl[k];
             parts[l] = c.Scaled(a);
         }
-        return Topology.OutPeers(i, t).Select(j => GossipMessages.Create(t, i, j, parts, a * s.W)).ToArray();
+        var wire = OnWire(parts);
+        return Topology.OutPeers(i, t).Select(j => GossipMessages.Create(t, i, j, wire, a * s.W)).ToArray();
     }
 
     /// <inheritdoc/>

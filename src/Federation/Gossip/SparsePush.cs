@@ -30,12 +30,16 @@ public static class SparsePush
     /// <summary>The default consensus step γ at keep = 1%.</summary>
     public const float DefaultGamma = 0.01f;
 
-    /// <summary>The compressed gossip protocol of the given form, keep fraction (default 1%), γ, index coding and bits per sent value (32: float32).</summary>
-    public static IGossip Create(ITopology topology, TensorLayout layout, double keep = 0.01, SparsePushForm form = DefaultForm, float gamma = DefaultGamma, IndexCoding coding = IndexCoding.Int32, int valueBits = 32)
+    /// <summary>
+    /// The compressed gossip protocol of the given form, keep fraction (default 1%), γ, index coding, bits per sent value
+    /// (32: float32) and message layout (<paramref name="pack"/>: one packed tensor, <see cref="CompressedGossip.Pack"/>).
+    /// </summary>
+    public static IGossip Create(ITopology topology, TensorLayout layout, double keep = 0.01, SparsePushForm form = DefaultForm, float gamma = DefaultGamma,
+        IndexCoding coding = IndexCoding.Int32, int valueBits = 32, bool pack = false)
     {
         var compressor = new TopKCompressor(keep, coding, valueBits);
         return form == SparsePushForm.ErrorFeedback
-            ? new ErrorFeedbackGossip(topology, compressor, gamma, layout)
-            : new DifferenceGossip(topology, compressor, gamma, layout);
+            ? new ErrorFeedbackGossip(topology, compressor, gamma, layout) { Pack = pack }
+            : new DifferenceGossip(topology, compressor, gamma, layout) { Pack = pack };
     }
 }

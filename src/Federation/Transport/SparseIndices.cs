@@ -14,15 +14,20 @@ public static class SparseIndices
     public static long Bytes(WireTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        return tensor.IndexEncoding switch
-        {
-            WireEncoding.Sparse => 4L * tensor.Indices.Length,
-            WireEncoding.SparseUInt16 => 2L * tensor.Indices.Length,
-            WireEncoding.SparseBitmap => (tensor.Shape.Length + 7L) / 8,
-            WireEncoding.SparseGamma => (GammaBits(tensor.Indices) + 7) / 8,
-            _ => throw new ArgumentException($"'{tensor.Name}' is not sparse ({tensor.Encoding})", nameof(tensor)),
-        };
+        if (tensor.Encoding == WireEncoding.SparsePacked) return PackedSparse.IndexBytes(tensor);
+        return Bytes(tensor.IndexEncoding, tensor.Indices, tensor.Shape.Length)
+            ?? throw new ArgumentException($"'{tensor.Name}' is not sparse ({tensor.Encoding})", nameof(tensor));
     }
+
+    /// <summary>Bytes of <paramref name="indices"/> into n = <paramref name="n"/> entries in <paramref name="encoding"/>'s coding; null when it is not a sparse encoding.</summary>
+    internal static long? Bytes(WireEncoding encoding, ReadOnlySpan<int> indices, int n) => encoding switch
+    {
+        WireEncoding.Sparse => 4L * indices.Length,
+        WireEncoding.SparseUInt16 => 2L * indices.Length,
+        WireEncoding.SparseBitmap => (n + 7L) / 8,
+        WireEncoding.SparseGamma => (GammaBits(indices) + 7) / 8,
+        _ => null,
+    };
 
     /// <summary>Σ_j (2·⌊log2 g_j⌋ + 1) over the gaps g_j = idx_j − idx_(j−1), idx_(−1) = −1 (indices strictly increasing).</summary>
     public static long GammaBits(ReadOnlySpan<int> indices)
@@ -37,11 +42,13 @@ public static class SparseIndices
         return bits;
     }
 
-    /// <summary>Writes the indices of <paramref name="tensor"/> in its coding into <paramref name="destination"/> (exactly <see cref="Bytes"/> long).</summary>
-    internal static void Write(WireTensor tensor, Span<byte> destination)
+    /// <summary>Writes the indices of <paramref name="tensor"/> in its coding into <paramref name="destination"/> (exactly <see cref="Bytes(WireTensor)"/> long).</summary>
+    internal static void Write(WireTensor tensor, Span<byte> destination) => Write(tensor.IndexEncoding, tensor.Indices, destination);
+
+    /// <summary>Writes <paramref name="indices"/> in <paramref name="encoding"/>'s coding into <paramref name="destination"/> (exactly as long as they take).</summary>
+    internal static void Write(WireEncoding encoding, ReadOnlySpan<int> indices, Span<byte> destination)
     {
-        var indices = tensor.Indices;
-        switch (tensor.IndexEncoding)
+        switch (encoding)
         {
             case WireEncoding.Sparse:
                 for (int j = 0; j < indices.Length; j++) BinaryPrimitives.WriteInt32LittleEndian(destination[(4 * j)..], indices[j]);

@@ -19,6 +19,7 @@ namespace NanoFed.Federation.Transport;
 ///          SparseGamma   k i32 | values f32 × k | Elias-gamma gaps ceil(Σ(2⌊log2 g⌋+1)/8)  (<see cref="SparseIndices"/>)
 ///          SparseQuantized  k i32 | index encoding u8 (3, 5, 6 or 7) | bits u8 (2..8) | scale f32 | codes ceil(k·b/8)
 ///                           | indices as in that encoding
+///          SparsePacked  several sparse tensors under one header (<see cref="PackedSparse"/>)
 /// </code>
 /// n is the product of the dims. A tensor's header is 2 + |name| + 1 + 1 + 4·rank + 4 bytes. Deserializing checks
 /// every field (magic, kind, counts, encodings, ranks, lengths against what the header implies, strictly increasing
@@ -51,6 +52,7 @@ public static class WireFormat
         WireEncoding.Quantized => 2 + 4L * tensor.Scales.Length + tensor.Data.Length,
         WireEncoding.Bytes => tensor.Data.Length,
         WireEncoding.SparseQuantized => 4 + 2 + 4 + tensor.Data.Length + SparseIndices.Bytes(tensor),
+        WireEncoding.SparsePacked => PackedSparse.BodyBytes(tensor),
         _ => 4 + 4L * tensor.Values.Length + SparseIndices.Bytes(tensor),
     };
 
@@ -116,6 +118,9 @@ public static class WireFormat
             case WireEncoding.Bytes:
                 t.Data.CopyTo(w.Take(t.Data.Length));
                 break;
+            case WireEncoding.SparsePacked:
+                WritePacked(ref w, t);
+                break;
             case WireEncoding.SparseQuantized:
                 w.I32(t.Indices.Length);
                 w.U8((byte)t.IndexEncoding);
@@ -143,21 +148,21 @@ public static class WireFormat
         r.Need(2, index, "encoding and rank");
         byte encoding = r.U8();
         int rank = r.U8();
-        if (!Enum.IsDefined((WireEncoding)encoding)) throw new FormatException($"tensor {index} '{name}': unknown encoding {encoding}");
-        if (rank > Shape.MaxRank) throw new FormatException($"tensor {index} '{name}': rank {rank} exceeds {Shape.MaxRank}");
+        if (!Enum.IsDefined((WireEncoding)encoding)) throw new FormatException($"tensor {index} '{Shown(name)}': unknown encoding {encoding}");
+        if (rank > Shape.MaxRank) throw new FormatException($"tensor {index} '{Shown(name)}': rank {rank} exceeds {Shape.MaxRank}");
         r.Need(4 * rank + 4, index, "dims and body length");
         Span<int> dims = stackalloc int[rank];
         long n = 1;
         for (int d = 0; d < rank; d++)
         {
             dims[d] = r.I32();
-            if (dims[d] < 0) throw new FormatException($"tensor {index} '{name}': negative dimension {dims[d]}");
+            if (dims[d] < 0) throw new FormatException($"tensor {index} '{Shown(name)}': negative dimension {dims[d]}");
             n *= dims[d];
-            if (n > Array.MaxLength) throw new FormatException($"tensor {index} '{name}': {n}+ elements is too many");
+            if (n > Array.MaxLength) throw new FormatException($"tensor {index} '{Shown(name)}': {n}+ elements is too many");
         }
         var shape = new Shape(dims);
         long body = r.U32();
-        if (body > r.Remaining) throw new FormatException($"tensor {index} '{name}': body of {body} bytes but only {r.Remaining} remain");
+        if (body > r.Remaining) throw new FormatException($"tensor {index} '{Shown(name)}': body of {body} bytes but only {r.Remaining} remain");
         var b = new Reader(r.Take((int)body));
         var t = (WireEncoding)encoding switch
         {
@@ -165,69 +170,152 @@ public static class WireFormat
             WireEncoding.Quantized => ReadQuantized(ref b, name, shape, index),
             WireEncoding.Bytes => ReadBytes(ref b, name, shape, index),
             WireEncoding.SparseQuantized => ReadSparseQuantized(ref b, name, shape, index),
+            WireEncoding.SparsePacked => ReadPacked(ref b, name, shape, index),
             var sparse => ReadSparse(ref b, name, shape, index, sparse),
         };
-        if (b.Remaining != 0) throw new FormatException($"tensor {index} '{name}': {b.Remaining} unused body bytes");
+        if (b.Remaining != 0) throw new FormatException($"tensor {index} '{Shown(name)}': {b.Remaining} unused body bytes");
         return t;
     }
 
     private static WireTensor ReadDense(ref Reader b, string name, Shape shape, int index)
     {
-        if (b.Remaining != 4L * shape.Length) throw new FormatException($"tensor {index} '{name}': dense body has {b.Remaining} bytes, shape {shape} needs {4L * shape.Length}");
+        if (b.Remaining != 4L * shape.Length) throw new FormatException($"tensor {index} '{Shown(name)}': dense body has {b.Remaining} bytes, shape {shape} needs {4L * shape.Length}");
         return WireTensor.Dense(name, shape, b.Floats(shape.Length));
     }
 
     private static WireTensor ReadQuantized(ref Reader b, string name, Shape shape, int index)
     {
-        if (b.Remaining < 2) throw new FormatException($"tensor {index} '{name}': quantized body too short");
+        if (b.Remaining < 2) throw new FormatException($"tensor {index} '{Shown(name)}': quantized body too short");
         int bits = b.U8(), axis = (sbyte)b.U8();
-        if (bits is < 1 or > 8) throw new FormatException($"tensor {index} '{name}': bit width {bits} outside 1..8");
-        if (axis < -1 || axis >= shape.Rank) throw new FormatException($"tensor {index} '{name}': axis {axis} invalid for shape {shape}");
+        if (bits is < 1 or > 8) throw new FormatException($"tensor {index} '{Shown(name)}': bit width {bits} outside 1..8");
+        if (axis < -1 || axis >= shape.Rank) throw new FormatException($"tensor {index} '{Shown(name)}': axis {axis} invalid for shape {shape}");
         int scales = axis == -1 ? 1 : shape[axis];
         long expected = 4L * scales + Quantize.PackedLength(shape.Length, bits);
-        if (b.Remaining != expected) throw new FormatException($"tensor {index} '{name}': quantized body has {b.Remaining + 2} bytes, expected {expected + 2}");
+        if (b.Remaining != expected) throw new FormatException($"tensor {index} '{Shown(name)}': quantized body has {b.Remaining + 2} bytes, expected {expected + 2}");
         var s = b.Floats(scales);
         foreach (float x in s)
-            if (!(x >= 0) || !float.IsFinite(x)) throw new FormatException($"tensor {index} '{name}': invalid scale {x}");
+            if (!(x >= 0) || !float.IsFinite(x)) throw new FormatException($"tensor {index} '{Shown(name)}': invalid scale {x}");
         var packed = b.Take(b.Remaining).ToArray();
         int used = (int)((long)shape.Length * bits % 8);
         if (used != 0 && packed[^1] >> used != 0)
-            throw new FormatException($"tensor {index} '{name}': padding bits of the last code byte are not zero");
+            throw new FormatException($"tensor {index} '{Shown(name)}': padding bits of the last code byte are not zero");
         return WireTensor.FromQuantized(name, shape, bits, axis, s, packed);
     }
 
     private static WireTensor ReadSparse(ref Reader b, string name, Shape shape, int index, WireEncoding encoding)
     {
-        if (b.Remaining < 4) throw new FormatException($"tensor {index} '{name}': sparse body too short");
+        if (b.Remaining < 4) throw new FormatException($"tensor {index} '{Shown(name)}': sparse body too short");
         int k = b.I32();
         if (k < 0 || k > shape.Length || b.Remaining < 4L * k)
-            throw new FormatException($"tensor {index} '{name}': {k} sparse entries do not fit {b.Remaining} bytes and shape {shape}");
+            throw new FormatException($"tensor {index} '{Shown(name)}': {k} sparse entries do not fit {b.Remaining} bytes and shape {shape}");
         var values = b.Floats(k);
-        var indices = SparseIndices.Read(encoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{name}'");
+        var indices = SparseIndices.Read(encoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{Shown(name)}'");
         return WireTensor.Owned(name, shape, values, indices, CodingOf(encoding));
     }
 
     private static WireTensor ReadSparseQuantized(ref Reader b, string name, Shape shape, int index)
     {
-        if (b.Remaining < 10) throw new FormatException($"tensor {index} '{name}': quantized sparse body too short");
+        if (b.Remaining < 10) throw new FormatException($"tensor {index} '{Shown(name)}': quantized sparse body too short");
         int k = b.I32();
         var indexEncoding = (WireEncoding)b.U8();
         int bits = b.U8();
-        if (k < 0 || k > shape.Length) throw new FormatException($"tensor {index} '{name}': {k} sparse entries do not fit shape {shape}");
+        if (k < 0 || k > shape.Length) throw new FormatException($"tensor {index} '{Shown(name)}': {k} sparse entries do not fit shape {shape}");
         if (indexEncoding is not (WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma))
-            throw new FormatException($"tensor {index} '{name}': index encoding {(byte)indexEncoding} is not a sparse one");
-        if (bits is < 2 or > 8) throw new FormatException($"tensor {index} '{name}': bit width {bits} outside 2..8");
+            throw new FormatException($"tensor {index} '{Shown(name)}': index encoding {(byte)indexEncoding} is not a sparse one");
+        if (bits is < 2 or > 8) throw new FormatException($"tensor {index} '{Shown(name)}': bit width {bits} outside 2..8");
         float scale = b.Floats(1)[0];
-        if (!(scale >= 0) || !float.IsFinite(scale)) throw new FormatException($"tensor {index} '{name}': invalid scale {scale}");
+        if (!(scale >= 0) || !float.IsFinite(scale)) throw new FormatException($"tensor {index} '{Shown(name)}': invalid scale {scale}");
         int codeBytes = Quantize.PackedLength(k, bits);
-        if (b.Remaining < codeBytes) throw new FormatException($"tensor {index} '{name}': {k} codes of {bits} bits do not fit {b.Remaining} bytes");
+        if (b.Remaining < codeBytes) throw new FormatException($"tensor {index} '{Shown(name)}': {k} codes of {bits} bits do not fit {b.Remaining} bytes");
         var packed = b.Take(codeBytes).ToArray();
         int used = (int)((long)k * bits % 8);
         if (used != 0 && packed[^1] >> used != 0)
-            throw new FormatException($"tensor {index} '{name}': padding bits of the last code byte are not zero");
-        var indices = SparseIndices.Read(indexEncoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{name}'");
+            throw new FormatException($"tensor {index} '{Shown(name)}': padding bits of the last code byte are not zero");
+        var indices = SparseIndices.Read(indexEncoding, b.Take(b.Remaining), k, shape.Length, $"tensor {index} '{Shown(name)}'");
         return WireTensor.FromSparseQuantized(name, shape, bits, scale, packed, indices, indexEncoding);
     }
+
+    private static void WritePacked(ref Writer w, WireTensor t)
+    {
+        int segments = t.SegmentLengths.Length;
+        w.Varint((uint)segments);
+        w.U8((byte)t.IndexEncoding);
+        w.U8((byte)t.Bits);
+        for (int l = 0; l < segments; l++)
+        {
+            w.Varint((uint)t.SegmentLengths[l]);
+            w.Varint((uint)t.SegmentCounts[l]);
+            if (t.Bits != 0) w.Floats(t.Scales.AsSpan(l, 1));
+        }
+        if (t.Bits == 0) w.Floats(t.Values);
+        else t.Data.CopyTo(w.Take(t.Data.Length));
+        for (int l = 0, start = 0, at = 0; l < segments; start += t.SegmentLengths[l], at += t.SegmentCounts[l], l++)
+        {
+            int n = t.SegmentLengths[l];
+            var encoding = PackedSparse.SegmentEncoding(t.IndexEncoding, n);
+            var relative = PackedSparse.RelativeIndices(t, l, start, at);
+            SparseIndices.Write(encoding, relative, w.Take(checked((int)SparseIndices.Bytes(encoding, relative, n)!.Value)));
+        }
+    }
+
+    private static WireTensor ReadPacked(ref Reader b, string name, Shape shape, int index)
+    {
+        string what = $"tensor {index} '{Shown(name)}'";
+        if (shape.Rank != 1) throw new FormatException($"{what}: a packed tensor has rank 1, got shape {shape}");
+        uint segments = b.Varint(what);
+        if (b.Remaining < 2) throw new FormatException($"{what}: packed body too short");
+        var nominal = (WireEncoding)b.U8();
+        int bits = b.U8();
+        if (nominal is not (WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap))
+            throw new FormatException($"{what}: index encoding {(byte)nominal} cannot be packed");
+        if (bits is not 0 and (< 2 or > 8)) throw new FormatException($"{what}: bit width {bits} is neither 0 (float32) nor 2..8");
+        // Each segment takes at least 2 bytes of the body, which bounds what a forged count can allocate.
+        if (segments > b.Remaining / 2) throw new FormatException($"{what}: {segments} segments do not fit {b.Remaining} bytes");
+        var lengths = new int[segments];
+        var counts = new int[segments];
+        var scales = bits == 0 ? [] : new float[segments];
+        long total = 0, kept = 0, codeBytes = 0;
+        for (int l = 0; l < segments; l++)
+        {
+            uint n = b.Varint(what), k = b.Varint(what);
+            if (k > n) throw new FormatException($"{what}: segment {l} keeps {k} of {n} entries");
+            total += n;
+            kept += k;
+            if (total > shape.Length) throw new FormatException($"{what}: segments hold more than the shape's {shape.Length} entries");
+            (lengths[l], counts[l]) = ((int)n, (int)k);
+            if (bits == 0) continue;
+            if (b.Remaining < 4) throw new FormatException($"{what}: segment {l}'s scale is missing");
+            scales[l] = b.Floats(1)[0];
+            if (!(scales[l] >= 0) || !float.IsFinite(scales[l])) throw new FormatException($"{what}: segment {l} has invalid scale {scales[l]}");
+            codeBytes += Quantize.PackedLength((int)k, bits);
+        }
+        if (total != shape.Length) throw new FormatException($"{what}: segments hold {total} entries, the shape {shape.Length}");
+        long valueBytes = bits == 0 ? 4 * kept : codeBytes;
+        if (b.Remaining < valueBytes) throw new FormatException($"{what}: {kept} values do not fit {b.Remaining} bytes");
+        var values = bits == 0 ? b.Floats((int)kept) : new float[kept];
+        var data = bits == 0 ? [] : b.Take((int)codeBytes).ToArray();
+        var indices = new int[kept];
+        for (int l = 0, start = 0, at = 0, dataAt = 0; l < segments; start += lengths[l], at += counts[l], l++)
+        {
+            if (bits != 0)
+            {
+                int bytes = Quantize.PackedLength(counts[l], bits), used = (int)((long)counts[l] * bits % 8);
+                if (used != 0 && data[dataAt + bytes - 1] >> used != 0)
+                    throw new FormatException($"{what}: padding bits of segment {l}'s last code byte are not zero");
+                dataAt += bytes;
+            }
+            var encoding = PackedSparse.SegmentEncoding(nominal, lengths[l]);
+            long indexBytes = encoding == WireEncoding.SparseBitmap ? (lengths[l] + 7L) / 8 : (encoding == WireEncoding.Sparse ? 4L : 2L) * counts[l];
+            if (b.Remaining < indexBytes) throw new FormatException($"{what}: segment {l}'s indices do not fit {b.Remaining} bytes");
+            var relative = SparseIndices.Read(encoding, b.Take((int)indexBytes), counts[l], lengths[l], $"{what} segment {l}");
+            for (int j = 0; j < relative.Length; j++) indices[at + j] = start + relative[j];
+        }
+        return WireTensor.FromPacked(name, lengths, counts, nominal, bits, scales, data, values, indices);
+    }
+
+    /// <summary>A tensor name as an error message shows it: control characters escaped, so the message stays one line.</summary>
+    private static string Shown(string name) =>
+        name.Any(char.IsControl) ? string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : name;
 
     private static IndexCoding CodingOf(WireEncoding encoding) => encoding switch
     {
@@ -240,7 +328,7 @@ public static class WireFormat
     private static WireTensor ReadBytes(ref Reader b, string name, Shape shape, int index)
     {
         if (shape.Rank != 1 || b.Remaining != shape.Length)
-            throw new FormatException($"tensor {index} '{name}': byte body of {b.Remaining} bytes does not match shape {shape}");
+            throw new FormatException($"tensor {index} '{Shown(name)}': byte body of {b.Remaining} bytes does not match shape {shape}");
         return WireTensor.Raw(name, b.Take(b.Remaining));
     }
 
@@ -260,6 +348,12 @@ public static class WireFormat
         public void U16(ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(Take(2), v);
         public void I32(int v) => BinaryPrimitives.WriteInt32LittleEndian(Take(4), v);
         public void U32(uint v) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), v);
+
+        public void Varint(uint v)
+        {
+            for (; v >= 0x80; v >>= 7) U8((byte)(v | 0x80));
+            U8((byte)v);
+        }
 
         public void Floats(ReadOnlySpan<float> v)
         {
@@ -293,6 +387,23 @@ public static class WireFormat
         public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
         public int I32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
         public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+
+        /// <summary>An unsigned LEB128 varint of at most 5 bytes, minimal (no trailing zero byte) and within int32.</summary>
+        public uint Varint(string what)
+        {
+            uint v = 0;
+            for (int shift = 0; shift < 35; shift += 7)
+            {
+                if (Remaining == 0) throw new FormatException($"{what}: truncated varint");
+                byte x = U8();
+                if (shift == 28 && x > 0x07) throw new FormatException($"{what}: varint exceeds 31 bits");
+                v |= (uint)(x & 0x7F) << shift;
+                if ((x & 0x80) != 0) continue;
+                if (x == 0 && shift > 0) throw new FormatException($"{what}: varint is not minimal");
+                return v;
+            }
+            throw new FormatException($"{what}: varint longer than 5 bytes");
+        }
 
         public float[] Floats(int n)
         {

@@ -31,6 +31,13 @@ public enum WireEncoding : byte
     /// indices in one of the sparse encodings' codings (<see cref="WireTensor.IndexEncoding"/>).
     /// </summary>
     SparseQuantized = 8,
+
+    /// <summary>
+    /// Several sparse tensors (segments) in one, with one header for all: a rank-1 tensor over their concatenation whose
+    /// indices are global; per segment only its length, its kept count and, for b-bit values, its scale travel
+    /// (<see cref="WireTensor.Pack"/>). The values and indices are those of the segments, unchanged.
+    /// </summary>
+    SparsePacked = 9,
 }
 
 /// <summary>
@@ -59,7 +66,7 @@ public sealed class WireTensor
     public WireEncoding Encoding { get; }
 
     /// <summary>Whether the encoding is one of the sparse ones (values plus indices in some <see cref="IndexCoding"/>).</summary>
-    public bool IsSparse => Encoding is WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma or WireEncoding.SparseQuantized;
+    public bool IsSparse => Encoding is WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap or WireEncoding.SparseGamma or WireEncoding.SparseQuantized or WireEncoding.SparsePacked;
 
     /// <summary>
     /// Sparse encodings: how the indices are written, as the sparse encoding with float32 values that writes them
@@ -74,16 +81,22 @@ public sealed class WireTensor
     /// <summary>Sparse encodings: the kept indices (strictly increasing, in [0, Shape.Length)), whatever their coding on the wire. Empty otherwise.</summary>
     public int[] Indices { get; private init; } = [];
 
-    /// <summary>Quantized and SparseQuantized: the bit width b (1..8). 0 otherwise.</summary>
+    /// <summary>SparsePacked: the lengths n_l of the segments, in order (they sum to the shape's length). Empty otherwise.</summary>
+    public int[] SegmentLengths { get; private init; } = [];
+
+    /// <summary>SparsePacked: how many entries each segment keeps (its values and indices come in segment order). Empty otherwise.</summary>
+    public int[] SegmentCounts { get; private init; } = [];
+
+    /// <summary>Quantized, SparseQuantized and SparsePacked with b-bit values: the bit width b (1..8). 0 otherwise.</summary>
     public int Bits { get; private init; }
 
     /// <summary>Quantized: the channel axis of the per-channel scales, or −1 for one scale per tensor.</summary>
     public int Axis { get; private init; } = -1;
 
-    /// <summary>Quantized: the scales (one, or one per channel); SparseQuantized: the one scale.</summary>
+    /// <summary>Quantized: the scales (one, or one per channel); SparseQuantized: the one scale; SparsePacked with b-bit values: one per segment.</summary>
     public float[] Scales { get; private init; } = [];
 
-    /// <summary>Quantized and SparseQuantized: the packed codes (<see cref="Quantize.Pack"/>); Bytes: the raw bytes.</summary>
+    /// <summary>Quantized and SparseQuantized: the packed codes (<see cref="Quantize.Pack"/>; SparsePacked: each segment's, one after the other); Bytes: the raw bytes.</summary>
     public byte[] Data { get; private init; } = [];
 
     /// <summary>Dense float32 copy of <paramref name="values"/> (length = shape's).</summary>
@@ -179,6 +192,85 @@ public sealed class WireTensor
         };
     }
 
+    /// <summary>
+    /// One <see cref="WireEncoding.SparsePacked"/> tensor named <paramref name="name"/> holding <paramref name="parts"/>
+    /// as its segments, in order: rank-1 sparse tensors whose values are all float32 or all b-bit codes of one width,
+    /// with int32, uint16 (int32 for a part over 65,536 entries, as <see cref="IndexCoding.UInt16"/> does) or bitmap
+    /// indices. Its values are theirs, its indices theirs offset by the segment's start, so decoding it gives their
+    /// concatenation bit for bit; only the headers shrink.
+    /// </summary>
+    public static WireTensor Pack(string name, IReadOnlyList<WireTensor> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException("nothing to pack", nameof(parts));
+        var first = parts[0];
+        int bits = first.Encoding == WireEncoding.SparseQuantized ? first.Bits : 0;
+        var nominal = parts.Any(p => p.IndexEncoding == WireEncoding.SparseUInt16) ? WireEncoding.SparseUInt16 : first.IndexEncoding;
+        if (nominal is not (WireEncoding.Sparse or WireEncoding.SparseUInt16 or WireEncoding.SparseBitmap))
+            throw new ArgumentException($"'{first.Name}': {first.IndexEncoding} indices cannot be packed (int32, uint16 or bitmap only)");
+        int count = parts.Count, total = 0, kept = 0;
+        var lengths = new int[count];
+        var counts = new int[count];
+        foreach (var (p, l) in parts.Select((p, l) => (p, l)))
+        {
+            if (!p.IsSparse || p.Encoding == WireEncoding.SparsePacked || p.Shape.Rank != 1)
+                throw new ArgumentException($"'{p.Name}': only rank-1 sparse tensors can be packed, got {p.Encoding} {p.Shape}");
+            if ((p.Encoding == WireEncoding.SparseQuantized ? p.Bits : 0) != bits)
+                throw new ArgumentException($"'{p.Name}': packed segments need one value format ({bits} bits), got {p.Encoding} of {p.Bits} bits");
+            if (p.IndexEncoding != PackedSparse.SegmentEncoding(nominal, p.Shape.Length))
+                throw new ArgumentException($"'{p.Name}': packed segments need one index coding, got {p.IndexEncoding} beside {nominal}");
+            lengths[l] = p.Shape.Length;
+            counts[l] = p.Indices.Length;
+            total = checked(total + lengths[l]);
+            kept += counts[l];
+        }
+        var values = new float[kept];
+        var indices = new int[kept];
+        var scales = bits == 0 ? [] : new float[count];
+        var data = bits == 0 ? [] : new byte[parts.Sum(p => p.Data.Length)];
+        for (int l = 0, start = 0, at = 0, dataAt = 0; l < count; start += lengths[l], at += counts[l], l++)
+        {
+            var p = parts[l];
+            p.Values.CopyTo(values, at);
+            for (int j = 0; j < counts[l]; j++) indices[at + j] = start + p.Indices[j];
+            if (bits == 0) continue;
+            scales[l] = p.Scales[0];
+            p.Data.CopyTo(data, dataAt);
+            dataAt += p.Data.Length;
+        }
+        return new WireTensor(name, new Shape(total), WireEncoding.SparsePacked)
+        {
+            Values = values, Indices = indices, IndexEncoding = nominal, Bits = bits, Scales = scales, Data = data,
+            SegmentLengths = lengths, SegmentCounts = counts,
+        };
+    }
+
+    /// <summary>
+    /// A packed tensor read back (used by the deserializer and <see cref="Scaled"/>): segments, float32 values (b = 0) or
+    /// per-segment codes and scales, segment-relative indices already checked; the values of b-bit segments are decoded
+    /// as <see cref="FromSparseQuantized"/> decodes them.
+    /// </summary>
+    internal static WireTensor FromPacked(string name, int[] lengths, int[] counts, WireEncoding nominal, int bits, float[] scales,
+        byte[] data, float[] values, int[] globalIndices)
+    {
+        if (bits != 0)
+        {
+            for (int l = 0, at = 0, dataAt = 0; l < lengths.Length; at += counts[l], l++)
+            {
+                int codeBytes = Quantize.PackedLength(counts[l], bits);
+                var codes = new sbyte[counts[l]];
+                Quantize.Unpack(data.AsSpan(dataAt, codeBytes), bits, codes);
+                Quantize.Dequantize(codes, scales[l], values.AsSpan(at, counts[l]));
+                dataAt += codeBytes;
+            }
+        }
+        return new WireTensor(name, new Shape(lengths.Sum()), WireEncoding.SparsePacked)
+        {
+            Values = values, Indices = globalIndices, IndexEncoding = nominal, Bits = bits, Scales = scales, Data = data,
+            SegmentLengths = lengths, SegmentCounts = counts,
+        };
+    }
+
     /// <summary>The sparse encoding of <paramref name="coding"/> for a tensor of <paramref name="n"/> entries.</summary>
     private static WireEncoding SparseEncoding(IndexCoding coding, int n) => coding switch
     {
@@ -215,6 +307,11 @@ public sealed class WireTensor
             WireEncoding.Quantized => new WireTensor(Name, Shape, Encoding) { Bits = Bits, Axis = Axis, Scales = Multiply(Scales, a), Data = Data },
             WireEncoding.Bytes => throw new InvalidOperationException($"raw bytes '{Name}' cannot be scaled"),
             WireEncoding.SparseQuantized => FromSparseQuantized(Name, Shape, Bits, Scales[0] * a, Data, Indices, IndexEncoding),
+            WireEncoding.SparsePacked when Bits != 0 => FromPacked(Name, SegmentLengths, SegmentCounts, IndexEncoding, Bits, Multiply(Scales, a), Data, new float[Values.Length], Indices),
+            WireEncoding.SparsePacked => new WireTensor(Name, Shape, Encoding)
+            {
+                Values = Multiply(Values, a), Indices = Indices, IndexEncoding = IndexEncoding, SegmentLengths = SegmentLengths, SegmentCounts = SegmentCounts,
+            },
             _ => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a), Indices = Indices, IndexEncoding = IndexEncoding },
         };
     }

@@ -7,7 +7,7 @@ namespace NanoFed.Tests;
 
 /// <summary>
 /// Mutation fuzzing of <see cref="WireFormat.Deserialize"/> (<see cref="Fuzz"/>): a message with a tensor of every
-/// encoding (dense, quantized per tensor and per channel, sparse, bytes, a scalar); every header field, name length,
+/// encoding (dense, quantized per tensor and per channel, sparse, bytes, a scalar, packed sparse); every header field, name length,
 /// encoding, rank, dimension, body length, bit width, axis and sparse count is a length field. Only
 /// <see cref="FormatException"/> may come out, and a parse may allocate 8 bytes per input byte plus 32 KiB (the
 /// error and the message objects).
@@ -27,6 +27,7 @@ public class WireFormatFuzzTests(ITestOutputHelper output)
             WireTensor.TopKOf("sparse", shape, x, 0.3),
             WireTensor.Raw("labels", [1, 2, 250]),
             WireTensor.Dense("scalar ü", new Shape(), [3.5f]),
+            WireTensor.Pack("packed", [WireTensor.TopKOf("a", new Shape(24), x, 0.2), WireTensor.TopKOf("b", new Shape(24), x, 0.1)]),
         ]);
         byte[] valid = WireFormat.Serialize(message);
         Fuzz.Run<FormatException>(output, "wire format", valid, Fields(valid), bytes => () => WireFormat.Deserialize(bytes), n => 8L * n + 32 * 1024);

@@ -111,6 +111,15 @@ public class WireFormatTests
     }
 
     [Fact]
+    public void ANameWithALineBreakStaysOnTheErrorsOneLine()
+    {
+        byte[] bytes = WireFormat.Serialize(new Message(0, 0, 1, MessageKind.Weights, [WireTensor.Dense("a\nb", new Shape(2), [1, 2])]));
+        var e = Assert.Throws<FormatException>(() => WireFormat.Deserialize(bytes.AsSpan(0, bytes.Length - 1)));
+        Assert.Contains("'a\\u000ab'", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void CorruptFieldsAreRejected()
     {
         var shape = new Shape(4);
