@@ -20,7 +20,7 @@ public static partial class Gemm
         bool parallel = (long)m * n * k >= ParallelThreshold;
         int parts = parallel ? ColumnParts(op, blk) : 1;
         int depthBlocks = k == 0 ? 0 : CeilDiv(k, blk.KC);
-        string threads = parts > 1 ? $"{parts} column slices" : parallel ? "shared tile grid" : "one thread";
+        string threads = parts > 1 ? $"{parts} column slices" : parallel && Threading.Workers.Count > 1 ? "shared tile grid" : "one thread";
         return $"{kernel} MC={blk.MC} NC={blk.NC} KC={blk.KC} ({depthBlocks} depth block{(depthBlocks == 1 ? "" : "s")}), "
             + $"B {(ReadBInPlace(op, blk) ? "in place" : "packed")}, {threads}";
     }
