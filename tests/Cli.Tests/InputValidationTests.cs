@@ -38,6 +38,7 @@ public class InputValidationTests : IDisposable
     [InlineData("fl", "--dropout", "NaN", "--dropout must be a finite number")]
     [InlineData("gossip", "--message-loss", "-0.2", "--message-loss must be a probability in [0, 1]")]
     [InlineData("gossip", "--message-loss", "0.1 --method dpsgd", "--message-loss needs a push-sum method")]
+    [InlineData("gossip", "--agents", "1", "--agents must be 2..1024")]
     public void AFaultOutsideItsRangeIsRefusedBeforeTheRunFolder(string command, string option, string value, string error)
     {
         SyntheticFashionMnist.Write(_dir);

@@ -133,7 +133,7 @@ public sealed record GossipConfig
     public void Validate()
     {
         GossipMethods.Check(Method);
-        if (Agents is < 1 or > 1024) throw new ArgumentException($"--agents must be 1..1024, got {Agents}");
+        if (Agents is < 2 or > 1024) throw new ArgumentException($"--agents must be 2..1024 (every graph joins at least two agents), got {Agents}");
         GossipGraphs.Check(Graph);
         if (Degree < 1 || Degree >= Math.Max(2, Agents)) throw new ArgumentException($"--degree must be 1..agents-1, got {Degree}");
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
