@@ -5,7 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace NanoFed.Kernels;
 
 // The lanes layout of Conv2d.WinogradLanes.cs and Conv2d.WeightLanes.cs: a group of 16 images with the image index
-// last, one image per lane of a Vector512, so that every position of every image plane is one whole vector.
+// last, one image per lane of a Vector512, so that every position of every image plane is one whole vector. On AVX2
+// a lanes row is two Vector256 halves: the transposes, transforms and micro-kernels have Vector256 versions, and the
+// plain Vector512 copies and adds between them run through the runtime's software Vector512.
 public static unsafe partial class Conv2d
 {
     /// <summary>Images per group of the lanes layout: one per lane of a Vector512 (two Vector256 on AVX2).</summary>

@@ -13,8 +13,9 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// Whether forward runs Winograd F(2×2, 3×3) with images in the vector lanes (<see cref="ForwardWinogradLanes"/>):
     /// a 3×3, stride-1, pad-1 convolution of 16 to 256 input channels and filters on an even plane of whole vectors up
-    /// to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on AVX-512.
-    /// Measured (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
+    /// to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on AVX-512, or on
+    /// AVX2 with FMA (each lanes row as two Vector256 halves), where these shapes also measured faster than the
+    /// direct kernel (figures in docs/performance.md). Measured on AVX-512 (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
     /// 64@8 1.67 against 2.97 ms and 32@16 1.90 against 2.59 (direct kernel); VGG11's 64→128@16 13.2 and 14.4
     /// against 19.4 and 21.8 (direct), 128→256@8 11.5 and 12.6 against 14.5 and 15.0, 256@8 22.7 and 23.0 against
     /// 25.7 and 27.0 (channel-last Winograd). Not on 16@32 (2.72 against 2.65 ms; cutting a group into bands of tile
