@@ -18,7 +18,7 @@ public static unsafe partial class Conv2d
     /// layers; batch 128, median of 7) 0.61 against 1.37 ms for 3→16@32 and 2.67 against 3.25 ms for 3→64@32; slower
     /// on planes of 8×8 or less with 128+ channels, where the GEMM's reuse of packed filters wins.
     /// </summary>
-    private static bool UseDirect3x3(in Conv2dGeometry g) =>
+    internal static bool UseDirect3x3(in Conv2dGeometry g) =>
         g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
         && (g.C <= 64 || (g.C <= 128 && g.H * g.W >= 256))
         && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated);
@@ -44,8 +44,8 @@ public static unsafe partial class Conv2d
     /// Q+1: for stride 1 one plane per channel (<see cref="PadImage"/>), for stride 2 the four phases of each channel
     /// (<see cref="PadPhases"/>). There, output (p, q) of filter tap (r, s) reads xpad at flat index j + taps[r·3 + s]
     /// with j = p·(Q+1) + q (<see cref="DirectTaps"/>), so outputs are computed along j with plain vector loads (the
-    /// one column per row with q = Q is computed and dropped). The micro-kernel holds 8 output channels × up to 3 vectors of j in
-    /// registers and sums over (c, r, s) in that order with one FMA chain per output, on every vector width; its
+    /// one column per row with q = Q is computed and dropped). The micro-kernel holds 8 output channels (on Vector256 4 at a time,
+    /// twice) × up to 3 vectors of j in registers and sums over (c, r, s) in that order with one FMA chain per output, on every vector width; its
     /// block then goes through <see cref="StoreDirectBlock"/> straight into y. Filters are repacked as
     /// wp[K/8][C][9][8] (zero rows past K). Overwrites y (then max(·, 0) when <paramref name="relu"/>), or adds into
     /// it when <paramref name="accumulate"/>; bias (K) may be null.
@@ -83,9 +83,7 @@ public static unsafe partial class Conv2d
             int C = G.C, K = G.K, H = G.H, W = G.W, P = G.P, Q = G.Q, plane = DirectChannelStride(G), length = P * (Q + 1);
             int* taps = stackalloc int[9];
             DirectTaps(G, taps);
-            // Vector512 steps 48 positions (3 loads and 8 broadcasts feed 24 FMAs) and ends with a 16- or 32-wide
-            // step, so a row costs its length rounded up to 16; Vector256 steps 8.
-            int block = Vector512.IsHardwareAccelerated ? DirectBlock : 8, kBlocks = (K + DirectKB - 1) / DirectKB;
+            int kBlocks = (K + DirectKB - 1) / DirectKB;
             float* tile = stackalloc float[DirectKB * DirectBlock];
             int xLength = DirectXLength(G);
             fixed (float* xpad = ColScratch(xLength))
@@ -98,10 +96,10 @@ public static unsafe partial class Conv2d
                     float* wk = Wp + (long)kb * C * 9 * DirectKB;
                     int channels = Math.Min(DirectKB, K - kb * DirectKB);
                     var store = new DirectStore { Y = yn + (long)kb * DirectKB * P * Q, Bias = Bias == null ? null : Bias + kb * DirectKB, Plane = P * Q, W = Q, Length = length, Accumulate = Accumulate, Relu = Relu };
-                    for (int j = 0; j < length; j += block)
+                    for (int j = 0; j < length; j += DirectBlock)
                     {
                         KernelBlock(xpad + j, plane, taps, 9, wk, C, tile, length - j);
-                        StoreDirectBlock(tile, channels, j, Math.Min(block, length - j), store);
+                        StoreDirectBlock(tile, channels, j, Math.Min(DirectBlock, length - j), store);
                     }
                 }
             }
@@ -123,13 +121,37 @@ public static unsafe partial class Conv2d
             if (Bias != null) v += bias;
             return Relu ? default(Relu.ReluOperator).Invoke(v) : v;
         }
+
+        /// <summary><see cref="Value"/> over <paramref name="count"/> consecutive outputs, a Vector256 at a time where accelerated.</summary>
+        [MethodImpl(Inlining.ShortMethod)]
+        public readonly void StoreRun(float* src, float* y, int count, float bias)
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var b = Vector256.Create(bias);
+                for (; i + 8 <= count; i += 8)
+                {
+                    var v = Vector256.Load(src + i);
+                    if (Accumulate) v += Vector256.Load(y + i);
+                    else
+                    {
+                        if (Bias != null) v += b;
+                        if (Relu) v = default(Relu.ReluOperator).Invoke(v);
+                    }
+                    v.Store(y + i);
+                }
+            }
+            for (; i < count; i++) y[i] = Value(src[i], y[i], bias);
+        }
     }
 
     /// <summary>
     /// Writes the micro-kernel's block (channels × <paramref name="count"/> flat positions from j0, row stride
     /// <see cref="DirectBlock"/>) into y (K, H, W), dropping the positions with w = W. The kept positions of a run of j
     /// are consecutive in y: the one at j = h·(W+1) + w goes to h·W + w. On AVX-512 each vector is compressed to
-    /// its kept lanes and stored under a mask; elsewhere position by position, with the same arithmetic.
+    /// its kept lanes and stored under a mask; elsewhere each run of kept positions (one output row or part of it) is
+    /// stored by <see cref="DirectStore.StoreRun"/>, with the same arithmetic.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void StoreDirectBlock(float* tile, int channels, int j0, int count, in DirectStore st)
@@ -163,16 +185,18 @@ public static unsafe partial class Conv2d
             }
             return;
         }
-        for (int k = 0; k < channels; k++)
+        for (int j = j0, end = j0 + count; j < end;)
         {
-            float bias = st.Bias == null ? 0f : st.Bias[k];
-            for (int v = 0; v < count; v++)
+            int h = j / ws, w = j - h * ws;
+            if (w == st.W)
             {
-                int j = j0 + v, h = j / ws, w = j - h * ws;
-                if (w == st.W) continue;
-                float* y = st.Y + (long)k * st.Plane + (long)h * st.W + w;
-                *y = st.Value(tile[k * DirectBlock + v], *y, bias);
+                j++;
+                continue;
             }
+            int run = Math.Min(end - j, st.W - w);
+            for (int k = 0; k < channels; k++)
+                st.StoreRun(tile + k * DirectBlock + (j - j0), st.Y + (long)k * st.Plane + (long)h * st.W + w, run, st.Bias == null ? 0f : st.Bias[k]);
+            j += run;
         }
     }
 
@@ -258,16 +282,26 @@ public static unsafe partial class Conv2d
     }
 
     /// <summary>
-    /// One block of the micro-kernel into tile (8 rows of <see cref="DirectBlock"/>): on Vector512 the next 48 flat
-    /// positions, or 32 or 16 when no more than that <paramref name="remaining"/>; on Vector256 the next 8.
+    /// One block of the micro-kernel into tile (8 rows of <see cref="DirectBlock"/>): the next 48 flat positions, or
+    /// fewer when no more than that <paramref name="remaining"/> (32 or 16 on Vector512; on Vector256 two steps of up
+    /// to 24, each rounded up to 8).
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void KernelBlock(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* tile, int remaining)
     {
-        if (!Vector512.IsHardwareAccelerated) Kernel256(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
-        else if (remaining > 32) Kernel512<ThreeVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
-        else if (remaining > 16) Kernel512<TwoVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
-        else Kernel512<OneVector>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (remaining > 32) Kernel512<ThreeVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+            else if (remaining > 16) Kernel512<TwoVectors>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+            else Kernel512<OneVector>(x, plane, taps, tapCount, wk, c, tile, DirectBlock);
+            return;
+        }
+        for (int j = 0; j < Math.Min(remaining, DirectBlock); j += 24)
+        {
+            if (remaining - j > 16) Kernel256<ThreeVectors>(x + j, plane, taps, tapCount, wk, c, tile + j, DirectBlock);
+            else if (remaining - j > 8) Kernel256<TwoVectors>(x + j, plane, taps, tapCount, wk, c, tile + j, DirectBlock);
+            else Kernel256<OneVector>(x + j, plane, taps, tapCount, wk, c, tile + j, DirectBlock);
+        }
     }
 
     /// <summary>How many vectors of flat positions a <see cref="Kernel512{TWidth}"/> call covers (a constant per type: the JIT removes the unused branches).</summary>
@@ -336,30 +370,53 @@ public static unsafe partial class Conv2d
         d4.Store(y + 4 * rowLength + 32); d5.Store(y + 5 * rowLength + 32); d6.Store(y + 6 * rowLength + 32); d7.Store(y + 7 * rowLength + 32);
     }
 
-    /// <summary>8 output channels × 8 flat positions: 8 accumulators (AVX2 has 16 registers), same order as <see cref="Kernel512"/>.</summary>
+    /// <summary>
+    /// 8 output channels × 8·<typeparamref name="TWidth"/> flat positions, as two passes of 4 channels
+    /// (<see cref="Kernel256Quad{TWidth}"/>): 8 channels × 3 vectors would need 24 accumulators, and AVX2 has 16
+    /// registers. Same arguments and FMA chain per output as <see cref="Kernel512{TWidth}"/>.
+    /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    private static void Kernel256(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* y, int rowLength)
+    private static void Kernel256<TWidth>(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* y, int rowLength)
+        where TWidth : struct, IPositionVectors
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Kernel256Quad<TWidth>(x, plane, taps, tapCount, wk, c, y, rowLength);
+        Kernel256Quad<TWidth>(x, plane, taps, tapCount, wk + 4, c, y + 4 * rowLength, rowLength);
+    }
+
+    /// <summary>
+    /// 4 output channels (weights wk[ci][t][0..3], rows 8 floats apart) × 8·<typeparamref name="TWidth"/> flat
+    /// positions: 12 accumulators, 3 loads and one broadcast at a time fit AVX2's 16 registers, and 3 loads plus 4
+    /// broadcasts feed 12 FMAs, where 8 channels × 1 vector took 1 load and 8 broadcasts per 8 FMAs.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void Kernel256Quad<TWidth>(float* x, int plane, int* taps, int tapCount, float* wk, int c, float* y, int rowLength)
+        where TWidth : struct, IPositionVectors
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        bool two = TWidth.Count >= 2, three = TWidth.Count == 3;
         for (int ci = 0; ci < c; ci++)
         {
             float* xc = x + (long)ci * plane;
             float* wc = wk + ci * tapCount * DirectKB;
             for (int t = 0; t < tapCount; t++)
             {
-                var v = Vector256.Load(xc + taps[t]);
+                float* src = xc + taps[t];
+                var v0 = Vector256.Load(src);
+                var v1 = two ? Vector256.Load(src + 8) : default;
+                var v2 = three ? Vector256.Load(src + 16) : default;
                 float* tw = wc + t * DirectKB;
-                a0 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[0]), a0);
-                a1 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[1]), a1);
-                a2 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[2]), a2);
-                a3 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[3]), a3);
-                a4 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[4]), a4);
-                a5 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[5]), a5);
-                a6 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[6]), a6);
-                a7 = Vector256.FusedMultiplyAdd(v, Vector256.Create(tw[7]), a7);
+                var w = Vector256.Create(tw[0]); a0 = Vector256.FusedMultiplyAdd(v0, w, a0); if (two) b0 = Vector256.FusedMultiplyAdd(v1, w, b0); if (three) d0 = Vector256.FusedMultiplyAdd(v2, w, d0);
+                w = Vector256.Create(tw[1]); a1 = Vector256.FusedMultiplyAdd(v0, w, a1); if (two) b1 = Vector256.FusedMultiplyAdd(v1, w, b1); if (three) d1 = Vector256.FusedMultiplyAdd(v2, w, d1);
+                w = Vector256.Create(tw[2]); a2 = Vector256.FusedMultiplyAdd(v0, w, a2); if (two) b2 = Vector256.FusedMultiplyAdd(v1, w, b2); if (three) d2 = Vector256.FusedMultiplyAdd(v2, w, d2);
+                w = Vector256.Create(tw[3]); a3 = Vector256.FusedMultiplyAdd(v0, w, a3); if (two) b3 = Vector256.FusedMultiplyAdd(v1, w, b3); if (three) d3 = Vector256.FusedMultiplyAdd(v2, w, d3);
             }
         }
         a0.Store(y); a1.Store(y + rowLength); a2.Store(y + 2 * rowLength); a3.Store(y + 3 * rowLength);
-        a4.Store(y + 4 * rowLength); a5.Store(y + 5 * rowLength); a6.Store(y + 6 * rowLength); a7.Store(y + 7 * rowLength);
+        if (!two) return;
+        b0.Store(y + 8); b1.Store(y + rowLength + 8); b2.Store(y + 2 * rowLength + 8); b3.Store(y + 3 * rowLength + 8);
+        if (!three) return;
+        d0.Store(y + 16); d1.Store(y + rowLength + 16); d2.Store(y + 2 * rowLength + 16); d3.Store(y + 3 * rowLength + 16);
     }
 }

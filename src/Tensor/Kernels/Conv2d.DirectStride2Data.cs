@@ -65,7 +65,6 @@ public static unsafe partial class Conv2d
         {
             int C = G.C, K = G.K, H = G.H, W = G.W, P = G.P, Q = G.Q, ws = Q + 1, plane = (P + 1) * ws;
             int cBlocks = (C + DirectKB - 1) / DirectKB, rowLength = ((P * ws + 15) / 16 + 3) * 16;
-            int block = Vector512.IsHardwareAccelerated ? DirectBlock : 8;
             long dyLength = (long)K * plane + ws + 64, phaseLength = (long)C * rowLength;
             float* tile = stackalloc float[DirectKB * DirectBlock];
             int* taps = stackalloc int[4];
@@ -98,11 +97,11 @@ public static unsafe partial class Conv2d
                     {
                         float* wk = pw + (long)cb * K * count * DirectKB;
                         int channels = Math.Min(DirectKB, C - cb * DirectKB);
-                        for (int j = 0; j < length; j += block)
+                        for (int j = 0; j < length; j += DirectBlock)
                         {
                             KernelBlock(dyp + j, plane, taps, count, wk, K, tile, length - j);
                             for (int c = 0; c < channels; c++)
-                                CopyShort(tile + c * DirectBlock, out0 + (long)(cb * DirectKB + c) * rowLength + j, Math.Min(block, length - j));
+                                CopyShort(tile + c * DirectBlock, out0 + (long)(cb * DirectKB + c) * rowLength + j, Math.Min(DirectBlock, length - j));
                         }
                     }
                 }

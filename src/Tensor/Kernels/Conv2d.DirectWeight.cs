@@ -24,9 +24,9 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Whether backward-weight runs the direct 3×3 kernel: the shapes of <see cref="UseDirect3x3"/> and
-    /// <see cref="UseDirectStride2"/> with at most 64 input channels, on
-    /// Vector512 only (its per-output dot products use 16 lanes and one fixed lane-sum tree; other machines keep the
-    /// GEMM). Measured against im2col + GEMM (one thread, CPU time): 3.1× on 16@32, 2.1× on 32@16, 1.14× on 64@8,
+    /// <see cref="UseDirectStride2"/> with at most 64 input channels (so on Vector512 or Vector256: its per-output dot
+    /// products use 16 lanes, on Vector256 as two halves, and one fixed lane-sum tree); on Vector256 not the stride-2
+    /// shapes, where pixel-major measured faster on AVX2. Measured against im2col + GEMM (one thread, CPU time): 3.1× on 16@32, 2.1× on 32@16, 1.14× on 64@8,
     /// 1.2× on 64→128@16, and 0.95× on 128→128@16 (so not there); with 3 input channels (the first layers, batch 128,
     /// median of 7) 0.74 against 2.26 ms for 3→16@32 and 4.6 against 6.6 ms for 3→64@32. Shapes with 8+ input
     /// channels and more than 32 filters run pixel-major instead (<see cref="UsePixelMajorWeight"/> is checked
@@ -34,7 +34,7 @@ public static unsafe partial class Conv2d
     /// one thread) and both networks' first layers.
     /// </summary>
     private static bool UseDirectWeight3x3(in Conv2dGeometry g) =>
-        Vector512.IsHardwareAccelerated && (UseDirect3x3(g) || UseDirectStride2(g)) && g.C <= 64;
+        (UseDirect3x3(g) || UseDirectStride2(g) && Vector512.IsHardwareAccelerated) && g.C <= 64;
 
     /// <summary>
     /// dW (K, C, 3, 3) gets (when <paramref name="overwrite"/>) or accumulates the filter gradient of images
@@ -68,8 +68,11 @@ public static unsafe partial class Conv2d
         for (int kb = 0; kb < kPad; kb += WeightKB)
             for (int c = 0; c < C; c++)
                 for (int r = 0; r < 3; r++)
-                    WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane, taps + 3 * r, count, imageScratch,
-                        dW, kb, K, c, r, C, overwrite);
+                    if (Vector512.IsHardwareAccelerated)
+                        WeightKernel512(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane, taps + 3 * r, count, imageScratch,
+                            dW, kb, K, c, r, C, overwrite);
+                    else WeightKernel256(scratch + xLength + (long)kb * rowLength, rowLength, scratch + (long)c * plane, taps + 3 * r, count, imageScratch,
+                            dW, kb, K, c, r, C, overwrite);
     }
 
     /// <summary>Floats of the zero-bordered image plus the slack the direct kernels read past its end (up to 16 positions of the last row's rounding).</summary>
@@ -126,6 +129,55 @@ public static unsafe partial class Conv2d
         Store(dW, kb + 5, K, c, r, C, overwrite, a50, a51, a52);
         Store(dW, kb + 6, K, c, r, C, overwrite, a60, a61, a62);
         Store(dW, kb + 7, K, c, r, C, overwrite, a70, a71, a72);
+    }
+
+    /// <summary>
+    /// <see cref="WeightKernel512"/> on Vector256: 8 channels × 3 taps × 2 halves would be 48 accumulators, so each
+    /// quad of channels and each half of the 16 lanes is a pass of its own (<see cref="WeightQuad256"/>), and the
+    /// halves are joined for the same lane-sum tree. Every lane sums the same positions in the same order: same bits.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void WeightKernel256(float* dy, int rowLength, float* xc, int* taps, int count, int imageStride, float* dW, int kb, int K, int c, int r, int C,
+        bool overwrite)
+    {
+        var a = stackalloc Vector512<float>[12];
+        for (int quad = 0; quad < WeightKB; quad += 4)
+        {
+            WeightQuad256(dy + (long)quad * rowLength, rowLength, xc, taps, count, imageStride, (Vector256<float>*)a);
+            WeightQuad256(dy + (long)quad * rowLength + 8, rowLength, xc + 8, taps, count, imageStride, (Vector256<float>*)a + 1);
+            for (int k = 0; k < 4; k++) Store(dW, kb + quad + k, K, c, r, C, overwrite, a[3 * k], a[3 * k + 1], a[3 * k + 2]);
+        }
+    }
+
+    /// <summary>
+    /// 4 channels × the 3 taps s, over lanes 8 wide at every 16th position (one half of <see cref="WeightKernel512"/>'s
+    /// lanes): 12 accumulators, 3 + 4 loads per 12 FMAs, into a[2·(3k + s)] (k the channel, a the halves of Vector512s).
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void WeightQuad256(float* dy, int rowLength, float* xc, int* taps, int count, int imageStride, Vector256<float>* a)
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        float* xs0 = xc + taps[0], xs1 = xc + taps[1], xs2 = xc + taps[2];
+        for (int i = 0; i < count; i++, dy += imageStride, xs0 += imageStride, xs1 += imageStride, xs2 += imageStride)
+        {
+            for (int j = 0; j < rowLength; j += 16)
+            {
+                var x0 = Vector256.Load(xs0 + j);
+                var x1 = Vector256.Load(xs1 + j);
+                var x2 = Vector256.Load(xs2 + j);
+                var d = Vector256.Load(dy + j);
+                a00 = Vector256.FusedMultiplyAdd(d, x0, a00); a01 = Vector256.FusedMultiplyAdd(d, x1, a01); a02 = Vector256.FusedMultiplyAdd(d, x2, a02);
+                d = Vector256.Load(dy + rowLength + j);
+                a10 = Vector256.FusedMultiplyAdd(d, x0, a10); a11 = Vector256.FusedMultiplyAdd(d, x1, a11); a12 = Vector256.FusedMultiplyAdd(d, x2, a12);
+                d = Vector256.Load(dy + 2 * rowLength + j);
+                a20 = Vector256.FusedMultiplyAdd(d, x0, a20); a21 = Vector256.FusedMultiplyAdd(d, x1, a21); a22 = Vector256.FusedMultiplyAdd(d, x2, a22);
+                d = Vector256.Load(dy + 3 * rowLength + j);
+                a30 = Vector256.FusedMultiplyAdd(d, x0, a30); a31 = Vector256.FusedMultiplyAdd(d, x1, a31); a32 = Vector256.FusedMultiplyAdd(d, x2, a32);
+            }
+        }
+        a[0] = a00; a[2] = a01; a[4] = a02; a[6] = a10; a[8] = a11; a[10] = a12;
+        a[12] = a20; a[14] = a21; a[16] = a22; a[18] = a30; a[20] = a31; a[22] = a32;
     }
 
     /// <summary>Writes (or adds) the lane sums of the three taps s of dW[k, c, r, ·]; rows past K (zero padding) are dropped.</summary>

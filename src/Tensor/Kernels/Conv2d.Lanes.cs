@@ -5,11 +5,19 @@ using System.Runtime.Intrinsics.X86;
 namespace NanoFed.Kernels;
 
 // The lanes layout of Conv2d.WinogradLanes.cs and Conv2d.WeightLanes.cs: a group of 16 images with the image index
-// last, one image per lane of a Vector512, so that every position of every image plane is one whole vector.
+// last, one image per lane of a Vector512, so that every position of every image plane is one whole vector. On AVX2
+// a lanes row is two Vector256 halves: the transposes, transforms and micro-kernels have Vector256 versions, and the
+// plain Vector512 copies and adds between them run through the runtime's software Vector512.
 public static unsafe partial class Conv2d
 {
-    /// <summary>Images per group of the lanes layout: one per lane of a Vector512.</summary>
+    /// <summary>Images per group of the lanes layout: one per lane of a Vector512 (two Vector256 on AVX2).</summary>
     private const int LaneImages = 16;
+
+    /// <summary>
+    /// Whether the lanes kernels run on AVX2 without AVX-512: each lanes row as two Vector256 halves, with FMA.
+    /// </summary>
+    private static bool LanesOnAvx2 =>
+        !Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported && Vector256.IsHardwareAccelerated;
 
     /// <summary>
     /// xt (C, H+2, W+2, 16) = images [0, count) of x (count, C, H, W) with the image index last, zero in the border
@@ -68,6 +76,11 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.ShortMethod)]
     private static void LoadTransposed(float* src, long imageStride, int count, Vector512<float>* r)
     {
+        if (!Avx512F.IsSupported)
+        {
+            LoadTransposed256(src, imageStride, count, (Vector256<float>*)r);
+            return;
+        }
         for (int n = 0; n < LaneImages; n++)
             r[n] = n < count ? Vector512.Load(src + n * imageStride) : Vector512<float>.Zero;
         Transpose16x16(r);
@@ -83,7 +96,8 @@ public static unsafe partial class Conv2d
             {
                 float* src = yt + (long)kk * ytPlane + p0 * LaneImages;
                 for (int i = 0; i < LaneImages; i++) r[i] = Vector512.Load(src + i * LaneImages);
-                Transpose16x16(r);
+                if (Avx512F.IsSupported) Transpose16x16(r);
+                else Transpose16x16((Vector256<float>*)r);
                 for (int n = 0; n < count; n++)
                 {
                     float* dst = y + ((long)n * k + kk) * hw + p0;
@@ -137,5 +151,57 @@ public static unsafe partial class Conv2d
         r[4] = Avx512F.Shuffle4x128(s0, s2, 0xDD);
         r[8] = Avx512F.Shuffle4x128(s1, s3, 0x88);
         r[12] = Avx512F.Shuffle4x128(s1, s3, 0xDD);
+    }
+
+    /// <summary>
+    /// <see cref="LoadTransposed"/> on AVX2: the same 16 rows of 16 floats, each as two Vector256 halves (r[2i] holds
+    /// lanes 0-7 of row i, r[2i + 1] lanes 8-15: the memory layout of 16 Vector512s).
+    /// </summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void LoadTransposed256(float* src, long imageStride, int count, Vector256<float>* r)
+    {
+        for (int n = 0; n < LaneImages; n++)
+        {
+            r[2 * n] = n < count ? Vector256.Load(src + n * imageStride) : Vector256<float>.Zero;
+            r[2 * n + 1] = n < count ? Vector256.Load(src + n * imageStride + 8) : Vector256<float>.Zero;
+        }
+        Transpose16x16(r);
+    }
+
+    /// <summary>
+    /// Transposes the 16×16 floats held as 32 halves (r[2i + h]: columns 8h..8h+7 of row i) in place, as four 8×8
+    /// transposes: the diagonal blocks in place, the two others exchanged through a copy.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    internal static void Transpose16x16(Vector256<float>* r)
+    {
+        var upper = stackalloc Vector256<float>[8];
+        Transpose8x8(r, r, 2);
+        Transpose8x8(r + 17, r + 17, 2);
+        Transpose8x8(r + 1, upper, 1);
+        Transpose8x8(r + 16, r + 1, 2);
+        for (int i = 0; i < 8; i++) r[16 + 2 * i] = upper[i];
+    }
+
+    /// <summary>
+    /// dst[i·<paramref name="step"/>] = column i of the 8×8 block of rows src[0], src[2], ..., src[14] (every other
+    /// vector: one half of the 16-lane rows). All eight rows are read before anything is written, so dst may be src.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void Transpose8x8(Vector256<float>* src, Vector256<float>* dst, int step)
+    {
+        // 32-bit, then 64-bit unpacks within 128-bit lanes; then the two lanes of rows 0-3 and 4-7 are joined.
+        var t0 = Avx.UnpackLow(src[0], src[2]); var t1 = Avx.UnpackHigh(src[0], src[2]);
+        var t2 = Avx.UnpackLow(src[4], src[6]); var t3 = Avx.UnpackHigh(src[4], src[6]);
+        var t4 = Avx.UnpackLow(src[8], src[10]); var t5 = Avx.UnpackHigh(src[8], src[10]);
+        var t6 = Avx.UnpackLow(src[12], src[14]); var t7 = Avx.UnpackHigh(src[12], src[14]);
+        var s0 = Avx.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(); var s1 = Avx.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle();
+        var s2 = Avx.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(); var s3 = Avx.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle();
+        var s4 = Avx.UnpackLow(t4.AsDouble(), t6.AsDouble()).AsSingle(); var s5 = Avx.UnpackHigh(t4.AsDouble(), t6.AsDouble()).AsSingle();
+        var s6 = Avx.UnpackLow(t5.AsDouble(), t7.AsDouble()).AsSingle(); var s7 = Avx.UnpackHigh(t5.AsDouble(), t7.AsDouble()).AsSingle();
+        dst[0] = Avx.Permute2x128(s0, s4, 0x20); dst[step] = Avx.Permute2x128(s1, s5, 0x20);
+        dst[2 * step] = Avx.Permute2x128(s2, s6, 0x20); dst[3 * step] = Avx.Permute2x128(s3, s7, 0x20);
+        dst[4 * step] = Avx.Permute2x128(s0, s4, 0x31); dst[5 * step] = Avx.Permute2x128(s1, s5, 0x31);
+        dst[6 * step] = Avx.Permute2x128(s2, s6, 0x31); dst[7 * step] = Avx.Permute2x128(s3, s7, 0x31);
     }
 }

@@ -13,8 +13,9 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// Whether forward runs Winograd F(2×2, 3×3) with images in the vector lanes (<see cref="ForwardWinogradLanes"/>):
     /// a 3×3, stride-1, pad-1 convolution of 16 to 256 input channels and filters on an even plane of whole vectors up
-    /// to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on AVX-512.
-    /// Measured (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
+    /// to 16×16, a batch of at least 32 (a group of 16 images costs the same with 1 or 16 in it), on AVX-512, or on
+    /// AVX2 with FMA (each lanes row as two Vector256 halves), where these shapes also measured faster than the
+    /// direct kernel (figures in docs/performance.md). Measured on AVX-512 (one thread, batch 128, median of 5-7), forward and backward-data, against what ran before: ResNet-20's
     /// 64@8 1.67 against 2.97 ms and 32@16 1.90 against 2.59 (direct kernel); VGG11's 64→128@16 13.2 and 14.4
     /// against 19.4 and 21.8 (direct), 128→256@8 11.5 and 12.6 against 14.5 and 15.0, 256@8 22.7 and 23.0 against
     /// 25.7 and 27.0 (channel-last Winograd). Not on 16@32 (2.72 against 2.65 ms; cutting a group into bands of tile
@@ -23,7 +24,7 @@ public static unsafe partial class Conv2d
     /// input of a block of tiles, 16·C·48 floats, is read once per 8 filters and no longer fits in L2).
     /// </summary>
     internal static bool UseWinogradLanes(in Conv2dGeometry g) =>
-        Avx512F.IsSupported && Vector512.IsHardwareAccelerated
+        (Avx512F.IsSupported && Vector512.IsHardwareAccelerated || LanesOnAvx2)
         && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
         && g.H % 2 == 0 && g.W % 2 == 0 && g.H * g.W % LaneImages == 0 && g.H * g.W <= 256
         && g.N >= 32 && g.C >= 16 && g.C <= 256 && g.K >= 16 && g.K <= 256;
@@ -160,6 +161,12 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.HotPath)]
     private static void LanesInputTransform(float* d, int row, float* v, int xiStride)
     {
+        if (!Avx512F.IsSupported)
+        {
+            LanesInputTransform256(d, row, v, xiStride);
+            LanesInputTransform256(d + 8, row, v + 8, xiStride);
+            return;
+        }
         // Rows first (Bᵀ d), one column j of four at a time, then that column of Bᵀ d B is finished by the row pass
         // below; both passes are exact reorderings of the same adds, so one column at a time loses nothing.
         float* d1 = d + row, d2 = d + 2 * row, d3 = d + 3 * row;
@@ -207,6 +214,12 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.HotPath)]
     private static void LanesOutputTransform(float* m, int xiStride, float* y, int row, bool hasBias, float bias, bool relu)
     {
+        if (!Avx512F.IsSupported)
+        {
+            LanesOutputTransform256(m, xiStride, y, row, hasBias, bias, relu);
+            LanesOutputTransform256(m + 8, xiStride, y + 8, row, hasBias, bias, relu);
+            return;
+        }
         // (Aᵀ M) column by column: f0 = m0 + m1 + m2 and f1 = m1 − m2 − m3 over the rows of M.
         Vector512<float> f00, f01, f02, f03, f10, f11, f12, f13;
         LanesAtColumn(m, xiStride, 0, out f00, out f10);
@@ -233,6 +246,91 @@ public static unsafe partial class Conv2d
     [MethodImpl(Inlining.ShortMethod)]
     private static void LanesAtRow(Vector512<float> f0, Vector512<float> f1, Vector512<float> f2, Vector512<float> f3, float* y,
         bool hasBias, Vector512<float> bias, bool relu)
+    {
+        var o0 = f0 + f1 + f2;
+        var o1 = f1 - f2 - f3;
+        if (hasBias)
+        {
+            o0 += bias;
+            o1 += bias;
+        }
+        if (relu)
+        {
+            o0 = default(Relu.ReluOperator).Invoke(o0);
+            o1 = default(Relu.ReluOperator).Invoke(o1);
+        }
+        o0.Store(y);
+        o1.Store(y + LaneImages);
+    }
+
+    /// <summary>
+    /// <see cref="LanesInputTransform"/> for the 8 lanes at d and v (one half of a lanes row) with Vector256: row i
+    /// of Bᵀ d is formed from two rows of d and finished at once, so 4 values are live rather than the 16 that AVX2's
+    /// 16 registers cannot hold; every element is the same expression as in the Vector512 version.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void LanesInputTransform256(float* d, int row, float* v, int xiStride)
+    {
+        float* d1 = d + row, d2 = d + 2 * row, d3 = d + 3 * row;
+        LanesBtRow256(d, d2, subtract: true, v, xiStride);
+        LanesBtRow256(d1, d2, subtract: false, v + 4 * xiStride, xiStride);
+        LanesBtRow256(d2, d1, subtract: true, v + 8 * xiStride, xiStride);
+        LanesBtRow256(d1, d3, subtract: true, v + 12 * xiStride, xiStride);
+    }
+
+    /// <summary>Row e = a − b (or a + b) of Bᵀ d, four columns 16 floats apart, times B: as <see cref="LanesBtRow"/>.</summary>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void LanesBtRow256(float* a, float* b, bool subtract, float* v, int xiStride)
+    {
+        Vector256<float> e0, e1, e2, e3;
+        if (subtract)
+        {
+            e0 = Vector256.Load(a) - Vector256.Load(b);
+            e1 = Vector256.Load(a + LaneImages) - Vector256.Load(b + LaneImages);
+            e2 = Vector256.Load(a + 2 * LaneImages) - Vector256.Load(b + 2 * LaneImages);
+            e3 = Vector256.Load(a + 3 * LaneImages) - Vector256.Load(b + 3 * LaneImages);
+        }
+        else
+        {
+            e0 = Vector256.Load(a) + Vector256.Load(b);
+            e1 = Vector256.Load(a + LaneImages) + Vector256.Load(b + LaneImages);
+            e2 = Vector256.Load(a + 2 * LaneImages) + Vector256.Load(b + 2 * LaneImages);
+            e3 = Vector256.Load(a + 3 * LaneImages) + Vector256.Load(b + 3 * LaneImages);
+        }
+        (e0 - e2).Store(v);
+        (e1 + e2).Store(v + xiStride);
+        (e2 - e1).Store(v + 2 * xiStride);
+        (e1 - e3).Store(v + 3 * xiStride);
+    }
+
+    /// <summary><see cref="LanesOutputTransform"/> for the 8 lanes at m and y (one half of a lanes row) with Vector256, the same expressions.</summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void LanesOutputTransform256(float* m, int xiStride, float* y, int row, bool hasBias, float bias, bool relu)
+    {
+        Vector256<float> f00, f01, f02, f03, f10, f11, f12, f13;
+        LanesAtColumn256(m, xiStride, 0, out f00, out f10);
+        LanesAtColumn256(m, xiStride, 1, out f01, out f11);
+        LanesAtColumn256(m, xiStride, 2, out f02, out f12);
+        LanesAtColumn256(m, xiStride, 3, out f03, out f13);
+        var b = Vector256.Create(bias);
+        LanesAtRow256(f00, f01, f02, f03, y, hasBias, b, relu);
+        LanesAtRow256(f10, f11, f12, f13, y + row, hasBias, b, relu);
+    }
+
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void LanesAtColumn256(float* m, int xiStride, int j, out Vector256<float> f0, out Vector256<float> f1)
+    {
+        var m0 = Vector256.Load(m + j * xiStride);
+        var m1 = Vector256.Load(m + (4 + j) * xiStride);
+        var m2 = Vector256.Load(m + (8 + j) * xiStride);
+        var m3 = Vector256.Load(m + (12 + j) * xiStride);
+        f0 = m0 + m1 + m2;
+        f1 = m1 - m2 - m3;
+    }
+
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void LanesAtRow256(Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3, float* y,
+        bool hasBias, Vector256<float> bias, bool relu)
     {
         var o0 = f0 + f1 + f2;
         var o1 = f1 - f2 - f3;

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NanoFed.Kernels;
 using NanoFed.Threading;
 using Xunit;
@@ -24,13 +25,17 @@ public unsafe class Conv2dWinogradLanesTests
         { 32, 136, 4, 4, 24 },
     };
 
+    /// <summary>Whether this process runs the lanes path: AVX-512, or AVX2 with FMA (two Vector256 halves per row).</summary>
+    private static bool LanesAvailable =>
+        Vector512.IsHardwareAccelerated || Avx2.IsSupported && Fma.IsSupported && Vector256.IsHardwareAccelerated;
+
     [Theory]
     [Trait("Category", "Kernel")]
     [MemberData(nameof(Shapes))]
     public void OutputModesMatchReference(int n, int c, int h, int w, int k)
     {
         var g = Conv2dGeometry.Create(n, c, h, w, k, 3, 3, 1, 1);
-        Assert.Equal(Vector512.IsHardwareAccelerated, Conv2d.UseWinogradLanes(g));
+        Assert.Equal(LanesAvailable, Conv2d.UseWinogradLanes(g));
         var rng = new Random(g.XLength + k);
         float[] x = Conv2dTests.Values(rng, g.XLength), wt = Conv2dTests.Values(rng, g.WLength), b = Conv2dTests.Values(rng, k);
         float[] expected = new float[g.YLength], actual = new float[g.YLength];
@@ -105,5 +110,20 @@ public unsafe class Conv2dWinogradLanesTests
         Conv2d.Transpose16x16(r);
         for (int i = 0; i < 16; i++)
             for (int j = 0; j < 16; j++) Assert.Equal(values[16 * j + i], r[i][j]);
+    }
+
+    /// <summary>The AVX2 transpose: 16 rows as 32 halves (r[2i + h] = columns 8h..8h+7 of row i), in place.</summary>
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void Transpose16x16OfHalvesTransposes()
+    {
+        Assert.SkipUnless(Avx.IsSupported, "the transpose of halves runs on AVX2");
+        var values = KernelData.Uniform(256, 8);
+        var r = stackalloc Vector256<float>[32];
+        fixed (float* p = values)
+            for (int i = 0; i < 32; i++) r[i] = Vector256.Load(p + 8 * i);
+        Conv2d.Transpose16x16(r);
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++) Assert.Equal(values[16 * j + i], r[2 * i + j / 8][j % 8]);
     }
 }
