@@ -114,15 +114,19 @@ internal static class FlCommand
         if (resume)
         {
             int done = FlCheckpoint.Restore(runner, runner.CheckpointPath);
-            if (done >= settings.Rounds) throw new ArgumentException($"--resume: {folder.Path} has done {done} rounds already; give --rounds beyond it");
+            if (done > settings.Rounds || (done == settings.Rounds && folder.Holds(runner))) throw new ArgumentException($"--resume: {folder.Path} has done {done} rounds already; give --rounds beyond it");
             Console.Error.WriteLine($"nanofed: resuming {folder.Path} at round {done + 1}");
         }
         folder.Start(experiment);
+        string title = $"{runner.Strategy.Name}: test accuracy";
+        string subtitle = $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round";
+        // A kill between a round's checkpoint and its files left the files a round behind the checkpoint (after the last
+        // round, with no ledger.csv): the checkpoint holds the rounds' metrics and ledger, so the files are rewritten from it.
+        if (runner.History.Count > 0) WriteRound(runner, folder, title, subtitle);
         Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
 
-        RunRounds(runner, settings.Rounds, folder, $"{runner.Strategy.Name}: test accuracy",
-            $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round");
+        RunRounds(runner, settings.Rounds, folder, title, subtitle);
         folder.WriteLedger(runner.Ledger);
         if (runner.History.Count < settings.Rounds)
         {

@@ -181,6 +181,8 @@ internal static class GossipCommand
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
         runner.Cancellation = stop.Token;
+        // A kill between an epoch's checkpoint and its metrics left the files an epoch behind the checkpoint, which holds them.
+        if (runner.History.Count > 0) output.Write(runner.History);
         try
         {
             int done = 0;

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NanoFed.Cli.Plots;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
-using NanoFed.Cli.Plots;
+using NanoFed.Nets.Checkpoints;
 
 namespace NanoFed.Cli;
 
@@ -48,7 +49,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
             double dense = DenseFor(history[r]);
             csv.Append(lines[r + 1]).Append(CultureInfo.InvariantCulture, $",{dense:F0},{Ratio(dense, history[r].BytesPerAgent):F2}\n");
         }
-        Atomic(Path.Combine(folder, "metrics.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
 
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -76,7 +77,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        Atomic(Path.Combine(folder, "metrics.json"), Encoding.UTF8.GetString(stream.ToArray()) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), Encoding.UTF8.GetString(stream.ToArray()) + "\n");
         Plots(history.Where(m => m.Phase == DecentralizedPhase.Training).ToList());
     }
 
@@ -114,11 +115,4 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
 
     private static Series Line(string name, List<DecentralizedMetrics> rows, Func<DecentralizedMetrics, double> value, int colour, bool dashed) =>
         new(name, rows.Select(m => ((double)m.Epoch, value(m))).ToList(), colour, dashed);
-
-    private static void Atomic(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
 }

@@ -1,6 +1,7 @@
 using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
 using Spectre.Console;
@@ -101,7 +102,7 @@ internal static class TrainCommand
         var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);
         trainer.CheckpointPath = last;
-        if (!resume) File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
+        if (!resume) AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson() + "\n");
         // A kill between the checkpoint's rename and the metrics' write left the files an epoch behind the checkpoint.
         if (trainer.History.Count > 0) WriteMetrics(trainer, folder);
         Console.Error.WriteLine($"nanofed: {config.Model} ({trainer.Model.ParameterCount():N0} parameters) on {config.Dataset}: " +
@@ -171,8 +172,8 @@ internal static class TrainCommand
     private static void WriteMetrics(Trainer trainer, string folder)
     {
         var history = trainer.History;
-        File.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.csv"), EpochMetrics.ToCsv(history));
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), EpochMetrics.ToJson(history, indented: true) + "\n");
         MetricsPlot.Write(Path.Combine(folder, "plot.svg"), history, $"{trainer.Config.Model} on {trainer.Config.Dataset}", Setting(trainer.Config));
     }
 

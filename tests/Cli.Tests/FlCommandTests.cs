@@ -169,7 +169,7 @@ public class FlCommandTests : IDisposable
         var r = Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data"), "--threads", "1");
         Assert.Equal(0, r.Code);
         Assert.Contains("resuming", r.Err, StringComparison.Ordinal);
-        foreach (var f in new[] { "metrics.csv", "ledger.csv", "ledger-summary.csv", FlCheckpointFile })
+        foreach (var f in new[] { "metrics.csv", "metrics.json", "ledger.csv", "ledger-summary.csv", FlCheckpointFile })
             Assert.Equal(File.ReadAllBytes(Path.Combine(whole, f)), File.ReadAllBytes(Path.Combine(part, f)));
         AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data")), "done 3 rounds already");
         AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "4", "--lr", "0.5", "--data", Path.Combine(_dir, "data")), "--lr cannot change");

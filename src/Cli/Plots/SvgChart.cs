@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using NanoFed.Nets.Checkpoints;
 
 namespace NanoFed.Cli.Plots;
 
@@ -31,12 +32,7 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
     public List<Series> Series { get; } = [];
 
     /// <summary>Writes the chart to <paramref name="path"/> (a temporary file, then a rename).</summary>
-    public void Write(string path)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, Render(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.WriteAllText(path, Render());
 
     /// <summary>The SVG document.</summary>
     public string Render()

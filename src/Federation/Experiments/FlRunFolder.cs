@@ -5,6 +5,7 @@ using System.Text.Json;
 using NanoFed.Federation.Fl;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Partitioning;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Data;
 
 namespace NanoFed.Federation.Experiments;
@@ -28,9 +29,9 @@ public sealed class FlRunFolder(string path)
     {
         ArgumentNullException.ThrowIfNull(run);
         Directory.CreateDirectory(Path);
-        System.IO.File.WriteAllText(ConfigPath(Path), run.Config.ToJson() + "\n");
-        System.IO.File.WriteAllText(In("data.json"), DataJson(run) + "\n");
-        System.IO.File.WriteAllText(In("partition.csv"), PartitionCsv(run.Partition));
+        AtomicFile.WriteAllText(ConfigPath(Path), run.Config.ToJson() + "\n");
+        AtomicFile.WriteAllText(In("data.json"), DataJson(run) + "\n");
+        AtomicFile.WriteAllText(In("partition.csv"), PartitionCsv(run.Partition));
     }
 
     /// <summary>Rewrites the metrics and the ledger summary after a round.</summary>
@@ -38,19 +39,31 @@ public sealed class FlRunFolder(string path)
     {
         ArgumentNullException.ThrowIfNull(runner);
         var history = runner.History;
-        System.IO.File.WriteAllText(In("metrics.csv"), FlRoundMetrics.ToCsv(history));
-        System.IO.File.WriteAllText(In("metrics.json"), FlRoundMetrics.ToJson(history, indented: true) + "\n");
+        AtomicFile.WriteAllText(In("metrics.csv"), FlRoundMetrics.ToCsv(history));
+        AtomicFile.WriteAllText(In("metrics.json"), FlRoundMetrics.ToJson(history, indented: true) + "\n");
         var summary = LedgerSummary.Of(runner.Ledger, history.Sum(m => (long)m.Clients.Count - m.Dropped));
-        System.IO.File.WriteAllText(In("ledger-summary.csv"), summary.ToCsv());
-        System.IO.File.WriteAllText(In("ledger-summary.json"), summary.ToJson() + "\n");
+        AtomicFile.WriteAllText(In("ledger-summary.csv"), summary.ToCsv());
+        AtomicFile.WriteAllText(In("ledger-summary.json"), summary.ToJson() + "\n");
     }
 
     /// <summary>Writes every message of the run (ledger.csv).</summary>
     public void WriteLedger(TrafficLedger ledger)
     {
         ArgumentNullException.ThrowIfNull(ledger);
-        System.IO.File.WriteAllText(In("ledger.csv"), ledger.ToCsv());
+        AtomicFile.WriteAllText(In("ledger.csv"), ledger.ToCsv());
     }
+
+    /// <summary>
+    /// Whether the folder's files hold every round of <paramref name="runner"/> (restored from the folder's checkpoint):
+    /// metrics.csv has its rounds and ledger.csv, written last, its messages.
+    /// </summary>
+    public bool Holds(FlRunner runner)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        return Same(In("metrics.csv"), FlRoundMetrics.ToCsv(runner.History)) && Same(In("ledger.csv"), runner.Ledger.ToCsv());
+    }
+
+    private static bool Same(string path, string text) => System.IO.File.Exists(path) && System.IO.File.ReadAllText(path) == text;
 
     private string In(string name) => System.IO.Path.Combine(Path, name);
 

@@ -179,18 +179,24 @@ public sealed record GossipConfig
     public string ToJson() => JsonSerializer.Serialize(this, GossipConfigJson.Default.GossipConfig);
 
     /// <summary>
-    /// Parses <see cref="ToJson"/>'s output from <paramref name="path"/>; a key that is missing takes its default, an
-    /// unknown key (a typo) is refused. A missing or malformed file raises a one-line error naming it.
+    /// Parses <see cref="ToJson"/>'s output from <paramref name="path"/> (<see cref="Parse"/>); a missing file raises a
+    /// one-line error naming it.
     /// </summary>
-    public static GossipConfig Read(string path)
+    public static GossipConfig Read(string path) =>
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new FileNotFoundException($"{path}: gossip configuration not found", path);
+
+    /// <summary>
+    /// Parses a configuration: a key that is missing takes its default, an unknown key (a typo) is refused; malformed
+    /// JSON raises a one-line <see cref="Nets.DataFormatException"/> naming <paramref name="source"/>.
+    /// </summary>
+    public static GossipConfig Parse(string json, string source)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: gossip configuration not found", path);
         try
         {
             // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
             // so the file's keys are laid over a complete default tree first.
             var tree = new GossipConfig().Tree();
-            var file = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            var file = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object");
             foreach (var (key, value) in file)
             {
                 if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");
@@ -200,7 +206,7 @@ public sealed record GossipConfig
         }
         catch (JsonException e)
         {
-            throw new Nets.DataFormatException(path, $"malformed gossip configuration ({e.Message})", e);
+            throw new Nets.DataFormatException(source, $"malformed gossip configuration ({e.Message.ReplaceLineEndings(" ")})", e);
         }
     }
 

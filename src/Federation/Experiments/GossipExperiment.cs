@@ -3,6 +3,7 @@ using System.Text;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Transport;
+using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Training;
 
@@ -120,7 +121,7 @@ public sealed class GossipExperiment : IDisposable
     }
 
     /// <summary>Writes config.json (the configuration that <see cref="GossipConfig.Read"/> reads back).</summary>
-    public void WriteConfig() => File.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJson() + "\n");
+    public void WriteConfig() => AtomicFile.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJson() + "\n");
 
     /// <summary>
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
@@ -150,7 +151,7 @@ public sealed class GossipExperiment : IDisposable
         var csv = new StringBuilder("epoch,test_set,averaged,mean,min,max\n");
         foreach (var t in tests)
             csv.Append(CultureInfo.InvariantCulture, $"{Runner.CompletedEpochs},{t.Name},{t.AveragedAccuracy:F5},{t.MeanAccuracy:F5},{t.MinAccuracy:F5},{t.MaxAccuracy:F5}\n");
-        File.WriteAllText(Path.Combine(Folder, "evaluation.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(Folder, "evaluation.csv"), csv.ToString());
         return tests;
     }
 

@@ -146,7 +146,11 @@ public sealed class FlRunner
     internal void Restore(IReadOnlyList<FlRoundMetrics> history, IEnumerable<LedgerEntry> entries)
     {
         if (_history.Count != 0 || Ledger.Entries.Count != 0) throw new InvalidOperationException("only a runner that has run no round can be restored");
-        _history.AddRange(history);
+        // The checkpoint's metrics CSV has no image counts (metrics.json has them): a test set's count is its size here.
+        _history.AddRange(history.Select(m => m with
+        {
+            Tests = m.Tests.Select(t => t with { Count = _tests.FirstOrDefault(s => s.Name == t.Name).Data?.Count ?? t.Count }).ToList(),
+        }));
         foreach (var e in entries) Ledger.Record(e);
     }
 

@@ -44,26 +44,14 @@ public static partial class SafeTensors
             if (!names.Add(e.Name)) throw new ArgumentException($"tensor name {e.Name} appears twice", nameof(tensors));
         }
         byte[] header = Header(entries, metadata);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var e in entries) stream.Write(e.Data);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var e in entries) stream.Write(e.Data);
+        });
     }
 
     /// <summary>Reads every tensor as float (integer dtypes converted exactly, see <see cref="SafeTensor.ToTensor"/>) and the metadata.</summary>

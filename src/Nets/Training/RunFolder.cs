@@ -5,7 +5,7 @@ namespace NanoFed.Nets.Training;
 
 /// <summary>
 /// The folder a run writes into: a new run does not overwrite an earlier one unless told to, and the temporary files
-/// of checkpoint writes that a killed process left behind are removed before the run continues.
+/// of file writes that a killed process left behind are removed before the run continues.
 /// </summary>
 public static class RunFolder
 {
@@ -19,7 +19,7 @@ public static class RunFolder
     /// <summary>
     /// Makes <paramref name="folder"/> ready: refuses, naming <paramref name="option"/>, a folder that already holds a
     /// run unless <paramref name="resume"/> (continue it) or <paramref name="force"/> (its run files are deleted first),
-    /// then removes stale checkpoint temporaries. Returns the folder's full path.
+    /// then removes stale temporaries. Returns the folder's full path.
     /// </summary>
     public static string Prepare(string folder, bool resume, bool force, string option = "--out")
     {
@@ -38,8 +38,8 @@ public static class RunFolder
     }
 
     /// <summary>
-    /// Deletes the temporaries of interrupted checkpoint writes in <paramref name="folder"/>
-    /// (".NAME.PID.GUID.tmp", see <see cref="Checkpoints.SafeTensors"/>) whose writing process is no longer running;
+    /// Deletes the temporaries of interrupted writes in <paramref name="folder"/>
+    /// (".NAME.PID.GUID.tmp", see <see cref="Checkpoints.AtomicFile"/>) whose writing process is no longer running;
     /// returns how many it deleted.
     /// </summary>
     public static int RemoveStaleTemporaries(string folder)
