@@ -1,5 +1,4 @@
 using NanoFed.Federation.Fl;
-using NanoFed.Federation.Ledger;
 using Orleans;
 using Orleans.Placement;
 
@@ -30,8 +29,11 @@ internal sealed class FlClientGrain(SiloData data) : Grain, IFlClientGrain
             _config = configJson;
         }
         var client = _client;
-        var transport = new TurnTransport(id, inbox, server);
+        // A fresh transport per turn: nothing of a failed turn is left for the next one.
+        var transport = new GrainTransport(id) { Server = server };
+        transport.Hand(inbox);
         double flops = await Task.Run(() => client.Work(transport));
-        return new ClientTurn([.. transport.Replies], LedgerRows.ToBytes(transport.Ledger.Entries), flops);
+        var (sent, ledger) = transport.TakeSent();
+        return new ClientTurn(sent, ledger, flops);
     }
 }

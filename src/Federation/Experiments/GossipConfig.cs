@@ -180,12 +180,19 @@ public sealed record GossipConfig
     public static GossipConfig Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: gossip configuration not found", path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses <see cref="ToJson"/>'s output as <see cref="Read"/> does; a malformed one raises a one-line error naming <paramref name="source"/>.</summary>
+    public static GossipConfig Parse(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
         try
         {
             // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
             // so the file's keys are laid over a complete default tree first.
             var tree = new GossipConfig().Tree();
-            var file = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            var file = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object");
             foreach (var (key, value) in file)
             {
                 if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");
@@ -195,7 +202,7 @@ public sealed record GossipConfig
         }
         catch (JsonException e)
         {
-            throw new Nets.DataFormatException(path, $"malformed gossip configuration ({e.Message})", e);
+            throw new Nets.DataFormatException(source, $"malformed gossip configuration ({e.Message})", e);
         }
     }
 
