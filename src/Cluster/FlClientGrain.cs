@@ -25,7 +25,7 @@ internal sealed class FlClientGrain(SiloData data) : Grain, IFlClientGrain
         int id = checked((int)this.GetPrimaryKeyLong(out _));
         if (_client is null || _config != configJson)
         {
-            _client = data.Client(configJson, id);
+            _client = await Task.Run(() => data.Client(configJson, id));
             _config = configJson;
         }
         var client = _client;
