@@ -59,6 +59,9 @@ internal sealed class CoordinatorTransport(TrafficLedger ledger, IMessageHandler
         return all;
     }
 
+    /// <summary>The clients that messages wait for, in ascending id.</summary>
+    public IEnumerable<int> Waiting() => _outbound.Keys.Order().ToList();
+
     /// <summary>Takes the wire bytes waiting for <paramref name="client"/>, oldest first.</summary>
     public byte[][] Take(int client) => _outbound.Remove(client, out var waiting) ? [.. waiting] : [];
 

@@ -9,9 +9,9 @@ namespace NanoFed.Cluster;
 /// <summary>
 /// A federated run on an Orleans cluster: the run's strategy and <see cref="FlRunner"/>, as in the in-process
 /// simulation, with one <see cref="IFlClientGrain"/> per client (key: client id, key extension: the run id).
-/// The runner takes the clients' turns in ascending id, as in the simulation, so aggregation and split learning's
+/// The runner takes the clients' results in ascending id, as in the simulation, so aggregation and split learning's
 /// server copies see the same order whatever silo a grain lives on, and the final model is the simulation's bit for
-/// bit. The ledger holds every message's <c>WireFormat</c> size; what Orleans adds on top is not in it.
+/// bit; the clients of methods without calls to the server train at once (<see cref="ClientTurns"/>). The ledger holds every message's <c>WireFormat</c> size; what Orleans adds on top is not in it.
 /// </summary>
 public sealed class FlCoordinator : IFlServerCalls, IDisposable
 {
@@ -29,9 +29,9 @@ public sealed class FlCoordinator : IFlServerCalls, IDisposable
         var ledger = new TrafficLedger();
         _transport = new CoordinatorTransport(ledger, experiment.Strategy as IMessageHandler);
         _reference = grains.CreateObjectReference<IFlServerCalls>(this);
-        string config = experiment.Config.ToJson();
-        var clients = new ClientPopulation(experiment.Train, experiment.Partition, experiment.Normalization,
-            d => new GrainClient(d.Id, grains.GetGrain<IFlClientGrain>(d.Id, runId), config, _reference, _transport));
+        var turns = new ClientTurns(_transport, c => grains.GetGrain<IFlClientGrain>(c, runId), experiment.Config.ToJson(), _reference,
+            concurrent: experiment.Strategy is not IMessageHandler);
+        var clients = new ClientPopulation(experiment.Train, experiment.Partition, experiment.Normalization, d => new GrainClient(d.Id, turns, _transport));
         Runner = experiment.Runner(clients, _transport, ledger);
     }
 
