@@ -1,9 +1,6 @@
 using NanoFed.Cluster;
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Fl;
-using NanoFed.Nets.Checkpoints;
-using Orleans;
-using Orleans.Runtime;
 using Xunit;
 
 namespace NanoFed.Tests.Cluster;
@@ -21,33 +18,34 @@ public sealed class FlCoordinatorTests(ThreeSilos silos) : IClassFixture<ThreeSi
     [InlineData("ecofed")]
     public async Task ThreeRoundsOnThreeSilosEndAsTheSimulation(string method)
     {
-        var config = new FlConfig
-        {
-            Method = method, Model = "smallcnn", Clients = 6, PerRound = 4, Rounds = 3, SamplesPerClient = 90, SplitIndex = 2, Batch = 20, Lr = 0.05,
-            Period = 2, Seed = 7,
-        }.Resolve();
+        var config = Config(method);
         var simulation = FlExperiment.Load(config, silos.DataRoot).Simulation();
         simulation.Run(config.Rounds);
 
         using var coordinator = new FlCoordinator(FlExperiment.Load(config, silos.DataRoot), silos.Cluster.Client, $"test-{method}");
         await Task.Run(() => coordinator.Runner.Run(config.Rounds), TestContext.Current.CancellationToken);
 
-        var expected = simulation.Strategy.SaveState().ToDictionary(t => t.Name);
-        var actual = coordinator.Runner.Strategy.SaveState();
-        Assert.Equal(expected.Keys.Order(), actual.Select(t => t.Name).Order());
-        foreach (var tensor in actual)
-            Assert.True(tensor.Data.AsSpan().SequenceEqual(expected[tensor.Name].Data), $"{tensor.Name} differs from the simulation");
-        Assert.Equal(simulation.Ledger.Entries, coordinator.Runner.Ledger.Entries);
-        Assert.Equal(simulation.History.Select(m => (m.Accuracy, m.Loss, m.Bytes)), coordinator.Runner.History.Select(m => (m.Accuracy, m.Loss, m.Bytes)));
-        var hosts = await SilosHosting();
+        AssertSameRun(simulation, coordinator.Runner);
+        var hosts = await silos.Hosting(nameof(FlClientGrain));
         Assert.True(hosts.Count > 1, $"the client grains lived on {hosts.Count} silo(s): the test showed no spread ({string.Join(", ", hosts)})");
     }
 
-    /// <summary>The silos that host a client grain now.</summary>
-    private async Task<List<SiloAddress>> SilosHosting()
+    /// <summary>A small run of <paramref name="method"/>: 6 clients of SmallCnn, 4 per round, 3 rounds.</summary>
+    internal static FlConfig Config(string method) => new FlConfig
     {
-        var management = silos.Cluster.Client.GetGrain<IManagementGrain>(0);
-        var stats = await management.GetDetailedGrainStatistics();
-        return stats.Where(s => s.GrainType.Contains(nameof(FlClientGrain), StringComparison.Ordinal)).Select(s => s.SiloAddress).Distinct().ToList();
+        Method = method, Model = "smallcnn", Clients = 6, PerRound = 4, Rounds = 3, SamplesPerClient = 90, SplitIndex = 2, Batch = 20, Lr = 0.05,
+        Period = 2, Seed = 7,
+    }.Resolve();
+
+    /// <summary>Asserts that every tensor of the strategy's state, the ledger and the rounds' figures of <paramref name="cluster"/> are <paramref name="simulation"/>'s.</summary>
+    internal static void AssertSameRun(FlRunner simulation, FlRunner cluster)
+    {
+        var expected = simulation.Strategy.SaveState().ToDictionary(t => t.Name);
+        var actual = cluster.Strategy.SaveState();
+        Assert.Equal(expected.Keys.Order(), actual.Select(t => t.Name).Order());
+        foreach (var tensor in actual)
+            Assert.True(tensor.Data.AsSpan().SequenceEqual(expected[tensor.Name].Data), $"{tensor.Name} differs from the simulation");
+        Assert.Equal(simulation.Ledger.Entries, cluster.Ledger.Entries);
+        Assert.Equal(simulation.History.Select(m => (m.Accuracy, m.Loss, m.Bytes)), cluster.History.Select(m => (m.Accuracy, m.Loss, m.Bytes)));
     }
 }

@@ -1,5 +1,7 @@
 using NanoFed.Cluster;
 using NanoFed.Tests.Cli;
+using Orleans;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using Xunit;
 
@@ -30,6 +32,13 @@ public sealed class ThreeSilos : IAsyncLifetime
     public InProcessTestCluster Cluster { get; }
 
     public async ValueTask InitializeAsync() => await Cluster.DeployAsync();
+
+    /// <summary>The silos that host a grain of class <paramref name="grainClass"/> now.</summary>
+    public async Task<List<SiloAddress>> Hosting(string grainClass)
+    {
+        var stats = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.Where(s => s.GrainType.Contains(grainClass, StringComparison.Ordinal)).Select(s => s.SiloAddress).Distinct().ToList();
+    }
 
     public async ValueTask DisposeAsync()
     {
