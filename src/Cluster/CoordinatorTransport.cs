@@ -73,8 +73,8 @@ internal sealed class CoordinatorTransport(TrafficLedger ledger, IMessageHandler
         if (replies.Find(m => m.Sender != client || m.Receiver != Message.Server) is { } stray)
             throw new TransportException($"client {client} replied with a message {stray.Sender}->{stray.Receiver}");
         var entries = LedgerRows.FromBytes(turn.Ledger);
-        if (entries.Find(e => e.Sender != client && e.Receiver != client) is { Bytes: > 0 } foreign)
-            throw new TransportException($"client {client} reported a message {foreign.Sender}->{foreign.Receiver}");
+        int foreign = entries.FindIndex(e => e.Sender != client && e.Receiver != client);
+        if (foreign >= 0) throw new TransportException($"client {client} reported a message {entries[foreign].Sender}->{entries[foreign].Receiver}");
         foreach (var e in entries) Ledger.Record(e);
         foreach (var m in replies) _server.Enqueue(m);
     }
