@@ -57,13 +57,15 @@ internal static class FlCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var cluster = new Option<string?>("--cluster") { Description = "Run the clients as grains of this cluster's silos on this machine (nanofed silo) instead of in this process" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume, force,
+            data, output, threads, resume, force, cluster, gatewayPort,
         };
-        Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, cluster, gatewayPort];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
@@ -101,15 +103,19 @@ internal static class FlCommand
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder), resuming);
+            var experiment = FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data)));
+            if (parse.GetValue(cluster) is not { } clusterId) return Run(experiment, experiment.Simulation(), new FlRunFolder(folder), resuming);
+            using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
+            // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
+            using var coordinator = new Cluster.FlCoordinator(experiment, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}");
+            return Run(experiment, coordinator.Runner, new FlRunFolder(folder), resuming);
         }));
         return command;
     }
 
-    private static int Run(FlExperiment experiment, FlRunFolder folder, bool resume)
+    private static int Run(FlExperiment experiment, FlRunner runner, FlRunFolder folder, bool resume)
     {
         var settings = experiment.Config;
-        var runner = experiment.Simulation();
         runner.CheckpointPath = Path.Combine(folder.Path, FlCheckpoint.FileName);
         if (resume)
         {

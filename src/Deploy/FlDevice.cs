@@ -10,7 +10,7 @@ namespace NanoFed.Deploy;
 
 /// <summary>
 /// A device process of a federated run: client <c>Id</c> of the method, built from the run configuration and its
-/// seed with only its own partition of the training set (<see cref="FlExperiment.DeviceClient"/>), behind a
+/// seed with only its own partition of the training set (<see cref="FlExperiment.DeviceClient(FlConfig, string, int)"/>), behind a
 /// <see cref="GrpcTransport"/> that listens (port 0 by default) so the server can push the round's messages to it.
 /// <see cref="Run"/> joins the server with its URL and its configuration's hash, then works whenever the server says
 /// so, until the server says stop. A device keeps in touch: whenever the server has given it no order for

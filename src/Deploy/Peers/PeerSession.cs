@@ -5,27 +5,24 @@ using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Transport;
-using NanoFed.Nets.Data;
 using NanoFed.Nets.Training;
 
 namespace NanoFed.Deploy.Peers;
 
 /// <summary>
-/// One peer of a gossip run in its own process: agent i of a <see cref="GossipSetup"/> (its own partition, derived
-/// from the configuration and the seed), driven as a <see cref="GossipPeer"/> over the caller's transport. An
-/// iteration is what <see cref="DecentralizedRunner"/> does for every agent: the learning rate of the schedule, one
-/// local step on the next batch, the sends of iteration t, then the receive of iteration t once the messages of all
-/// in-neighbours of t have arrived (the protocols add them in increasing sender order, so arrival order does not
-/// matter) or <see cref="ReceiveDeadline"/> has passed. So, with every peer up, each peer ends bit-identical to its
-/// agent in the in-process simulation. A peer that cannot be reached is skipped: the sender keeps the undelivered
-/// share (push-sum mass is conserved), and its out-neighbours proceed without its message after the deadline.
+/// One peer of a gossip run in its own process: a <see cref="PeerDriver"/> (agent i of a <see cref="GossipSetup"/>,
+/// driven alone through the run's iterations) over the caller's transport, whose receive of iteration t waits until
+/// the messages of all in-neighbours of t have arrived or <see cref="ReceiveDeadline"/> has passed. So, with every
+/// peer up, each peer ends bit-identical to its agent in the in-process simulation. A peer that cannot be reached is
+/// skipped: the sender keeps the undelivered share (push-sum mass is conserved), and its out-neighbours proceed
+/// without its message after the deadline.
 /// </summary>
 public sealed class PeerSession : IDisposable
 {
     private readonly GossipSetup _setup;
     private readonly ITransport _transport;
     private readonly ILogger _logger;
-    private IEnumerator<Batch>? _batches;
+    private readonly PeerDriver _driver;
 
     /// <summary>
     /// Peer <paramref name="id"/> of <paramref name="setup"/> over <paramref name="transport"/> (which serves node
@@ -36,24 +33,18 @@ public sealed class PeerSession : IDisposable
     {
         _setup = setup ?? throw new ArgumentNullException(nameof(setup));
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
-        if (id < 0 || id >= setup.Config.Agents) throw new ArgumentException($"--id must be 0..{setup.Config.Agents - 1}, got {id}");
-        if (setup.Config.Method is "allreduce" or "none" or "scsp")
-            throw new ArgumentException($"--method {setup.Config.Method}: peer processes run sgp, sparse-push, dpsgd and choco");
         _logger = logger ?? NullLogger.Instance;
-        var agent = setup.CreateAgent(id);
-        var (_, protocol) = setup.CreateMethod(agent.Layout);
-        Peer = new GossipPeer(agent, transport);
-        Peer.Use(protocol);
+        _driver = new PeerDriver(setup, id, transport);
     }
 
     /// <summary>The peer: its agent, push-sum state and channel.</summary>
-    public GossipPeer Peer { get; }
+    public GossipPeer Peer => _driver.Peer;
 
     /// <summary>Iterations run so far.</summary>
-    public long Iteration { get; private set; }
+    public long Iteration => _driver.Iteration;
 
     /// <summary>Iterations of the whole run: epochs × iterations per epoch.</summary>
-    public long Iterations => (long)_setup.Config.Epochs * _setup.IterationsPerEpoch;
+    public long Iterations => _driver.Iterations;
 
     /// <summary>How long a receive waits for the in-neighbours' messages before it proceeds without the missing ones.</summary>
     public TimeSpan ReceiveDeadline { get; init; } = TimeSpan.FromSeconds(30);
@@ -101,63 +92,26 @@ public sealed class PeerSession : IDisposable
         ReceiveIteration();
     }
 
-    /// <summary>The first half of an iteration: the learning rate of the schedule, one local step on the next batch, the sends of the iteration.</summary>
+    /// <summary>The first half of an iteration (<see cref="PeerDriver.SendIteration"/>), counting the messages that could not be delivered.</summary>
     public void SendIteration()
     {
-        if (Iteration >= Iterations) throw new InvalidOperationException($"all {Iterations} iterations are done");
-        var agent = Peer.Agent;
-        if (_batches is null || Iteration % _setup.IterationsPerEpoch == 0) OpenEpoch(0);
-        if (!_batches!.MoveNext()) throw new InvalidOperationException($"agent {agent.Id} ran out of batches");
-        agent.Optimizer.Lr = _setup.Schedule.LrAt(checked((int)Iteration));
-        Peer.Step(_batches.Current);
-        Peer.Send(Iteration, MessagePhase.Training);
+        _driver.SendIteration();
         Undelivered += Peer.UndeliveredCount;
     }
 
-    /// <summary>The second half: waits for the in-neighbours' messages of the iteration (or the deadline), applies them, checks the state is finite.</summary>
+    /// <summary>The second half: waits for the in-neighbours' messages of the iteration (or the deadline), then <see cref="PeerDriver.ReceiveIteration"/>.</summary>
     public void ReceiveIteration()
     {
-        long t = Iteration;
-        WaitForInbox(t);
-        Peer.Receive(t, MessagePhase.Training);
-        var node = Peer.Agent.Node;
-        if (!float.IsFinite(node.W) || node.Z.Any(v => !float.IsFinite(v)))
-            throw new DivergenceException($"diverged at iteration {t + 1} of the run: peer {Peer.Id}'s push-sum state is not finite");
-        Iteration++;
+        WaitForInbox(Iteration);
+        _driver.ReceiveIteration();
     }
 
-    /// <summary>
-    /// Rejoins the run at <paramref name="iteration"/> after being down since <see cref="Iteration"/>: the state is
-    /// the one the peer went down with (its mass was neither sent nor received meanwhile), the data position and the
-    /// learning rate those of <paramref name="iteration"/>.
-    /// </summary>
-    public void Rejoin(long iteration)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(iteration, Iteration);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(iteration, Iterations);
-        Iteration = iteration;
-        if (iteration < Iterations) OpenEpoch(checked((int)(iteration % _setup.IterationsPerEpoch)));
-    }
+    /// <summary>Rejoins the run at <paramref name="iteration"/> (<see cref="PeerDriver.Rejoin"/>).</summary>
+    public void Rejoin(long iteration) => _driver.Rejoin(iteration);
 
-    /// <summary>Opens the batches of <see cref="Iteration"/>'s epoch, <paramref name="skip"/> of them consumed; the next is the one <see cref="SendIteration"/> takes.</summary>
-    private void OpenEpoch(int skip)
-    {
-        _batches?.Dispose();
-        _batches = Peer.Agent.Loader.Epoch(checked((int)(Iteration / _setup.IterationsPerEpoch))).GetEnumerator();
-        for (int b = 0; b < skip; b++) _batches.MoveNext();
-    }
-
-    /// <summary>Writes the peer's state: the model's state_dict at x_i = z_i / w_i, and the push-sum state as "push_sum.z" and "push_sum.w".</summary>
-    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
-    {
-        var agent = Peer.Agent;
-        var x = agent.Node.Estimate();
-        agent.LoadParameters(x);
-        var tensors = agent.Model.StateDict().Select(e => ("model." + e.Item1, e.Item2)).ToList();
-        tensors.Add(("push_sum.z", Tensor.FromArray([.. agent.Node.Z], new Shape(agent.Node.Z.Length))));
-        tensors.Add(("push_sum.w", Tensor.FromArray([agent.Node.W], new Shape(1))));
-        Nets.Checkpoints.SafeTensors.Write(path, tensors, metadata);
-    }
+    /// <summary>Writes the peer's state (<see cref="PeerDriver.State"/>).</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Nets.Checkpoints.SafeTensors.Write(path, _driver.State(), metadata);
 
     /// <summary>What a peer accepts from the others: gossip messages of a model of <paramref name="layout"/> (bounded per tensor and in size) and control messages.</summary>
     public static MessageSchema Schema(TensorLayout layout)
@@ -172,11 +126,7 @@ public sealed class PeerSession : IDisposable
     }
 
     /// <summary>Releases the agent's batch loader.</summary>
-    public void Dispose()
-    {
-        _batches?.Dispose();
-        Peer.Agent.Dispose();
-    }
+    public void Dispose() => _driver.Dispose();
 
     private void WaitForInbox(long t)
     {

@@ -12,7 +12,7 @@ namespace NanoFed.Federation.Experiments;
 /// A federated run built from its <see cref="FlConfig"/>: the data, the clients' partition, the method's strategy and
 /// client factory, and the <see cref="FlRunner"/> over a transport. The in-process simulation
 /// (<see cref="Simulation"/>) and a deployed server build the same objects and differ only in the transport; a device
-/// builds only its own client (<see cref="DeviceClient"/>).
+/// builds only its own client (<see cref="DeviceClient(FlConfig, string, int)"/>).
 /// </summary>
 public sealed class FlExperiment
 {
@@ -103,12 +103,25 @@ public sealed class FlExperiment
         config = config.Resolve();
         config.Validate();
         if (client < 0 || client >= config.Clients) throw new ArgumentException($"--client must be 0..{config.Clients - 1}, got {client}");
-        string dataset = config.ResolvedDataset;
-        var data = ExperimentData.Train(dataset, dataRoot);
-        var own = data.Subset(PartitionOf(config, data).Indices[client]);
-        var createModel = ModelFactory(config, data.Classes);
-        var (_, factory, _) = FlMethods.Create(config, createModel, [data.Channels, data.Height, data.Width], data.Classes);
-        return factory(new FlClientData(client, own, DatasetCatalog.NormalizationOf(dataset)));
+        var data = ExperimentData.Train(config.ResolvedDataset, dataRoot);
+        return DeviceClient(config, data, PartitionOf(config, data), client);
+    }
+
+    /// <summary>
+    /// Client <paramref name="client"/> of the run <paramref name="config"/> (resolved and validated) describes, holding
+    /// its own part of <paramref name="train"/> by <paramref name="partition"/> (<see cref="PartitionOf"/>): what a host
+    /// of many clients (a cluster silo) builds for each, from the training set and partition it read once for all.
+    /// </summary>
+    public static IFlClient DeviceClient(FlConfig config, ImageDataset train, Partition partition, int client)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(partition);
+        if (client < 0 || client >= partition.Clients) throw new ArgumentException($"client must be 0..{partition.Clients - 1}, got {client}");
+        var own = train.Subset(partition.Indices[client]);
+        var createModel = ModelFactory(config, train.Classes);
+        var (_, factory, _) = FlMethods.Create(config, createModel, [train.Channels, train.Height, train.Width], train.Classes);
+        return factory(new FlClientData(client, own, DatasetCatalog.NormalizationOf(config.ResolvedDataset)));
     }
 
     /// <summary>The clients' partition of <paramref name="train"/>: the run's partitioner over its client pool, from its seed.</summary>

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using NanoFed.Cluster;
+using NanoFed.Federation.Experiments;
+using NanoFed.Threading;
+
+namespace NanoFed.Cli;
+
+/// <summary>
+/// `nanofed silo`: one silo of a NanoFed cluster on this machine (<see cref="LocalCluster.StartSilo"/>), hosting client
+/// and agent grains that read their data under --data, until Ctrl-C or SIGTERM. The first silo of a cluster takes the default
+/// ports; each further one takes its own and names the first with --primary-port.
+/// </summary>
+internal static class SiloCommand
+{
+    public static Command Create()
+    {
+        var cluster = new Option<string>("--cluster") { Description = "Cluster id: the silos and runs of one cluster share it", Required = true };
+        var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => LocalCluster.DefaultSiloPort };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Port where runs connect", DefaultValueFactory = _ => LocalCluster.DefaultGatewayPort };
+        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the cluster's first silo (default: this silo is the first)" };
+        var data = new Option<string?>("--data") { Description = "Data root the grains of this silo read (default: environment variable NANOFED_DATA)" };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
+        var command = new Command("silo", "Run one silo of a NanoFed cluster on this machine") { cluster, siloPort, gatewayPort, primary, data, threads };
+        command.SetAction(parse => Program.Guard(() =>
+        {
+            int port = Port(parse.GetValue(siloPort), "--silo-port"), gateway = Port(parse.GetValue(gatewayPort), "--gateway-port");
+            int? first = parse.GetValue(primary) is { } p ? Port(p, "--primary-port") : null;
+            if (parse.GetValue(threads) is { } n)
+            {
+                if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
+                Workers.Count = n;
+            }
+            string root = ExperimentData.Root(parse.GetValue(data));
+            using var host = LocalCluster.StartSilo(parse.GetValue(cluster)!, root, port, gateway, first).GetAwaiter().GetResult();
+            Console.WriteLine($"nanofed silo: cluster {parse.GetValue(cluster)}, silo port {port}, gateway port {gateway}, data {root}");
+            // The host's console lifetime takes Ctrl-C and SIGTERM and stops the silo (its grains leave the cluster first).
+            host.WaitForShutdown();
+            return 0;
+        }));
+        return command;
+    }
+
+    private static int Port(int port, string option) => port is > 0 and <= 65535 ? port : throw new ArgumentException($"{option} must be 1..65535, got {port}");
+}

@@ -1,0 +1,65 @@
+using NanoFed.Federation.Decentralized;
+using Orleans;
+using Orleans.Placement;
+
+namespace NanoFed.Cluster;
+
+/// <summary>
+/// An agent of a gossip run, hosted by a silo (<see cref="IGossipAgentGrain"/>). Its transport lives as long as the
+/// agent, because the agent's gossip channel keeps it; the coordinator hands it each iteration's inbox and takes its
+/// sends. Work runs on the thread pool, off the silo's scheduler, and placement hashes the grain's id over the silos.
+/// </summary>
+[HashBasedPlacement]
+internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
+{
+    private PeerDriver? _driver;
+    private GrainTransport? _transport;
+
+    /// <inheritdoc/>
+    public async Task<AgentSends> Send(string configJson, long iteration)
+    {
+        ArgumentNullException.ThrowIfNull(configJson);
+        if (_driver is null)
+        {
+            int id = checked((int)this.GetPrimaryKeyLong(out _));
+            _transport = new GrainTransport(id);
+            _driver = new PeerDriver(data.Gossip(configJson), id, _transport);
+        }
+        var driver = Next(iteration);
+        await Task.Run(driver.SendIteration);
+        var (sent, ledger) = _transport!.TakeSent();
+        return new AgentSends(sent, ledger);
+    }
+
+    /// <inheritdoc/>
+    public async Task Receive(long iteration, byte[][] inbox)
+    {
+        ArgumentNullException.ThrowIfNull(inbox);
+        var driver = Next(iteration);
+        _transport!.Hand(inbox);
+        await Task.Run(driver.ReceiveIteration);
+    }
+
+    /// <inheritdoc/>
+    public Task<AgentState> State()
+    {
+        var driver = _driver ?? throw new InvalidOperationException("the agent has not started");
+        var state = driver.State();
+        return Task.FromResult(new AgentState([.. state.Select(t => t.Name)], [.. state.Select(t => t.Value.Span.ToArray())]));
+    }
+
+    /// <summary>The driver, checked to be at <paramref name="iteration"/>: a coordinator out of step must not train an agent twice.</summary>
+    private PeerDriver Next(long iteration)
+    {
+        var driver = _driver ?? throw new InvalidOperationException("the agent has not started: its first call must be Send");
+        if (driver.Iteration != iteration) throw new InvalidOperationException($"agent at iteration {driver.Iteration} was asked for iteration {iteration}");
+        return driver;
+    }
+
+    /// <inheritdoc/>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _driver?.Dispose();
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+}

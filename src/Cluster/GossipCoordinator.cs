@@ -1,0 +1,77 @@
+using NanoFed.Federation.Experiments;
+using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Transport;
+using Orleans;
+
+namespace NanoFed.Cluster;
+
+/// <summary>
+/// A gossip run on an Orleans cluster: one <see cref="IGossipAgentGrain"/> per agent (key: agent id, key extension:
+/// the run id). Each iteration every agent takes its local step and sends, in parallel on the silos; the coordinator
+/// records the messages in the ledger and hands each agent its inbox in ascending sender order, as the in-process
+/// <c>DecentralizedRunner</c> does, so every agent's state stays the simulation's bit for bit. The ledger holds every
+/// message's <c>WireFormat</c> size; what Orleans adds on top is not in it.
+/// </summary>
+public sealed class GossipCoordinator
+{
+    private readonly IGossipAgentGrain[] _agents;
+    private readonly string _config;
+
+    /// <summary>The run <paramref name="config"/> describes over the grains of <paramref name="grains"/>; bad input raises a one-line <see cref="ArgumentException"/> naming the option.</summary>
+    public GossipCoordinator(GossipConfig config, IGrainFactory grains, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        config.Validate();
+        if (config.Method is "allreduce" or "none" or "scsp")
+            throw new ArgumentException($"--method {config.Method}: a cluster runs sgp, sparse-push, dpsgd and choco");
+        if (config.MessageLoss != 0) throw new ArgumentException("--message-loss: a cluster delivers every message (loss injection is the simulation's)");
+        _config = config.ToJson();
+        _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
+    }
+
+    /// <summary>Every message's serialized size.</summary>
+    public TrafficLedger Ledger { get; } = new();
+
+    /// <summary>Iterations run so far.</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>Runs <paramref name="iterations"/> more iterations.</summary>
+    public async Task Run(long iterations, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(iterations);
+        for (long k = 0; k < iterations; k++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            await RunIteration();
+        }
+    }
+
+    /// <summary>The state of agent <paramref name="agent"/> (<see cref="IGossipAgentGrain.State"/>).</summary>
+    public Task<AgentState> State(int agent) => _agents[agent].State();
+
+    private async Task RunIteration()
+    {
+        long t = Iteration;
+        var sends = await Task.WhenAll(_agents.Select(a => a.Send(_config, t)));
+        var inboxes = _agents.Select(_ => new List<byte[]>()).ToArray();
+        for (int i = 0; i < sends.Length; i++)
+        {
+            foreach (var e in LedgerRows.FromBytes(sends[i].Ledger))
+            {
+                if (e.Sender != i) throw new TransportException($"agent {i} reported a message sent by node {e.Sender}");
+                Ledger.Record(e);
+            }
+            foreach (var bytes in sends[i].Messages)
+            {
+                var m = WireFormat.Deserialize(bytes);
+                if (m.Sender != i || (uint)m.Receiver >= (uint)_agents.Length)
+                    throw new TransportException($"agent {i} sent a message {m.Sender}->{m.Receiver}");
+                inboxes[m.Receiver].Add(bytes);
+            }
+        }
+        await Task.WhenAll(_agents.Select((a, i) => a.Receive(t, [.. inboxes[i]])));
+        Iteration++;
+    }
+}

@@ -1,0 +1,37 @@
+using Orleans;
+
+namespace NanoFed.Cluster;
+
+/// <summary>
+/// One agent of a gossip run as an Orleans grain (key: agent id, key extension: run id), holding only its own
+/// model, data and push-sum state: a <c>PeerDriver</c> built on the silo's data. An iteration is its two halves, each
+/// run on every agent before the next: <see cref="Send"/>, then <see cref="Receive"/>.
+/// </summary>
+public interface IGossipAgentGrain : IGrainWithIntegerCompoundKey
+{
+    /// <summary>
+    /// The first half of <paramref name="iteration"/> (which must be the agent's next): the learning rate of the
+    /// schedule, one local step, the sends; returns them.
+    /// </summary>
+    /// <param name="configJson">The run configuration (<c>GossipConfig.ToJson</c>); the agent is built on its first call.</param>
+    /// <param name="iteration">The iteration, counted from 0.</param>
+    Task<AgentSends> Send(string configJson, long iteration);
+
+    /// <summary>The second half of <paramref name="iteration"/>: applies <paramref name="inbox"/> (the in-neighbours' messages, in <c>WireFormat</c>).</summary>
+    Task Receive(long iteration, byte[][] inbox);
+
+    /// <summary>The agent's state: its model's tensors at x = z / w, then "push_sum.z" and "push_sum.w" (<c>PeerDriver.State</c>).</summary>
+    Task<AgentState> State();
+}
+
+/// <summary>What an agent sent in the first half of an iteration.</summary>
+/// <param name="Messages">The messages, each in <c>WireFormat</c>, in sending order.</param>
+/// <param name="Ledger">Their ledger rows (<c>LedgerRows</c>).</param>
+[GenerateSerializer, Immutable]
+public sealed record AgentSends([property: Id(0)] byte[][] Messages, [property: Id(1)] byte[] Ledger);
+
+/// <summary>An agent's named tensors, flattened.</summary>
+/// <param name="Names">Tensor names.</param>
+/// <param name="Values">Each tensor's values, in the order of <paramref name="Names"/>.</param>
+[GenerateSerializer, Immutable]
+public sealed record AgentState([property: Id(0)] string[] Names, [property: Id(1)] float[][] Values);

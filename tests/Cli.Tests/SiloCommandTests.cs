@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Sockets;
+using Xunit;
+using static NanoFed.Tests.Cli.ProgramTests;
+
+namespace NanoFed.Tests.Cli;
+
+/// <summary>
+/// `nanofed silo` and `nanofed fl --cluster` refuse bad input with one line naming the option, and a run whose
+/// cluster is not there stops after the connection patience with one line, not Orleans' log and stack traces.
+/// </summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class SiloCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nanofed-silo-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("--silo-port", "0")]
+    [InlineData("--gateway-port", "70000")]
+    [InlineData("--primary-port", "-1")]
+    public void APortOutsideItsRangeIsRefused(string option, string value) =>
+        AssertBadInput(Run("silo", "--cluster", "test", "--data", _dir, option, value), $"{option} must be 1..65535");
+
+    [Fact]
+    public void ARunOnAClusterNobodyServesFailsWithOneLine()
+    {
+        SyntheticFashionMnist.Write(_dir);
+        AssertBadInput(Run("fl", "--model", "smallcnn", "--clients", "4", "--per-round", "2", "--rounds", "1", "--samples-per-client", "100",
+            "--data", _dir, "--cluster", "nobody", "--gateway-port", $"{UnusedPort()}", "--out", Path.Combine(_dir, "run")), "--cluster nobody: no silo answered");
+    }
+
+    private static int UnusedPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,48 @@
+using NanoFed.Cluster;
+using NanoFed.Tests.Cli;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using Xunit;
+
+namespace NanoFed.Tests.Cluster;
+
+/// <summary>
+/// Three in-process silos of Orleans' test host, each hosting NanoFed's grains over one data root that holds the
+/// synthetic Fashion-MNIST set, shared by the tests of a class.
+/// </summary>
+public sealed class ThreeSilos : IAsyncLifetime
+{
+    /// <summary>Silos in the cluster.</summary>
+    public const int Silos = 3;
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("nanofed-cluster-").FullName;
+
+    public ThreeSilos()
+    {
+        DataRoot = Path.Combine(_folder, "data");
+        SyntheticFashionMnist.Write(DataRoot);
+        var builder = new InProcessTestClusterBuilder(Silos);
+        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot));
+        Cluster = builder.Build();
+    }
+
+    public string DataRoot { get; }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public async ValueTask InitializeAsync() => await Cluster.DeployAsync();
+
+    /// <summary>The silos that host a grain of class <paramref name="grainClass"/> now.</summary>
+    public async Task<List<SiloAddress>> Hosting(string grainClass)
+    {
+        var stats = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.Where(s => s.GrainType.Contains(grainClass, StringComparison.Ordinal)).Select(s => s.SiloAddress).Distinct().ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
