@@ -57,13 +57,14 @@ internal static class FlCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var dryRun = DryRun.Create();
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume, force,
+            data, output, threads, resume, force, dryRun,
         };
-        Option[] resumable = [rounds, evalEvery, data, output, threads, resume];
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, dryRun];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
@@ -100,8 +101,15 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
+            // A resumed run reads its data where it did unless --data says otherwise.
+            string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
+            if (parse.GetValue(dryRun))
+            {
+                RunFolder.Check(folder, resuming, parse.GetValue(force));
+                return DryRun.Print(settings.Resolve().ToJson());
+            }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            return Run(FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data))), new FlRunFolder(folder), resuming);
+            return Run(FlExperiment.Load(settings, root), new FlRunFolder(folder), resuming);
         }));
         return command;
     }

@@ -35,13 +35,14 @@ internal static class TrainCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var dryRun = DryRun.Create();
         var command = new Command("train", "Train a model and write a run folder")
         {
             model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
-            resume, every, limit, trainRange, noAugment, stopAfter, force,
+            resume, every, limit, trainRange, noAugment, stopAfter, force, dryRun,
         };
         // What a resumed run may be given: where and how it runs, never what it computes.
-        Option[] resumable = [data, threads, testFiles, output, resume, stopAfter];
+        Option[] resumable = [data, threads, testFiles, output, resume, stopAfter, dryRun];
         command.SetAction(parse => Program.Guard(() =>
         {
             string modelName = parse.GetValue(model)!;
@@ -81,10 +82,42 @@ internal static class TrainCommand
                 if (changed.Length > 0)
                     throw new ArgumentException($"--resume continues {folder} with its saved configuration: drop {string.Join(", ", changed)}");
             }
+            // A resumed run reads its data where it did unless --data says otherwise.
+            var saved = resuming ? Saved(folder) : null;
+            string root = ExperimentData.Root(parse.GetValue(data) ?? (saved?.Data is { Length: > 0 } recorded ? recorded : null));
+            if (parse.GetValue(dryRun))
+            {
+                RunFolder.Check(folder, resuming, parse.GetValue(force));
+                return DryRun.Print(Resolved(saved ?? config, root, parse.GetValue(testFiles)).ToJson());
+            }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            return Run(config, ExperimentData.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, resuming, session);
+            return Run(config, root, parse.GetValue(testFiles), folder, resuming, session);
         }));
         return command;
+    }
+
+    /// <summary>The configuration in <paramref name="folder"/>'s config.json, which --resume continues.</summary>
+    private static TrainingConfig Saved(string folder)
+    {
+        string path = Path.Combine(folder, "config.json");
+        if (!File.Exists(path)) throw new ArgumentException($"--resume: {folder} holds no run (no {path})");
+        try
+        {
+            return TrainingConfig.FromJson(File.ReadAllText(path));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary><paramref name="config"/> as the run records it: its test files resolved under <paramref name="root"/> (--test-files first) and the data root.</summary>
+    private static TrainingConfig Resolved(TrainingConfig config, string root, string? testFiles)
+    {
+        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
+        config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
+        config.Data = Path.GetFullPath(root);
+        return config;
     }
 
     private static int Run(TrainingConfig config, string root, string? testFiles, string folder, bool resume, int session)
@@ -95,8 +128,7 @@ internal static class TrainCommand
             if (!File.Exists(last)) throw new ArgumentException($"--resume: no checkpoint {last}");
             config = TrainingCheckpoint.Read(last).Config;
         }
-        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
-        config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
+        config = Resolved(config, root, testFiles);
         var train = ExperimentData.Train(config.Dataset, root);
         var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);

@@ -29,7 +29,7 @@ public sealed class FlRunFolder(string path)
         ArgumentNullException.ThrowIfNull(run);
         Directory.CreateDirectory(Path);
         System.IO.File.WriteAllText(ConfigPath(Path), run.Config.ToJson() + "\n");
-        System.IO.File.WriteAllText(In("data.json"), DataJson(run) + "\n");
+        System.IO.File.WriteAllText(In(ExperimentData.DataRecordFile), DataJson(run) + "\n");
         System.IO.File.WriteAllText(In("partition.csv"), PartitionCsv(run.Partition));
     }
 
