@@ -57,14 +57,15 @@ internal static class FlCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many rounds of this session (continue later with --resume)" };
         var dryRun = DryRun.Create();
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume, force, dryRun,
+            data, output, threads, resume, force, stopAfter, dryRun,
         };
-        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, dryRun];
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
@@ -101,6 +102,8 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
+            int session = parse.GetValue(stopAfter) ?? int.MaxValue;
+            if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
             // A resumed run reads its data where it did unless --data says otherwise.
             string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
             if (parse.GetValue(dryRun))
@@ -109,12 +112,12 @@ internal static class FlCommand
                 return DryRun.Print(settings.Resolve().ToJson());
             }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            return Run(FlExperiment.Load(settings, root), new FlRunFolder(folder), resuming);
+            return Run(FlExperiment.Load(settings, root), new FlRunFolder(folder), resuming, session);
         }));
         return command;
     }
 
-    private static int Run(FlExperiment experiment, FlRunFolder folder, bool resume)
+    private static int Run(FlExperiment experiment, FlRunFolder folder, bool resume, int session)
     {
         var settings = experiment.Config;
         var runner = experiment.Simulation();
@@ -129,9 +132,15 @@ internal static class FlCommand
         Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
 
+        int start = runner.History.Count;
         RunRounds(runner, settings.Rounds, folder, $"{runner.Strategy.Name}: test accuracy",
-            $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round");
+            $"{settings.Dataset}, {settings.Model}, {settings.Split} split, {settings.Clients} clients, {settings.PerRound} per round", session);
         folder.WriteLedger(runner.Ledger);
+        if (runner.History.Count < settings.Rounds && runner.History.Count - start == session)
+        {
+            Console.WriteLine($"stopped after round {runner.History.Count} of {settings.Rounds}: {folder.Path} (continue with --resume)");
+            return 0;
+        }
         if (runner.History.Count < settings.Rounds)
         {
             Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder.Path} holds the rounds done");
@@ -141,9 +150,13 @@ internal static class FlCommand
         return 0;
     }
 
-    /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
+    /// <summary>
+    /// Runs the rounds up to <paramref name="rounds"/>, at most <paramref name="session"/> of them, with a progress bar (or a
+    /// line per round when the output is redirected); Ctrl-C stops between rounds.
+    /// </summary>
+    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle, int session = int.MaxValue)
     {
+        int count = Math.Min(rounds - runner.History.Count, session);
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -157,7 +170,7 @@ internal static class FlCommand
                     .Start(context =>
                     {
                         var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
-                        runner.Run(rounds - runner.History.Count, m =>
+                        runner.Run(count, m =>
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
@@ -167,7 +180,7 @@ internal static class FlCommand
             }
             else
             {
-                runner.Run(rounds - runner.History.Count, m =>
+                runner.Run(count, m =>
                 {
                     Console.WriteLine(RoundLine(m, rounds));
                     WriteRound(runner, folder, title, subtitle);

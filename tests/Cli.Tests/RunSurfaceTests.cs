@@ -153,6 +153,20 @@ public sealed class RunSurfaceTests : IDisposable
         AssertBadInput(Run("eval"), "--checkpoint FILE or --run FOLDER");
     }
 
+    /// <summary>fl --stop-after stops a run between rounds with exit code 0; --resume ends it as the uninterrupted run.</summary>
+    [Fact]
+    public void FlStopsAfterARoundAndResumesToTheUninterruptedRun()
+    {
+        Assert.Equal(0, Run(Fl("whole")).Code);
+        var stopped = Run(Fl("part", "--stop-after", "1"));
+        Assert.True(stopped.Code == 0, stopped.Err);
+        Assert.Contains("stopped after round 1 of 2", stopped.Out, StringComparison.Ordinal);
+        Assert.False(RunRecord.Read(Path.Combine(_dir, "part")).Finished);
+        Assert.Equal(0, Run("fl", "--resume", "--out", Path.Combine(_dir, "part"), "--threads", "1").Code);
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "whole", "metrics.csv")), File.ReadAllText(Path.Combine(_dir, "part", "metrics.csv")));
+        AssertBadInput(Run(Fl("bad", "--stop-after", "0")), "--stop-after must be positive");
+    }
+
     /// <summary>A stopped train, fl or gossip run continues with --resume and no --data: each folder records its data root.</summary>
     [Fact]
     public void ResumeFindsTheDataTheRunRecorded()
