@@ -45,6 +45,7 @@ internal static class FlCommand
         var period = new Option<int>("--period") { Description = "EcoFed replay period P", DefaultValueFactory = _ => d.Period };
         var aggregator = new Option<string>("--aggregator") { Description = $"Server aggregation of fedavg and ecofed: {Federation.Aggregation.Aggregators.Names}", DefaultValueFactory = _ => d.Aggregator };
         var front = new Option<string?>("--front") { Description = "EcoFed: pre-trained front (a safetensors checkpoint, e.g. from nanofed train --train-range)" };
+        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files the server evaluates, comma-separated, the primary one first (default as for train)" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the secondary test sets every K rounds and on the last", DefaultValueFactory = _ => d.EvalEvery };
         var s = d.System;
         var deviceFlops = new Option<double>("--device-flops") { Description = "Device FLOP/s", DefaultValueFactory = _ => s.DeviceFlops };
@@ -62,7 +63,7 @@ internal static class FlCommand
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
             data, output, threads, resume, force, stopAfter, dryRun,
         };
         Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun];
@@ -87,7 +88,7 @@ internal static class FlCommand
                 LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
                 WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
                 Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Aggregator = Pick(aggregator, b.Aggregator), Front = Pick(front, b.Front),
-                EvalEvery = Pick(evalEvery, b.EvalEvery),
+                TestFiles = Pick(testFiles, b.TestFiles), EvalEvery = Pick(evalEvery, b.EvalEvery),
                 System = (b.System ?? s) with
                 {
                     DeviceFlops = Pick(deviceFlops, (b.System ?? s).DeviceFlops), ServerFlops = Pick(serverFlops, (b.System ?? s).ServerFlops),

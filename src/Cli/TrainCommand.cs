@@ -35,35 +35,42 @@ internal static class TrainCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a train run folder's config.json); options given too override its values" };
         var dryRun = DryRun.Create();
         var command = new Command("train", "Train a model and write a run folder")
         {
-            model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
+            configFile, model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
             resume, every, limit, trainRange, noAugment, stopAfter, force, dryRun,
         };
         // What a resumed run may be given: where and how it runs, never what it computes.
         Option[] resumable = [data, threads, testFiles, output, resume, stopAfter, dryRun];
         command.SetAction(parse => Program.Guard(() =>
         {
-            string modelName = parse.GetValue(model)!;
+            var file = parse.GetValue(configFile) is { } path ? Read(path, "--config") : null;
+            // With --config, an option not given keeps the file's value; without it, the option's default.
+            T Pick<T>(Option<T> option, Func<TrainingConfig, T> saved) =>
+                file is not null && parse.GetResult(option) is not { Implicit: false } ? saved(file) : parse.GetValue(option)!;
+            string modelName = Pick(model, c => c.Model);
             var config = new TrainingConfig
             {
                 Model = modelName,
-                Norm = parse.GetValue(norm)!,
-                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                Lr = parse.GetValue(lr),
-                Momentum = parse.GetValue(momentum),
-                Nesterov = parse.GetValue(nesterov),
-                WeightDecay = parse.GetValue(weightDecay),
-                Schedule = parse.GetValue(schedule)!,
-                Warmup = parse.GetValue(warmup),
-                Seed = parse.GetValue(seed),
-                CheckpointEvery = parse.GetValue(every),
-                TrainLimit = parse.GetValue(limit),
-                TrainRange = parse.GetValue(trainRange) is { } range ? ExperimentData.Range("--train-range", range) : null,
-                Augment = !parse.GetValue(noAugment),
+                Norm = Pick(norm, c => c.Norm),
+                Dataset = parse.GetValue(dataset) ?? file?.Dataset ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
+                Epochs = Pick(epochs, c => c.Epochs),
+                BatchSize = Pick(batch, c => c.BatchSize),
+                Lr = Pick(lr, c => c.Lr),
+                Momentum = Pick(momentum, c => c.Momentum),
+                Nesterov = Pick(nesterov, c => c.Nesterov),
+                WeightDecay = Pick(weightDecay, c => c.WeightDecay),
+                Schedule = Pick(schedule, c => c.Schedule),
+                Warmup = Pick(warmup, c => c.Warmup),
+                Seed = Pick(seed, c => c.Seed),
+                CheckpointEvery = Pick(every, c => c.CheckpointEvery),
+                TrainLimit = Pick(limit, c => c.TrainLimit),
+                TrainRange = parse.GetValue(trainRange) is { } range ? ExperimentData.Range("--train-range", range) : file?.TrainRange,
+                Augment = !parse.GetValue(noAugment) && (file?.Augment ?? true),
+                TestFiles = file?.TestFiles ?? "",
+                Data = file?.Data ?? "",
             };
             config.Validate();
             ExperimentData.CheckModelFits(config.Model, config.Dataset);
@@ -83,8 +90,8 @@ internal static class TrainCommand
                     throw new ArgumentException($"--resume continues {folder} with its saved configuration: drop {string.Join(", ", changed)}");
             }
             // A resumed run reads its data where it did unless --data says otherwise.
-            var saved = resuming ? Saved(folder) : null;
-            string root = ExperimentData.Root(parse.GetValue(data) ?? (saved?.Data is { Length: > 0 } recorded ? recorded : null));
+            var saved = resuming ? Read(Path.Combine(folder, "config.json"), "--resume") : null;
+            string root = ExperimentData.Root(parse.GetValue(data) ?? ((saved ?? config).Data is { Length: > 0 } recorded ? recorded : null));
             if (parse.GetValue(dryRun))
             {
                 RunFolder.Check(folder, resuming, parse.GetValue(force));
@@ -96,11 +103,10 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>The configuration in <paramref name="folder"/>'s config.json, which --resume continues.</summary>
-    private static TrainingConfig Saved(string folder)
+    /// <summary>A train configuration file (a run folder's config.json), for <paramref name="option"/>.</summary>
+    private static TrainingConfig Read(string path, string option)
     {
-        string path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) throw new ArgumentException($"--resume: {folder} holds no run (no {path})");
+        if (!File.Exists(path)) throw new ArgumentException($"{option}: no such file {path}");
         try
         {
             return TrainingConfig.FromJson(File.ReadAllText(path));

@@ -57,7 +57,7 @@ public sealed class RunSurfaceTests : IDisposable
         foreach (var (args, keys) in new (string[] Args, string[] Keys)[]
         {
             (Train("t", "--weight-decay", "0.001", "--dry-run"), ["weight-decay", "checkpoint-every", "test-files", "data"]),
-            (Fl("f", "--lr", "0.2", "--dry-run"), ["per-round", "samples-per-client", "weight-decay", "system"]),
+            (Fl("f", "--lr", "0.2", "--dry-run"), ["per-round", "samples-per-client", "weight-decay", "system", "test-files"]),
             (Gossip("g", "--lr", "0.2", "--dry-run"), ["index-coding", "weight-decay", "test-limit"]),
         })
         {
@@ -73,6 +73,28 @@ public sealed class RunSurfaceTests : IDisposable
         Assert.Equal(0.2, JsonDocument.Parse(Run(Fl("f", "--lr", "0.2", "--dry-run")).Out).RootElement.GetProperty("lr").GetDouble());
     }
 
+    /// <summary>train --config runs a run folder's config.json again (same metrics); an option given explicitly overrides the file.</summary>
+    [Fact]
+    public void TrainConfigFileRunsAgainAndExplicitOptionsOverrideIt()
+    {
+        Assert.Equal(0, Run(Train("first", "--seed", "5", "--limit", "300", "--no-augment")).Code);
+        string config = Path.Combine(_dir, "first", "config.json");
+        var again = Run("train", "--config", config, "--threads", "1", "--out", Path.Combine(_dir, "again"));
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "first", "metrics.csv")).Split('\n').Select(Accuracies),
+            File.ReadAllText(Path.Combine(_dir, "again", "metrics.csv")).Split('\n').Select(Accuracies));
+        var printed = Run("train", "--config", config, "--lr", "0.02", "--dry-run", "--out", Path.Combine(_dir, "third"));
+        Assert.True(printed.Code == 0, printed.Err);
+        using var json = JsonDocument.Parse(printed.Out);
+        Assert.Equal(0.02, json.RootElement.GetProperty("lr").GetDouble());
+        Assert.Equal("5", json.RootElement.GetProperty("seed").GetString());
+        Assert.Equal(300, json.RootElement.GetProperty("limit").GetInt32());
+        Assert.False(json.RootElement.GetProperty("augment").GetBoolean());
+    }
+
+    /// <summary>A metrics.csv row without its timing columns (seconds, images per second), which differ between two runs of the same configuration.</summary>
+    private static string Accuracies(string row) => string.Join(',', row.Split(',').Where((_, i) => i is not (6 or 7)));
+
     /// <summary>A dry run checks as a run does: a bad option, a bad --config key, a folder that holds a run give one line and exit 2.</summary>
     [Fact]
     public void DryRunRefusesWhatTheRunWouldRefuse()
@@ -83,6 +105,8 @@ public sealed class RunSurfaceTests : IDisposable
         string config = Path.Combine(_dir, "bad.json");
         File.WriteAllText(config, "{ \"per_round\": 2 }");
         AssertBadInput(Run([.. Fl("f"), "--config", config, "--dry-run"]), "per_round");
+        AssertBadInput(Run(Fl("f", "--test-files", "a.bin", "--dry-run")), "--test-files applies to cifar10 only");
+        AssertBadInput(Run(Train("t", "--config", Path.Combine(_dir, "none.json"), "--dry-run")), "--config: no such file");
         Assert.Equal(0, Run(Train("t")).Code);
         string before = File.ReadAllText(Path.Combine(_dir, "t", "metrics.csv"));
         AssertBadInput(Run([.. Train("t"), "--dry-run"]), "already holds a run");

@@ -58,7 +58,7 @@ public sealed class FlRunFolder(string path)
     {
         string dataset = run.Config.ResolvedDataset;
         string[] trainFiles = dataset == "cifar10" ? [.. Cifar10.TrainFiles] : ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-        string[] testFiles = dataset == "cifar10" ? ExperimentData.TestFileNames(dataset, run.DataRoot, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+        string[] testFiles = dataset == "cifar10" ? ExperimentData.TestFileNames(dataset, run.DataRoot, run.Config.TestFiles) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
