@@ -53,7 +53,7 @@ internal static class GossipCommand
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
         var messageLoss = new Option<double>("--message-loss") { Description = "Fault injection: probability that a gossip message is lost (sgp, sparse-push, scsp; seeded per iteration, sender and receiver)", DefaultValueFactory = _ => d.MessageLoss };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => d.Seed };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/gossip-METHOD-seedSEED)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };

@@ -12,19 +12,21 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => "resnet20" };
+        // The library's defaults are the command's, as for fl and gossip.
+        var d = new TrainingConfig();
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
         var norm = NormOption.Create();
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var dataset = new Option<string>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "Peak (onecycle) or base learning rate", DefaultValueFactory = _ => 0.1 };
-        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => d.Epochs };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Peak (onecycle) or base learning rate", DefaultValueFactory = _ => d.Lr };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => d.Momentum };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => 5e-4 };
-        var schedule = new Option<string>("--schedule") { Description = "onecycle, cosine, multistep or constant (stepped per batch)", DefaultValueFactory = _ => "onecycle" };
-        var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of all steps (onecycle's pct_start)", DefaultValueFactory = _ => 0.15 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, shuffling and augmentation", DefaultValueFactory = _ => 0 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
+        var schedule = new Option<string>("--schedule") { Description = "onecycle, cosine, multistep or constant (stepped per batch)", DefaultValueFactory = _ => d.Schedule };
+        var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of all steps (onecycle's pct_start)", DefaultValueFactory = _ => d.Warmup };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, shuffling and augmentation", DefaultValueFactory = _ => d.Seed };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default: test_batch_head1017.bin,test_batch_jpeg75.bin where present, else test_batch.bin)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/MODEL-DATASET-seedSEED)" };

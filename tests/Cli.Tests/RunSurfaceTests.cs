@@ -73,6 +73,21 @@ public sealed class RunSurfaceTests : IDisposable
         Assert.Equal(0.2, JsonDocument.Parse(Run(Fl("f", "--lr", "0.2", "--dry-run")).Out).RootElement.GetProperty("lr").GetDouble());
     }
 
+    /// <summary>Each run command's defaults are its library configuration's (and FedAvg's local training is fl's): the dry run of no option prints the default record.</summary>
+    [Fact]
+    public void EachCommandsDefaultsAreItsLibraryConfigurations()
+    {
+        string[] fashion = ["--model", "smallcnn", "--data", Data, "--dry-run"];
+        var train = Run(["train", .. fashion]);
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Equal(new NanoFed.Nets.Training.TrainingConfig { Model = "smallcnn", Dataset = "fashion-mnist", Data = Path.GetFullPath(Data) }.ToJson(), train.Out.TrimEnd());
+        Assert.Equal(new FlConfig { Model = "smallcnn" }.Resolve().ToJson(), Run(["fl", .. fashion]).Out.TrimEnd());
+        Assert.Equal(new GossipConfig { Model = "smallcnn", Dataset = "fashion-mnist" }.ToJson(), Run(["gossip", .. fashion]).Out.TrimEnd());
+        var fedavg = new NanoFed.Federation.Fl.FedAvgOptions();
+        Assert.Equal((new FlConfig().LocalEpochs, new FlConfig().Batch, new FlConfig().Lr, new FlConfig().Momentum, new FlConfig().WeightDecay),
+            (fedavg.E, fedavg.B, fedavg.Lr, fedavg.Momentum, fedavg.WeightDecay));
+    }
+
     /// <summary>train --config runs a run folder's config.json again (same metrics); an option given explicitly overrides the file.</summary>
     [Fact]
     public void TrainConfigFileRunsAgainAndExplicitOptionsOverrideIt()

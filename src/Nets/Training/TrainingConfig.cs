@@ -25,8 +25,8 @@ public sealed class TrainingConfig
     /// <summary>Dataset name, one of <see cref="DatasetCatalog.Names"/>.</summary>
     public string Dataset { get; set; } = "cifar10";
 
-    /// <summary>Number of epochs (the schedule spans them all).</summary>
-    public int Epochs { get; set; } = 1;
+    /// <summary>Number of epochs (the schedule spans them all); `nanofed train`'s default, as every default here.</summary>
+    public int Epochs { get; set; } = 10;
 
     /// <summary>Images per training batch (the last batch of an epoch may be smaller, as PyTorch's drop_last=False).</summary>
     public int BatchSize { get; set; } = 128;
