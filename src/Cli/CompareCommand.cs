@@ -1,74 +1,43 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using NanoFed.Federation.Fl;
+using NanoFed.Federation.Experiments;
 
 namespace NanoFed.Cli;
 
 /// <summary>
-/// `nanofed compare RUN...`: one table of several `nanofed fl` run folders (final and best accuracy, bytes, simulated
-/// time, and rounds, bytes and time to a target accuracy with the saving against FedAvg), printed and written as
-/// compare.md and compare.csv, and the three accuracy plots with every run.
+/// `nanofed compare RUN...`: one table of run folders of any kind (train, fl, gossip; read as <see cref="RunRecord"/>s):
+/// kind, method, model, data, epochs or rounds done of those planned and whether the run finished, final accuracy on
+/// each test set, best accuracy, bytes, simulated time, and the step, bytes and time at which each run reaches a target
+/// accuracy, with the saving of an fl run against the FedAvg run of its split. Printed and written as compare.md and
+/// compare.csv, with the plots of accuracy against steps, bytes and (fl) simulated time.
 /// </summary>
 internal static class CompareCommand
 {
-    private sealed record Run(string Name, string Method, string Split, string Setting, List<FlRoundMetrics> Rounds);
-
-    private sealed record Row(Run Run, double? Target, FlRoundMetrics? Reached, FlRoundMetrics? FedAvgReached);
-
     public static Command Create()
     {
-        var runs = new Argument<string[]>("runs") { Description = "Run folders of nanofed fl", Arity = ArgumentArity.OneOrMore };
-        var target = new Option<double?>("--target") { Description = "Target accuracy in [0, 1] (default: per split, the best accuracy of its fedavg run)" };
+        var runs = new Argument<string[]>("runs") { Description = "Run folders of nanofed train, fl or gossip", Arity = ArgumentArity.OneOrMore };
+        var target = new Option<double?>("--target") { Description = "Target accuracy in [0, 1] (default: for fl runs, the best accuracy of the fedavg run of their split)" };
         var output = new Option<string>("--out") { Description = "Folder for compare.md, compare.csv and the plots", DefaultValueFactory = _ => "." };
-        var command = new Command("compare", "Compare federated runs in one table and one plot") { runs, target, output };
+        var command = new Command("compare", "Compare run folders (train, fl, gossip) in one table and one set of plots") { runs, target, output };
         command.SetAction(parse => Program.Guard(() =>
         {
             if (parse.GetValue(target) is { } t && !(t is > 0 and <= 1)) throw new ArgumentException($"--target must be in (0, 1], got {t}");
-            return Compare(parse.GetValue(runs)!.Select(Read).ToList(), parse.GetValue(target), parse.GetValue(output)!);
+            return Compare(parse.GetValue(runs)!.Select(RunRecord.Read).ToList(), parse.GetValue(target), parse.GetValue(output)!);
         }));
         return command;
     }
 
-    private static Run Read(string folder)
+    private static int Compare(List<RunRecord> runs, double? fixedTarget, string folder)
     {
-        string config = Path.Combine(folder, "config.json"), metrics = Path.Combine(folder, "metrics.csv");
-        if (!File.Exists(config) || !File.Exists(metrics)) throw new ArgumentException($"{folder} is not an fl run folder (config.json and metrics.csv expected)");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(config));
-            var rounds = FlRoundMetrics.FromCsv(File.ReadAllText(metrics));
-            if (rounds.Count == 0) throw new ArgumentException($"{metrics} holds no rounds");
-            var root = doc.RootElement;
-            string split = root.GetProperty("split").GetString()!;
-            string setting = $"{root.GetProperty("dataset").GetString()}, {root.GetProperty("model").GetString()}, {root.GetProperty("clients").GetInt32()} clients";
-            return new Run(Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)),
-                root.GetProperty("method").GetString()!, split, setting, rounds);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new FormatException($"{folder}: {e.Message}", e);
-        }
-    }
-
-    private static int Compare(List<Run> runs, double? fixedTarget, string folder)
-    {
-        var rows = runs.Select(run =>
-        {
-            var fedavg = runs.FirstOrDefault(r => r.Method == "fedavg" && r.Split == run.Split);
-            double? target = fixedTarget ?? (fedavg is null ? null : TargetAccuracy.Best(fedavg.Rounds));
-            return target is { } t
-                ? new Row(run, t, TargetAccuracy.FirstReaching(run.Rounds, t), fedavg is null ? null : TargetAccuracy.FirstReaching(fedavg.Rounds, t))
-                : new Row(run, null, null, null);
-        }).ToList();
-        var tests = FlRoundMetrics.TestNames(runs.SelectMany(r => r.Rounds));
+        var tests = runs.SelectMany(r => r.Tests).Distinct().ToList();
+        string primary = runs[0].PrimaryTest;
         string[] header =
         [
-            "run", "method", "split", "rounds", .. tests.Select(t => $"final {t}"), "best", "total bytes", "bytes/client/round", "sim time (s)",
-            "target", "rounds@target", "bytes@target", "time@target (s)", "fedavg/run bytes", "fedavg/run time",
+            "run", "kind", "method", "model", "data", "split", "steps", "status", .. tests.Select(t => $"final {t}"), $"best {primary}", "total bytes",
+            "sim time (s)", "target", "step@target", "bytes@target", "time@target (s)", "fedavg/run bytes", "fedavg/run time",
         ];
-        var cells = rows.Select(row => Cells(row, tests)).ToList();
+        var cells = runs.Select(run => Cells(run, FedAvgOf(run, runs), tests, primary, fixedTarget)).ToList();
         Directory.CreateDirectory(folder);
         var md = new StringBuilder($"| {string.Join(" | ", header)} |\n|{string.Concat(header.Select(_ => " --- |"))}\n");
         foreach (var c in cells) md.Append($"| {string.Join(" | ", c.Select(x => x.Length == 0 ? "-" : x))} |\n");
@@ -76,31 +45,46 @@ internal static class CompareCommand
         foreach (var c in cells) csv.Append(string.Join(',', c.Select(Csv)) + "\n");
         File.WriteAllText(Path.Combine(folder, "compare.md"), md.ToString());
         File.WriteAllText(Path.Combine(folder, "compare.csv"), csv.ToString());
-        string splits = string.Join(" and ", runs.Select(r => r.Split).Distinct()) + (runs.Select(r => r.Split).Distinct().Count() > 1 ? " splits" : " split");
-        FlPlots.Write(folder, runs.Select(r => (r.Name, (IReadOnlyList<FlRoundMetrics>)r.Rounds)).ToList(), "test accuracy by method",
-            $"{string.Join("; ", runs.Select(r => r.Setting).Distinct())}, {splits}");
+        ReportCommand.WritePlots(runs, folder, primary, "test accuracy by run");
         Console.Write(md.ToString());
         return 0;
     }
 
-    private static string[] Cells(Row row, List<string> tests)
+    /// <summary>The FedAvg run an fl run is measured against: the first fedavg run of the same split, or null.</summary>
+    private static RunRecord? FedAvgOf(RunRecord run, List<RunRecord> runs) => run.Kind != RunKind.Federated ? null
+        : runs.FirstOrDefault(r => r.Kind == RunKind.Federated && r.Method == "fedavg" && Split(r) == Split(run));
+
+    private static string[] Cells(RunRecord run, RunRecord? fedavg, List<string> tests, string primary, double? fixedTarget)
     {
-        var r = row.Run.Rounds;
-        var last = r[^1];
         var inv = CultureInfo.InvariantCulture;
         string Acc(double a) => double.IsFinite(a) ? (100 * a).ToString("F2", inv) : "";
-        var finals = tests.Select(t => r.LastOrDefault(m => m.Tests.Any(x => x.Name == t))?.Tests.First(x => x.Name == t).Accuracy ?? double.NaN);
-        var reached = row.Reached;
-        var fedavg = row.FedAvgReached;
+        double? target = fixedTarget ?? (fedavg is null ? null : fedavg.Best(primary));
+        var reached = target is { } t ? run.FirstReaching(primary, t) : null;
+        var fedavgReached = target is { } u ? fedavg?.FirstReaching(primary, u) : null;
+        var last = run.Points[^1];
+        string unit = run.Kind == RunKind.Federated ? "rounds" : "epochs";
         return
         [
-            row.Run.Name, row.Run.Method, row.Run.Split, last.Round.ToString(inv), .. finals.Select(Acc), Acc(TargetAccuracy.Best(r)),
-            last.CumulativeBytes.ToString(inv), TargetAccuracy.BytesPerClientRound(r).ToString("F0", inv), last.CumulativeSeconds.ToString("F1", inv),
-            row.Target is { } t ? Acc(t) : "",
-            reached?.Round.ToString(inv) ?? "", reached?.CumulativeBytes.ToString(inv) ?? "", reached?.CumulativeSeconds.ToString("F1", inv) ?? "",
-            Ratio(fedavg?.CumulativeBytes, reached?.CumulativeBytes), Ratio(fedavg?.CumulativeSeconds, reached?.CumulativeSeconds),
+            run.Name, Kind(run.Kind), run.Method, run.Settings.GetValueOrDefault("model") ?? "", run.Data, Split(run),
+            $"{run.LastStep.ToString(inv)}/{run.Planned?.ToString(inv) ?? "?"} {unit}", run.Finished ? "finished" : "interrupted",
+            .. tests.Select(x => Acc(run.Final(x))), Acc(run.Best(primary)),
+            last.CumulativeBytes.ToString(inv), last.CumulativeSeconds?.ToString("F1", inv) ?? "",
+            target is { } v ? Acc(v) : "",
+            reached?.Step.ToString(inv) ?? "", reached?.CumulativeBytes.ToString(inv) ?? "", reached?.CumulativeSeconds?.ToString("F1", inv) ?? "",
+            Ratio(fedavgReached?.CumulativeBytes, reached?.CumulativeBytes), Ratio(fedavgReached?.CumulativeSeconds, reached?.CumulativeSeconds),
         ];
     }
+
+    /// <summary>How the training data was split among clients or agents ("" for a train run).</summary>
+    private static string Split(RunRecord run) => run.Kind switch
+    {
+        RunKind.Federated => run.Settings.GetValueOrDefault("split") ?? "",
+        RunKind.Decentralized => run.Settings.GetValueOrDefault("skew") is { Length: > 0 } skew ? $"skew {skew}"
+            : run.Settings.GetValueOrDefault("alpha") is { Length: > 0 } alpha ? $"dirichlet {alpha}" : "iid",
+        _ => "",
+    };
+
+    internal static string Kind(RunKind kind) => kind switch { RunKind.Train => "train", RunKind.Federated => "fl", _ => "gossip" };
 
     private static string Ratio(double? fedavg, double? run) =>
         fedavg is { } f && run is { } x && x > 0 ? (f / x).ToString("G4", CultureInfo.InvariantCulture) : "";

@@ -1,22 +1,26 @@
 using NanoFed.Federation.Experiments;
 using System.CommandLine;
 using System.Globalization;
-using NanoFed.Nets.Training;
 using NanoFed.Threading;
 
 namespace NanoFed.Cli;
 
-/// <summary>`nanofed eval`: accuracy and loss of a checkpoint on its dataset's test sets.</summary>
+/// <summary>
+/// `nanofed eval`: accuracy of a run's models on its test sets (<see cref="RunEvaluation"/>): a train checkpoint
+/// (--checkpoint) or a run folder of any kind (--run: train's final model, fl's global model, gossip's averaged model
+/// and every agent).
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint written by nanofed train", Required = true };
-        var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint written by nanofed train" };
+        var run = new Option<string?>("--run") { Description = "A run folder of nanofed train (its final model), fl (the global model) or gossip (the averaged model and every agent)" };
+        var data = new Option<string?>("--data") { Description = "Data root (default: where the run read it, else the environment variable NANOFED_DATA)" };
         var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default: those the run evaluated)" };
         var batch = new Option<int>("--batch") { Description = "Evaluation batch size", DefaultValueFactory = _ => 500 };
         var threads = new Option<int?>("--threads") { Description = "Worker threads" };
-        var command = new Command("eval", "Evaluate a checkpoint (eval mode) and print accuracy") { checkpoint, data, testFiles, batch, threads };
+        var command = new Command("eval", "Evaluate a checkpoint or a run folder's models (eval mode) and print accuracy") { checkpoint, run, data, testFiles, batch, threads };
         command.SetAction(parse => Program.Guard(() =>
         {
             if (parse.GetValue(threads) is { } n)
@@ -26,19 +30,15 @@ internal static class EvalCommand
             }
             int batchSize = parse.GetValue(batch);
             if (batchSize <= 0) throw new ArgumentException($"--batch must be positive, got {batchSize}");
-            string path = parse.GetValue(checkpoint)!;
-            var saved = TrainingCheckpoint.Read(path);
-            var model = ModelCatalog.Create(saved.Config.Model, saved.Config.Seed, norm: ModelCatalog.ParseNorm(saved.Config.Model, saved.Config.Norm));
-            saved.LoadModel(model, path);
-            var tests = ExperimentData.Tests(saved.Config.Dataset, ExperimentData.Root(parse.GetValue(data)),
-                parse.GetValue(testFiles) ?? saved.Config.TestFiles);
-            var normalization = DatasetCatalog.NormalizationOf(saved.Config.Dataset);
-            Console.WriteLine($"{path}: {saved.Config.Model} on {saved.Config.Dataset}, epoch {saved.Epoch}, step {saved.GlobalStep}");
-            foreach (var (name, set) in tests)
-            {
-                var m = Evaluator.Evaluate(model, set, normalization, name, batchSize);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: accuracy {m.Accuracy:P2} ({m.Accuracy * m.Count:F0}/{m.Count}), loss {m.Loss:F4}"));
-            }
+            string? file = parse.GetValue(checkpoint), folder = parse.GetValue(run);
+            if ((file is null) == (folder is null)) throw new ArgumentException("eval needs one of --checkpoint FILE or --run FOLDER");
+            var result = file is not null
+                ? RunEvaluation.Checkpoint(file, parse.GetValue(data), parse.GetValue(testFiles), batchSize)
+                : RunEvaluation.Folder(folder!, parse.GetValue(data), parse.GetValue(testFiles), batchSize);
+            Console.WriteLine(result.Description);
+            foreach (var m in result.Scores)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Model}, {m.Test}: accuracy {m.Accuracy:P2} ({m.Accuracy * m.Count:F0}/{m.Count})") +
+                    (m.Loss is { } loss ? string.Create(CultureInfo.InvariantCulture, $", loss {loss:F4}") : ""));
             return 0;
         }));
         return command;

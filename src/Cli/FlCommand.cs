@@ -45,6 +45,7 @@ internal static class FlCommand
         var period = new Option<int>("--period") { Description = "EcoFed replay period P", DefaultValueFactory = _ => d.Period };
         var aggregator = new Option<string>("--aggregator") { Description = $"Server aggregation of fedavg and ecofed: {Federation.Aggregation.Aggregators.Names}", DefaultValueFactory = _ => d.Aggregator };
         var front = new Option<string?>("--front") { Description = "EcoFed: pre-trained front (a safetensors checkpoint, e.g. from nanofed train --train-range)" };
+        var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files the server evaluates, comma-separated, the primary one first (default as for train)" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate the secondary test sets every K rounds and on the last", DefaultValueFactory = _ => d.EvalEvery };
         var s = d.System;
         var deviceFlops = new Option<double>("--device-flops") { Description = "Device FLOP/s", DefaultValueFactory = _ => s.DeviceFlops };
@@ -59,13 +60,15 @@ internal static class FlCommand
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var cluster = new Option<string?>("--cluster") { Description = "Run the clients as grains of this cluster's silos on this machine (nanofed silo) instead of in this process" };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many rounds of this session (continue later with --resume)" };
+        var dryRun = DryRun.Create();
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume, force, cluster, gatewayPort,
+            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort,
         };
-        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, cluster, gatewayPort];
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun, cluster, gatewayPort];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
@@ -87,7 +90,7 @@ internal static class FlCommand
                 LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
                 WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
                 Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Aggregator = Pick(aggregator, b.Aggregator), Front = Pick(front, b.Front),
-                EvalEvery = Pick(evalEvery, b.EvalEvery),
+                TestFiles = Pick(testFiles, b.TestFiles), EvalEvery = Pick(evalEvery, b.EvalEvery),
                 System = (b.System ?? s) with
                 {
                     DeviceFlops = Pick(deviceFlops, (b.System ?? s).DeviceFlops), ServerFlops = Pick(serverFlops, (b.System ?? s).ServerFlops),
@@ -102,18 +105,27 @@ internal static class FlCommand
                 Workers.Count = n;
             }
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
+            int session = parse.GetValue(stopAfter) ?? int.MaxValue;
+            if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
+            // A resumed run reads its data where it did unless --data says otherwise.
+            string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
+            if (parse.GetValue(dryRun))
+            {
+                RunFolder.Check(folder, resuming, parse.GetValue(force));
+                return DryRun.Print(settings.Resolve().ToJson());
+            }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            var experiment = FlExperiment.Load(settings, ExperimentData.Root(parse.GetValue(data)));
-            if (parse.GetValue(cluster) is not { } clusterId) return Run(experiment, experiment.Simulation(), new FlRunFolder(folder), resuming);
+            var experiment = FlExperiment.Load(settings, root);
+            if (parse.GetValue(cluster) is not { } clusterId) return Run(experiment, experiment.Simulation(), new FlRunFolder(folder), resuming, session);
             using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
             // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
             using var coordinator = new Cluster.FlCoordinator(experiment, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}");
-            return Run(experiment, coordinator.Runner, new FlRunFolder(folder), resuming);
+            return Run(experiment, coordinator.Runner, new FlRunFolder(folder), resuming, session);
         }));
         return command;
     }
 
-    private static int Run(FlExperiment experiment, FlRunner runner, FlRunFolder folder, bool resume)
+    private static int Run(FlExperiment experiment, FlRunner runner, FlRunFolder folder, bool resume, int session)
     {
         var settings = experiment.Config;
         runner.CheckpointPath = Path.Combine(folder.Path, FlCheckpoint.FileName);
@@ -132,8 +144,14 @@ internal static class FlCommand
         Console.Error.WriteLine($"nanofed: {runner.Strategy.Name} on {settings.Model} ({settings.Dataset}), {experiment.Partition.Summary()}, {settings.PerRound} per round, " +
             $"{settings.Rounds} rounds, front {experiment.FrontDescription}, {Workers.Count} threads");
 
-        RunRounds(runner, settings.Rounds, folder, title, subtitle);
+        int start = runner.History.Count;
+        RunRounds(runner, settings.Rounds, folder, title, subtitle, session);
         folder.WriteLedger(runner.Ledger);
+        if (runner.History.Count < settings.Rounds && runner.History.Count - start == session)
+        {
+            Console.WriteLine($"stopped after round {runner.History.Count} of {settings.Rounds}: {folder.Path} (continue with --resume)");
+            return 0;
+        }
         if (runner.History.Count < settings.Rounds)
         {
             Console.Error.WriteLine($"nanofed: interrupted after round {runner.History.Count} of {settings.Rounds}; {folder.Path} holds the rounds done");
@@ -143,9 +161,13 @@ internal static class FlCommand
         return 0;
     }
 
-    /// <summary>Runs the rounds with a progress bar (or a line per round when the output is redirected); Ctrl-C stops between rounds.</summary>
-    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle)
+    /// <summary>
+    /// Runs the rounds up to <paramref name="rounds"/>, at most <paramref name="session"/> of them, with a progress bar (or a
+    /// line per round when the output is redirected); Ctrl-C stops between rounds.
+    /// </summary>
+    internal static void RunRounds(FlRunner runner, int rounds, FlRunFolder folder, string title, string subtitle, int session = int.MaxValue)
     {
+        int count = Math.Min(rounds - runner.History.Count, session);
         using var stop = new CancellationTokenSource();
         runner.Cancellation = stop.Token;
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -159,7 +181,7 @@ internal static class FlCommand
                     .Start(context =>
                     {
                         var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
-                        runner.Run(rounds - runner.History.Count, m =>
+                        runner.Run(count, m =>
                         {
                             task.Description = Markup.Escape(RoundLine(m, rounds));
                             task.Value = m.Round;
@@ -169,7 +191,7 @@ internal static class FlCommand
             }
             else
             {
-                runner.Run(rounds - runner.History.Count, m =>
+                runner.Run(count, m =>
                 {
                     Console.WriteLine(RoundLine(m, rounds));
                     WriteRound(runner, folder, title, subtitle);

@@ -63,7 +63,7 @@ internal static class ReportCommand
             var reached = r.FirstReaching(primary, target);
             string[] cells =
             [
-                r.Name, Kind(r.Kind), r.Method, last.Step.ToString(inv), .. tests.Select(t => Percent(r.Final(t))), Percent(r.Best(primary)),
+                r.Name, CompareCommand.Kind(r.Kind), r.Method, last.Step.ToString(inv), .. tests.Select(t => Percent(r.Final(t))), Percent(r.Best(primary)),
                 Bytes(last.CumulativeBytes), last.CumulativeBytes > 0 ? (baseBytes / last.CumulativeBytes).ToString("G4", inv) : "-",
                 Seconds(last.CumulativeSeconds), reached?.Step.ToString(inv) ?? "-", reached is null ? "-" : Bytes(reached.CumulativeBytes),
                 Seconds(reached?.CumulativeSeconds),
@@ -71,7 +71,9 @@ internal static class ReportCommand
             page.Append(inv, $"| {string.Join(" | ", cells)} |\n");
         }
         page.Append('\n');
-        Plots(page, runs, folder, primary, title);
+        page.Append("## Plots\n\n");
+        foreach (var (file, axis) in WritePlots(runs, folder, primary, title))
+            page.Append(CultureInfo.InvariantCulture, $"![accuracy against {axis}]({file})\n\n");
         File.WriteAllText(Path.Combine(folder, "report.md"), page.ToString());
         return page.ToString();
     }
@@ -91,7 +93,11 @@ internal static class ReportCommand
         page.Append('\n');
     }
 
-    private static void Plots(StringBuilder page, IReadOnlyList<RunRecord> runs, string folder, string primary, string title)
+    /// <summary>
+    /// Writes the plots of accuracy on <paramref name="primary"/> against steps, bytes (when any run sent some) and
+    /// simulated time (when a run is federated) into <paramref name="folder"/>; returns each file with its x axis.
+    /// </summary>
+    public static List<(string File, string Axis)> WritePlots(IReadOnlyList<RunRecord> runs, string folder, string primary, string title)
     {
         bool federated = runs.Any(r => r.Kind == RunKind.Federated), decentralized = runs.Any(r => r.Kind == RunKind.Decentralized);
         string step = runs.All(r => r.Kind == RunKind.Federated) ? "round" : runs.Any(r => r.Kind == RunKind.Federated) ? "epoch or round" : "epoch";
@@ -101,7 +107,7 @@ internal static class ReportCommand
         if (runs.Any(r => r.Points[^1].CumulativeBytes > 0)) kinds.Add(("accuracy-bytes.svg", new Axis(bytes, AxisUnit.Bytes, Log: true), p => p.CumulativeBytes > 0 ? p.CumulativeBytes : null));
         if (federated) kinds.Add(("accuracy-time.svg", new Axis("simulated time", AxisUnit.Seconds, Min: 0), p => p.CumulativeSeconds));
         string subtitle = string.Join("; ", runs.Select(r => Setting(r)).Distinct()) + $"; accuracy on {primary}";
-        page.Append("## Plots\n\n");
+        var written = new List<(string File, string Axis)>();
         foreach (var (file, axis, x) in kinds)
         {
             var chart = new SvgChart(title, subtitle, axis, new Axis($"accuracy (%), {Meaning(runs)}", Min: 0, Max: 100));
@@ -113,8 +119,9 @@ internal static class ReportCommand
                 chart.Series.Add(new Series(runs[i].Name, points, i));
             }
             chart.Write(Path.Combine(folder, file));
-            page.Append(CultureInfo.InvariantCulture, $"![accuracy against {axis.Title}]({file})\n\n");
+            written.Add((file, axis.Title));
         }
+        return written;
     }
 
     private static string Setting(RunRecord r) =>
@@ -123,8 +130,6 @@ internal static class ReportCommand
 
     private static string Meaning(IReadOnlyList<RunRecord> runs) =>
         runs.Any(r => r.Kind == RunKind.Decentralized) ? "gossip: the agents' mean" : "the global model";
-
-    private static string Kind(RunKind kind) => kind switch { RunKind.Train => "train", RunKind.Federated => "fl", _ => "gossip" };
 
     private static string Shown(string value) => value.Length == 0 ? "(none)" : value.Replace("|", "\\|", StringComparison.Ordinal);
 

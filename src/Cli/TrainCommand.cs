@@ -13,19 +13,21 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => "resnet20" };
+        // The library's defaults are the command's, as for fl and gossip.
+        var d = new TrainingConfig();
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => d.Model };
         var norm = NormOption.Create();
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var dataset = new Option<string>("--dataset") { Description = "cifar10 or fashion-mnist (default: fashion-mnist for smallcnn, else cifar10)" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "Peak (onecycle) or base learning rate", DefaultValueFactory = _ => 0.1 };
-        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => d.Epochs };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Peak (onecycle) or base learning rate", DefaultValueFactory = _ => d.Lr };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => d.Momentum };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => 5e-4 };
-        var schedule = new Option<string>("--schedule") { Description = "onecycle, cosine, multistep or constant (stepped per batch)", DefaultValueFactory = _ => "onecycle" };
-        var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of all steps (onecycle's pct_start)", DefaultValueFactory = _ => 0.15 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, shuffling and augmentation", DefaultValueFactory = _ => 0 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
+        var schedule = new Option<string>("--schedule") { Description = "onecycle, cosine, multistep or constant (stepped per batch)", DefaultValueFactory = _ => d.Schedule };
+        var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of all steps (onecycle's pct_start)", DefaultValueFactory = _ => d.Warmup };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, shuffling and augmentation", DefaultValueFactory = _ => d.Seed };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var testFiles = new Option<string?>("--test-files") { Description = "CIFAR-10 test files, comma-separated (default: test_batch_head1017.bin,test_batch_jpeg75.bin where present, else test_batch.bin)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/MODEL-DATASET-seedSEED)" };
@@ -36,34 +38,42 @@ internal static class TrainCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a train run folder's config.json); options given too override its values" };
+        var dryRun = DryRun.Create();
         var command = new Command("train", "Train a model and write a run folder")
         {
-            model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
-            resume, every, limit, trainRange, noAugment, stopAfter, force,
+            configFile, model, norm, data, dataset, epochs, batch, lr, momentum, nesterov, weightDecay, schedule, warmup, seed, threads, testFiles, output,
+            resume, every, limit, trainRange, noAugment, stopAfter, force, dryRun,
         };
         // What a resumed run may be given: where and how it runs, never what it computes.
-        Option[] resumable = [data, threads, testFiles, output, resume, stopAfter];
+        Option[] resumable = [data, threads, testFiles, output, resume, stopAfter, dryRun];
         command.SetAction(parse => Program.Guard(() =>
         {
-            string modelName = parse.GetValue(model)!;
+            var file = parse.GetValue(configFile) is { } path ? Read(path, "--config") : null;
+            // With --config, an option not given keeps the file's value; without it, the option's default.
+            T Pick<T>(Option<T> option, Func<TrainingConfig, T> saved) =>
+                file is not null && parse.GetResult(option) is not { Implicit: false } ? saved(file) : parse.GetValue(option)!;
+            string modelName = Pick(model, c => c.Model);
             var config = new TrainingConfig
             {
                 Model = modelName,
-                Norm = parse.GetValue(norm)!,
-                Dataset = parse.GetValue(dataset) ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                Lr = parse.GetValue(lr),
-                Momentum = parse.GetValue(momentum),
-                Nesterov = parse.GetValue(nesterov),
-                WeightDecay = parse.GetValue(weightDecay),
-                Schedule = parse.GetValue(schedule)!,
-                Warmup = parse.GetValue(warmup),
-                Seed = parse.GetValue(seed),
-                CheckpointEvery = parse.GetValue(every),
-                TrainLimit = parse.GetValue(limit),
-                TrainRange = parse.GetValue(trainRange) is { } range ? ExperimentData.Range("--train-range", range) : null,
-                Augment = !parse.GetValue(noAugment),
+                Norm = Pick(norm, c => c.Norm),
+                Dataset = parse.GetValue(dataset) ?? file?.Dataset ?? (ModelCatalog.IsGrey(modelName) ? "fashion-mnist" : "cifar10"),
+                Epochs = Pick(epochs, c => c.Epochs),
+                BatchSize = Pick(batch, c => c.BatchSize),
+                Lr = Pick(lr, c => c.Lr),
+                Momentum = Pick(momentum, c => c.Momentum),
+                Nesterov = Pick(nesterov, c => c.Nesterov),
+                WeightDecay = Pick(weightDecay, c => c.WeightDecay),
+                Schedule = Pick(schedule, c => c.Schedule),
+                Warmup = Pick(warmup, c => c.Warmup),
+                Seed = Pick(seed, c => c.Seed),
+                CheckpointEvery = Pick(every, c => c.CheckpointEvery),
+                TrainLimit = Pick(limit, c => c.TrainLimit),
+                TrainRange = parse.GetValue(trainRange) is { } range ? ExperimentData.Range("--train-range", range) : file?.TrainRange,
+                Augment = !parse.GetValue(noAugment) && (file?.Augment ?? true),
+                TestFiles = file?.TestFiles ?? "",
+                Data = file?.Data ?? "",
             };
             config.Validate();
             ExperimentData.CheckModelFits(config.Model, config.Dataset);
@@ -82,10 +92,41 @@ internal static class TrainCommand
                 if (changed.Length > 0)
                     throw new ArgumentException($"--resume continues {folder} with its saved configuration: drop {string.Join(", ", changed)}");
             }
+            // A resumed run reads its data where it did unless --data says otherwise.
+            var saved = resuming ? Read(Path.Combine(folder, "config.json"), "--resume") : null;
+            string root = ExperimentData.Root(parse.GetValue(data) ?? ((saved ?? config).Data is { Length: > 0 } recorded ? recorded : null));
+            if (parse.GetValue(dryRun))
+            {
+                RunFolder.Check(folder, resuming, parse.GetValue(force));
+                return DryRun.Print(Resolved(saved ?? config, root, parse.GetValue(testFiles)).ToJson());
+            }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
-            return Run(config, ExperimentData.Root(parse.GetValue(data)), parse.GetValue(testFiles), folder, resuming, session);
+            return Run(config, root, parse.GetValue(testFiles), folder, resuming, session);
         }));
         return command;
+    }
+
+    /// <summary>A train configuration file (a run folder's config.json), for <paramref name="option"/>.</summary>
+    private static TrainingConfig Read(string path, string option)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"{option}: no such file {path}");
+        try
+        {
+            return TrainingConfig.FromJson(File.ReadAllText(path));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary><paramref name="config"/> as the run records it: its test files resolved under <paramref name="root"/> (--test-files first) and the data root.</summary>
+    private static TrainingConfig Resolved(TrainingConfig config, string root, string? testFiles)
+    {
+        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
+        config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
+        config.Data = Path.GetFullPath(root);
+        return config;
     }
 
     private static int Run(TrainingConfig config, string root, string? testFiles, string folder, bool resume, int session)
@@ -96,8 +137,7 @@ internal static class TrainCommand
             if (!File.Exists(last)) throw new ArgumentException($"--resume: no checkpoint {last}");
             config = TrainingCheckpoint.Read(last).Config;
         }
-        testFiles = string.IsNullOrEmpty(testFiles) ? config.TestFiles : testFiles;
-        config.TestFiles = string.Join(",", ExperimentData.TestFileNames(config.Dataset, root, testFiles));
+        config = Resolved(config, root, testFiles);
         var train = ExperimentData.Train(config.Dataset, root);
         var tests = ExperimentData.Tests(config.Dataset, root, config.TestFiles);
         using var trainer = resume ? Trainer.Resume(last, train, tests) : new Trainer(config, train, tests);

@@ -102,11 +102,11 @@ public class FlCommandTests : IDisposable
         Assert.Equal(0, r.Code);
         var csv = File.ReadAllLines(Path.Combine(out_, "compare.csv"));
         Assert.Equal(3, csv.Length);
-        Assert.StartsWith("run,method,split,rounds,final t10k,best", csv[0], StringComparison.Ordinal);
+        Assert.StartsWith("run,kind,method,model,data,split,steps,status,final t10k,best t10k", csv[0], StringComparison.Ordinal);
         // Both reach 5 % in round 1, so each spends the same bytes as the fedavg reference (its first run): ratio 1.
-        Assert.All(csv.Skip(1), line => Assert.EndsWith(",5.00,1," + line.Split(',')[11] + "," + line.Split(',')[12] + ",1,1", line, StringComparison.Ordinal));
-        Assert.Contains("| s2 | fedavg | iid |", File.ReadAllText(Path.Combine(out_, "compare.md")), StringComparison.Ordinal);
-        foreach (var f in new[] { "accuracy-rounds.svg", "accuracy-bytes.svg", "accuracy-time.svg" })
+        Assert.All(csv.Skip(1), line => Assert.EndsWith(",5.00,1," + line.Split(',')[14] + "," + line.Split(',')[15] + ",1,1", line, StringComparison.Ordinal));
+        Assert.Contains("| s2 | fl | fedavg | smallcnn | fashion-mnist | iid | 2/2 rounds | finished |", File.ReadAllText(Path.Combine(out_, "compare.md")), StringComparison.Ordinal);
+        foreach (var f in new[] { "accuracy-step.svg", "accuracy-bytes.svg", "accuracy-time.svg" })
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(out_, f)), StringComparison.Ordinal);
     }
 
@@ -198,9 +198,9 @@ public class FlCommandTests : IDisposable
         string results = Path.Combine(up.FullName, "docs", "results", "fl-reduced");
         var r = Run("compare", Path.Combine(results, "fedavg-iid"), Path.Combine(results, "ecofed-iid"), "--out", Path.Combine(_dir, "old"));
         Assert.Equal(0, r.Code);
-        Assert.Contains("| ecofed-iid | ecofed | iid |", File.ReadAllText(Path.Combine(_dir, "old", "compare.md")), StringComparison.Ordinal);
+        Assert.Contains("| ecofed-iid | fl | ecofed | vgg11-ecofed | cifar10 (images 0:40000) | iid |", File.ReadAllText(Path.Combine(_dir, "old", "compare.md")), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void CompareOfAMissingRunIsBadInput() => AssertBadInput(Run("compare", Path.Combine(_dir, "nothing")), "not an fl run folder");
+    public void CompareOfAMissingRunIsBadInput() => AssertBadInput(Run("compare", Path.Combine(_dir, "nothing")), "is not a run folder");
 }

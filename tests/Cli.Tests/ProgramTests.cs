@@ -143,7 +143,7 @@ public class ProgramTests : IDisposable
         var r = Run([.. common, "--train-range", "300:428", "--out", ranged]);
         Assert.Equal(0, r.Code);
         Assert.Contains("128 training images", r.Err);
-        Assert.Contains("\"train_range\": \"300:428\"", File.ReadAllText(Path.Combine(ranged, "config.json")));
+        Assert.Contains("\"train-range\": \"300:428\"", File.ReadAllText(Path.Combine(ranged, "config.json")));
 
         // Other images give other weights: the range really chose images 300..427, not the first 128.
         Assert.Equal(0, Run([.. common, "--limit", "128", "--out", other]).Code);

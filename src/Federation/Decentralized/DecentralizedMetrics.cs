@@ -22,6 +22,13 @@ public enum DecentralizedPhase
 /// <param name="MaxAccuracy">Highest agent accuracy, or null.</param>
 public sealed record TestSetAccuracy(string Name, double AveragedAccuracy, double? MeanAccuracy, double? MinAccuracy, double? MaxAccuracy);
 
+/// <summary>The averaged model's and every agent's accuracy on one test set.</summary>
+/// <param name="Name">The test set's name.</param>
+/// <param name="Count">Images in the test set.</param>
+/// <param name="AveragedAccuracy">Accuracy of the averaged model x̄ (BatchNorm buffers averaged too).</param>
+/// <param name="Agents">Accuracy of agent i's model x_i, in agent order.</param>
+public sealed record AgentAccuracies(string Name, int Count, double AveragedAccuracy, IReadOnlyList<double> Agents);
+
 /// <summary>Metrics of one decentralized epoch or consensus phase; the first test set's figures are also in the top-level fields.</summary>
 /// <param name="Phase">Training epoch or consensus phase.</param>
 /// <param name="Epoch">1-based epoch (for a consensus phase: the training epochs completed before it).</param>

@@ -371,6 +371,24 @@ public sealed partial class DecentralizedRunner
         return EvaluateTests(xs, Average(xs), full: true);
     }
 
+    /// <summary>
+    /// The averaged model and each agent on every test set in the current state, without training or recording a row
+    /// (what `nanofed eval` prints of a gossip run folder).
+    /// </summary>
+    public IReadOnlyList<AgentAccuracies> EvaluateEach()
+    {
+        var xs = _agents.Select(a => a.Node.Estimate()).ToArray();
+        var averaged = EvaluateAveraged(Average(xs));
+        var each = new AgentAccuracies[_tests.Length];
+        for (int t = 0; t < _tests.Length; t++)
+        {
+            var accuracies = new double[_agents.Length];
+            Workers.For(_agents.Length, new AgentEvaluation(this, xs, _tests[t].Data, accuracies));
+            each[t] = new AgentAccuracies(_tests[t].Name, _tests[t].Data.Count, averaged[t], accuracies);
+        }
+        return each;
+    }
+
     /// <summary>x̄ on every test set; the agents on the first one, and on the others too when <paramref name="full"/>.</summary>
     private TestSetAccuracy[] EvaluateTests(float[][] xs, float[] mean, bool full)
     {

@@ -21,6 +21,41 @@ public static class ExperimentData
         }
     }
 
+    /// <summary>The file of a fl or gossip run folder that records where its data was read (key "data-root").</summary>
+    public const string DataRecordFile = "data.json";
+
+    /// <summary>
+    /// The data root that the run in <paramref name="folder"/> recorded (<see cref="DataRecordFile"/>'s "data-root"), or null
+    /// when it records none; a resumed run reads its data there unless --data says otherwise.
+    /// </summary>
+    public static string? RecordedRoot(string folder)
+    {
+        string path = Path.Combine(folder, DataRecordFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.TryGetProperty("data-root", out var root) && root.ValueKind == System.Text.Json.JsonValueKind.String ? root.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new Nets.DataFormatException(path, $"not valid JSON ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+    }
+
+    /// <summary>Writes <see cref="DataRecordFile"/> in <paramref name="folder"/> holding only the full path of <paramref name="root"/>.</summary>
+    public static void RecordRoot(string folder, string root)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("data-root", Path.GetFullPath(root));
+            json.WriteEndObject();
+        }
+        Nets.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder, DataRecordFile), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n");
+    }
+
     /// <summary>The START:END value of <paramref name="option"/>, with the option named in the error.</summary>
     public static (int Start, int End) Range(string option, string text)
     {

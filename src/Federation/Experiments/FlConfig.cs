@@ -96,6 +96,9 @@ public sealed record FlConfig
     /// <summary>EcoFed: pre-trained front (a safetensors checkpoint); null for none.</summary>
     public string? Front { get; init; }
 
+    /// <summary>CIFAR-10 test files the server evaluates, comma-separated, the primary one first; null for the defaults (as train's).</summary>
+    public string? TestFiles { get; init; }
+
     /// <summary>Evaluate the secondary test sets every this many rounds and on the last.</summary>
     public int EvalEvery { get; init; } = 1;
 
@@ -129,6 +132,7 @@ public sealed record FlConfig
         Positive(LocalEpochs, "--local-epochs");
         Positive(Batch, "--batch");
         Positive(EvalEvery, "--eval-every");
+        if (TestFiles is not null && ResolvedDataset != "cifar10") throw new ArgumentException("--test-files applies to cifar10 only");
         if (PerRound < 1 || PerRound > Clients) throw new ArgumentException($"--per-round must be 1..--clients ({Clients}), got {PerRound}");
         if (Quorum is { } q && (q < 1 || q > PerRound)) throw new ArgumentException($"--quorum must be 1..--per-round ({PerRound}), got {q}");
         if (!(Dropout >= 0 && Dropout <= 1)) throw new ArgumentException($"--dropout must be a probability in [0, 1], got {Dropout}");

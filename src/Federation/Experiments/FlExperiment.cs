@@ -38,7 +38,7 @@ public sealed class FlExperiment
         config = config.Resolve();
         config.Validate();
         string dataset = config.ResolvedDataset;
-        return new FlExperiment(config, dataRoot, ExperimentData.Train(dataset, dataRoot), ExperimentData.Tests(dataset, dataRoot, null));
+        return new FlExperiment(config, dataRoot, ExperimentData.Train(dataset, dataRoot), ExperimentData.Tests(dataset, dataRoot, config.TestFiles));
     }
 
     /// <summary>The run's configuration, its data set resolved.</summary>

@@ -30,7 +30,7 @@ public sealed class FlRunFolder(string path)
         ArgumentNullException.ThrowIfNull(run);
         Directory.CreateDirectory(Path);
         AtomicFile.WriteAllText(ConfigPath(Path), run.Config.ToJson() + "\n");
-        AtomicFile.WriteAllText(In("data.json"), DataJson(run) + "\n");
+        AtomicFile.WriteAllText(In(ExperimentData.DataRecordFile), DataJson(run) + "\n");
         AtomicFile.WriteAllText(In("partition.csv"), PartitionCsv(run.Partition));
     }
 
@@ -71,7 +71,7 @@ public sealed class FlRunFolder(string path)
     {
         string dataset = run.Config.ResolvedDataset;
         string[] trainFiles = dataset == "cifar10" ? [.. Cifar10.TrainFiles] : ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-        string[] testFiles = dataset == "cifar10" ? ExperimentData.TestFileNames(dataset, run.DataRoot, null) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+        string[] testFiles = dataset == "cifar10" ? ExperimentData.TestFileNames(dataset, run.DataRoot, run.Config.TestFiles) : ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {

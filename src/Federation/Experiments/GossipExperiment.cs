@@ -25,8 +25,9 @@ public sealed class GossipExperiment : IDisposable
     private readonly Dictionary<string, string> _metadata;
     private readonly string _tests;
 
-    private GossipExperiment(GossipSetup setup, string folder, Agent[] agents, DecentralizedRunner runner, IEnumerable<(string Name, ImageDataset Data)> tests)
+    private GossipExperiment(GossipSetup setup, string dataRoot, string folder, Agent[] agents, DecentralizedRunner runner, IEnumerable<(string Name, ImageDataset Data)> tests)
     {
+        DataRoot = dataRoot;
         _tests = string.Join(", ", tests.Select(t => $"{t.Name} ({t.Data.Count})"));
         Setup = setup;
         Folder = folder;
@@ -59,7 +60,7 @@ public sealed class GossipExperiment : IDisposable
                 SecondaryEvalEvery = config.EvalEvery,
             };
             Directory.CreateDirectory(folder);
-            return new GossipExperiment(setup, folder, [.. agents], runner, tests);
+            return new GossipExperiment(setup, dataRoot, folder, [.. agents], runner, tests);
         }
         catch
         {
@@ -92,6 +93,9 @@ public sealed class GossipExperiment : IDisposable
     /// <summary>The run folder.</summary>
     public string Folder { get; }
 
+    /// <summary>The data root the data was read from.</summary>
+    public string DataRoot { get; }
+
     /// <summary>The run's checkpoint in <see cref="Folder"/>.</summary>
     public string CheckpointPath => Path.Combine(Folder, "checkpoint.safetensors");
 
@@ -120,8 +124,15 @@ public sealed class GossipExperiment : IDisposable
         Runner.Load(CheckpointPath);
     }
 
-    /// <summary>Writes config.json (the configuration that <see cref="GossipConfig.Read"/> reads back).</summary>
-    public void WriteConfig() => AtomicFile.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJson() + "\n");
+    /// <summary>
+    /// Writes config.json (the configuration that <see cref="GossipConfig.Read"/> reads back) and data.json (the data
+    /// root, <see cref="ExperimentData.RecordedRoot"/>).
+    /// </summary>
+    public void WriteConfig()
+    {
+        AtomicFile.WriteAllText(Path.Combine(Folder, "config.json"), Config.ToJson() + "\n");
+        ExperimentData.RecordRoot(Folder, DataRoot);
+    }
 
     /// <summary>
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>

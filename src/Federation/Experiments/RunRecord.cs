@@ -33,6 +33,28 @@ public sealed record RunRecord(string Folder, string Name, RunKind Kind, IReadOn
     /// <summary>The method (fl, gossip) or the model (train).</summary>
     public string Method => Settings.GetValueOrDefault("method") ?? Settings.GetValueOrDefault("model") ?? Name;
 
+    /// <summary>The epochs (train, gossip) or rounds (fl) the run was configured for, or null when its config.json does not say.</summary>
+    public int? Planned => int.TryParse(Settings.GetValueOrDefault(Kind == RunKind.Federated ? "rounds" : "epochs"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
+    /// <summary>The last epoch or round the metrics hold.</summary>
+    public double LastStep => Points.Max(p => p.Step);
+
+    /// <summary>Whether the run did every planned epoch or round (false: stopped or interrupted; --resume continues it).</summary>
+    public bool Finished => Planned is { } planned && LastStep >= planned;
+
+    /// <summary>The data the run trained on: the data set, and the slice of its training images when it used one.</summary>
+    public string Data
+    {
+        get
+        {
+            string dataset = Settings.GetValueOrDefault("dataset") is { Length: > 0 } d ? d : "?";
+            string? slice = Settings.GetValueOrDefault("train-range") is { Length: > 0 } range ? $"images {range}"
+                : Settings.GetValueOrDefault("client-pool") is { Length: > 0 } pool ? $"images {pool}"
+                : Settings.GetValueOrDefault("limit") is { Length: > 0 } limit && limit != "0" ? $"first {limit} images" : null;
+            return slice is null ? dataset : $"{dataset} ({slice})";
+        }
+    }
+
     /// <summary>The primary test set: the first the run names.</summary>
     public string PrimaryTest => Tests[0];
 

@@ -5,13 +5,16 @@ using NanoFed.Nets.Modules;
 
 namespace NanoFed.Federation.Fl;
 
-/// <summary>Local-training hyper-parameters of <see cref="FedAvg"/> (McMahan et al. 2017: E, B, η; plus momentum).</summary>
+/// <summary>
+/// Local-training hyper-parameters of <see cref="FedAvg"/> (McMahan et al. 2017: E, B, η; plus momentum). The defaults
+/// are those of `nanofed fl` (<see cref="Experiments.FlConfig"/>) and <see cref="EcoFedOptions"/>: E = 1, B = 10, η = 0.01.
+/// </summary>
 /// <param name="E">Local epochs per round.</param>
 /// <param name="B">Local mini-batch size.</param>
 /// <param name="Lr">SGD learning rate η.</param>
 /// <param name="Momentum">SGD momentum (the optimizer state is reset every round).</param>
 /// <param name="WeightDecay">L2 weight decay.</param>
-public sealed record FedAvgOptions(int E = 1, int B = 32, double Lr = 0.05, double Momentum = 0.9, double WeightDecay = 0)
+public sealed record FedAvgOptions(int E = 1, int B = 10, double Lr = 0.01, double Momentum = 0.9, double WeightDecay = 0)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()

@@ -26,15 +26,27 @@ public static class RunFolder
         string full = Path.GetFullPath(folder);
         if (!resume && Directory.Exists(full))
         {
-            string[] present = RunFiles.Where(f => File.Exists(Path.Combine(full, f))).ToArray();
-            if (present.Length > 0 && !force)
-                throw new ArgumentException($"{option}: {folder} already holds a run ({present[0]}); continue it with --resume or replace it with --force");
+            string[] present = Check(folder, resume, force, option);
             foreach (string f in present) File.Delete(Path.Combine(full, f));
             foreach (string plot in Directory.EnumerateFiles(full, "*.svg")) File.Delete(plot);
         }
         Directory.CreateDirectory(full);
         RemoveStaleTemporaries(full);
         return full;
+    }
+
+    /// <summary>
+    /// What <see cref="Prepare"/> would refuse, without touching the disk (a dry run): a folder that holds a run, unless
+    /// <paramref name="resume"/> or <paramref name="force"/>. Returns the run files present, which --force would delete.
+    /// </summary>
+    public static string[] Check(string folder, bool resume, bool force, string option = "--out")
+    {
+        string full = Path.GetFullPath(folder);
+        if (resume || !Directory.Exists(full)) return [];
+        string[] present = RunFiles.Where(f => File.Exists(Path.Combine(full, f))).ToArray();
+        if (present.Length > 0 && !force)
+            throw new ArgumentException($"{option}: {folder} already holds a run ({present[0]}); continue it with --resume or replace it with --force");
+        return present;
     }
 
     /// <summary>

@@ -25,8 +25,8 @@ public sealed class TrainingConfig
     /// <summary>Dataset name, one of <see cref="DatasetCatalog.Names"/>.</summary>
     public string Dataset { get; set; } = "cifar10";
 
-    /// <summary>Number of epochs (the schedule spans them all).</summary>
-    public int Epochs { get; set; } = 1;
+    /// <summary>Number of epochs (the schedule spans them all); `nanofed train`'s default, as every default here.</summary>
+    public int Epochs { get; set; } = 10;
 
     /// <summary>Images per training batch (the last batch of an epoch may be smaller, as PyTorch's drop_last=False).</summary>
     public int BatchSize { get; set; } = 128;
@@ -73,6 +73,12 @@ public sealed class TrainingConfig
     /// <summary>The test files evaluated after each epoch, comma-separated (CIFAR-10; empty: the dataset's default).</summary>
     public string TestFiles { get; set; } = "";
 
+    /// <summary>
+    /// The data root the run read (a full path; "" when not recorded), so that a resumed run finds its data without
+    /// --data. Where the data lives, not what the run computes: a resumed run may read it elsewhere.
+    /// </summary>
+    public string Data { get; set; } = "";
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
@@ -109,16 +115,17 @@ public sealed class TrainingConfig
             json.WriteNumber("lr", Lr);
             json.WriteNumber("momentum", Momentum);
             json.WriteBoolean("nesterov", Nesterov);
-            json.WriteNumber("weight_decay", WeightDecay);
+            json.WriteNumber("weight-decay", WeightDecay);
             json.WriteString("schedule", Schedule);
             json.WriteNumber("warmup", Warmup);
             json.WriteString("seed", Seed.ToString(CultureInfo.InvariantCulture));
             json.WriteBoolean("augment", Augment);
-            json.WriteNumber("checkpoint_every", CheckpointEvery);
+            json.WriteNumber("checkpoint-every", CheckpointEvery);
             json.WriteNumber("limit", TrainLimit);
-            if (TrainRange is var (start, end)) json.WriteString("train_range", string.Create(CultureInfo.InvariantCulture, $"{start}:{end}"));
-            else json.WriteNull("train_range");
-            json.WriteString("test_files", TestFiles);
+            if (TrainRange is var (start, end)) json.WriteString("train-range", string.Create(CultureInfo.InvariantCulture, $"{start}:{end}"));
+            else json.WriteNull("train-range");
+            json.WriteString("test-files", TestFiles);
+            json.WriteString("data", Data);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -136,7 +143,11 @@ public sealed class TrainingConfig
         return (start, end);
     }
 
-    /// <summary>Parses <see cref="ToJson"/>'s output; throws <see cref="FormatException"/> on a missing or mistyped field.</summary>
+    /// <summary>
+    /// Parses <see cref="ToJson"/>'s output, and the snake_case keys written before the run commands shared one key
+    /// style (weight_decay, checkpoint_every, train_range, test_files); throws <see cref="FormatException"/> on a
+    /// missing or mistyped field.
+    /// </summary>
     public static TrainingConfig FromJson(string text)
     {
         try
@@ -153,15 +164,16 @@ public sealed class TrainingConfig
                 Lr = r.GetProperty("lr").GetDouble(),
                 Momentum = r.GetProperty("momentum").GetDouble(),
                 Nesterov = r.GetProperty("nesterov").GetBoolean(),
-                WeightDecay = r.GetProperty("weight_decay").GetDouble(),
+                WeightDecay = Key(r, "weight-decay").GetDouble(),
                 Schedule = r.GetProperty("schedule").GetString()!,
                 Warmup = r.GetProperty("warmup").GetDouble(),
                 Seed = ulong.Parse(r.GetProperty("seed").GetString()!, CultureInfo.InvariantCulture),
                 Augment = r.GetProperty("augment").GetBoolean(),
-                CheckpointEvery = r.GetProperty("checkpoint_every").GetInt32(),
+                CheckpointEvery = Key(r, "checkpoint-every").GetInt32(),
                 TrainLimit = r.GetProperty("limit").GetInt32(),
-                TestFiles = r.TryGetProperty("test_files", out var files) ? files.GetString() ?? "" : "",
-                TrainRange = r.TryGetProperty("train_range", out var range) && range.GetString() is { } value ? ParseRange(value) : null,
+                TestFiles = TryKey(r, "test-files", out var files) ? files.GetString() ?? "" : "",
+                TrainRange = TryKey(r, "train-range", out var range) && range.GetString() is { } value ? ParseRange(value) : null,
+                Data = r.TryGetProperty("data", out var data) ? data.GetString() ?? "" : "",
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
@@ -169,4 +181,10 @@ public sealed class TrainingConfig
             throw new FormatException($"malformed training config ({e.Message})", e);
         }
     }
+
+    private static JsonElement Key(JsonElement r, string name) =>
+        TryKey(r, name, out var value) ? value : throw new KeyNotFoundException($"no key '{name}'");
+
+    private static bool TryKey(JsonElement r, string name, out JsonElement value) =>
+        r.TryGetProperty(name, out value) || r.TryGetProperty(name.Replace('-', '_'), out value);
 }

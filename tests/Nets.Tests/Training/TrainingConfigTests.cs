@@ -32,6 +32,23 @@ public class TrainingConfigTests
         Assert.Null(TrainingConfig.FromJson(new TrainingConfig().ToJson()).TrainRange);
     }
 
+    /// <summary>config.json and checkpoints written before the run commands shared kebab-case keys still read.</summary>
+    [Fact]
+    public void SnakeCaseKeysOfEarlierRunsStillRead()
+    {
+        var config = new TrainingConfig { WeightDecay = 1e-3, CheckpointEvery = 20, TrainRange = (10, 90), TestFiles = "test_batch.bin", Data = "/data" };
+        string kebab = config.ToJson();
+        foreach (string key in new[] { "\"weight-decay\"", "\"checkpoint-every\"", "\"train-range\"", "\"test-files\"", "\"data\"" })
+            Assert.Contains(key, kebab, StringComparison.Ordinal);
+        Assert.DoesNotContain("_", kebab.Replace("test_batch", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        string snake = kebab.Replace("\"weight-decay\"", "\"weight_decay\"", StringComparison.Ordinal).Replace("\"checkpoint-every\"", "\"checkpoint_every\"", StringComparison.Ordinal)
+            .Replace("\"train-range\"", "\"train_range\"", StringComparison.Ordinal).Replace("\"test-files\"", "\"test_files\"", StringComparison.Ordinal)
+            .Replace(",\n  \"data\": \"/data\"", "", StringComparison.Ordinal);
+        var old = TrainingConfig.FromJson(snake);
+        Assert.Equal(config.ToJson().Replace("\"/data\"", "\"\"", StringComparison.Ordinal), old.ToJson());
+        Assert.Contains("weight-decay", Assert.Throws<FormatException>(() => TrainingConfig.FromJson(snake.Replace("\"weight_decay\"", "\"decay\"", StringComparison.Ordinal))).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("model", "--model")]
     [InlineData("epochs", "--epochs")]
