@@ -25,9 +25,10 @@ public static class ModelCatalog
     /// own); throws <see cref="ArgumentException"/> naming --norm for an unknown normalization, a group count that does
     /// not divide the model's widths, or a model without normalization layers to choose (smallcnn).
     /// </summary>
-    public static NormSpec? ParseNorm(string name, string norm)
+    public static NormSpec? ParseNorm(string name, string? norm)
     {
-        ArgumentNullException.ThrowIfNull(norm);
+        // A configuration file can hold "norm": null; it is bad input, not a programming error.
+        if (norm is null) throw new ArgumentException("--norm must be a normalization (batch, group:G, evonorm) or empty for the model's own, got null");
         Check(name);
         if (norm.Length == 0) return null;
         var parsed = NormSpec.Parse(norm);
