@@ -30,7 +30,9 @@ public class LayerProfilerTests
         Assert.Equal(["backward outside ops", "forward outside ops", "sgd step", "sgd zero_grad", "tape reset"],
             profiler.Rows.Where(r => r.Kind == "phase").Select(r => r.Label).Order());
 
-        // Every tick from each step's start to its end is in one row: the sum is the wall time less the loop's few instructions.
-        Assert.InRange(profiler.TotalSeconds, 0.95 * wall, wall);
+        // Every tick from each step's start to its end is in one row: the sum is the wall time less the loop's few
+        // instructions, and less whatever preemption falls between a step's end and the next one's start (on a noisy
+        // 2-vCPU host that reached 5.7% of a 0.2 s run); a missing phase would cost far more than the 10% allowed.
+        Assert.InRange(profiler.TotalSeconds, 0.90 * wall, wall);
     }
 }
