@@ -55,6 +55,7 @@ public sealed class EcoFedClient : IFlClient
         if (RoundContext.Find(Id, inbox) is not { } context || _data.Data.Count == 0) return 0;
         int b = context.Integer(Instructions.Batch), bits = context.Integer(Instructions.Bits);
         int axis = context[Instructions.PerChannel] != 0 ? 1 : -1;
+        _front.KeyDropout(context.DropoutKey());
         var rng = context.Rng();
         uint stream = rng.NextUInt32();
         ulong seed = ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32();

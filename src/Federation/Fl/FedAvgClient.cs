@@ -56,6 +56,7 @@ public sealed class FedAvgClient : IFlClient
         var state = _model.StateDict();
         ModelExchange.Receive(context.Round, Id, inbox, state);
         _model.Train();
+        _model.KeyDropout(context.DropoutKey());
         int n = _data.Data.Count;
         if (n > 0) Train(options, context.Rng());
         transport.Send(ModelExchange.Reply(context.Round, Id, state, n));

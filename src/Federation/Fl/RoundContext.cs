@@ -18,6 +18,8 @@ public sealed class RoundContext
 
     private const string KeyName = "key";
 
+    private const ulong DropoutChild = 0xD50;
+
     private readonly Dictionary<string, double> _instructions;
 
     /// <summary>The context of <paramref name="client"/> in <paramref name="round"/>.</summary>
@@ -45,6 +47,13 @@ public sealed class RoundContext
 
     /// <summary>The client's stream for this round, fresh at its start: every call returns the same sequence.</summary>
     public RngStream Rng() => Stream(Seed, Round, Client);
+
+    /// <summary>
+    /// The key of the dropout masks of the client's model in this round (<see cref="NanoFed.Nets.Modules.Module.KeyDropout"/>), a child of
+    /// <see cref="Rng"/>: the masks then depend on the run's seed, the round and the client only, not on which
+    /// clients trained the same model object before (one per simulation, one per device).
+    /// </summary>
+    public RngStream DropoutKey() => Rng().Split(DropoutChild);
 
     /// <summary>The stream of <paramref name="client"/> in <paramref name="round"/> of a run keyed by <paramref name="seed"/>.</summary>
     public static RngStream Stream(ulong seed, int round, int client) => new RngStream(seed, ClientStream).Split((ulong)round).Split((ulong)client);

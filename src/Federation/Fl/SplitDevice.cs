@@ -64,12 +64,15 @@ internal sealed class SplitDevice
     /// <summary>The working state in wire order: front, then head.</summary>
     public List<(string Name, Tensor Value)> State() => [.. Front.StateDict(), .. Head?.StateDict() ?? []];
 
-    /// <summary>A turn begins: loads the front and head the server sent, in training mode.</summary>
-    public void Receive(int round, int client, IReadOnlyList<Message> inbox)
+    /// <summary>A turn begins: loads the front and head the server sent, in training mode, their dropout keyed by <paramref name="context"/>.</summary>
+    public void Receive(RoundContext context, IReadOnlyList<Message> inbox)
     {
-        ModelExchange.Receive(round, client, inbox, State());
+        ModelExchange.Receive(context.Round, context.Client, inbox, State());
         Front.Train();
         Head?.Train();
+        var key = context.DropoutKey();
+        Front.KeyDropout(key.Split(0));
+        Head?.KeyDropout(key.Split(1));
     }
 
     /// <summary>A turn ends: the reply with front, head and n_k.</summary>

@@ -32,7 +32,7 @@ public abstract class SplitDeviceClient : IFlClient
         var inbox = transport.ReceiveAll(Id);
         if (RoundContext.Find(Id, inbox) is not { } context) return 0;
         var options = FedAvgOptions.From(context);
-        Device.Receive(context.Round, Id, inbox);
+        Device.Receive(context, inbox);
         int n = Data.Data.Count;
         if (n > 0) Train(transport, context, options);
         transport.Send(Device.Reply(context.Round, Id, n));

@@ -12,7 +12,11 @@ public sealed class Dropout(float p, RngStream rng) : Module
     public float P { get; } = p is >= 0f and < 1f ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
 
     /// <summary>The stream the masks are drawn from (its position is part of a checkpoint's state).</summary>
-    public RngStream Rng { get; } = rng ?? throw new ArgumentNullException(nameof(rng));
+    public RngStream Rng
+    {
+        get;
+        set => field = value ?? throw new ArgumentNullException(nameof(value));
+    } = rng ?? throw new ArgumentNullException(nameof(rng));
 
     /// <inheritdoc/>
     public override Variable Forward(Tape tape, Variable x) => tape.Dropout(x, P, Rng, IsTraining);

@@ -149,6 +149,25 @@ public abstract class Module
         return value;
     }
 
+    /// <summary>
+    /// Gives every <see cref="Dropout"/> in this module a stream split from <paramref name="key"/>: the i-th in
+    /// state-dict order draws from <c>key.Split(i)</c>. A model that several owners train in turn (the clients of a
+    /// simulation share one) then draws the same masks in a turn whatever ran on it before, as a model of its own
+    /// (a device's) does.
+    /// </summary>
+    public void KeyDropout(RngStream key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ulong i = 0;
+        KeyDropout(this, key, ref i);
+    }
+
+    private static void KeyDropout(Module m, RngStream key, ref ulong i)
+    {
+        if (m is Dropout dropout) dropout.Rng = key.Split(i++);
+        foreach (var (_, child) in m._children) KeyDropout(child, key, ref i);
+    }
+
     /// <summary>Registers a child module named <paramref name="name"/> (may contain dots, e.g. "features.0", to reproduce a nested PyTorch name in a flat container).</summary>
     protected T AddChild<T>(string name, T module) where T : Module
     {
