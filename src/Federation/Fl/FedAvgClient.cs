@@ -49,8 +49,7 @@ public sealed class FedAvgClient : IFlClient
     /// <inheritdoc/>
     public double Work(ITransport transport)
     {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
+        var inbox = RoundContext.Inbox(transport, Id);
         if (RoundContext.Find(Id, inbox) is not { } context) return 0;
         var options = FedAvgOptions.From(context);
         var state = _model.StateDict();

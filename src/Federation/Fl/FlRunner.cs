@@ -185,14 +185,15 @@ public sealed class FlRunner
             {
                 firstError ??= e;
                 failures.Add(new ClientFailure(c, e.Message));
-                Transport.ReceiveAll(c);
             }
         }
         int quorum = Quorum ?? clients.Length;
         if (flops.Count < quorum)
             throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
-        var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
+        // The runner reads only the server's inbox: a client's may be in another process. A reply of an earlier round (a
+        // device that answered after its turn had failed) is dropped with the replies of clients that did not answer.
+        var replies = Transport.ReceiveAll(Message.Server).Where(m => m.Round == round && flops.ContainsKey(m.Sender)).ToList();
         var aggregate = Strategy.Aggregate(round, replies, failures);
         if (Divergence.NonFinite(Strategy.GlobalModel.StateDict()) is { } what)
             throw new DivergenceException($"diverged in round {round}: the global model's {what}{Culprits(replies)}");
