@@ -10,7 +10,7 @@ namespace NanoFed.Cli;
 /// <summary>
 /// `nanofed gossip`: decentralized training of n agents (all-reduce, SGP, Sparse-Push, SCSP, no communication) into a
 /// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
-/// checkpoint.safetensors after every epoch, accuracy.svg and consensus.svg.
+/// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg.
 /// </summary>
 internal static class GossipCommand
 {
@@ -64,7 +64,7 @@ internal static class GossipCommand
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
-        var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
+        var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: after its consensus rounds once they have run) on every test set into evaluation.csv, without training" };
         var tuneGamma = new Option<string?>("--tune-gamma") { Description = "Instead of training: sweep the consensus step over this comma-separated list (default 1..0.001) by gossip alone on random vectors of the model's size, and print the best", Arity = ArgumentArity.ZeroOrOne };
         var tuneIterations = new Option<int>("--tune-iterations") { Description = "Gossip iterations of each --tune-gamma trial", DefaultValueFactory = _ => 1000 };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };

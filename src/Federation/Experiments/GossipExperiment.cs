@@ -12,8 +12,8 @@ namespace NanoFed.Federation.Experiments;
 /// <summary>
 /// The in-process simulation of a gossip run in a run folder: all n agents of a <see cref="GossipSetup"/>, the
 /// <see cref="DecentralizedRunner"/> over an <see cref="InProcessTransport"/>, and the <see cref="Scsp"/> sequencing
-/// (E training epochs, then SCSP's consensus phase). It writes config.json and, after every epoch,
-/// checkpoint.safetensors (the configuration in its metadata), resumes from them, and scores a checkpoint into
+/// (E training epochs, then SCSP's consensus phase). It writes config.json and, after every epoch and after the
+/// consensus phase, checkpoint.safetensors (the configuration in its metadata), resumes from them, and scores a checkpoint into
 /// evaluation.csv. `nanofed gossip` only maps options onto a <see cref="GossipConfig"/> and shows the progress.
 /// </summary>
 public sealed class GossipExperiment : IDisposable
@@ -117,11 +117,17 @@ public sealed class GossipExperiment : IDisposable
         }
     }
 
-    /// <summary>Loads the run folder's checkpoint (an <see cref="ArgumentException"/> when there is none).</summary>
+    /// <summary>
+    /// Loads the run folder's checkpoint (an <see cref="ArgumentException"/> when there is none, or when more epochs are
+    /// asked of an SCSP run whose consensus phase has run: its checkpoint holds the models after that phase, and training
+    /// on from them would not be the longer run).
+    /// </summary>
     public void Resume()
     {
         if (!File.Exists(CheckpointPath)) throw new ArgumentException($"--resume: no checkpoint {CheckpointPath}");
         Runner.Load(CheckpointPath);
+        if (!Scsp.TrainingDone && Runner.History.Any(m => m.Phase == DecentralizedPhase.Consensus))
+            throw new ArgumentException($"--resume: --epochs {Config.Epochs} would train on after the consensus phase of the finished SCSP run in {Folder}; start a new run");
     }
 
     /// <summary>
@@ -138,12 +144,20 @@ public sealed class GossipExperiment : IDisposable
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
     /// naming the run folder and its last good state.
     /// </summary>
-    public DecentralizedMetrics RunEpoch()
+    public DecentralizedMetrics RunEpoch() => Checkpointed(Scsp.RunEpoch)!;
+
+    /// <summary>
+    /// SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>), then its checkpoint, so that
+    /// resume, <c>--evaluate</c> and <c>eval --run</c> see the models the run ends with; null when there is nothing to run.
+    /// </summary>
+    public DecentralizedMetrics? RunConsensusPhase() => Checkpointed(Scsp.RunConsensusPhase);
+
+    private DecentralizedMetrics? Checkpointed(Func<DecentralizedMetrics?> step)
     {
         try
         {
-            var row = Scsp.RunEpoch();
-            Runner.Save(CheckpointPath, _metadata);
+            var row = step();
+            if (row is not null) Runner.Save(CheckpointPath, _metadata);
             return row;
         }
         catch (DivergenceException e)
@@ -151,9 +165,6 @@ public sealed class GossipExperiment : IDisposable
             throw new DivergenceException($"{Folder}: {e.Message}; {(File.Exists(CheckpointPath) ? $"the last good state is {CheckpointPath}" : "no checkpoint was written")}");
         }
     }
-
-    /// <summary>SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>); null when there is nothing to run.</summary>
-    public DecentralizedMetrics? RunConsensusPhase() => Scsp.RunConsensusPhase();
 
     /// <summary>Scores the current state (a loaded checkpoint) on every test set into evaluation.csv and returns the scores.</summary>
     public IReadOnlyList<TestSetAccuracy> Score()
