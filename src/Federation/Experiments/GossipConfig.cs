@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using NanoFed.Federation.Compression;
 using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Experiments;
@@ -141,13 +142,13 @@ public sealed record GossipConfig
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
-        // The quantize compressor's codes: 2 bits up to what the kernels pack (1 bit is the sign compressor).
-        if (Bits is < 2 or > Kernels.Quantize.MaxBits) throw new ArgumentException($"--bits must be 2..{Kernels.Quantize.MaxBits}, got {Bits}");
+        if (!QuantizeCompressor.Takes(Bits)) throw new ArgumentException($"--bits must be {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {Bits}");
         if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
         if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
         if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
-        if (ValueBits is not (32 or (>= 2 and <= 8))) throw new ArgumentException($"--value-bits must be 32 or 2..8, got {ValueBits}");
+        if (ValueBits != 32 && !QuantizeCompressor.Takes(ValueBits))
+            throw new ArgumentException($"--value-bits must be 32 or {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {ValueBits}");
         if (Pack && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk" && IndexCoding is not "delta"))
             throw new ArgumentException("--pack needs a method with a sparse compressor (sparse-push, scsp or choco with --compressor topk or randomk) and --index-coding int32, uint16 or bitmap");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
