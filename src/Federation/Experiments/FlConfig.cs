@@ -109,7 +109,7 @@ public sealed record FlConfig
     public double Dropout { get; init; }
 
     /// <summary>The simulated system of the clock.</summary>
-    public SystemModel.SystemModel System { get; init; } = SystemModel.SystemModel.Default;
+    public Systems.SystemModel System { get; init; } = Systems.SystemModel.Default;
 
     /// <summary>The data set the run uses: <see cref="Dataset"/>, or the one <see cref="Model"/> takes.</summary>
     [JsonIgnore]

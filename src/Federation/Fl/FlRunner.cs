@@ -12,7 +12,7 @@ namespace NanoFed.Federation.Fl;
 /// Runs a federated-learning method (Flower's <c>start</c>): an <see cref="IFlStrategy"/> on the server and the
 /// <see cref="IFlClient"/>s of a <see cref="ClientPopulation"/>, driven only through the <see cref="ITransport"/> the
 /// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
-/// (<see cref="SystemModel.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
+/// (<see cref="Systems.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
 /// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
 /// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering
 /// clients' replies and the failures to the aggregation, evaluates the global model on the test sets and reports bytes
@@ -41,9 +41,9 @@ public sealed class FlRunner
     /// <param name="transport">Carries every message; a strategy that is an <see cref="IMessageHandler"/> must be registered on
     /// it for <see cref="Message.Server"/>.</param>
     /// <param name="ledger">The ledger <paramref name="transport"/> records every message in.</param>
-    /// <param name="system">The simulated system; <see cref="SystemModel.SystemModel.Default"/> if null.</param>
+    /// <param name="system">The simulated system; <see cref="Systems.SystemModel.Default"/> if null.</param>
     public FlRunner(IFlStrategy strategy, ClientPopulation clients, IReadOnlyList<(string Name, ImageDataset Data)> tests, int perRound, ulong seed,
-        ITransport transport, TrafficLedger ledger, SystemModel.SystemModel? system = null)
+        ITransport transport, TrafficLedger ledger, Systems.SystemModel? system = null)
     {
         Strategy = strategy ?? throw new ArgumentNullException(nameof(strategy));
         Clients = clients ?? throw new ArgumentNullException(nameof(clients));
@@ -51,7 +51,7 @@ public sealed class FlRunner
         if (tests.Count == 0) throw new ArgumentException("at least one test set is needed", nameof(tests));
         Transport = transport ?? throw new ArgumentNullException(nameof(transport));
         Ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
-        System = system ?? SystemModel.SystemModel.Default;
+        System = system ?? Systems.SystemModel.Default;
         System.Validate();
         Seed = seed;
         _sampler = new ClientSampler(clients.Count, perRound, seed);
@@ -68,7 +68,7 @@ public sealed class FlRunner
     public Partition Partition => Clients.Partition;
 
     /// <summary>The simulated system.</summary>
-    public SystemModel.SystemModel System { get; }
+    public Systems.SystemModel System { get; }
 
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; }
@@ -231,9 +231,9 @@ public sealed class FlRunner
     }
 
     /// <summary>Each answering client's Training-phase bytes and messages each way (from the ledger) and FLOPs.</summary>
-    private static List<SystemModel.DeviceWork> DeviceWork(List<LedgerEntry> entries, Dictionary<int, double> flops, RoundAggregate aggregate)
+    private static List<Systems.DeviceWork> DeviceWork(List<LedgerEntry> entries, Dictionary<int, double> flops, RoundAggregate aggregate)
     {
-        var work = new List<SystemModel.DeviceWork>(flops.Count);
+        var work = new List<Systems.DeviceWork>(flops.Count);
         foreach (var (c, deviceFlops) in flops)
         {
             long down = 0, up = 0;
@@ -244,7 +244,7 @@ public sealed class FlRunner
                 if (e.Receiver == c) { down += e.Bytes; downN++; }
                 if (e.Sender == c) { up += e.Bytes; upN++; }
             }
-            work.Add(new SystemModel.DeviceWork(c, down, downN, deviceFlops, up, upN, aggregate.TurnFlops.GetValueOrDefault(c)));
+            work.Add(new Systems.DeviceWork(c, down, downN, deviceFlops, up, upN, aggregate.TurnFlops.GetValueOrDefault(c)));
         }
         return work;
     }

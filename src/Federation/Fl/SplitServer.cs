@@ -1,6 +1,6 @@
 using NanoFed.Autograd;
 using NanoFed.Federation.Aggregation;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Modules;

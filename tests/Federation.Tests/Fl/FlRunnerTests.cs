@@ -206,6 +206,6 @@ public class FlRunnerTests
         Assert.ThrowsAny<ArgumentException>(() => FlTesting.Runner(method, train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 5, seed: 1));
         Assert.Throws<ArgumentException>(() => FlTesting.Runner(method, Tiny(20), p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1));
         Assert.Throws<ArgumentException>(() => FlTesting.Runner(method, train, p, [("test", Tiny(10))], Normalization.Identity(1), perRound: 2, seed: 1,
-            new NanoFed.Federation.SystemModel.SystemModel(DeviceFlops: -1)));
+            new NanoFed.Federation.Systems.SystemModel(DeviceFlops: -1)));
     }
 }

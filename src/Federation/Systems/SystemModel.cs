@@ -1,4 +1,4 @@
-namespace NanoFed.Federation.SystemModel;
+namespace NanoFed.Federation.Systems;
 
 /// <summary>
 /// The simulated clock of a federated run: device and server compute rates, link bandwidths and a one-way latency.
