@@ -171,7 +171,7 @@ public sealed record FlConfig
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"system model (--device-flops, --server-flops, --uplink, --downlink, --latency): {e.Message}");
+            throw new ArgumentException($"system model (--device-flops, --server-flops, --uplink, --downlink, --latency, --round-deadline, --slowdown): {e.Message}");
         }
     }
 

@@ -14,11 +14,12 @@ namespace NanoFed.Federation.Fl;
 /// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
 /// (<see cref="Systems.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
 /// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
-/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering
-/// clients' replies and the failures to the aggregation, evaluates the global model on the test sets and reports bytes
-/// (every message of the round in the ledger) and simulated time. The clock's critical path is the slowest answering
-/// device's download + compute + upload of Training-phase messages, with the server work inside its turn, then the
-/// aggregation; Control-phase messages (round context, acknowledgements) are in
+/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts; a system model with a
+/// deadline drops the devices whose turn, their compute slowed by their straggler factor (<see cref="SlowdownOf"/>), ends
+/// after it), hands the answering clients' replies and the failures to the aggregation, evaluates the global model on
+/// the test sets and reports bytes (every message of the round in the ledger) and simulated time. The clock's critical
+/// path is the slowest device's download + compute + upload of Training-phase messages, with the server work inside its
+/// turn, at most the deadline, then the aggregation; Control-phase messages (round context, acknowledgements) are in
 /// the byte figures but not on the clock: a context rides with the round's first message, and an acknowledgement
 /// overlaps the device's next batch.
 /// </summary>
@@ -26,6 +27,9 @@ public sealed class FlRunner
 {
     /// <summary>Stream id of the dropout draws: client c drops out of round r when <c>RngStream(seed, DropoutStream).Split(r).Split(c)</c>'s first float is below <see cref="Dropout"/>.</summary>
     public const ulong DropoutStream = 0xD20B0;
+
+    /// <summary>Stream id of the straggler draws: client c's slow-down in round r comes from <c>RngStream(seed, StragglerStream).Split(r).Split(c)</c>'s first float.</summary>
+    public const ulong StragglerStream = 0x57A66;
 
     private readonly IReadOnlyList<(string Name, ImageDataset Data)> _tests;
     private readonly ClientSampler _sampler;
@@ -154,6 +158,15 @@ public sealed class FlRunner
         foreach (var e in entries) Ledger.Record(e);
     }
 
+    /// <summary>
+    /// The factor client <paramref name="client"/>'s compute is slowed by in round <paramref name="round"/>: 1 + s · E with
+    /// s the system model's <see cref="Systems.SystemModel.Slowdown"/> and E = −ln(1 − u) exponential with mean 1, u the
+    /// client's own draw (<see cref="StragglerStream"/>), so who straggles depends on neither the thread count nor the
+    /// order of clients; exactly 1 when s is 0.
+    /// </summary>
+    public double SlowdownOf(int round, int client) => System.Slowdown == 0 ? 1
+        : 1 + System.Slowdown * -Math.Log(1 - new RngStream(Seed, StragglerStream).Split((ulong)(uint)round).Split((ulong)(uint)client).NextFloat());
+
     /// <summary>Whether client <paramref name="client"/> drops out of round <paramref name="round"/> (<see cref="Dropout"/>).</summary>
     public bool DropsOut(int round, int client) =>
         Dropout > 0 && new RngStream(Seed, DropoutStream).Split((ulong)(uint)round).Split((ulong)(uint)client).NextFloat() < Dropout;
@@ -187,19 +200,36 @@ public sealed class FlRunner
                 failures.Add(new ClientFailure(c, e.Message));
             }
         }
-        int quorum = Quorum ?? clients.Length;
+        var worked = new Dictionary<int, double>(flops);
+        int missed = 0;
+        if (System.Deadline is not null)
+        {
+            foreach (var d in DeviceWork(round, Ledger.Entries.Skip(firstEntry).ToList(), worked, _ => 0).Where(System.Misses))
+            {
+                flops.Remove(d.Client);
+                failures.Add(new ClientFailure(d.Client, $"client {d.Client} missed the deadline: {System.DeviceTime(d):F2} s > {System.Deadline:F2} s"));
+                missed++;
+            }
+        }
+        // A straggler is a fault the run asked for, not an error: the default quorum is every client that took part and met the deadline.
+        int quorum = Quorum ?? clients.Length - missed;
         if (flops.Count < quorum)
             throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         // The runner reads only the server's inbox: a client's may be in another process. A reply of an earlier round (a
         // device that answered after its turn had failed) is dropped with the replies of clients that did not answer.
         var replies = Transport.ReceiveAll(Message.Server).Where(m => m.Round == round && flops.ContainsKey(m.Sender)).ToList();
+        var entries = Ledger.Entries.Skip(firstEntry).ToList();
+        long bytes = entries.Sum(e => e.Bytes);
+        if (flops.Count == 0)
+        {
+            double waited = System.RoundTime(DeviceWork(round, entries, worked, _ => 0), 0);
+            return Metrics(round, sampled, bytes, waited, evaluateAll) with { Failures = failures, Dropped = dropped, Skipped = $"all {missed} clients that worked missed the deadline" };
+        }
         var aggregate = Strategy.Aggregate(round, replies, failures);
         if (Divergence.NonFinite(Strategy.GlobalModel.StateDict()) is { } what)
             throw new DivergenceException($"diverged in round {round}: the global model's {what}{Culprits(replies)}");
-        var entries = Ledger.Entries.Skip(firstEntry).ToList();
-        double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
-        long bytes = entries.Sum(e => e.Bytes);
+        double seconds = System.RoundTime(DeviceWork(round, entries, worked, c => aggregate.TurnFlops.GetValueOrDefault(c)), aggregate.Flops);
         return Metrics(round, sampled, bytes, seconds, evaluateAll, Culprits(replies)) with { Failures = failures, Dropped = dropped };
     }
 
@@ -230,8 +260,11 @@ public sealed class FlRunner
         return senders.Count == 0 ? "" : $", after the replies of client(s) {string.Join(", ", senders)}";
     }
 
-    /// <summary>Each answering client's Training-phase bytes and messages each way (from the ledger) and FLOPs.</summary>
-    private static List<Systems.DeviceWork> DeviceWork(List<LedgerEntry> entries, Dictionary<int, double> flops, RoundAggregate aggregate)
+    /// <summary>
+    /// Each client that worked: its Training-phase bytes and messages each way (from the ledger), FLOPs, the server's
+    /// FLOPs inside its turn and its straggler factor.
+    /// </summary>
+    private List<Systems.DeviceWork> DeviceWork(int round, List<LedgerEntry> entries, Dictionary<int, double> flops, Func<int, double> turnFlops)
     {
         var work = new List<Systems.DeviceWork>(flops.Count);
         foreach (var (c, deviceFlops) in flops)
@@ -244,7 +277,7 @@ public sealed class FlRunner
                 if (e.Receiver == c) { down += e.Bytes; downN++; }
                 if (e.Sender == c) { up += e.Bytes; upN++; }
             }
-            work.Add(new Systems.DeviceWork(c, down, downN, deviceFlops, up, upN, aggregate.TurnFlops.GetValueOrDefault(c)));
+            work.Add(new Systems.DeviceWork(c, down, downN, deviceFlops, up, upN, turnFlops(c), SlowdownOf(round, c)));
         }
         return work;
     }
