@@ -6,10 +6,11 @@ namespace NanoFed.Nets.Training;
 
 /// <summary>
 /// The one supervised training step of NanoFed, which every trainer takes (<see cref="Trainer"/>, FedAvg's clients,
-/// EcoFed's server, the gossip agents): the model's forward pass on the tape and the batch's mean cross-entropy
-/// (<see cref="Loss"/>), then the gradients zeroed, the backward pass, the optimizer's step and the tape's reset
-/// (<see cref="Update"/>). A trainer that looks at the loss before the update (a divergence check, running statistics)
-/// calls the two halves; the others call <see cref="Run"/>. The model's mode (train or eval) is the caller's.
+/// EcoFed's server, the gossip agents, split learning's heads and server copies): the model's forward pass on the tape
+/// and the batch's mean cross-entropy (<see cref="Loss"/>), then the gradients zeroed, the backward pass, the
+/// optimizer's step and the tape's reset (<see cref="Update"/>). A trainer that looks at the loss before the update (a
+/// divergence check, running statistics) or adds to it (distillation) calls the two halves, or <see cref="Update"/>
+/// alone; the others call <see cref="Run"/>. The model's mode (train or eval) is the caller's.
 /// </summary>
 public static class SupervisedStep
 {
