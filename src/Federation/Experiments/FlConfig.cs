@@ -194,7 +194,7 @@ public sealed record FlConfig
     {
         try
         {
-            var given = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("the configuration is not a JSON object");
+            var given = RunConfigJson.Object(json);
             // The source generator sets init-only properties like constructor parameters, so a key left out would be
             // null or 0 rather than its default: the file's keys are laid over a complete default configuration instead.
             var merged = JsonNode.Parse(new FlConfig().ToJson())!.AsObject();
