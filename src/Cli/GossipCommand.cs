@@ -53,6 +53,8 @@ internal static class GossipCommand
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
+        var absence = new Option<double>("--absence") { Description = "Fault injection: probability that an agent is away for a window of --absence-iterations and then rejoins (sgp, sparse-push, scsp; seeded per window and agent)", DefaultValueFactory = _ => d.Absence };
+        var absenceIterations = new Option<int>("--absence-iterations") { Description = "Length in iterations of the windows of --absence", DefaultValueFactory = _ => d.AbsenceIterations };
         var messageLoss = new Option<double>("--message-loss") { Description = "Fault injection: probability that a gossip message is lost (sgp, sparse-push, scsp; seeded per iteration, sender and receiver)", DefaultValueFactory = _ => d.MessageLoss };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => d.Seed };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
@@ -74,7 +76,7 @@ internal static class GossipCommand
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, roundsBn, messageLoss, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
+            rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -113,6 +115,8 @@ internal static class GossipCommand
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
                 MessageLoss = parse.GetValue(messageLoss),
+                Absence = parse.GetValue(absence),
+                AbsenceIterations = parse.GetValue(absenceIterations),
                 Seed = parse.GetValue(seed),
                 TestFiles = parse.GetValue(testFiles),
                 Limit = parse.GetValue(limit),

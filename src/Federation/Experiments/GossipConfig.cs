@@ -121,6 +121,15 @@ public sealed record GossipConfig
     /// <summary>Fault injection: the probability that a gossip message is lost (push-sum methods only; 0 for none).</summary>
     [JsonPropertyName("message-loss")] public double MessageLoss { get; init; }
 
+    /// <summary>
+    /// Fault injection: the probability that an agent is away for a window of <see cref="AbsenceIterations"/> training
+    /// iterations and then rejoins (push-sum methods only; 0 for none; <see cref="GossipExperiment.IsAway"/>).
+    /// </summary>
+    [JsonPropertyName("absence")] public double Absence { get; init; }
+
+    /// <summary>The length in iterations of the windows an agent is away for (<see cref="Absence"/>).</summary>
+    [JsonPropertyName("absence-iterations")] public int AbsenceIterations { get; init; } = 10;
+
     /// <summary>No crop and flip augmentation.</summary>
     [JsonPropertyName("no-augment")] public bool NoAugment { get; init; }
 
@@ -174,6 +183,10 @@ public sealed record GossipConfig
         if (!(MessageLoss >= 0 && MessageLoss <= 1)) throw new ArgumentException($"--message-loss must be a probability in [0, 1], got {MessageLoss}");
         if (MessageLoss > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
             throw new ArgumentException($"--message-loss needs a push-sum method (sgp, sparse-push, scsp), whose lost shares stay with the sender; {Method} needs every message delivered");
+        if (!(Absence >= 0 && Absence <= 1)) throw new ArgumentException($"--absence must be a probability in [0, 1], got {Absence}");
+        if (Absence > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
+            throw new ArgumentException($"--absence needs a push-sum method (sgp, sparse-push, scsp), whose shares for an absent agent stay with the sender; {Method} needs every agent");
+        if (AbsenceIterations < 1) throw new ArgumentException($"--absence-iterations must be positive, got {AbsenceIterations}");
     }
 
     /// <summary>The configuration as indented JSON.</summary>
@@ -197,7 +210,7 @@ public sealed record GossipConfig
             // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
             // so the file's keys are laid over a complete default tree first.
             var tree = new GossipConfig().Tree();
-            var file = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object");
+            var file = RunConfigJson.Object(json);
             foreach (var (key, value) in file)
             {
                 if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");

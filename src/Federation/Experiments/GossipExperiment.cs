@@ -21,6 +21,9 @@ public sealed class GossipExperiment : IDisposable
     /// <summary>Stream id of the seed of the message-loss draws (<see cref="Transport"/>).</summary>
     public const ulong MessageLossStream = 0x1055;
 
+    /// <summary>Stream id of the absence draws (<see cref="IsAway"/>).</summary>
+    public const ulong AbsenceStream = 0xAB5E;
+
     private readonly Agent[] _agents;
     private readonly Dictionary<string, string> _metadata;
     private readonly string _tests;
@@ -58,6 +61,7 @@ public sealed class GossipExperiment : IDisposable
             var runner = new DecentralizedRunner(agents, mode, protocol, tests, setup.Normalization, Transport(config, ledger), ledger, setup.Schedule)
             {
                 SecondaryEvalEvery = config.EvalEvery,
+                Away = config.Absence > 0 ? (t, i) => IsAway(config, t, i) : null,
             };
             Directory.CreateDirectory(folder);
             return new GossipExperiment(setup, dataRoot, folder, [.. agents], runner, tests);
@@ -73,15 +77,34 @@ public sealed class GossipExperiment : IDisposable
     /// The in-process transport that records in <paramref name="ledger"/>, behind a <see cref="DroppingTransport"/> when
     /// <paramref name="config"/> has a message loss: each message is lost with that probability, drawn per (phase,
     /// iteration, sender, receiver) from a seed of <see cref="MessageLossStream"/>, so the losses depend on neither the
-    /// thread count nor the order of sending. Without a loss the plain transport, so such a run is the one before the option.
+    /// thread count nor the order of sending; and behind one that loses the training messages sent to an agent that is
+    /// away (<see cref="IsAway"/>), whose senders keep their shares. Without either the plain transport, so such a run is
+    /// the one before the options.
     /// </summary>
     public static ITransport Transport(GossipConfig config, TrafficLedger ledger)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var transport = new InProcessTransport(ledger);
-        if (config.MessageLoss == 0) return transport;
-        var rng = new RngStream(config.Seed, MessageLossStream);
-        return DroppingTransport.Random(transport, config.MessageLoss, ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32());
+        ITransport transport = new InProcessTransport(ledger);
+        if (config.MessageLoss > 0)
+        {
+            var rng = new RngStream(config.Seed, MessageLossStream);
+            transport = DroppingTransport.Random(transport, config.MessageLoss, ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32());
+        }
+        if (config.Absence > 0) transport = new DroppingTransport(transport, m => m.Phase == MessagePhase.Training && IsAway(config, m.Round, m.Receiver));
+        return transport;
+    }
+
+    /// <summary>
+    /// Whether agent <paramref name="agent"/> is away at training iteration <paramref name="iteration"/>: the iterations
+    /// are cut into windows of <see cref="GossipConfig.AbsenceIterations"/>, and the agent is away for a whole window
+    /// with probability <see cref="GossipConfig.Absence"/>, drawn per (window, agent) from the seed's
+    /// <see cref="AbsenceStream"/>; it rejoins at the next window it is drawn present in, with the state it left with.
+    /// </summary>
+    public static bool IsAway(GossipConfig config, long iteration, int agent)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Absence > 0 && agent >= 0
+            && new RngStream(config.Seed, AbsenceStream).Split((ulong)(iteration / config.AbsenceIterations)).Split((ulong)agent).NextFloat() < config.Absence;
     }
 
     /// <summary>The data, partition, graph and schedule the agents come from.</summary>
