@@ -53,6 +53,8 @@ internal static class FlCommand
         var uplink = new Option<double>("--uplink") { Description = "Uplink bytes/s", DefaultValueFactory = _ => s.UplinkBytesPerSecond };
         var downlink = new Option<double>("--downlink") { Description = "Downlink bytes/s", DefaultValueFactory = _ => s.DownlinkBytesPerSecond };
         var latency = new Option<double>("--latency") { Description = "Latency per message (s)", DefaultValueFactory = _ => s.Latency };
+        var roundDeadline = new Option<double?>("--round-deadline") { Description = "Fault injection: simulated seconds a device's turn may take; a device past it misses the round" };
+        var slowdown = new Option<double>("--slowdown") { Description = "Fault injection: stragglers, a device's compute slowed by 1 + SLOWDOWN x an exponential draw of mean 1 (seeded per round and client)", DefaultValueFactory = _ => s.Slowdown };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/fl-METHOD-SPLIT-seedSEED)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
@@ -66,7 +68,7 @@ internal static class FlCommand
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort,
+            roundDeadline, slowdown, data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort,
         };
         Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun, cluster, gatewayPort];
         command.SetAction(parse => Program.Guard(() =>
@@ -96,6 +98,7 @@ internal static class FlCommand
                     DeviceFlops = Pick(deviceFlops, (b.System ?? s).DeviceFlops), ServerFlops = Pick(serverFlops, (b.System ?? s).ServerFlops),
                     UplinkBytesPerSecond = Pick(uplink, (b.System ?? s).UplinkBytesPerSecond),
                     DownlinkBytesPerSecond = Pick(downlink, (b.System ?? s).DownlinkBytesPerSecond), Latency = Pick(latency, (b.System ?? s).Latency),
+                    Deadline = Pick(roundDeadline, (b.System ?? s).Deadline), Slowdown = Pick(slowdown, (b.System ?? s).Slowdown),
                 },
             };
             settings.Validate();

@@ -10,7 +10,7 @@ namespace NanoFed.Cli;
 /// <summary>
 /// `nanofed gossip`: decentralized training of n agents (all-reduce, SGP, Sparse-Push, SCSP, no communication) into a
 /// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
-/// checkpoint.safetensors after every epoch, accuracy.svg and consensus.svg.
+/// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg.
 /// </summary>
 internal static class GossipCommand
 {
@@ -53,6 +53,8 @@ internal static class GossipCommand
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
+        var absence = new Option<double>("--absence") { Description = "Fault injection: probability that an agent is away for a window of --absence-iterations and then rejoins (sgp, sparse-push, scsp; seeded per window and agent)", DefaultValueFactory = _ => d.Absence };
+        var absenceIterations = new Option<int>("--absence-iterations") { Description = "Length in iterations of the windows of --absence", DefaultValueFactory = _ => d.AbsenceIterations };
         var messageLoss = new Option<double>("--message-loss") { Description = "Fault injection: probability that a gossip message is lost (sgp, sparse-push, scsp; seeded per iteration, sender and receiver)", DefaultValueFactory = _ => d.MessageLoss };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, shuffling and graphs", DefaultValueFactory = _ => d.Seed };
         var data = new Option<string?>("--data") { Description = "Data root (default: environment variable NANOFED_DATA)" };
@@ -64,7 +66,7 @@ internal static class GossipCommand
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (quick checks)" };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N images of each test set only (quick checks)" };
         var noAugment = new Option<bool>("--no-augment") { Description = "No crop and flip augmentation (CIFAR-10)" };
-        var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: before its consensus rounds) on every test set into evaluation.csv, without training" };
+        var evaluate = new Option<bool>("--evaluate") { Description = "With --resume: score the last checkpoint (for scsp: after its consensus rounds once they have run) on every test set into evaluation.csv, without training" };
         var tuneGamma = new Option<string?>("--tune-gamma") { Description = "Instead of training: sweep the consensus step over this comma-separated list (default 1..0.001) by gossip alone on random vectors of the model's size, and print the best", Arity = ArgumentArity.ZeroOrOne };
         var tuneIterations = new Option<int>("--tune-iterations") { Description = "Gossip iterations of each --tune-gamma trial", DefaultValueFactory = _ => 1000 };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
@@ -74,7 +76,7 @@ internal static class GossipCommand
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, roundsBn, messageLoss, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
+            rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -113,6 +115,8 @@ internal static class GossipCommand
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
                 MessageLoss = parse.GetValue(messageLoss),
+                Absence = parse.GetValue(absence),
+                AbsenceIterations = parse.GetValue(absenceIterations),
                 Seed = parse.GetValue(seed),
                 TestFiles = parse.GetValue(testFiles),
                 Limit = parse.GetValue(limit),

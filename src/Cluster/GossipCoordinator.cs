@@ -27,6 +27,7 @@ public sealed class GossipCoordinator
         if (config.Method is "allreduce" or "none" or "scsp")
             throw new ArgumentException($"--method {config.Method}: a cluster runs sgp, sparse-push, dpsgd and choco");
         if (config.MessageLoss != 0) throw new ArgumentException("--message-loss: a cluster delivers every message (loss injection is the simulation's)");
+        if (config.Absence != 0) throw new ArgumentException("--absence: a cluster keeps every agent (absence injection is the simulation's)");
         _config = config.ToJson();
         _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
     }

@@ -1,6 +1,6 @@
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Fl;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 
 namespace NanoFed.Deploy;

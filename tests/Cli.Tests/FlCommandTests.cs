@@ -63,6 +63,17 @@ public class FlCommandTests : IDisposable
     }
 
     [Fact]
+    public void StragglersAreRecordedInTheConfigAndTheDevicesPastTheDeadlineNamed()
+    {
+        var r = Run(Tiny("stragglers", "--slowdown", "1", "--round-deadline", "1e-6"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(2, r.Out.Split('\n').Count(l => l.Contains("skipped: all 2 clients that worked missed the deadline; failed: client ", StringComparison.Ordinal)));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "stragglers", "config.json")));
+        var system = config.RootElement.GetProperty("system");
+        Assert.Equal((1e-6, 1.0), (system.GetProperty("deadline").GetDouble(), system.GetProperty("slowdown").GetDouble()));
+    }
+
+    [Fact]
     public void TinyRunWritesItsFolderAndIsReproducible()
     {
         string a = Path.Combine(_dir, "a"), b = Path.Combine(_dir, "b");

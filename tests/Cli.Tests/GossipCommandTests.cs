@@ -44,6 +44,13 @@ public class GossipCommandTests : IDisposable
         // (with the wire headers of the smallcnn's few tensors it still rounds to 5.00).
         Assert.EndsWith(",5.00", csv[1], StringComparison.Ordinal);
 
+        // The checkpoint holds the models after the consensus phase: scored again, they give the consensus row's figures
+        // (t10k averaged, mean, min, max), and a finished SCSP run is not trained on.
+        var score = Run("gossip", "--out", whole, "--data", data, "--resume", "--evaluate");
+        Assert.True(score.Code == 0, score.Err);
+        Assert.Equal(["2", "t10k", .. csv[3].Split(',')[11..15]], File.ReadAllLines(Path.Combine(whole, "evaluation.csv"))[1].Split(','));
+        AssertBadInput(Run("gossip", "--out", whole, "--data", data, "--resume", "--epochs", "3"), "after the consensus phase");
+
         Assert.Equal(0, Run([.. common, "--out", parts, "--stop-after", "1"]).Code);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(parts, "metrics.csv")).Length);
         AssertBadInput(Run("gossip", "--out", parts, "--data", data, "--resume", "--keep", "0.5"), "--keep");

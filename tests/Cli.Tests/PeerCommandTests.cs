@@ -39,6 +39,15 @@ public sealed class PeerCommandTests : IDisposable
         AssertBadInput(Peer(peers: "http.json"), "http.json: peer 0");
     }
 
+    [Theory]
+    [InlineData("""{ "0": "https://127.0.0.1:5100", "00": "https://127.0.0.1:5109", "1": "a", "2": "b", "3": "c" }""", "peer 0 is given twice")]
+    [InlineData("""{ "0": "https://127.0.0.1:5100", "0": "https://127.0.0.1:5109", "1": "a", "2": "b", "3": "c" }""", "twice.json: malformed peers file")]
+    public void APeerGivenTwiceIsBadInput(string json, string mention)
+    {
+        File.WriteAllText(Path.Combine(_dir, "twice.json"), json);
+        AssertBadInput(Peer(peers: "twice.json"), mention);
+    }
+
     [Fact]
     public void AMissingCertificateIsBadInput() => AssertBadInput(Peer(), "cert.pem");
 }

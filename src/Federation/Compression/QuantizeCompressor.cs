@@ -11,10 +11,19 @@ namespace NanoFed.Federation.Compression;
 /// </summary>
 public sealed class QuantizeCompressor : ICompressor
 {
+    /// <summary>The narrowest code: 2 bits (1 bit is the <see cref="SignCompressor"/>).</summary>
+    public const int MinBits = 2;
+
+    /// <summary>The widest code: what the kernels pack (<see cref="Quantize.MaxBits"/>).</summary>
+    public const int MaxBits = Quantize.MaxBits;
+
+    /// <summary>Whether <paramref name="bits"/> is a code width this compressor (or top-k's quantized values) takes.</summary>
+    public static bool Takes(int bits) => bits is >= MinBits and <= MaxBits;
+
     /// <summary>b-bit codes, nearest or stochastic rounding.</summary>
     public QuantizeCompressor(int bits, bool stochastic = false)
     {
-        if (bits < 2 || bits > 8) throw new ArgumentOutOfRangeException(nameof(bits), $"bits must be in 2..8, got {bits} (use SignCompressor for 1 bit)");
+        if (!Takes(bits)) throw new ArgumentOutOfRangeException(nameof(bits), $"bits must be in {MinBits}..{MaxBits}, got {bits} (use SignCompressor for 1 bit)");
         (BitsPerValue, Stochastic) = (bits, stochastic);
     }
 

@@ -18,8 +18,9 @@ public sealed class TopKCompressor(double keep, IndexCoding coding = IndexCoding
     /// <summary>How the indices are written.</summary>
     public IndexCoding Coding { get; } = coding;
 
-    /// <summary>Bits per sent value: 32 (float32) or 2..8 (codes with one scale per tensor).</summary>
-    public int ValueBits { get; } = valueBits is 32 or (>= 2 and <= 8) ? valueBits : throw new ArgumentOutOfRangeException(nameof(valueBits), $"value bits must be 32 or 2..8, got {valueBits}");
+    /// <summary>Bits per sent value: 32 (float32) or <see cref="QuantizeCompressor.MinBits"/>..<see cref="QuantizeCompressor.MaxBits"/> (codes with one scale per tensor).</summary>
+    public int ValueBits { get; } = valueBits == 32 || QuantizeCompressor.Takes(valueBits) ? valueBits
+        : throw new ArgumentOutOfRangeException(nameof(valueBits), $"value bits must be 32 or {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {valueBits}");
 
     /// <inheritdoc/>
     public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)

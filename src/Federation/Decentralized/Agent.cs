@@ -126,12 +126,9 @@ public sealed class Agent : IDisposable
     public double Step(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Optimizer.ZeroGrad();
         var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
-        _tape.Backward(loss);
-        Optimizer.Step();
-        _tape.Reset();
+        SupervisedStep.Update(_tape, Optimizer, loss);
         CopyParameters(_x);
         var z = Node.Z;
         float w = Node.W;
@@ -156,8 +153,7 @@ public sealed class Agent : IDisposable
     {
         LoadEstimate();
         Model.Train();
-        var logits = Model.Forward(_tape, new Variable(batch.Images));
-        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        var (logits, loss) = SupervisedStep.Loss(_tape, Model, batch.Images, batch.Labels);
         _lossSum += loss.Data.Span[0] * batch.Count;
         _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
         _seen += batch.Count;

@@ -21,13 +21,14 @@ public sealed partial class DecentralizedRunner
     /// "runner.consensus_round", "runner.training_bytes", "runner.consensus_bytes", "runner.agents"; metadata "format", "protocol"
     /// (communication mode and protocol type), "metrics" (JSON of <see cref="History"/>) and the caller's <paramref name="metadata"/> (e.g. the run's
     /// configuration). The data order of every epoch is a pure function of (seed, agent, epoch), so the epoch count
-    /// is the loaders' whole position. Only between training epochs (not after consensus rounds, whose nodes belong
-    /// to another protocol).
+    /// is the loaders' whole position. After consensus rounds it first switches back to the training protocol, as the
+    /// next <see cref="RunEpoch"/> would and as <see cref="Load"/> does (z and w carried over, the consensus protocol's
+    /// private state dropped), so the file holds the consensus phase's result and a loaded runner goes on as this one.
     /// </summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!ReferenceEquals(_active, _gossip)) throw new InvalidOperationException("checkpoints are taken between training epochs, not after consensus rounds");
+        if (!ReferenceEquals(_active, _gossip)) Use(_gossip);
         var entries = new List<SafeTensor>();
         for (int i = 0; i < _agents.Length; i++)
         {

@@ -45,6 +45,7 @@ public sealed partial class DecentralizedRunner
     private IGossip? _active;
     private int _epoch;
     private long _consensusRound;
+    private bool[]? _present;
 
     /// <summary>
     /// A runner over <paramref name="agents"/> (all with the same model architecture; agent i has id i) communicating by
@@ -145,6 +146,14 @@ public sealed partial class DecentralizedRunner
     /// <summary>Called after each training iteration with the number of iterations done in the epoch (progress display).</summary>
     public Action<int>? IterationCompleted { get; set; }
 
+    /// <summary>
+    /// Fault injection (gossip only): whether agent i (second argument) is away at training iteration t (first). An
+    /// agent away takes no step, sends nothing and applies nothing, so its z and w stay as they were until it is back;
+    /// the transport must lose what is sent to it (GossipExperiment's does), which the senders keep, so Σ z and Σ w are
+    /// conserved. A pure function of (t, i), so a resumed run sees the same absences. Null: every agent is always there.
+    /// </summary>
+    public Func<long, int, bool>? Away { get; set; }
+
     /// <summary>The learning rate at iteration <paramref name="iteration"/> (the agents' own rate without a schedule).</summary>
     public double LrAt(long iteration) => _schedule?.LrAt(checked((int)iteration)) ?? _agents[0].Optimizer.Lr;
 
@@ -169,8 +178,9 @@ public sealed partial class DecentralizedRunner
                 Next(enumerators, batches);
                 lr = LrAt(Iteration);
                 foreach (var a in _agents) a.Optimizer.Lr = lr;
-                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: false));
-                Communicate();
+                var present = Present(Iteration);
+                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: false, present));
+                Communicate(present);
                 CheckFinite(it);
                 Iteration++;
                 IterationCompleted?.Invoke(it + 1);
@@ -256,7 +266,7 @@ public sealed partial class DecentralizedRunner
                     enumerators = _agents.Select(a => a.Loader.Epoch(loaderEpoch).GetEnumerator()).ToArray();
                 }
                 Next(enumerators, batches);
-                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: true));
+                Workers.For(_agents.Length, new LocalSteps(_peers, batches, forwardOnly: true, present: null));
                 Exchange(_consensusRound++, MessagePhase.Consensus);
             }
         }
@@ -280,11 +290,22 @@ public sealed partial class DecentralizedRunner
         _active = protocol;
     }
 
-    /// <summary>One synchronous exchange: every peer sends its messages of round <paramref name="t"/>, then every peer receives.</summary>
-    private void Exchange(long t, MessagePhase phase)
+    /// <summary>One synchronous exchange: every peer (every <paramref name="present"/> one) sends its messages of round <paramref name="t"/>, then receives.</summary>
+    private void Exchange(long t, MessagePhase phase, bool[]? present = null)
     {
-        foreach (var p in _peers) p.Send(t, phase);
-        foreach (var p in _peers) p.Receive(t, phase);
+        for (int i = 0; i < _peers.Length; i++)
+            if (present?[i] != false) _peers[i].Send(t, phase);
+        for (int i = 0; i < _peers.Length; i++)
+            if (present?[i] != false) _peers[i].Receive(t, phase);
+    }
+
+    /// <summary>Which agents are there at training iteration <paramref name="t"/> (<see cref="Away"/>); null when all always are.</summary>
+    private bool[]? Present(long t)
+    {
+        if (Away is not { } away || Communication != Communication.Gossip) return null;
+        _present ??= new bool[_agents.Length];
+        for (int i = 0; i < _present.Length; i++) _present[i] = !away(t, i);
+        return _present;
     }
 
     private void CheckNodeCount(IGossip protocol)
@@ -302,12 +323,12 @@ public sealed partial class DecentralizedRunner
         }
     }
 
-    private void Communicate()
+    private void Communicate(bool[]? present)
     {
         switch (Communication)
         {
             case Communication.Gossip:
-                Exchange(Iteration, MessagePhase.Training);
+                Exchange(Iteration, MessagePhase.Training, present);
                 break;
             case Communication.AllReduce:
                 var mean = Average(_agents.Select(a => a.Node.Estimate()).ToArray());
@@ -458,10 +479,11 @@ public sealed partial class DecentralizedRunner
         }
     }
 
-    private readonly struct LocalSteps(GossipPeer[] peers, Batch[] batches, bool forwardOnly) : IParallelBody
+    private readonly struct LocalSteps(GossipPeer[] peers, Batch[] batches, bool forwardOnly, bool[]? present) : IParallelBody
     {
         public void Invoke(int index)
         {
+            if (present?[index] == false) return;
             if (forwardOnly) peers[index].Forward(batches[index]);
             else peers[index].Step(batches[index]);
         }

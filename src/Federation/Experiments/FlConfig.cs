@@ -109,7 +109,7 @@ public sealed record FlConfig
     public double Dropout { get; init; }
 
     /// <summary>The simulated system of the clock.</summary>
-    public SystemModel.SystemModel System { get; init; } = SystemModel.SystemModel.Default;
+    public Systems.SystemModel System { get; init; } = Systems.SystemModel.Default;
 
     /// <summary>The data set the run uses: <see cref="Dataset"/>, or the one <see cref="Model"/> takes.</summary>
     [JsonIgnore]
@@ -171,7 +171,7 @@ public sealed record FlConfig
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"system model (--device-flops, --server-flops, --uplink, --downlink, --latency): {e.Message}");
+            throw new ArgumentException($"system model (--device-flops, --server-flops, --uplink, --downlink, --latency, --round-deadline, --slowdown): {e.Message}");
         }
     }
 
@@ -194,7 +194,7 @@ public sealed record FlConfig
     {
         try
         {
-            var given = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("the configuration is not a JSON object");
+            var given = RunConfigJson.Object(json);
             // The source generator sets init-only properties like constructor parameters, so a key left out would be
             // null or 0 rather than its default: the file's keys are laid over a complete default configuration instead.
             var merged = JsonNode.Parse(new FlConfig().ToJson())!.AsObject();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using NanoFed.Federation.Compression;
 using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Experiments;
@@ -120,6 +121,15 @@ public sealed record GossipConfig
     /// <summary>Fault injection: the probability that a gossip message is lost (push-sum methods only; 0 for none).</summary>
     [JsonPropertyName("message-loss")] public double MessageLoss { get; init; }
 
+    /// <summary>
+    /// Fault injection: the probability that an agent is away for a window of <see cref="AbsenceIterations"/> training
+    /// iterations and then rejoins (push-sum methods only; 0 for none; <see cref="GossipExperiment.IsAway"/>).
+    /// </summary>
+    [JsonPropertyName("absence")] public double Absence { get; init; }
+
+    /// <summary>The length in iterations of the windows an agent is away for (<see cref="Absence"/>).</summary>
+    [JsonPropertyName("absence-iterations")] public int AbsenceIterations { get; init; } = 10;
+
     /// <summary>No crop and flip augmentation.</summary>
     [JsonPropertyName("no-augment")] public bool NoAugment { get; init; }
 
@@ -141,13 +151,13 @@ public sealed record GossipConfig
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
-        // The quantize compressor's codes: 2 bits up to what the kernels pack (1 bit is the sign compressor).
-        if (Bits is < 2 or > Kernels.Quantize.MaxBits) throw new ArgumentException($"--bits must be 2..{Kernels.Quantize.MaxBits}, got {Bits}");
+        if (!QuantizeCompressor.Takes(Bits)) throw new ArgumentException($"--bits must be {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {Bits}");
         if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
         if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
         if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
-        if (ValueBits is not (32 or (>= 2 and <= 8))) throw new ArgumentException($"--value-bits must be 32 or 2..8, got {ValueBits}");
+        if (ValueBits != 32 && !QuantizeCompressor.Takes(ValueBits))
+            throw new ArgumentException($"--value-bits must be 32 or {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {ValueBits}");
         if (Pack && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk" && IndexCoding is not "delta"))
             throw new ArgumentException("--pack needs a method with a sparse compressor (sparse-push, scsp or choco with --compressor topk or randomk) and --index-coding int32, uint16 or bitmap");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
@@ -173,6 +183,10 @@ public sealed record GossipConfig
         if (!(MessageLoss >= 0 && MessageLoss <= 1)) throw new ArgumentException($"--message-loss must be a probability in [0, 1], got {MessageLoss}");
         if (MessageLoss > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
             throw new ArgumentException($"--message-loss needs a push-sum method (sgp, sparse-push, scsp), whose lost shares stay with the sender; {Method} needs every message delivered");
+        if (!(Absence >= 0 && Absence <= 1)) throw new ArgumentException($"--absence must be a probability in [0, 1], got {Absence}");
+        if (Absence > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
+            throw new ArgumentException($"--absence needs a push-sum method (sgp, sparse-push, scsp), whose shares for an absent agent stay with the sender; {Method} needs every agent");
+        if (AbsenceIterations < 1) throw new ArgumentException($"--absence-iterations must be positive, got {AbsenceIterations}");
     }
 
     /// <summary>The configuration as indented JSON.</summary>
@@ -196,7 +210,7 @@ public sealed record GossipConfig
             // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
             // so the file's keys are laid over a complete default tree first.
             var tree = new GossipConfig().Tree();
-            var file = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object");
+            var file = RunConfigJson.Object(json);
             foreach (var (key, value) in file)
             {
                 if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");

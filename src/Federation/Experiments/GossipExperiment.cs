@@ -12,14 +12,17 @@ namespace NanoFed.Federation.Experiments;
 /// <summary>
 /// The in-process simulation of a gossip run in a run folder: all n agents of a <see cref="GossipSetup"/>, the
 /// <see cref="DecentralizedRunner"/> over an <see cref="InProcessTransport"/>, and the <see cref="Scsp"/> sequencing
-/// (E training epochs, then SCSP's consensus phase). It writes config.json and, after every epoch,
-/// checkpoint.safetensors (the configuration in its metadata), resumes from them, and scores a checkpoint into
+/// (E training epochs, then SCSP's consensus phase). It writes config.json and, after every epoch and after the
+/// consensus phase, checkpoint.safetensors (the configuration in its metadata), resumes from them, and scores a checkpoint into
 /// evaluation.csv. `nanofed gossip` only maps options onto a <see cref="GossipConfig"/> and shows the progress.
 /// </summary>
 public sealed class GossipExperiment : IDisposable
 {
     /// <summary>Stream id of the seed of the message-loss draws (<see cref="Transport"/>).</summary>
     public const ulong MessageLossStream = 0x1055;
+
+    /// <summary>Stream id of the absence draws (<see cref="IsAway"/>).</summary>
+    public const ulong AbsenceStream = 0xAB5E;
 
     private readonly Agent[] _agents;
     private readonly Dictionary<string, string> _metadata;
@@ -58,6 +61,7 @@ public sealed class GossipExperiment : IDisposable
             var runner = new DecentralizedRunner(agents, mode, protocol, tests, setup.Normalization, Transport(config, ledger), ledger, setup.Schedule)
             {
                 SecondaryEvalEvery = config.EvalEvery,
+                Away = config.Absence > 0 ? (t, i) => IsAway(config, t, i) : null,
             };
             Directory.CreateDirectory(folder);
             return new GossipExperiment(setup, dataRoot, folder, [.. agents], runner, tests);
@@ -73,15 +77,34 @@ public sealed class GossipExperiment : IDisposable
     /// The in-process transport that records in <paramref name="ledger"/>, behind a <see cref="DroppingTransport"/> when
     /// <paramref name="config"/> has a message loss: each message is lost with that probability, drawn per (phase,
     /// iteration, sender, receiver) from a seed of <see cref="MessageLossStream"/>, so the losses depend on neither the
-    /// thread count nor the order of sending. Without a loss the plain transport, so such a run is the one before the option.
+    /// thread count nor the order of sending; and behind one that loses the training messages sent to an agent that is
+    /// away (<see cref="IsAway"/>), whose senders keep their shares. Without either the plain transport, so such a run is
+    /// the one before the options.
     /// </summary>
     public static ITransport Transport(GossipConfig config, TrafficLedger ledger)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var transport = new InProcessTransport(ledger);
-        if (config.MessageLoss == 0) return transport;
-        var rng = new RngStream(config.Seed, MessageLossStream);
-        return DroppingTransport.Random(transport, config.MessageLoss, ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32());
+        ITransport transport = new InProcessTransport(ledger);
+        if (config.MessageLoss > 0)
+        {
+            var rng = new RngStream(config.Seed, MessageLossStream);
+            transport = DroppingTransport.Random(transport, config.MessageLoss, ((ulong)rng.NextUInt32() << 32) | rng.NextUInt32());
+        }
+        if (config.Absence > 0) transport = new DroppingTransport(transport, m => m.Phase == MessagePhase.Training && IsAway(config, m.Round, m.Receiver));
+        return transport;
+    }
+
+    /// <summary>
+    /// Whether agent <paramref name="agent"/> is away at training iteration <paramref name="iteration"/>: the iterations
+    /// are cut into windows of <see cref="GossipConfig.AbsenceIterations"/>, and the agent is away for a whole window
+    /// with probability <see cref="GossipConfig.Absence"/>, drawn per (window, agent) from the seed's
+    /// <see cref="AbsenceStream"/>; it rejoins at the next window it is drawn present in, with the state it left with.
+    /// </summary>
+    public static bool IsAway(GossipConfig config, long iteration, int agent)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Absence > 0 && agent >= 0
+            && new RngStream(config.Seed, AbsenceStream).Split((ulong)(iteration / config.AbsenceIterations)).Split((ulong)agent).NextFloat() < config.Absence;
     }
 
     /// <summary>The data, partition, graph and schedule the agents come from.</summary>
@@ -117,11 +140,17 @@ public sealed class GossipExperiment : IDisposable
         }
     }
 
-    /// <summary>Loads the run folder's checkpoint (an <see cref="ArgumentException"/> when there is none).</summary>
+    /// <summary>
+    /// Loads the run folder's checkpoint (an <see cref="ArgumentException"/> when there is none, or when more epochs are
+    /// asked of an SCSP run whose consensus phase has run: its checkpoint holds the models after that phase, and training
+    /// on from them would not be the longer run).
+    /// </summary>
     public void Resume()
     {
         if (!File.Exists(CheckpointPath)) throw new ArgumentException($"--resume: no checkpoint {CheckpointPath}");
         Runner.Load(CheckpointPath);
+        if (!Scsp.TrainingDone && Runner.History.Any(m => m.Phase == DecentralizedPhase.Consensus))
+            throw new ArgumentException($"--resume: --epochs {Config.Epochs} would train on after the consensus phase of the finished SCSP run in {Folder}; start a new run");
     }
 
     /// <summary>
@@ -138,12 +167,20 @@ public sealed class GossipExperiment : IDisposable
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
     /// naming the run folder and its last good state.
     /// </summary>
-    public DecentralizedMetrics RunEpoch()
+    public DecentralizedMetrics RunEpoch() => Checkpointed(Scsp.RunEpoch)!;
+
+    /// <summary>
+    /// SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>), then its checkpoint, so that
+    /// resume, <c>--evaluate</c> and <c>eval --run</c> see the models the run ends with; null when there is nothing to run.
+    /// </summary>
+    public DecentralizedMetrics? RunConsensusPhase() => Checkpointed(Scsp.RunConsensusPhase);
+
+    private DecentralizedMetrics? Checkpointed(Func<DecentralizedMetrics?> step)
     {
         try
         {
-            var row = Scsp.RunEpoch();
-            Runner.Save(CheckpointPath, _metadata);
+            var row = step();
+            if (row is not null) Runner.Save(CheckpointPath, _metadata);
             return row;
         }
         catch (DivergenceException e)
@@ -151,9 +188,6 @@ public sealed class GossipExperiment : IDisposable
             throw new DivergenceException($"{Folder}: {e.Message}; {(File.Exists(CheckpointPath) ? $"the last good state is {CheckpointPath}" : "no checkpoint was written")}");
         }
     }
-
-    /// <summary>SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>); null when there is nothing to run.</summary>
-    public DecentralizedMetrics? RunConsensusPhase() => Scsp.RunConsensusPhase();
 
     /// <summary>Scores the current state (a loaded checkpoint) on every test set into evaluation.csv and returns the scores.</summary>
     public IReadOnlyList<TestSetAccuracy> Score()

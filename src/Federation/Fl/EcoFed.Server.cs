@@ -1,7 +1,8 @@
 using NanoFed.Federation.Aggregation;
 using NanoFed.Autograd;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Nets.Modules;
+using NanoFed.Nets.Training;
 using NanoFed.Nets.Optim;
 
 namespace NanoFed.Federation.Fl;
@@ -92,17 +93,8 @@ public sealed partial class EcoFed
                     features.AsSpan(s * per, per).CopyTo(x.AsSpan(i * per, per));
                     y[i] = entry.Labels[s];
                 }
-                Step(sgd, work, Tensor.FromArray(x, new Shape([m, .. sample])), y);
+                SupervisedStep.Run(_tape, work, sgd, Tensor.FromArray(x, new Shape([m, .. sample])), y);
             }
         }
-    }
-
-    private void Step(Sgd sgd, Sequential model, Tensor x, int[] y)
-    {
-        sgd.ZeroGrad();
-        var logits = model.Forward(_tape, new Variable(x));
-        _tape.Backward(_tape.CrossEntropy(logits, y));
-        sgd.Step();
-        _tape.Reset();
     }
 }

@@ -1,5 +1,5 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Modules;
@@ -50,8 +50,7 @@ public sealed class EcoFedClient : IFlClient
     /// <inheritdoc/>
     public double Work(ITransport transport)
     {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
+        var inbox = RoundContext.Inbox(transport, Id);
         if (RoundContext.Find(Id, inbox) is not { } context || _data.Data.Count == 0) return 0;
         int b = context.Integer(Instructions.Batch), bits = context.Integer(Instructions.Bits);
         int axis = context[Instructions.PerChannel] != 0 ? 1 : -1;

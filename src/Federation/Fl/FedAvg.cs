@@ -1,5 +1,5 @@
 using NanoFed.Federation.Aggregation;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
 

@@ -1,7 +1,8 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
+using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Fl;
 
@@ -49,8 +50,7 @@ public sealed class FedAvgClient : IFlClient
     /// <inheritdoc/>
     public double Work(ITransport transport)
     {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
+        var inbox = RoundContext.Inbox(transport, Id);
         if (RoundContext.Find(Id, inbox) is not { } context) return 0;
         var options = FedAvgOptions.From(context);
         var state = _model.StateDict();
@@ -69,14 +69,7 @@ public sealed class FedAvgClient : IFlClient
         using var loader = LocalTraining.Loader(_data, rng, options.B);
         for (int epoch = 0; epoch < options.E; epoch++)
         {
-            foreach (var batch in loader.Epoch(epoch))
-            {
-                sgd.ZeroGrad();
-                var logits = _model.Forward(_tape, new Variable(batch.Images));
-                _tape.Backward(_tape.CrossEntropy(logits, batch.Labels));
-                sgd.Step();
-                _tape.Reset();
-            }
+            foreach (var batch in loader.Epoch(epoch)) SupervisedStep.Run(_tape, _model, sgd, batch.Images, batch.Labels);
         }
     }
 }

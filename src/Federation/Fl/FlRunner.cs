@@ -12,13 +12,14 @@ namespace NanoFed.Federation.Fl;
 /// Runs a federated-learning method (Flower's <c>start</c>): an <see cref="IFlStrategy"/> on the server and the
 /// <see cref="IFlClient"/>s of a <see cref="ClientPopulation"/>, driven only through the <see cref="ITransport"/> the
 /// caller passes in (with the ledger it records in). The runner owns client sampling, the simulated clock
-/// (<see cref="SystemModel.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
+/// (<see cref="Systems.SystemModel"/>) and the metrics. Each round it samples K of N clients, sends the strategy's
 /// round messages, lets every sampled client work (a client that throws is a failure; <see cref="Quorum"/> says how
-/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts), hands the answering
-/// clients' replies and the failures to the aggregation, evaluates the global model on the test sets and reports bytes
-/// (every message of the round in the ledger) and simulated time. The clock's critical path is the slowest answering
-/// device's download + compute + upload of Training-phase messages, with the server work inside its turn, then the
-/// aggregation; Control-phase messages (round context, acknowledgements) are in
+/// many must answer; <see cref="Dropout"/> lets sampled devices drop out before the round starts; a system model with a
+/// deadline drops the devices whose turn, their compute slowed by their straggler factor (<see cref="SlowdownOf"/>), ends
+/// after it), hands the answering clients' replies and the failures to the aggregation, evaluates the global model on
+/// the test sets and reports bytes (every message of the round in the ledger) and simulated time. The clock's critical
+/// path is the slowest device's download + compute + upload of Training-phase messages, with the server work inside its
+/// turn, at most the deadline, then the aggregation; Control-phase messages (round context, acknowledgements) are in
 /// the byte figures but not on the clock: a context rides with the round's first message, and an acknowledgement
 /// overlaps the device's next batch.
 /// </summary>
@@ -26,6 +27,9 @@ public sealed class FlRunner
 {
     /// <summary>Stream id of the dropout draws: client c drops out of round r when <c>RngStream(seed, DropoutStream).Split(r).Split(c)</c>'s first float is below <see cref="Dropout"/>.</summary>
     public const ulong DropoutStream = 0xD20B0;
+
+    /// <summary>Stream id of the straggler draws: client c's slow-down in round r comes from <c>RngStream(seed, StragglerStream).Split(r).Split(c)</c>'s first float.</summary>
+    public const ulong StragglerStream = 0x57A66;
 
     private readonly IReadOnlyList<(string Name, ImageDataset Data)> _tests;
     private readonly ClientSampler _sampler;
@@ -41,9 +45,9 @@ public sealed class FlRunner
     /// <param name="transport">Carries every message; a strategy that is an <see cref="IMessageHandler"/> must be registered on
     /// it for <see cref="Message.Server"/>.</param>
     /// <param name="ledger">The ledger <paramref name="transport"/> records every message in.</param>
-    /// <param name="system">The simulated system; <see cref="SystemModel.SystemModel.Default"/> if null.</param>
+    /// <param name="system">The simulated system; <see cref="Systems.SystemModel.Default"/> if null.</param>
     public FlRunner(IFlStrategy strategy, ClientPopulation clients, IReadOnlyList<(string Name, ImageDataset Data)> tests, int perRound, ulong seed,
-        ITransport transport, TrafficLedger ledger, SystemModel.SystemModel? system = null)
+        ITransport transport, TrafficLedger ledger, Systems.SystemModel? system = null)
     {
         Strategy = strategy ?? throw new ArgumentNullException(nameof(strategy));
         Clients = clients ?? throw new ArgumentNullException(nameof(clients));
@@ -51,7 +55,7 @@ public sealed class FlRunner
         if (tests.Count == 0) throw new ArgumentException("at least one test set is needed", nameof(tests));
         Transport = transport ?? throw new ArgumentNullException(nameof(transport));
         Ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
-        System = system ?? SystemModel.SystemModel.Default;
+        System = system ?? Systems.SystemModel.Default;
         System.Validate();
         Seed = seed;
         _sampler = new ClientSampler(clients.Count, perRound, seed);
@@ -68,7 +72,7 @@ public sealed class FlRunner
     public Partition Partition => Clients.Partition;
 
     /// <summary>The simulated system.</summary>
-    public SystemModel.SystemModel System { get; }
+    public Systems.SystemModel System { get; }
 
     /// <summary>The run's seed.</summary>
     public ulong Seed { get; }
@@ -154,6 +158,15 @@ public sealed class FlRunner
         foreach (var e in entries) Ledger.Record(e);
     }
 
+    /// <summary>
+    /// The factor client <paramref name="client"/>'s compute is slowed by in round <paramref name="round"/>: 1 + s · E with
+    /// s the system model's <see cref="Systems.SystemModel.Slowdown"/> and E = −ln(1 − u) exponential with mean 1, u the
+    /// client's own draw (<see cref="StragglerStream"/>), so who straggles depends on neither the thread count nor the
+    /// order of clients; exactly 1 when s is 0.
+    /// </summary>
+    public double SlowdownOf(int round, int client) => System.Slowdown == 0 ? 1
+        : 1 + System.Slowdown * -Math.Log(1 - new RngStream(Seed, StragglerStream).Split((ulong)(uint)round).Split((ulong)(uint)client).NextFloat());
+
     /// <summary>Whether client <paramref name="client"/> drops out of round <paramref name="round"/> (<see cref="Dropout"/>).</summary>
     public bool DropsOut(int round, int client) =>
         Dropout > 0 && new RngStream(Seed, DropoutStream).Split((ulong)(uint)round).Split((ulong)(uint)client).NextFloat() < Dropout;
@@ -185,20 +198,38 @@ public sealed class FlRunner
             {
                 firstError ??= e;
                 failures.Add(new ClientFailure(c, e.Message));
-                Transport.ReceiveAll(c);
             }
         }
-        int quorum = Quorum ?? clients.Length;
+        var worked = new Dictionary<int, double>(flops);
+        int missed = 0;
+        if (System.Deadline is not null)
+        {
+            foreach (var d in DeviceWork(round, Ledger.Entries.Skip(firstEntry).ToList(), worked, _ => 0).Where(System.Misses))
+            {
+                flops.Remove(d.Client);
+                failures.Add(new ClientFailure(d.Client, $"client {d.Client} missed the deadline: {System.DeviceTime(d):F2} s > {System.Deadline:F2} s"));
+                missed++;
+            }
+        }
+        // A straggler is a fault the run asked for, not an error: the default quorum is every client that took part and met the deadline.
+        int quorum = Quorum ?? clients.Length - missed;
         if (flops.Count < quorum)
             throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
-        var replies = Transport.ReceiveAll(Message.Server).Where(m => flops.ContainsKey(m.Sender)).ToList();
+        // The runner reads only the server's inbox: a client's may be in another process. A reply of an earlier round (a
+        // device that answered after its turn had failed) is dropped with the replies of clients that did not answer.
+        var replies = Transport.ReceiveAll(Message.Server).Where(m => m.Round == round && flops.ContainsKey(m.Sender)).ToList();
+        var entries = Ledger.Entries.Skip(firstEntry).ToList();
+        long bytes = entries.Sum(e => e.Bytes);
+        if (flops.Count == 0)
+        {
+            double waited = System.RoundTime(DeviceWork(round, entries, worked, _ => 0), 0);
+            return Metrics(round, sampled, bytes, waited, evaluateAll) with { Failures = failures, Dropped = dropped, Skipped = $"all {missed} clients that worked missed the deadline" };
+        }
         var aggregate = Strategy.Aggregate(round, replies, failures);
         if (Divergence.NonFinite(Strategy.GlobalModel.StateDict()) is { } what)
             throw new DivergenceException($"diverged in round {round}: the global model's {what}{Culprits(replies)}");
-        var entries = Ledger.Entries.Skip(firstEntry).ToList();
-        double seconds = System.RoundTime(DeviceWork(entries, flops, aggregate), aggregate.Flops);
-        long bytes = entries.Sum(e => e.Bytes);
+        double seconds = System.RoundTime(DeviceWork(round, entries, worked, c => aggregate.TurnFlops.GetValueOrDefault(c)), aggregate.Flops);
         return Metrics(round, sampled, bytes, seconds, evaluateAll, Culprits(replies)) with { Failures = failures, Dropped = dropped };
     }
 
@@ -229,10 +260,13 @@ public sealed class FlRunner
         return senders.Count == 0 ? "" : $", after the replies of client(s) {string.Join(", ", senders)}";
     }
 
-    /// <summary>Each answering client's Training-phase bytes and messages each way (from the ledger) and FLOPs.</summary>
-    private static List<SystemModel.DeviceWork> DeviceWork(List<LedgerEntry> entries, Dictionary<int, double> flops, RoundAggregate aggregate)
+    /// <summary>
+    /// Each client that worked: its Training-phase bytes and messages each way (from the ledger), FLOPs, the server's
+    /// FLOPs inside its turn and its straggler factor.
+    /// </summary>
+    private List<Systems.DeviceWork> DeviceWork(int round, List<LedgerEntry> entries, Dictionary<int, double> flops, Func<int, double> turnFlops)
     {
-        var work = new List<SystemModel.DeviceWork>(flops.Count);
+        var work = new List<Systems.DeviceWork>(flops.Count);
         foreach (var (c, deviceFlops) in flops)
         {
             long down = 0, up = 0;
@@ -243,7 +277,7 @@ public sealed class FlRunner
                 if (e.Receiver == c) { down += e.Bytes; downN++; }
                 if (e.Sender == c) { up += e.Bytes; upN++; }
             }
-            work.Add(new SystemModel.DeviceWork(c, down, downN, deviceFlops, up, upN, aggregate.TurnFlops.GetValueOrDefault(c)));
+            work.Add(new Systems.DeviceWork(c, down, downN, deviceFlops, up, upN, turnFlops(c), SlowdownOf(round, c)));
         }
         return work;
     }

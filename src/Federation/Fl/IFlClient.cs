@@ -15,8 +15,8 @@ public interface IFlClient
     int Id { get; }
 
     /// <summary>
-    /// Takes the messages waiting for this client on <paramref name="transport"/>, does the round's work and sends its
-    /// replies; returns the FLOPs it computed (the simulated clock's share of the device). A client that received no
+    /// Takes the messages waiting for this client on <paramref name="transport"/> (those of the newest round,
+    /// <see cref="RoundContext.Inbox"/>), does the round's work and sends its replies; returns the FLOPs it computed (the simulated clock's share of the device). A client that received no
     /// round context has nothing to do and returns 0.
     /// </summary>
     double Work(ITransport transport);

@@ -1,4 +1,4 @@
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
 

@@ -87,6 +87,21 @@ public sealed class RoundContext
     }
 
     /// <summary>
+    /// Takes every message waiting for <paramref name="client"/> on <paramref name="transport"/> and keeps those of the
+    /// newest round. A turn that failed (the client threw, or its device could not be reached when the server asked it to
+    /// work) leaves that round's messages behind; the inbox belongs to the client, which may live in another process
+    /// than the server, so the client itself drops them at its next turn.
+    /// </summary>
+    public static IReadOnlyList<Message> Inbox(ITransport transport, int client)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var inbox = transport.ReceiveAll(client);
+        if (inbox.Count == 0) return inbox;
+        int newest = inbox.Max(m => m.Round);
+        return inbox.All(m => m.Round == newest) ? inbox : inbox.Where(m => m.Round == newest).ToList();
+    }
+
+    /// <summary>
     /// The context among the messages <paramref name="client"/> received, or null when there is none (the client was
     /// not asked to work). Throws naming the problem when a context is malformed or addressed to another client.
     /// </summary>

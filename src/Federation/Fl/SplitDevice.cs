@@ -1,7 +1,8 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
+using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Fl;
 
@@ -93,14 +94,13 @@ internal sealed class SplitDevice
             int[]? order = teacher is null ? null : loader.Order(epoch);
             foreach (var batch in loader.Epoch(epoch))
             {
-                sgd.ZeroGrad();
                 var activations = Front.Forward(Tape, new Variable(batch.Images));
                 var logits = head.Forward(Tape, activations);
                 var rows = order is null ? null : Rows(teacher!, order.AsSpan(batch.Index * options.B, batch.Count), logits.Shape);
-                Tape.Backward(SplitModel.Loss(Tape, logits, batch.Labels, rows, temperature));
-                sgd.Step();
+                var loss = SplitModel.Loss(Tape, logits, batch.Labels, rows, temperature);
+                // Before the update: the tape's reset gives the activations' buffer back.
                 onBatch?.Invoke(activations.Data, batch.Labels);
-                Tape.Reset();
+                SupervisedStep.Update(Tape, sgd, loss);
             }
         }
     }

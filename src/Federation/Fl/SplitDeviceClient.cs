@@ -28,8 +28,7 @@ public abstract class SplitDeviceClient : IFlClient
     /// <inheritdoc/>
     public double Work(ITransport transport)
     {
-        ArgumentNullException.ThrowIfNull(transport);
-        var inbox = transport.ReceiveAll(Id);
+        var inbox = RoundContext.Inbox(transport, Id);
         if (RoundContext.Find(Id, inbox) is not { } context) return 0;
         var options = FedAvgOptions.From(context);
         Device.Receive(context, inbox);

@@ -1,5 +1,5 @@
 using NanoFed.Autograd;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
 

@@ -1,9 +1,10 @@
 using NanoFed.Autograd;
 using NanoFed.Federation.Aggregation;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Modules;
+using NanoFed.Nets.Training;
 using NanoFed.Nets.Optim;
 
 namespace NanoFed.Federation.Fl;
@@ -113,10 +114,7 @@ internal sealed class SplitServer
         Tensor? teacher = null, float temperature = 1)
     {
         var x = new Variable(activations, requiresGrad: inputGradient);
-        copy.Sgd.ZeroGrad();
-        tape.Backward(SplitModel.Loss(tape, copy.Model.Forward(tape, x), labels, teacher, temperature));
-        copy.Sgd.Step();
-        tape.Reset();
+        SupervisedStep.Update(tape, copy.Sgd, SplitModel.Loss(tape, copy.Model.Forward(tape, x), labels, teacher, temperature));
         return x.Grad;
     }
 

@@ -190,16 +190,12 @@ public sealed class Trainer : IDisposable
     {
         double lr = LrAt(GlobalStep);
         Optimizer.Lr = lr;
-        Optimizer.ZeroGrad();
-        var logits = Model.Forward(_tape, new Variable(batch.Images));
-        var loss = _tape.CrossEntropy(logits, batch.Labels);
+        var (logits, loss) = SupervisedStep.Loss(_tape, Model, batch.Images, batch.Labels);
         if (Divergence.Loss("the training loss", loss.Data.Span[0]) is { } bad) throw new DivergenceException($"diverged at {Where()}: {bad}");
         _lossSum += (double)loss.Data.Span[0] * batch.Count;
         _correct += Evaluator.CountCorrect(logits.Data.Span, batch.Labels);
         _seen += batch.Count;
-        _tape.Backward(loss);
-        Optimizer.Step();
-        _tape.Reset();
+        SupervisedStep.Update(_tape, Optimizer, loss);
         if (Divergence.NonFinite(_state) is { } what) throw new DivergenceException($"diverged at {Where()}: {what}");
         GlobalStep++;
         return lr;

@@ -10,7 +10,7 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Most batch partials of the pixel-major path: its partials are summed transposed, and 4 (against 16) keeps them
-    /// in L2 and cut that sum from 0.76 to 0.17 ms on 64@8 (one thread, CPU time), while still splitting over 2 and 4 threads.
+    /// in L2 (docs/performance.md, "The measurements behind the kernels' choices"), while still splitting over 2 and 4 threads.
     /// </summary>
     private const int MaxPixelMajorPartials = 4;
 

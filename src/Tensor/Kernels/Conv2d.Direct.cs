@@ -13,10 +13,8 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Whether forward runs the direct 3×3 kernel: stride 1, padding 1, Vector512 or Vector256 accelerated, and
-    /// the shapes where it measured faster than im2col + GEMM (one thread, CPU time): about 1.8× on ResNet-20's
-    /// 16@32, 32@16 and 64@8 layers, 1.25× on 64→128@16 and 128→128@16, and with 3 input channels (the first
-    /// layers; batch 128, median of 7) 0.61 against 1.37 ms for 3→16@32 and 2.67 against 3.25 ms for 3→64@32; slower
-    /// on planes of 8×8 or less with 128+ channels, where the GEMM's reuse of packed filters wins.
+    /// the shapes where it measured faster than im2col + GEMM (docs/performance.md, "The measurements behind the kernels' choices"); slower on planes of 8×8 or less
+    /// with 128+ channels, where the GEMM's reuse of packed filters wins.
     /// </summary>
     internal static bool UseDirect3x3(in Conv2dGeometry g) =>
         g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
@@ -26,9 +24,8 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// Whether forward runs the direct kernel on the stride-2 phases (<see cref="PadPhases"/>), and backward-data the
     /// direct kernel on the phases of dX (<see cref="BackwardDataDirectStride2"/>): a 3×3, stride-2, pad-1
-    /// convolution of 8 to 64 input channels (ResNet's down-sampling layers), Vector512 or Vector256 accelerated.
-    /// Measured (one thread, batch 128, median of 7) against im2col + GEMM and GEMM + col2im: forward 16→32@32 1.60
-    /// against 2.67 ms, 32→64@16 1.73 against 2.48 ms; backward-data 1.62 against 2.90 ms and 2.14 against 2.67 ms.
+    /// convolution of 8 to 64 input channels (ResNet's down-sampling layers), Vector512 or Vector256 accelerated, where
+    /// it measured faster than im2col + GEMM and GEMM + col2im (docs/performance.md, "The measurements behind the kernels' choices").
     /// </summary>
     private static bool UseDirectStride2(in Conv2dGeometry g) =>
         g.R == 3 && g.S == 3 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 1 && g.PadW == 1

@@ -7,21 +7,16 @@ public static unsafe partial class Conv2d
 {
     /// <summary>
     /// Whether backward-weight runs pixel-major (<see cref="WeightPixelMajor"/>): at least 8 input channels and 32
-    /// filters, any stride or padding, except 32 or fewer filters where the direct 3×3 kernel runs. Measured (batch 128,
-    /// one thread, CPU time, busy machine) against im2col + GEMM: 16→32@32 stride 2 2.8 against 7.4 ms, 32→64@16
-    /// stride 2 2.0 against 3.5, 128→256@8 to 512@2 7–18% faster, level with 3 input channels; against the direct
-    /// kernel (two threads, both summing several images a call): 64@8 2.0 against 2.2 ms, 64→128@16 12.1 against
-    /// 13.7, 32→48@16 2.4 against 2.6, but 32@16 1.9 against 1.75 and 16→32@32 5.6 against 3.7 (with 32 filters the
-    /// 12-row GEMM tiles leave 4 of 36 rows empty), and 16@32 7.7 against 4.4 (one thread).
+    /// filters, any stride or padding, except 32 or fewer filters where the direct 3×3 kernel runs: with 32 filters the
+    /// 12-row GEMM tiles leave 4 of 36 rows empty, and the direct kernel wins there (docs/performance.md, "The measurements behind the kernels' choices").
     /// </summary>
     internal static bool UsePixelMajorWeight(in Conv2dGeometry g) =>
         g.C >= 8 && g.K >= 32 && !g.IsPointwise && !(g.K <= 32 && UseDirectWeight3x3(g));
 
     /// <summary>
     /// Whether the pixel-major GEMM computes dWᵀ (R·S·C × K, the patches packed as A) instead of reading them in place:
-    /// when K fills whole 32-column tiles and R·S·C does not. Measured per 256-pixel GEMM (one thread): 16→32@32
-    /// stride 2 (R·S·C = 144) 15 against 21 µs; where R·S·C is a multiple of 32, in place wins (32@16 24 against 31,
-    /// 64@8 86–116 against 124–138, 64→128@16 160–178 against 185).
+    /// when K fills whole 32-column tiles and R·S·C does not; where R·S·C is a multiple of 32, reading in place wins
+    /// (docs/performance.md, "The measurements behind the kernels' choices").
     /// </summary>
     internal static bool PixelMajorTransposed(in Conv2dGeometry g) => g.K % 32 == 0 && g.Crs % 32 != 0;
 
@@ -76,7 +71,7 @@ public static unsafe partial class Conv2d
     /// <summary>
     /// Overwrites xt ((H+2·PadH)·(W+2·PadW) × C) with one image x (C, H, W) moved pixel-major inside a zero border:
     /// xt[(h + PadH)·(W+2·PadW) + w + PadW, c] = x[c, h, w]. Blocks of 8 channels × 8 pixels are transposed in AVX
-    /// registers (measured 1.6 against 3.0 µs for 64@8 with 4×4 SSE blocks, 9.7 µs one float at a time for 16@32);
+    /// registers (twice as fast as 4×4 SSE blocks: docs/performance.md, "The measurements behind the kernels' choices");
     /// the channels and pixels past the last whole block are copied one float at a time. Optimized at once: left to
     /// tiering it stayed in on-stack-replacement code and ran at the one-float-at-a-time speed.
     /// </summary>

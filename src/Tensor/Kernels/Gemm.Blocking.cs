@@ -19,9 +19,9 @@ internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int
     /// analytical model (Low et al., "Analytical Modeling Is Enough for High-Performance BLIS", 2016) but with KC fixed
     /// (it sets the summation order, which must not depend on the machine's caches): A's MC×KC block, read in place, takes
     /// about a third of L2 (0.36), leaving room for the B micro-panels that stream through it and for C; B's KC×NC
-    /// block takes an eighth of one CPU's share of L3. On the Zen 5 hosts where the constants were measured (1 MB L2,
-    /// 32 MB L3 shared by 2 vCPUs) this gives the measured MC = 180 and NC = 1024 of the 12×32 kernel. Neither MC nor
-    /// NC changes any sum, so the blocking changes speed only, never bits.
+    /// block takes an eighth of one CPU's share of L3; on the hosts the constants were measured on this gives the MC and
+    /// NC that measured best (docs/performance.md, "The measurements behind the kernels' choices"). Neither MC nor NC changes any sum, so the blocking changes speed only,
+    /// never bits.
     /// </summary>
     public static GemmBlocking For(int mr, int nr, CpuCaches caches)
     {
@@ -39,11 +39,9 @@ public static partial class Gemm
     /// <summary>
     /// Deepest K block, shared by all ISAs: K is cut into equal blocks of at most KC, and each C element is summed in
     /// one fused multiply-add chain per block, in the same order on every path and thread count. A deeper block
-    /// spreads each tile's load and store of C over more FMAs, and at K = 512 updates C once instead of twice.
-    /// Measured against 256 on Zen 5, 2 threads, alternating builds: SGEMM n = 512, 1024, 2048 faster by 7-12%, 4-6%
-    /// and 5-8%; the convolutions and network steps the same within noise or faster by up to 8%; the AVX2 path by 3%.
-    /// The micro-kernels read B's micro-panel from L2 as fast as from L1 (Vector512 kernel alone on cached data:
-    /// 96.4% of peak at depth 512 against 94.4% at 256).
+    /// spreads each tile's load and store of C over more FMAs, and at K = 512 updates C once instead of twice; the
+    /// micro-kernels read B's micro-panel from L2 as fast as from L1, so the deeper panel costs nothing (512 against
+    /// 256: docs/performance.md, "The measurements behind the kernels' choices").
     /// </summary>
     private const int KC = 512;
 
@@ -63,8 +61,8 @@ public static partial class Gemm
 
     /// <summary>
     /// Read B in place rather than packed when M spans at most this many MR-row micro-panels (see ReadBInPlace):
-    /// conv-shaped products (M = 16..128 filters) and Linear batches. Measured on Zen 5, 2 threads, M×N×K =
-    /// 16×1024×144: 241 against 167 GFLOP/s packed; 128×256×1152: 188 against 176 (median, busy machine).
+    /// conv-shaped products (M = 16..128 filters) and Linear batches, where packing B costs more than it saves
+    /// (docs/performance.md, "The measurements behind the kernels' choices").
     /// </summary>
     private const int DirectBMaxRowPanels = 16;
 

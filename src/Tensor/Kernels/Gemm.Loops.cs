@@ -37,7 +37,7 @@ public static unsafe partial class Gemm
     /// buffer: one per thread when each gets at least <see cref="MinPartColumns"/> columns, else 1 (the shared
     /// grid of <see cref="Loops{TKernel}"/>). Threads that share packed panels read half of them from the
     /// other core's cache; when the two cores sit on different dies that traffic cost a third of the speed
-    /// (Zen 5 guest, 2 threads, n=1024: 389 GFLOP/s shared against 510 sliced). Each slice reads all of A.
+    /// (docs/performance.md, "The measurements behind the kernels' choices"). Each slice reads all of A.
     /// </summary>
     private static int ColumnParts(in Operands op, GemmBlocking blk) =>
         Math.Max(1, Math.Min(Workers.Count, op.N / Math.Max(MinPartColumns, blk.NR)));

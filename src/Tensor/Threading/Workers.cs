@@ -22,7 +22,7 @@ public interface IParallelBody
 /// back of the others' shares. Kernels that split a batch into items in image order therefore find each image's
 /// data in the cache of the core that produced it in the previous kernel, while a thread that falls behind
 /// still gets help. On a guest whose two cores sit on different dies, handing items out first come first served
-/// instead moved most activations between the dies: ResNet-20's training step took 106 ms against 85.
+/// instead moved most activations between the dies (measured in docs/performance.md, "The measurements behind the kernels' choices").
 /// </remarks>
 public static class Workers
 {

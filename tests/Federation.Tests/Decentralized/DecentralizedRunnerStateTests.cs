@@ -180,7 +180,26 @@ public class DecentralizedRunnerStateTests
         // Train-mode forward passes moved the BatchNorm running statistics.
         Assert.Contains(Enumerable.Range(0, Agents), i => !bnBefore[i].SequenceEqual(runner.Agents[i].Model.NamedBuffers()[0].Buffer.Span.ToArray()));
         Assert.Equal(Agents, runner.Agents.Sum(a => (double)a.Node.W), 4);
-        Assert.Throws<InvalidOperationException>(() => runner.Save(Path.Combine(Path.GetTempPath(), "never.safetensors")));
+
+        // A checkpoint after the consensus rounds holds their result, and the runner and one loaded from it go on alike.
+        string path = Path.Combine(Path.GetTempPath(), $"nanofed-dec-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            runner.Save(path);
+            var resumed = Runner(static (t, l) => SparsePush.Create(t, l, keep: 0.01, gamma: 0.05f), skewed: true);
+            resumed.Load(path);
+            Assert.Equal(runner.History, resumed.History);
+            for (int i = 0; i < Agents; i++)
+                foreach (var ((name, a), (_, b)) in runner.Agents[i].Model.StateDict().Zip(resumed.Agents[i].Model.StateDict()))
+                    Assert.True(a.Span.SequenceEqual(b.Span), $"agent {i}'s {name}");
+            runner.RunEpoch();
+            resumed.RunEpoch();
+            Assert.Equal(runner.History, resumed.History);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

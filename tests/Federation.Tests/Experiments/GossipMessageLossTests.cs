@@ -19,7 +19,7 @@ public sealed class GossipMessageLossTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string DataRoot()
+    internal static string DataRoot()
     {
         const string Debian = "/usr/share/datasets";
         string? env = Environment.GetEnvironmentVariable("NANOFED_DATA");

@@ -32,6 +32,18 @@ public class RunConfigFuzzTests(ITestOutputHelper output)
         Run("gossip configuration", valid.ToJson(), json => GossipConfig.Parse(json, "fuzz.json").Validate);
     }
 
+    /// <summary>
+    /// A key given twice (the fuzzer made one from a deletion and a bit flip) is a malformed file: it escaped as
+    /// JsonObject's ArgumentException "An item with the same key has already been added".
+    /// </summary>
+    [Fact]
+    public void AKeyGivenTwiceIsAMalformedFile()
+    {
+        var fl = Assert.Throws<DataFormatException>(() => FlConfig.Parse("{\"seed\": 1, \"seed\": 2}", "twice.json"));
+        var gossip = Assert.Throws<DataFormatException>(() => GossipConfig.Parse("{\"norm\": \"batch\", \"norm\": \"group\"}", "twice.json"));
+        Assert.All(new[] { fl.Message, gossip.Message }, m => Assert.Contains("twice.json", m, StringComparison.Ordinal));
+    }
+
     /// <summary><paramref name="parse"/> parses and returns the validation, which runs inside the measured parse.</summary>
     private void Run(string parser, string json, Func<string, Action> parse)
     {

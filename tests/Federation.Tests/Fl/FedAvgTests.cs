@@ -1,6 +1,6 @@
 using NanoFed.Federation.Fl;
 using NanoFed.Federation.Partitioning;
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Models;

@@ -13,7 +13,7 @@ internal sealed record FlMethod(IFlStrategy Strategy, Func<FlClientData, IFlClie
 internal static class FlTesting
 {
     public static FlRunner Runner(FlMethod method, ImageDataset train, Partition partition, IReadOnlyList<(string Name, ImageDataset Data)> tests,
-        Normalization normalization, int perRound, ulong seed, NanoFed.Federation.SystemModel.SystemModel? system = null)
+        Normalization normalization, int perRound, ulong seed, NanoFed.Federation.Systems.SystemModel? system = null)
     {
         var ledger = new TrafficLedger();
         var transport = new InProcessTransport(ledger);

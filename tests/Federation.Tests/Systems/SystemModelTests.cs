@@ -1,4 +1,4 @@
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using Xunit;
 
 namespace NanoFed.Tests;

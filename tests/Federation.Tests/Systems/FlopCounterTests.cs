@@ -1,4 +1,4 @@
-using NanoFed.Federation.SystemModel;
+using NanoFed.Federation.Systems;
 using NanoFed.Nets.Models;
 using NanoFed.Nets.Modules;
 using Xunit;

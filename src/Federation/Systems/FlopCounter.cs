@@ -1,6 +1,6 @@
 using NanoFed.Nets.Modules;
 
-namespace NanoFed.Federation.SystemModel;
+namespace NanoFed.Federation.Systems;
 
 /// <summary>
 /// Counts the FLOPs of a model's forward pass for one image: each module counts its own
