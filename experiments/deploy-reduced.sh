@@ -41,7 +41,10 @@ fi
 
 for METHOD in $METHODS; do
   EXTRA=()
-  [[ "$METHOD" == ecofed ]] && EXTRA=(--front "$(realpath "$FRONT")" --bits 8 --period 2)
+  if [[ "$METHOD" == ecofed ]]; then
+    EXTRA=(--bits 8 --period 2)
+    if [[ -f "$FRONT" ]]; then EXTRA+=(--front "$(realpath "$FRONT")"); else echo "== ecofed: $FRONT not found, EcoFed starts from a random front"; fi
+  fi
   DIR="$OUT/$METHOD"
   rm -rf "$DIR" && mkdir -p "$DIR"
   nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split iid --clients "$DEVICES" \
