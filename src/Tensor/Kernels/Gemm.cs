@@ -51,13 +51,42 @@ public static partial class Gemm
                     TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
                     A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
                 };
-                // Dispatch once, widest first: only the micro-kernel and its blocking differ.
-                if (Vector512.IsHardwareAccelerated) Blocked<MicroKernel512_12x32>(op, Blocking512);
-                else if (Vector256.IsHardwareAccelerated) Blocked<MicroKernel256_6x16>(op, Blocking256);
-                else if (Vector128.IsHardwareAccelerated) Blocked<MicroKernel128_6x8>(op, Blocking128);
-                else Blocked<MicroKernelScalar_4x4>(op, BlockingScalar);
+                Dispatch(op, null);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Sgemm"/> run with <paramref name="choice"/> in place of the plan cache's or the model's: for the tuner,
+    /// which times the candidates, and the tests, which check that every candidate gives the same bits.
+    /// </summary>
+    internal static unsafe void SgemmWith(GemmChoice choice, Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (!IsValid(choice, Active.Blocking)) throw new ArgumentException($"GEMM: {choice} does not fit the {Active.Kernel} kernel");
+        if (m == 0 || n == 0 || k == 0)
+        {
+            Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            Dispatch(new Operands
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+            }, choice);
+        }
+    }
+
+    /// <summary>Dispatches once, widest first: only the micro-kernel and its blocking differ.</summary>
+    private static void Dispatch(in Operands op, GemmChoice? choice)
+    {
+        if (Vector512.IsHardwareAccelerated) Blocked<MicroKernel512_12x32>(op, Blocking512, choice);
+        else if (Vector256.IsHardwareAccelerated) Blocked<MicroKernel256_6x16>(op, Blocking256, choice);
+        else if (Vector128.IsHardwareAccelerated) Blocked<MicroKernel128_6x8>(op, Blocking128, choice);
+        else Blocked<MicroKernelScalar_4x4>(op, BlockingScalar, choice);
     }
 
     /// <summary>C = beta·C for K = 0 (an empty sum); C is only written when beta is 0.</summary>

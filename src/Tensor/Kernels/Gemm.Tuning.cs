@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace NanoFed.Kernels;
+
+/// <summary>What <see cref="Gemm.Tune"/> measured for one shape.</summary>
+/// <param name="Shape">"NN M=512 N=512 K=512, 2 threads".</param>
+/// <param name="Model">The cache model's plan (<see cref="Gemm.Plan"/> without a tuned plan).</param>
+/// <param name="Winner">The plan kept: the model's unless a candidate beat it by <see cref="Gemm.TuneMargin"/>.</param>
+/// <param name="ModelSeconds">The model plan's median seconds.</param>
+/// <param name="WinnerSeconds">The kept plan's median seconds.</param>
+/// <param name="Candidates">How many plans were timed, the model's included.</param>
+public sealed record GemmTuning(string Shape, string Model, string Winner, double ModelSeconds, double WinnerSeconds, int Candidates);
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// A candidate must beat the model's plan by this fraction to replace it: on a shared host the same plan's median
+    /// moves by a few percent between rounds, and a plan kept on noise would change from tuning to tuning.
+    /// </summary>
+    public const double TuneMargin = 0.03;
+
+    /// <summary>
+    /// Times the plans of an M×N×K product on this machine at the current <see cref="Threading.Workers.Count"/> and
+    /// records the fastest for the shape's class in <paramref name="cache"/> (not saved). The candidates are the
+    /// model's plan and its one-step variations: MC halved and doubled, NC doubled, column slices against the shared
+    /// grid (when the product is wide enough to slice), B in place against packed (op(B) not transposed). They run
+    /// interleaved in <paramref name="rounds"/> rounds, so that a change in the host's load hits every candidate
+    /// alike, and the medians are compared. Every candidate's C is checked against the model plan's, bit for bit,
+    /// before any time counts: a plan that changed a result would be a bug, and throws
+    /// <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public static GemmTuning Tune(Transpose transA, Transpose transB, int m, int n, int k, PlanCache cache, int rounds = 7)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (m < 1 || n < 1 || k < 1) throw new ArgumentException($"GEMM tuning needs positive dimensions, got M={m} N={n} K={k}");
+        if (rounds < 1) throw new ArgumentException($"GEMM tuning needs at least 1 round, got {rounds}");
+        var (_, blk) = Active;
+        var op = new Operands { TransA = transA, TransB = transB, M = m, N = n, K = k };
+        var candidates = Candidates(op, blk);
+        int lda = transA == Transpose.No ? k : m, ldb = transB == Transpose.No ? n : k;
+        var a = new float[m * k];
+        var b = new float[k * n];
+        var rng = new RngStream((ulong)m * 131 + (ulong)n * 7 + (ulong)k, 0);
+        rng.FillUniform(a, -1, 1);
+        rng.FillUniform(b, -1, 1);
+        float[] expected = new float[m * n], c = new float[m * n];
+        SgemmWith(candidates[0], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, expected, n);
+        foreach (var candidate in candidates)
+        {
+            SgemmWith(candidate, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+            if (!c.AsSpan().SequenceEqual(expected))
+                throw new InvalidOperationException($"GEMM plan {candidate} changed the result of {transA}{transB} M={m} N={n} K={k}");
+        }
+        var times = new double[candidates.Count, rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                SgemmWith(candidates[i], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+                times[i, r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+        int best = 0;
+        double model = Median(times, 0, rounds), bestSeconds = model;
+        for (int i = 1; i < candidates.Count; i++)
+        {
+            double t = Median(times, i, rounds);
+            if (t < bestSeconds && t < model * (1 - TuneMargin)) (best, bestSeconds) = (i, t);
+        }
+        cache.Set(GemmShape.Of(transA, transB, m, n, k), candidates[best], model, bestSeconds);
+        string modelPlan = Describe(op, blk, candidates[0]), winner = Describe(op, blk, candidates[best]);
+        string name = $"{(transA == Transpose.No ? 'N' : 'T')}{(transB == Transpose.No ? 'N' : 'T')} M={m} N={n} K={k}, {Threading.Workers.Count} thread{(Threading.Workers.Count == 1 ? "" : "s")}";
+        return new GemmTuning(name, modelPlan, winner, model, bestSeconds, candidates.Count);
+    }
+
+    /// <summary>The model's choice first, then its one-step variations that change something for this shape.</summary>
+    private static List<GemmChoice> Candidates(in Operands op, GemmBlocking blk)
+    {
+        var model = ModelChoice(op, blk);
+        var list = new List<GemmChoice> { model };
+        int rows = RoundUp(op.M, blk.MR), cols = RoundUp(op.N, blk.NR);
+        void Add(GemmChoice c)
+        {
+            // Two choices that block this shape alike are one candidate.
+            static GemmChoice Effective(GemmChoice c, int rows, int cols) => c with { MC = Math.Min(c.MC, rows), NC = Math.Min(c.NC, cols) };
+            if (IsValid(c, blk) && !list.Exists(x => Effective(x, rows, cols) == Effective(c, rows, cols))) list.Add(c);
+        }
+        Add(model with { MC = Math.Max(blk.MR, model.MC / 2 / blk.MR * blk.MR) });
+        Add(model with { MC = model.MC * 2 });
+        Add(model with { NC = model.NC * 2 });
+        bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;
+        if (parallel && ColumnParts(op, blk) > 1) Add(model with { Slices = !model.Slices });
+        if (op.TransB == Transpose.No) Add(model with { BInPlace = !model.BInPlace });
+        return list;
+    }
+
+    /// <summary>
+    /// <see cref="Plan"/>'s text for choice <paramref name="c"/>: "MC=180 NC=1024 KC=512 (2 depth blocks), B packed,
+    /// 2 column slices".
+    /// </summary>
+    private static string Describe(in Operands op, GemmBlocking model, GemmChoice c)
+    {
+        var blk = model with { MC = c.MC, NC = c.NC };
+        bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;
+        int parts = parallel && c.Slices ? ColumnParts(op, blk) : 1;
+        int depthBlocks = op.K == 0 ? 0 : CeilDiv(op.K, blk.KC);
+        string threads = parts > 1 ? $"{parts} column slices" : parallel && Threading.Workers.Count > 1 ? "shared tile grid" : "one thread";
+        return $"MC={blk.MC} NC={blk.NC} KC={blk.KC} ({depthBlocks} depth block{(depthBlocks == 1 ? "" : "s")}), "
+            + $"B {(c.BInPlace && op.TransB == Transpose.No ? "in place" : "packed")}, {threads}";
+    }
+
+    private static double Median(double[,] times, int row, int count)
+    {
+        var x = new double[count];
+        for (int r = 0; r < count; r++) x[r] = times[row, r];
+        Array.Sort(x);
+        return count % 2 == 1 ? x[count / 2] : 0.5 * (x[count / 2 - 1] + x[count / 2]);
+    }
+}
