@@ -15,12 +15,13 @@ internal readonly record struct GemmChoice(int MC, int NC, bool Slices, bool BIn
 
 /// <summary>
 /// The class of GEMM shapes one cached choice serves: both transposes, each of M, N and K rounded up to a power of two
-/// (its base-2 logarithm), and the thread count (the thread layout that wins on 2 threads says nothing about 1).
+/// (its base-2 logarithm), and the threads the call can use (<see cref="Threading.Workers.Available"/>: a convolution's
+/// per-image GEMM inside a parallel loop runs on one; the layout that wins on 2 threads says nothing about 1).
 /// </summary>
 internal readonly record struct GemmShape(Transpose TransA, Transpose TransB, int MLog, int NLog, int KLog, int Threads)
 {
     public static GemmShape Of(Transpose transA, Transpose transB, int m, int n, int k) =>
-        new(transA, transB, CeilLog2(m), CeilLog2(n), CeilLog2(k), Threading.Workers.Count);
+        new(transA, transB, CeilLog2(m), CeilLog2(n), CeilLog2(k), Threading.Workers.Available);
 
     private static int CeilLog2(int x) => x <= 1 ? 0 : 32 - (int)uint.LeadingZeroCount((uint)(x - 1));
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace NanoFed.Kernels;
@@ -11,8 +12,17 @@ namespace NanoFed.Kernels;
 /// <param name="Candidates">How many plans were timed, the model's included.</param>
 public sealed record GemmTuning(string Shape, string Model, string Winner, double ModelSeconds, double WinnerSeconds, int Candidates);
 
+/// <summary>One GEMM call's shape and the threads it could use, as <see cref="Gemm.Recorder"/> collects them.</summary>
+internal readonly record struct GemmCall(Transpose TransA, Transpose TransB, int M, int N, int K, int Threads);
+
 public static partial class Gemm
 {
+    /// <summary>
+    /// While set, every <see cref="Sgemm"/> call counts its shape here: how `nanofed bench --tune` learns which
+    /// products a network step runs. Null otherwise (one static read per call).
+    /// </summary>
+    internal static ConcurrentDictionary<GemmCall, int>? Recorder;
+
     /// <summary>
     /// A candidate must beat the model's plan by this fraction to replace it: on a shared host the same plan's median
     /// moves by a few percent between rounds, and a plan kept on noise would change from tuning to tuning.
@@ -24,8 +34,8 @@ public static partial class Gemm
     /// records the fastest for the shape's class in <paramref name="cache"/> (not saved). The candidates are the
     /// model's plan and its one-step variations: MC halved and doubled, NC doubled, column slices against the shared
     /// grid (when the product is wide enough to slice), B in place against packed (op(B) not transposed). They run
-    /// interleaved in <paramref name="rounds"/> rounds, so that a change in the host's load hits every candidate
-    /// alike, and the medians are compared. Every candidate's C is checked against the model plan's, bit for bit,
+    /// interleaved in <paramref name="rounds"/> rounds (each timing repeats a small product until it lasts about a
+    /// millisecond), so that a change in the host's load hits every candidate alike, and the medians are compared. Every candidate's C is checked against the model plan's, bit for bit,
     /// before any time counts: a plan that changed a result would be a bug, and throws
     /// <see cref="InvalidOperationException"/>.
     /// </summary>
@@ -36,7 +46,7 @@ public static partial class Gemm
         if (rounds < 1) throw new ArgumentException($"GEMM tuning needs at least 1 round, got {rounds}");
         var (_, blk) = Active;
         var op = new Operands { TransA = transA, TransB = transB, M = m, N = n, K = k };
-        var candidates = Candidates(op, blk);
+        var candidates = Candidates(transA, transB, m, n, k);
         int lda = transA == Transpose.No ? k : m, ldb = transB == Transpose.No ? n : k;
         var a = new float[m * k];
         var b = new float[k * n];
@@ -51,14 +61,19 @@ public static partial class Gemm
             if (!c.AsSpan().SequenceEqual(expected))
                 throw new InvalidOperationException($"GEMM plan {candidate} changed the result of {transA}{transB} M={m} N={n} K={k}");
         }
+        // Each timing covers at least about a millisecond: a single call of a small product is below what a shared
+        // host's timer noise lets one compare.
+        long once = Stopwatch.GetTimestamp();
+        SgemmWith(candidates[0], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+        int calls = (int)Math.Clamp(1e-3 / Math.Max(Stopwatch.GetElapsedTime(once).TotalSeconds, 1e-7), 1, 1000);
         var times = new double[candidates.Count, rounds];
         for (int r = 0; r < rounds; r++)
         {
             for (int i = 0; i < candidates.Count; i++)
             {
                 long start = Stopwatch.GetTimestamp();
-                SgemmWith(candidates[i], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
-                times[i, r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                for (int j = 0; j < calls; j++) SgemmWith(candidates[i], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+                times[i, r] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
             }
         }
         int best = 0;
@@ -75,8 +90,10 @@ public static partial class Gemm
     }
 
     /// <summary>The model's choice first, then its one-step variations that change something for this shape.</summary>
-    private static List<GemmChoice> Candidates(in Operands op, GemmBlocking blk)
+    internal static List<GemmChoice> Candidates(Transpose transA, Transpose transB, int m, int n, int k)
     {
+        var (_, blk) = Active;
+        var op = new Operands { TransA = transA, TransB = transB, M = m, N = n, K = k };
         var model = ModelChoice(op, blk);
         var list = new List<GemmChoice> { model };
         int rows = RoundUp(op.M, blk.MR), cols = RoundUp(op.N, blk.NR);

@@ -51,6 +51,7 @@ public static partial class Gemm
                     TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
                     A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
                 };
+                Recorder?.AddOrUpdate(new GemmCall(transA, transB, m, n, k, Threading.Workers.Available), 1, static (_, calls) => calls + 1);
                 Dispatch(op, null);
             }
         }
