@@ -22,7 +22,8 @@ internal sealed class PlanTuner
     /// <summary>Tunes every wanted shape and saves the cache; throws <see cref="InvalidOperationException"/> when the cache is off.</summary>
     public void Run(int threads, Func<string, bool> wanted, TextWriter log)
     {
-        var cache = PlanCache.Active;
+        // Read afresh: the variable may have changed since the cache was first read (a test, a host process).
+        var cache = PlanCache.Active = PlanCache.LoadDefault();
         if (cache.Path is null)
             throw new InvalidOperationException($"--tune: the plan cache is off ({PlanCache.Variable}=off), so there is nowhere to keep the plans");
         var calls = new Dictionary<GemmCall, int>();

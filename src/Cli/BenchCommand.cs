@@ -36,6 +36,8 @@ internal static class BenchCommand
             int n = parse.GetValue(threads), r = parse.GetValue(reps);
             if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
             if (r < 1) throw new ArgumentException($"--reps must be at least 1, got {r}");
+            if (parse.GetValue(tune) && PlanCache.DefaultPath is null)
+                throw new ArgumentException($"--tune: the plan cache is off ({PlanCache.Variable}=off), so there is nowhere to keep the plans");
             string? peerPath = parse.GetValue(peer) is { } p ? Path.GetFullPath(p) : BenchRun.FindDefaultPeer();
             if (parse.GetValue(peer) != null && !File.Exists(peerPath)) throw new ArgumentException($"--peer: {peerPath} does not exist");
             var settings = new BenchSettings(n, r, parse.GetValue(json), !parse.GetValue(noPeer), peerPath, Filter(parse.GetValue(only)),

@@ -70,7 +70,8 @@ public sealed class PlanCache
     /// <summary>An empty cache for <paramref name="machineKey"/> that saves to <paramref name="path"/> (null: never saved).</summary>
     public static PlanCache Empty(string? path, string machineKey) => new(path, machineKey, "no plans");
 
-    private static PlanCache LoadDefault() =>
+    /// <summary>The plans of <see cref="DefaultPath"/> for this machine, read now (<see cref="Variable"/> as it is set now).</summary>
+    internal static PlanCache LoadDefault() =>
         DefaultPath is { } path ? Load(path, MachineInfo.Current.CacheKey) : new PlanCache(null, MachineInfo.Current.CacheKey, $"off ({Variable}=off)");
 
     /// <summary>
