@@ -24,8 +24,8 @@ public static partial class Gemm
     internal static ConcurrentDictionary<GemmCall, int>? Recorder;
 
     /// <summary>
-    /// A candidate must beat the model's plan by this fraction to replace it: on a shared host the same plan's median
-    /// moves by a few percent between rounds, and a plan kept on noise would change from tuning to tuning.
+    /// A candidate must beat the model's plan by this fraction to replace it: on a shared host the same plan's time
+    /// moves by a few percent from run to run, and a plan kept on noise would change from tuning to tuning.
     /// </summary>
     public const double TuneMargin = 0.03;
 
@@ -35,7 +35,8 @@ public static partial class Gemm
     /// model's plan and its one-step variations: MC halved and doubled, NC doubled, column slices against the shared
     /// grid (when the product is wide enough to slice), B in place against packed (op(B) not transposed). They run
     /// interleaved in <paramref name="rounds"/> rounds (each timing repeats a small product until it lasts about a
-    /// millisecond), so that a change in the host's load hits every candidate alike, and the medians are compared. Every candidate's C is checked against the model plan's, bit for bit,
+    /// millisecond); a candidate replaces the model's plan when the median over the rounds of its time divided by
+    /// the model's in the same round is below 1 − <see cref="TuneMargin"/>, the lowest such median winning. Every candidate's C is checked against the model plan's, bit for bit,
     /// before any time counts: a plan that changed a result would be a bug, and throws
     /// <see cref="InvalidOperationException"/>.
     /// </summary>
@@ -44,27 +45,58 @@ public static partial class Gemm
         ArgumentNullException.ThrowIfNull(cache);
         if (m < 1 || n < 1 || k < 1) throw new ArgumentException($"GEMM tuning needs positive dimensions, got M={m} N={n} K={k}");
         if (rounds < 1) throw new ArgumentException($"GEMM tuning needs at least 1 round, got {rounds}");
-        var (_, blk) = Active;
-        var op = new Operands { TransA = transA, TransB = transB, M = m, N = n, K = k };
         var candidates = Candidates(transA, transB, m, n, k);
-        int lda = transA == Transpose.No ? k : m, ldb = transB == Transpose.No ? n : k;
-        var a = new float[m * k];
-        var b = new float[k * n];
-        var rng = new RngStream((ulong)m * 131 + (ulong)n * 7 + (ulong)k, 0);
-        rng.FillUniform(a, -1, 1);
-        rng.FillUniform(b, -1, 1);
-        float[] expected = new float[m * n], c = new float[m * n];
-        SgemmWith(candidates[0], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, expected, n);
+        var problem = new TuneProblem(transA, transB, m, n, k);
+        float[] expected = new float[m * n];
+        problem.Run(candidates[0], expected);
         foreach (var candidate in candidates)
         {
-            SgemmWith(candidate, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
-            if (!c.AsSpan().SequenceEqual(expected))
+            problem.Run(candidate, problem.C);
+            if (!problem.C.AsSpan().SequenceEqual(expected))
                 throw new InvalidOperationException($"GEMM plan {candidate} changed the result of {transA}{transB} M={m} N={n} K={k}");
         }
-        // Each timing covers at least about a millisecond: a single call of a small product is below what a shared
-        // host's timer noise lets one compare.
+        var times = Time(problem, candidates, rounds);
+        int best = Winner(times, rounds);
+        double model = Median(times, 0, rounds), bestSeconds = Median(times, best, rounds);
+        cache.Set(GemmShape.Of(transA, transB, m, n, k), candidates[best], model, bestSeconds);
+        var (_, blk) = Active;
+        var op = new Operands { TransA = transA, TransB = transB, M = m, N = n, K = k };
+        int threads = Threading.Workers.Count;
+        string name = $"{(transA == Transpose.No ? 'N' : 'T')}{(transB == Transpose.No ? 'N' : 'T')} M={m} N={n} K={k}, {threads} thread{(threads == 1 ? "" : "s")}";
+        return new GemmTuning(name, Describe(op, blk, candidates[0]), Describe(op, blk, candidates[best]), model, bestSeconds, candidates.Count);
+    }
+
+    /// <summary>One product to tune: seeded operands, and C to write.</summary>
+    private sealed class TuneProblem
+    {
+        private readonly Transpose _transA, _transB;
+        private readonly int _m, _n, _k, _lda, _ldb;
+        private readonly float[] _a, _b;
+
+        public TuneProblem(Transpose transA, Transpose transB, int m, int n, int k)
+        {
+            (_transA, _transB, _m, _n, _k) = (transA, transB, m, n, k);
+            (_lda, _ldb) = (transA == Transpose.No ? k : m, transB == Transpose.No ? n : k);
+            (_a, _b, C) = (new float[m * k], new float[k * n], new float[m * n]);
+            var rng = new RngStream((ulong)m * 131 + (ulong)n * 7 + (ulong)k, 0);
+            rng.FillUniform(_a, -1, 1);
+            rng.FillUniform(_b, -1, 1);
+        }
+
+        public float[] C { get; }
+
+        public void Run(GemmChoice choice, float[] c) => SgemmWith(choice, _transA, _transB, _m, _n, _k, 1, _a, _lda, _b, _ldb, 0, c, _n);
+    }
+
+    /// <summary>
+    /// Seconds per call of each candidate (row) in each round (column), the candidates back to back within a round.
+    /// Each timing covers about a millisecond at least: one call of a small product is below what a shared host's
+    /// timer noise lets one compare.
+    /// </summary>
+    private static double[,] Time(TuneProblem problem, List<GemmChoice> candidates, int rounds)
+    {
         long once = Stopwatch.GetTimestamp();
-        SgemmWith(candidates[0], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+        problem.Run(candidates[0], problem.C);
         int calls = (int)Math.Clamp(1e-3 / Math.Max(Stopwatch.GetElapsedTime(once).TotalSeconds, 1e-7), 1, 1000);
         var times = new double[candidates.Count, rounds];
         for (int r = 0; r < rounds; r++)
@@ -72,21 +104,30 @@ public static partial class Gemm
             for (int i = 0; i < candidates.Count; i++)
             {
                 long start = Stopwatch.GetTimestamp();
-                for (int j = 0; j < calls; j++) SgemmWith(candidates[i], transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+                for (int j = 0; j < calls; j++) problem.Run(candidates[i], problem.C);
                 times[i, r] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
             }
         }
+        return times;
+    }
+
+    /// <summary>
+    /// The candidate to keep: each against the model (row 0) within a round, the median of those ratios over the
+    /// rounds, the lowest below 1 − <see cref="TuneMargin"/>; else the model. A load change between rounds moves both
+    /// sides of a ratio alike, where it would move two medians apart.
+    /// </summary>
+    private static int Winner(double[,] times, int rounds)
+    {
         int best = 0;
-        double model = Median(times, 0, rounds), bestSeconds = model;
-        for (int i = 1; i < candidates.Count; i++)
+        double bestRatio = 1 - TuneMargin;
+        var ratios = new double[times.GetLength(0), rounds];
+        for (int i = 1; i < times.GetLength(0); i++)
         {
-            double t = Median(times, i, rounds);
-            if (t < bestSeconds && t < model * (1 - TuneMargin)) (best, bestSeconds) = (i, t);
+            for (int r = 0; r < rounds; r++) ratios[i, r] = times[i, r] / times[0, r];
+            double ratio = Median(ratios, i, rounds);
+            if (ratio < bestRatio) (best, bestRatio) = (i, ratio);
         }
-        cache.Set(GemmShape.Of(transA, transB, m, n, k), candidates[best], model, bestSeconds);
-        string modelPlan = Describe(op, blk, candidates[0]), winner = Describe(op, blk, candidates[best]);
-        string name = $"{(transA == Transpose.No ? 'N' : 'T')}{(transB == Transpose.No ? 'N' : 'T')} M={m} N={n} K={k}, {Threading.Workers.Count} thread{(Threading.Workers.Count == 1 ? "" : "s")}";
-        return new GemmTuning(name, modelPlan, winner, model, bestSeconds, candidates.Count);
+        return best;
     }
 
     /// <summary>The model's choice first, then its one-step variations that change something for this shape.</summary>
