@@ -89,7 +89,8 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Seconds per call of each candidate (row) in each round (column), the candidates back to back within a round.
+    /// Seconds per call of each candidate (row) in each round (column), the candidates back to back within a round,
+    /// each round in an order rotated by one.
     /// Each timing covers about a millisecond at least: one call of a small product is below what a shared host's
     /// timer noise lets one compare.
     /// </summary>
@@ -101,8 +102,10 @@ public static partial class Gemm
         var times = new double[candidates.Count, rounds];
         for (int r = 0; r < rounds; r++)
         {
-            for (int i = 0; i < candidates.Count; i++)
+            // Each round starts at another candidate, so none always runs first (after the previous round's last).
+            for (int step = 0; step < candidates.Count; step++)
             {
+                int i = (r + step) % candidates.Count;
                 long start = Stopwatch.GetTimestamp();
                 for (int j = 0; j < calls; j++) problem.Run(candidates[i], problem.C);
                 times[i, r] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
