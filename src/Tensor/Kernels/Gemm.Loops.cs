@@ -23,7 +23,7 @@ public static unsafe partial class Gemm
     /// </summary>
     private static void Blocked<TKernel>(in Operands op, GemmBlocking model, GemmChoice? choice) where TKernel : struct, IMicroKernel
     {
-        var c = choice ?? Choose(op, model);
+        var c = choice ?? Choose(op, model, out _);
         var blk = model with { MC = c.MC, NC = c.NC };
         bool directB = c.BInPlace && op.TransB == Transpose.No;
         bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;

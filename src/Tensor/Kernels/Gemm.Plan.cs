@@ -45,21 +45,24 @@ public static partial class Gemm
     public static string Plan(Transpose transB, int m, int n, int k)
     {
         var (kernel, blk) = Active;
-        var op = new Operands { TransB = transB, M = m, N = n, K = k };
-        bool tuned = PlanCache.Active.TryGet(GemmShape.Of(Transpose.No, transB, m, n, k), out var choice) && IsValid(choice, blk);
-        if (!tuned) choice = ModelChoice(op, blk);
+        var op = new Operands { TransA = Transpose.No, TransB = transB, M = m, N = n, K = k };
+        var choice = Choose(op, blk, out bool tuned);
         return $"{kernel} {Describe(op, blk, choice)}, {(tuned ? "tuned" : "model")}";
     }
 
     /// <summary>The choice of the cache model and the measured constants: what runs when no tuned plan applies.</summary>
     private static GemmChoice ModelChoice(in Operands op, GemmBlocking blk) => new(blk.MC, blk.NC, true, ReadBInPlace(op, blk));
 
-    /// <summary>The choice for this call: the tuned one of its shape class if the plan cache holds one, else the model's.</summary>
-    private static GemmChoice Choose(in Operands op, GemmBlocking blk)
+    /// <summary>
+    /// The choice for this call: the tuned one of its shape class if the plan cache holds one that fits the kernel
+    /// (<paramref name="tuned"/>), else the model's.
+    /// </summary>
+    private static GemmChoice Choose(in Operands op, GemmBlocking blk, out bool tuned)
     {
         var cache = PlanCache.Active;
-        return cache.Count > 0 && cache.TryGet(GemmShape.Of(op.TransA, op.TransB, op.M, op.N, op.K), out var choice) && IsValid(choice, blk)
-            ? choice : ModelChoice(op, blk);
+        var choice = default(GemmChoice);
+        tuned = cache.Count > 0 && cache.TryGet(GemmShape.Of(op.TransA, op.TransB, op.M, op.N, op.K), out choice) && IsValid(choice, blk);
+        return tuned ? choice : ModelChoice(op, blk);
     }
 
     /// <summary>Whether <paramref name="c"/> fits blocking <paramref name="blk"/>'s tile (MC, NC positive multiples of MR, NR, within bounds).</summary>
