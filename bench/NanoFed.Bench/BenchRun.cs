@@ -13,8 +13,9 @@ namespace NanoFed.Bench;
 /// <param name="Layers">Mode: split a ResNet-20 step across ops and phases.</param>
 /// <param name="Scaling">Mode: step times at batch 32..256 on 1 and <paramref name="Threads"/> threads.</param>
 /// <param name="Memory">Mode: allocation per step and peak resident memory.</param>
+/// <param name="Tune">Mode: time the GEMM plans of the wanted cases' shapes and keep the fastest in the plan cache (<see cref="PlanCache"/>).</param>
 public sealed record BenchSettings(int Threads, int Reps, string? JsonPath, bool RunPeer, string? TorchPeer, Func<string, bool> Wanted,
-    bool Layers, bool Scaling, bool Memory);
+    bool Layers, bool Scaling, bool Memory, bool Tune = false);
 
 /// <summary>
 /// One invocation of the bench: the modes asked for in <see cref="BenchSettings"/> (with none, the kernel and network
@@ -36,9 +37,17 @@ public static class BenchRun
         o.WriteLine($"machine: {machine.CpuModel}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {Isa.Active}");
         o.WriteLine($"cpu: {machine}");
         o.WriteLine($"cache key: {machine.CacheKey}");
+        o.WriteLine($"plan cache: {PlanCache.Active.Status}");
         o.WriteLine($"threads: {s.Threads}, reps: {s.Reps} (median), load before: {Machine.LoadAverage()}");
         if (s.Reps < 5) o.WriteLine($"note: {s.Reps} runs per figure; the performance figures are medians of at least 5");
-        var peers = s.RunPeer ? DetectPeerKernel(s, o) : null;
+        // Tuning first, so that the other modes of this invocation already run the plans it keeps.
+        PlanTuner? tuner = null;
+        if (s.Tune)
+        {
+            tuner = new PlanTuner();
+            tuner.Run(s.Threads, s.Wanted, o);
+        }
+        var peers = s.RunPeer && !(s.Tune && !s.Memory && !s.Layers && !s.Scaling) ? DetectPeerKernel(s, o) : null;
 
         // Memory first: its peak resident set must be the training run's, not that of a bigger benchmark before it.
         MemoryBench? memory = null;
@@ -60,13 +69,14 @@ public static class BenchRun
             scaling.Run(s.Threads == 1 ? [1] : [1, s.Threads], s.Reps, s.Wanted, peers, o);
         }
         KernelBench? kernels = null;
-        if (!s.Memory && !s.Layers && !s.Scaling)
+        if (!s.Memory && !s.Layers && !s.Scaling && !s.Tune)
         {
             kernels = new KernelBench();
             kernels.Run(s.Threads, s.Reps, s.Wanted, peers, o);
         }
 
         var tables = new List<Action<TextWriter>>();
+        if (tuner != null) tables.Add(tuner.Print);
         if (memory != null) tables.Add(memory.Print);
         if (layers != null) tables.Add(layers.Print);
         if (scaling != null) tables.Add(scaling.Print);
@@ -77,7 +87,7 @@ public static class BenchRun
             print(o);
         }
         o.WriteLine($"load after: {Machine.LoadAverage()}");
-        if (s.JsonPath != null) WriteJson(s, o, peers?.Kernel, memory, layers, scaling, kernels);
+        if (s.JsonPath != null) WriteJson(s, o, peers?.Kernel, tuner, memory, layers, scaling, kernels);
         return 0;
     }
 
@@ -108,7 +118,7 @@ public static class BenchRun
         json.WriteEndObject();
     }
 
-    private static void WriteJson(BenchSettings s, TextWriter o, PeerKernel? peerKernel, MemoryBench? memory, LayerBench? layers, ScalingBench? scaling, KernelBench? kernels)
+    private static void WriteJson(BenchSettings s, TextWriter o, PeerKernel? peerKernel, PlanTuner? tuner, MemoryBench? memory, LayerBench? layers, ScalingBench? scaling, KernelBench? kernels)
     {
         using (var stream = File.Create(s.JsonPath!))
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -121,7 +131,9 @@ public static class BenchRun
             json.WriteString("isa", Isa.Active);
             json.WriteNumber("threads", s.Threads);
             json.WriteNumber("reps", s.Reps);
+            json.WriteString("planCache", PlanCache.Active.Status);
             peerKernel?.WriteJson(json);
+            tuner?.WriteJson(json);
             memory?.WriteJson(json);
             layers?.WriteJson(json);
             scaling?.WriteJson(json);

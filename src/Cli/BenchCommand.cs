@@ -8,7 +8,7 @@ namespace NanoFed.Cli;
 /// `nanofed bench`: the measurements of the performance issue in one invocation. Without a mode: the FMA peak,
 /// kernel throughput, whole-network step and inference times, each beside the PyTorch peer's. Modes (combinable):
 /// --layers (where a ResNet-20 step's time goes), --scaling (batch 32..256 at 1 and N threads), --memory
-/// (allocation per step and peak RSS). The harness lives in the NanoFed.Bench library (bench/NanoFed.Bench).
+/// (allocation per step and peak RSS), --tune (measured GEMM plans into the per-machine plan cache). The harness lives in the NanoFed.Bench library (bench/NanoFed.Bench).
 /// </summary>
 internal static class BenchCommand
 {
@@ -23,19 +23,25 @@ internal static class BenchCommand
         var layers = new Option<bool>("--layers") { Description = "Mode: split a ResNet-20 training step (batch 128) across ops and phases" };
         var scaling = new Option<bool>("--scaling") { Description = "Mode: ResNet-20 and VGG11 step time at batch 32, 64, 128, 256 on 1 and --threads threads" };
         var memory = new Option<bool>("--memory") { Description = "Mode: managed allocation per ResNet-20 step and the peak resident memory of the run" };
+        var tune = new Option<bool>("--tune")
+        {
+            Description = "Mode: time the GEMM plans (blocking, thread layout; never the sums) of the SGEMM cases and the networks' GEMM shapes on --threads threads and keep the fastest in the plan cache (NANOFED_PLAN_CACHE, default ~/.cache/nanofed/plans.tsv; NANOFED_PLAN_CACHE=off ignores it)",
+        };
         var command = new Command("bench", "Measure the FMA peak, kernels and networks beside PyTorch (see docs/performance.md)")
         {
-            json, threads, reps, noPeer, peer, only, layers, scaling, memory,
+            json, threads, reps, noPeer, peer, only, layers, scaling, memory, tune,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
             int n = parse.GetValue(threads), r = parse.GetValue(reps);
             if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
             if (r < 1) throw new ArgumentException($"--reps must be at least 1, got {r}");
+            if (parse.GetValue(tune) && PlanCache.DefaultPath is null)
+                throw new ArgumentException($"--tune: the plan cache is off ({PlanCache.Variable}=off), so there is nowhere to keep the plans");
             string? peerPath = parse.GetValue(peer) is { } p ? Path.GetFullPath(p) : BenchRun.FindDefaultPeer();
             if (parse.GetValue(peer) != null && !File.Exists(peerPath)) throw new ArgumentException($"--peer: {peerPath} does not exist");
             var settings = new BenchSettings(n, r, parse.GetValue(json), !parse.GetValue(noPeer), peerPath, Filter(parse.GetValue(only)),
-                parse.GetValue(layers), parse.GetValue(scaling), parse.GetValue(memory));
+                parse.GetValue(layers), parse.GetValue(scaling), parse.GetValue(memory), parse.GetValue(tune));
             return Run(settings);
         }));
         return command;

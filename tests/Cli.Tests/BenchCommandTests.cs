@@ -37,6 +37,35 @@ public class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void TuneKeepsTheSgemmPlanInTheCacheFileItIsGiven()
+    {
+        string cache = Path.Combine(_dir, "plans.tsv"), json = Path.Combine(_dir, "tune.json");
+        string? saved = Environment.GetEnvironmentVariable(NanoFed.PlanCache.Variable);
+        try
+        {
+            Environment.SetEnvironmentVariable(NanoFed.PlanCache.Variable, cache);
+            var r = ProgramTests.Run("bench", "--tune", "--only", "sgemm n=256", "--threads", "1", "--no-peer", "--json", json);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("NN M=256 N=256 K=256, 1 thread", r.Out);
+            string[] lines = File.ReadAllLines(cache);
+            Assert.Equal("nanofed-plans\t1", lines[0]);
+            Assert.Equal($"machine\t{NanoFed.MachineInfo.Current.CacheKey}", lines[1]);
+            Assert.StartsWith("gemm\t1\t0\t0\t8\t8\t8\t", lines[2]);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var tuned = Assert.Single(doc.RootElement.GetProperty("tuning").GetProperty("gemm").EnumerateArray());
+            Assert.Equal(cache, doc.RootElement.GetProperty("tuning").GetProperty("planCache").GetString());
+            Assert.False(string.IsNullOrEmpty(tuned.GetProperty("keptPlan").GetString()));
+
+            Environment.SetEnvironmentVariable(NanoFed.PlanCache.Variable, "off");
+            ProgramTests.AssertBadInput(ProgramTests.Run("bench", "--tune", "--no-peer"), "--tune");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(NanoFed.PlanCache.Variable, saved);
+        }
+    }
+
+    [Fact]
     public void BadPatternIsBadInput() => ProgramTests.AssertBadInput(ProgramTests.Run("bench", "--only", "conv[", "--no-peer"), "--only");
 
     [Fact]

@@ -15,21 +15,25 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// C = alpha·op(A)·op(B) + beta·C around micro-kernel <typeparamref name="TKernel"/>: wide products go to the
-    /// threads as whole column slices (see <see cref="ColumnParts"/>), the rest run <see cref="Loops{TKernel}"/>.
-    /// Every C element is reduced in the same KC-blocked order either way, so the result is bit-identical for any
+    /// C = alpha·op(A)·op(B) + beta·C around micro-kernel <typeparamref name="TKernel"/>, with <paramref name="choice"/>
+    /// (else the plan cache's or the model's, <see cref="Choose"/>): wide products go to the threads as whole column
+    /// slices (see <see cref="ColumnParts"/>), the rest run <see cref="Loops{TKernel}"/>. Every C element is reduced in
+    /// the same KC-blocked order whatever the choice, so the result is bit-identical for any choice and any
     /// <see cref="Workers.Count"/>.
     /// </summary>
-    private static void Blocked<TKernel>(in Operands op, GemmBlocking blk) where TKernel : struct, IMicroKernel
+    private static void Blocked<TKernel>(in Operands op, GemmBlocking model, GemmChoice? choice) where TKernel : struct, IMicroKernel
     {
+        var c = choice ?? Choose(op, model, out _);
+        var blk = model with { MC = c.MC, NC = c.NC };
+        bool directB = c.BInPlace && op.TransB == Transpose.No;
         bool parallel = (long)op.M * op.N * op.K >= ParallelThreshold;
-        int parts = parallel ? ColumnParts(op, blk) : 1;
+        int parts = parallel && c.Slices ? ColumnParts(op, blk) : 1;
         if (parts > 1)
         {
-            Workers.For(parts, new PartBody<TKernel>(op, blk, parts));
+            Workers.For(parts, new PartBody<TKernel>(op, blk, parts, directB));
             return;
         }
-        Loops<TKernel>(op, blk, parallel);
+        Loops<TKernel>(op, blk, parallel, directB);
     }
 
     /// <summary>
@@ -49,9 +53,9 @@ public static unsafe partial class Gemm
     /// and A's partial last micro-panel, if the pass holds it (full micro-panels of A are read in place), and (2) runs
     /// a fixed grid of output tiles (MC rows × a chunk of NR-panels), each tile looping jr over B micro-panels and ir
     /// over A micro-panels. With <paramref name="parallel"/>, both steps spread over the threads; the grid depends
-    /// only on the shape.
+    /// only on the shape and the blocking. <paramref name="directB"/>: B's full micro-panels are read in place.
     /// </summary>
-    private static void Loops<TKernel>(in Operands op, GemmBlocking blk, bool parallel) where TKernel : struct, IMicroKernel
+    private static void Loops<TKernel>(in Operands op, GemmBlocking blk, bool parallel, bool directB) where TKernel : struct, IMicroKernel
     {
         // One thread runs one MC block of A's rows across all its columns while the block is still in L2: a column
         // slice at n=2048 taking all 2048 rows per pass ran 483 GFLOP/s on 2 threads against 498.
@@ -62,7 +66,6 @@ public static unsafe partial class Gemm
         var buffers = PackBuffers.Current;
         float* packedA = buffers.A(blk.MR * kBlock);
         float* packedB = buffers.B(maxCols * kBlock);
-        bool directB = ReadBInPlace(op, blk);
 
         for (int jc = 0; jc < op.N; jc += blk.NC)
         {
@@ -85,10 +88,10 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Whether full-width B micro-panels are read in place (row stride ldb) instead of packed: only when op(B) is
-    /// row-major (not transposed) and M spans at most <see cref="DirectBMaxRowPanels"/> micro-panels, so each B
-    /// panel is used so few times that copying it would cost about as much as the multiply-adds it feeds.
-    /// The arithmetic is the same either way; only the shape decides.
+    /// The model's answer to whether full-width B micro-panels are read in place (row stride ldb) instead of packed:
+    /// only when op(B) is row-major (not transposed) and M spans at most <see cref="DirectBMaxRowPanels"/>
+    /// micro-panels, so each B panel is used so few times that copying it would cost about as much as the
+    /// multiply-adds it feeds. The arithmetic is the same either way (a tuned plan may decide otherwise).
     /// </summary>
     private static bool ReadBInPlace(in Operands op, GemmBlocking blk) =>
         op.TransB == Transpose.No && CeilDiv(op.M, blk.MR) <= DirectBMaxRowPanels;
@@ -118,10 +121,11 @@ public static unsafe partial class Gemm
         private readonly Operands _op;
         private readonly GemmBlocking _blk;
         private readonly int _width;
+        private readonly bool _directB;
 
-        public PartBody(in Operands op, GemmBlocking blk, int parts)
+        public PartBody(in Operands op, GemmBlocking blk, int parts, bool directB)
         {
-            (_op, _blk) = (op, blk);
+            (_op, _blk, _directB) = (op, blk, directB);
             _width = RoundUp(CeilDiv(op.N, parts), blk.NR);
         }
 
@@ -133,7 +137,7 @@ public static unsafe partial class Gemm
             part.N = Math.Min(_width, _op.N - j0);
             part.B += _op.TransB == Transpose.No ? j0 : (long)j0 * _op.Ldb;
             part.C += j0;
-            Loops<TKernel>(part, _blk, parallel: false);
+            Loops<TKernel>(part, _blk, parallel: false, _directB);
         }
     }
 

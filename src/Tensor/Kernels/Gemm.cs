@@ -29,11 +29,29 @@ public static partial class Gemm
     /// multiply-add chain per depth block (equal blocks of at most KC) in increasing k, then added to C, in the same
     /// order on every path: the result is bit-identical for any thread count and on AVX-512, AVX2, Vector128 and
     /// scalar. It differs from <see cref="SgemmReference"/> by rounding only. Packing buffers belong to the thread that
-    /// packs and are reused across calls.
+    /// packs and are reused across calls. The blocking, the thread layout and whether B is read in place come from the
+    /// plan cache when it holds a measured plan for the shape's class (<see cref="PlanCache"/>), else from the cache
+    /// model; they change the speed, never the bits.
     /// </remarks>
     public static void Sgemm(Transpose transA, Transpose transB, int m, int n, int k,
         float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        float beta, Span<float> c, int ldc)
+        float beta, Span<float> c, int ldc) =>
+        SgemmCore(null, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    /// <summary>
+    /// <see cref="Sgemm"/> run with <paramref name="choice"/> in place of the plan cache's or the model's: for the tuner,
+    /// which times the candidates, and the tests, which check that every candidate gives the same bits.
+    /// </summary>
+    internal static void SgemmWith(GemmChoice choice, Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (!IsValid(choice, Active.Blocking)) throw new ArgumentException($"GEMM: {choice} does not fit the {Active.Kernel} kernel");
+        SgemmCore(choice, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>Validates, handles the empty cases, and runs the blocked product with <paramref name="choice"/> (null: the plan cache's or the model's).</summary>
+    private static unsafe void SgemmCore(GemmChoice? choice, Transpose transA, Transpose transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0) return;
@@ -42,22 +60,24 @@ public static partial class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        unsafe
+        if (choice is null) Recorder?.AddOrUpdate(new GemmCall(transA, transB, m, n, k, Threading.Workers.Available), 1, static (_, calls) => calls + 1);
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            fixed (float* pa = a, pb = b, pc = c)
+            Dispatch(new Operands
             {
-                var op = new Operands
-                {
-                    TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                    A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
-                };
-                // Dispatch once, widest first: only the micro-kernel and its blocking differ.
-                if (Vector512.IsHardwareAccelerated) Blocked<MicroKernel512_12x32>(op, Blocking512);
-                else if (Vector256.IsHardwareAccelerated) Blocked<MicroKernel256_6x16>(op, Blocking256);
-                else if (Vector128.IsHardwareAccelerated) Blocked<MicroKernel128_6x8>(op, Blocking128);
-                else Blocked<MicroKernelScalar_4x4>(op, BlockingScalar);
-            }
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+            }, choice);
         }
+    }
+
+    /// <summary>Dispatches once, widest first: only the micro-kernel and its blocking differ.</summary>
+    private static void Dispatch(in Operands op, GemmChoice? choice)
+    {
+        if (Vector512.IsHardwareAccelerated) Blocked<MicroKernel512_12x32>(op, Blocking512, choice);
+        else if (Vector256.IsHardwareAccelerated) Blocked<MicroKernel256_6x16>(op, Blocking256, choice);
+        else if (Vector128.IsHardwareAccelerated) Blocked<MicroKernel128_6x8>(op, Blocking128, choice);
+        else Blocked<MicroKernelScalar_4x4>(op, BlockingScalar, choice);
     }
 
     /// <summary>C = beta·C for K = 0 (an empty sum); C is only written when beta is 0.</summary>

@@ -56,6 +56,12 @@ public static class Workers
         }
     }
 
+    /// <summary>
+    /// How many threads a loop started here would run on: 1 inside a running item (a nested loop runs serially),
+    /// else <see cref="Count"/>. A plan measured for one is not the plan for the other.
+    /// </summary>
+    internal static int Available => _insideLoop ? 1 : _count;
+
     /// <summary>Runs <c>body.Invoke(i)</c> for every i in [0, <paramref name="count"/>).</summary>
     public static void For<TBody>(int count, in TBody body) where TBody : struct, IParallelBody
     {
