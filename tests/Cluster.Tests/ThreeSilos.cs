@@ -24,7 +24,7 @@ public sealed class ThreeSilos : IAsyncLifetime
         DataRoot = Path.Combine(_folder, "data");
         SyntheticFashionMnist.Write(DataRoot);
         var builder = new InProcessTestClusterBuilder(Silos);
-        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddIncomingGrainCallFilter<TurnHold>());
+        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddMemoryGrainStorage(SiloSetup.StorageName).AddIncomingGrainCallFilter<TurnHold>());
         Cluster = builder.Build();
     }
 
