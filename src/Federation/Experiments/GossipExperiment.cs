@@ -136,13 +136,15 @@ public sealed class GossipExperiment : IDisposable
 
     /// <summary>
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
-    /// naming the run folder and its last good state.
+    /// naming the run folder and its last good state. With <paramref name="elsewhere"/> the epoch's iterations run
+    /// elsewhere (a cluster's agent grains): it runs them, loads the agents' ending states into the runner's agents and
+    /// returns the epoch's training bytes and mean training loss (<see cref="DecentralizedRunner.RecordEpoch"/>).
     /// </summary>
-    public DecentralizedMetrics RunEpoch()
+    public DecentralizedMetrics RunEpoch(Func<DecentralizedRunner, (long Bytes, double Loss)>? elsewhere = null)
     {
         try
         {
-            var row = Scsp.RunEpoch();
+            var row = elsewhere is null ? Scsp.RunEpoch() : Scsp.RecordEpoch(elsewhere(Runner));
             Runner.Save(CheckpointPath, _metadata);
             return row;
         }
