@@ -28,13 +28,20 @@ public sealed class GossipCoordinator
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        Check(config);
+        Ledger = ledger ?? new TrafficLedger();
+        _config = config.ToJson();
+        _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
+    }
+
+    /// <summary>Validates <paramref name="config"/> and that a cluster can run it; a one-line <see cref="ArgumentException"/> naming the option if not.</summary>
+    public static void Check(GossipConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (config.Method is "allreduce" or "none" or "scsp")
             throw new ArgumentException($"--method {config.Method}: a cluster runs sgp, sparse-push, dpsgd and choco");
         if (config.MessageLoss != 0) throw new ArgumentException("--message-loss: a cluster delivers every message (loss injection is the simulation's)");
-        Ledger = ledger ?? new TrafficLedger();
-        _config = config.ToJson();
-        _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
     }
 
     /// <summary>Every message's serialized size.</summary>
