@@ -13,15 +13,17 @@ namespace NanoFed.Cluster;
 /// turns run one after another.
 /// <para>
 /// A turn lost with its silo (the silo died or left while the turn was in flight) is started again with the same
-/// inbox: Orleans activates the grain on a live silo, which rebuilds the client from the configuration. A turn is a
-/// pure function of its inbox (the round context keys every random stream) and the configuration for clients that
-/// keep no state between rounds and make no calls, so the redone turn's reply is the lost one's, bit for bit; the
-/// lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing is counted twice.
-/// Turns with calls to the server are not redone: the server's copy already took the lost turn's batches.
+/// inbox when <paramref name="restart"/> is given: Orleans activates the grain on a live silo, which rebuilds the
+/// client from the configuration. A turn is a pure function of its inbox (the round context keys every random stream)
+/// and the configuration for clients that keep no state between rounds, so the redone turn's reply is the lost one's,
+/// bit for bit; the lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing
+/// is counted twice. <paramref name="restart"/> first undoes what the server did in the lost turn (split learning's
+/// steps on the client's copy, <see cref="Federation.Fl.IRedoableTurns"/>); null where that cannot be undone (FedGKT),
+/// and then a lost turn is a failed client.
 /// </para>
 /// </summary>
 internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent,
-    SiloWatch watch)
+    Action<int>? restart, SiloWatch watch)
 {
     /// <summary>Attempts of one turn: the first and a redo for each of up to two silos lost under it.</summary>
     public const int Attempts = 3;
@@ -43,7 +45,8 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
         for (int attempt = 1; ; attempt++)
         {
             if (Finish(turn) is { } done) return done;
-            if (!concurrent || attempt == Attempts) throw new TransportException($"client {client}'s silo left the cluster during its turn (attempt {attempt})");
+            if (restart is null || attempt == Attempts) throw new TransportException($"client {client}'s silo left the cluster during its turn (attempt {attempt})");
+            restart(client);
             Redone++;
             turn = Start(client, turn.Inbox);
         }

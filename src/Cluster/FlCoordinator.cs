@@ -34,7 +34,8 @@ public sealed class FlCoordinator : IFlServerCalls, IDisposable
         _transport = new CoordinatorTransport(ledger, experiment.Strategy as IMessageHandler);
         _reference = grains.CreateObjectReference<IFlServerCalls>(this);
         _turns = new ClientTurns(_transport, c => grains.GetGrain<IFlClientGrain>(c, runId), experiment.Config.ToJson(), _reference,
-            concurrent: experiment.Strategy is not IMessageHandler, new SiloWatch(grains, WatchPeriod));
+            concurrent: experiment.Strategy is not IMessageHandler,
+            restart: experiment.Strategy switch { IRedoableTurns redo => redo.ForgetTurn, IMessageHandler => null, _ => _ => { } }, new SiloWatch(grains, WatchPeriod));
         var clients = new ClientPopulation(experiment.Train, experiment.Partition, experiment.Normalization, d => new GrainClient(d.Id, _turns, _transport));
         Runner = experiment.Runner(clients, _transport, ledger);
     }
