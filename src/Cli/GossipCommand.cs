@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Experiments;
 using NanoFed.Nets.Training;
 using NanoFed.Threading;
@@ -10,7 +11,9 @@ namespace NanoFed.Cli;
 /// <summary>
 /// `nanofed gossip`: decentralized training of n agents (all-reduce, SGP, Sparse-Push, SCSP, no communication) into a
 /// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
-/// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg.
+/// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg. With
+/// --cluster the agents train on a cluster's grains and the run folder is written here from their states
+/// (<see cref="Cluster.GossipCoordinator"/>).
 /// </summary>
 internal static class GossipCommand
 {
@@ -72,12 +75,14 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
+        var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos on this machine (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
-            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun,
+            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -137,6 +142,8 @@ internal static class GossipCommand
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
             bool resuming = parse.GetValue(resume), scoreOnly = parse.GetValue(evaluate);
+            string? clusterId = parse.GetValue(cluster);
+            if (clusterId is not null && resuming) throw new ArgumentException("--cluster: a run on a cluster starts afresh (its agent grains hold the state); --resume continues in-process runs only");
             var given = command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name.TrimStart('-')).ToHashSet();
             if (parse.GetValue(configFile) is { } file)
             {
@@ -146,6 +153,7 @@ internal static class GossipCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
             if (resuming) config = GossipConfig.Resumed(Path.Combine(folder, "config.json"), config, given);
             config.Validate();
+            if (clusterId is not null) Cluster.GossipCoordinator.Check(config);
             if (scoreOnly && !resuming) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
             // A resumed run reads its data where it did unless --data says otherwise.
             string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
@@ -156,6 +164,16 @@ internal static class GossipCommand
             }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             using var experiment = GossipExperiment.Create(config, root, folder);
+            if (clusterId is not null)
+            {
+                using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
+                // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
+                var coordinator = new Cluster.GossipCoordinator(config, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}",
+                    experiment.Runner.Ledger);
+                experiment.WriteConfig();
+                Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}");
+                return Train(experiment, session, runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
+            }
             if (resuming)
             {
                 experiment.Resume();
@@ -184,7 +202,8 @@ internal static class GossipCommand
         return 0;
     }
 
-    private static int Train(GossipExperiment experiment, int session)
+    /// <summary>Trains the run's epochs (<paramref name="elsewhere"/>: on a cluster, <see cref="GossipExperiment.RunEpoch"/>) and its consensus phase, showing the progress.</summary>
+    private static int Train(GossipExperiment experiment, int session, Func<DecentralizedRunner, (long Bytes, double Loss)>? elsewhere = null)
     {
         var runner = experiment.Runner;
         var config = experiment.Config;
@@ -202,7 +221,7 @@ internal static class GossipCommand
             {
                 stop.Token.ThrowIfCancellationRequested();
                 runner.IterationCompleted = progress;
-                var m = experiment.RunEpoch();
+                var m = experiment.RunEpoch(elsewhere);
                 output.Write(runner.History);
                 done++;
                 return output.Summary(m);

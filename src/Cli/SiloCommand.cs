@@ -21,7 +21,8 @@ internal static class SiloCommand
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the cluster's first silo (default: this silo is the first)" };
         var data = new Option<string?>("--data") { Description = "Data root the grains of this silo read (default: environment variable NANOFED_DATA)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
-        var command = new Command("silo", "Run one silo of a NanoFed cluster on this machine") { cluster, siloPort, gatewayPort, primary, data, threads };
+        var state = new Option<string?>("--state") { Description = "Folder of the client grains' state (FedGKT's logits), shared by the silos of the cluster (default: nanofed-cluster-ID in the temporary folder)" };
+        var command = new Command("silo", "Run one silo of a NanoFed cluster on this machine") { cluster, siloPort, gatewayPort, primary, data, threads, state };
         command.SetAction(parse => Program.Guard(() =>
         {
             int port = Port(parse.GetValue(siloPort), "--silo-port"), gateway = Port(parse.GetValue(gatewayPort), "--gateway-port");
@@ -32,8 +33,9 @@ internal static class SiloCommand
                 Workers.Count = n;
             }
             string root = ExperimentData.Root(parse.GetValue(data));
-            using var host = LocalCluster.StartSilo(parse.GetValue(cluster)!, root, port, gateway, first).GetAwaiter().GetResult();
-            Console.WriteLine($"nanofed silo: cluster {parse.GetValue(cluster)}, silo port {port}, gateway port {gateway}, data {root}");
+            string id = parse.GetValue(cluster)!, folder = parse.GetValue(state) ?? LocalCluster.DefaultStateFolder(id);
+            using var host = LocalCluster.StartSilo(id, root, port, gateway, first, folder).GetAwaiter().GetResult();
+            Console.WriteLine($"nanofed silo: cluster {id}, silo port {port}, gateway port {gateway}, data {root}, client state {folder}");
             // The host's console lifetime takes Ctrl-C and SIGTERM and stops the silo (its grains leave the cluster first).
             host.WaitForShutdown();
             return 0;

@@ -1,3 +1,7 @@
+using NanoFed.Federation.Transport;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
+
 namespace NanoFed.Cluster;
 
 /// <summary>
@@ -7,10 +11,27 @@ namespace NanoFed.Cluster;
 /// turn's result is still taken, recorded and aggregated in ascending id, so the run stays the simulation's. Split
 /// methods' clients call the server batch by batch, and the server's copies must see them in id order, so their
 /// turns run one after another.
+/// <para>
+/// A turn lost with its silo (the silo died or left while the turn was in flight) is started again with the same
+/// inbox when <paramref name="restart"/> is given: Orleans activates the grain on a live silo, which rebuilds the
+/// client from the configuration. A turn is a pure function of its inbox (the round context keys every random stream)
+/// and the configuration for clients that keep no state between rounds, so the redone turn's reply is the lost one's,
+/// bit for bit; the lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing
+/// is counted twice. <paramref name="restart"/> first undoes what the server did in the lost turn (split learning's
+/// steps on the client's copy, <see cref="Federation.Fl.IRedoableTurns"/>); null where that cannot be undone (FedGKT),
+/// and then a lost turn is a failed client.
+/// </para>
 /// </summary>
-internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent)
+internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent,
+    Action<int>? restart, SiloWatch watch)
 {
-    private readonly Dictionary<int, Task<ClientTurn>> _started = [];
+    /// <summary>Attempts of one turn: the first and a redo for each of up to two silos lost under it.</summary>
+    public const int Attempts = 3;
+
+    private readonly Dictionary<int, (byte[][] Inbox, IFlClientGrain Grain, Task<ClientTurn> Turn)> _started = [];
+
+    /// <summary>Turns redone so far because their silo was lost.</summary>
+    public int Redone { get; private set; }
 
     /// <summary>The turn of <paramref name="client"/>, started now unless the round already started it; waits for it.</summary>
     public ClientTurn Take(int client)
@@ -18,11 +39,38 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
         if (!_started.ContainsKey(client))
         {
             // A turn left over from a round that stopped early is replaced: its client's messages of this round are new.
-            foreach (int c in concurrent ? coordinator.Waiting().Append(client).Distinct() : [client]) _started[c] = Start(c);
+            foreach (int c in concurrent ? coordinator.Waiting().Append(client).Distinct() : [client]) _started[c] = Start(c, coordinator.Take(c));
         }
         _started.Remove(client, out var turn);
-        return turn!.GetAwaiter().GetResult();
+        for (int attempt = 1; ; attempt++)
+        {
+            if (Finish(turn) is { } done) return done;
+            if (restart is null || attempt == Attempts) throw new TransportException($"client {client}'s silo left the cluster during its turn (attempt {attempt})");
+            restart(client);
+            Redone++;
+            turn = Start(client, turn.Inbox);
+        }
     }
 
-    private Task<ClientTurn> Start(int client) => grains(client).Work(configJson, coordinator.Take(client), server);
+    /// <summary>The result of <paramref name="turn"/>; null when its silo was lost under it.</summary>
+    private ClientTurn? Finish((byte[][] Inbox, IFlClientGrain Grain, Task<ClientTurn> Turn) turn)
+    {
+        try
+        {
+            return watch.Await(turn.Grain, turn.Turn).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (SiloLost(e))
+        {
+            return null;
+        }
+    }
+
+    private (byte[][] Inbox, IFlClientGrain Grain, Task<ClientTurn> Turn) Start(int client, byte[][] inbox)
+    {
+        var grain = grains(client);
+        return (inbox, grain, grain.Work(configJson, inbox, server));
+    }
+
+    /// <summary>Whether <paramref name="e"/> says the turn's silo went away (rather than the client failing).</summary>
+    private static bool SiloLost(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException;
 }

@@ -1,21 +1,22 @@
 using NanoFed.Federation.Fl;
 using Orleans;
 using Orleans.Placement;
+using Orleans.Runtime;
 
 namespace NanoFed.Cluster;
 
 /// <summary>
-/// A client of a federated run, hosted by a silo (<see cref="IFlClientGrain"/>): it holds only its own client, built
-/// on its first turn of a configuration from the silo's data, and runs each turn on the thread pool so that the
-/// engine's blocking work and the client's synchronous calls to the server do not hold the silo's scheduler. Placement
-/// hashes the grain's id over the silos, so a run's clients spread evenly and the same way every run on a cluster.
+/// A client of a federated run, hosted by a silo (<see cref="IFlClientGrain"/>). It holds no model: each turn builds
+/// its client on the silo's data (<see cref="SiloData.Turn"/>) and lets it go after, so a grain outside the round's
+/// sample costs a few hundred bytes and an idle one deactivates after the silo's collection age
+/// (<see cref="SiloSetup.AddNanoFed"/>). What a client keeps from one turn to the next (<see cref="IKeepsState"/>:
+/// FedGKT's server logits) goes to grain storage (<see cref="SiloSetup.StorageName"/>), so it survives deactivation
+/// and a move to another silo. Placement hashes the grain's id over the silos, so a run's clients spread evenly and
+/// the same way every run on a cluster.
 /// </summary>
 [HashBasedPlacement]
-internal sealed class FlClientGrain(SiloData data) : Grain, IFlClientGrain
+internal sealed class FlClientGrain(SiloData data, [PersistentState("kept", SiloSetup.StorageName)] IPersistentState<KeptState> kept) : Grain, IFlClientGrain
 {
-    private IFlClient? _client;
-    private string? _config;
-
     /// <inheritdoc/>
     public async Task<ClientTurn> Work(string configJson, byte[][] inbox, IFlServerCalls server)
     {
@@ -23,17 +24,31 @@ internal sealed class FlClientGrain(SiloData data) : Grain, IFlClientGrain
         ArgumentNullException.ThrowIfNull(inbox);
         ArgumentNullException.ThrowIfNull(server);
         int id = checked((int)this.GetPrimaryKeyLong(out _));
-        if (_client is null || _config != configJson)
-        {
-            _client = await Task.Run(() => data.Client(configJson, id));
-            _config = configJson;
-        }
-        var client = _client;
         // A fresh transport per turn: nothing of a failed turn is left for the next one.
         var transport = new GrainTransport(id) { Server = server };
         transport.Hand(inbox);
-        double flops = await Task.Run(() => client.Work(transport));
+        var before = kept.State.Bytes;
+        var (flops, after) = await data.Turn(configJson, id, client =>
+        {
+            var keeper = client as IKeepsState;
+            if (before is not null) keeper?.RestoreKept(before);
+            return (client.Work(transport), keeper?.SaveKept());
+        });
+        if (after is not null)
+        {
+            kept.State.Bytes = after;
+            await kept.WriteStateAsync();
+        }
         var (sent, ledger) = transport.TakeSent();
         return new ClientTurn(sent, ledger, flops);
     }
+}
+
+/// <summary>What a client grain keeps in grain storage between its turns (<see cref="IKeepsState.SaveKept"/>).</summary>
+[GenerateSerializer]
+public sealed class KeptState
+{
+    /// <summary>The client's kept state; null while it has none.</summary>
+    [Id(0)]
+    public byte[]? Bytes { get; set; }
 }

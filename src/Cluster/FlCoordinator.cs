@@ -18,6 +18,10 @@ public sealed class FlCoordinator : IFlServerCalls, IDisposable
     private readonly IGrainFactory _grains;
     private readonly CoordinatorTransport _transport;
     private readonly IFlServerCalls _reference;
+    private readonly ClientTurns _turns;
+
+    /// <summary>How often the coordinator, waiting for a turn, checks that the turn's silo is still in the cluster.</summary>
+    public static readonly TimeSpan WatchPeriod = TimeSpan.FromSeconds(1);
 
     /// <summary>Builds the run of <paramref name="experiment"/> over the grains of <paramref name="grains"/> (a cluster client or a silo's factory).</summary>
     public FlCoordinator(FlExperiment experiment, IGrainFactory grains, string runId)
@@ -29,9 +33,10 @@ public sealed class FlCoordinator : IFlServerCalls, IDisposable
         var ledger = new TrafficLedger();
         _transport = new CoordinatorTransport(ledger, experiment.Strategy as IMessageHandler);
         _reference = grains.CreateObjectReference<IFlServerCalls>(this);
-        var turns = new ClientTurns(_transport, c => grains.GetGrain<IFlClientGrain>(c, runId), experiment.Config.ToJson(), _reference,
-            concurrent: experiment.Strategy is not IMessageHandler);
-        var clients = new ClientPopulation(experiment.Train, experiment.Partition, experiment.Normalization, d => new GrainClient(d.Id, turns, _transport));
+        _turns = new ClientTurns(_transport, c => grains.GetGrain<IFlClientGrain>(c, runId), experiment.Config.ToJson(), _reference,
+            concurrent: experiment.Strategy is not IMessageHandler,
+            restart: experiment.Strategy switch { IRedoableTurns redo => redo.ForgetTurn, IMessageHandler => null, _ => _ => { } }, new SiloWatch(grains, WatchPeriod));
+        var clients = new ClientPopulation(experiment.Train, experiment.Partition, experiment.Normalization, d => new GrainClient(d.Id, _turns, _transport));
         Runner = experiment.Runner(clients, _transport, ledger);
     }
 
@@ -40,6 +45,9 @@ public sealed class FlCoordinator : IFlServerCalls, IDisposable
 
     /// <summary>The runner: run rounds with it.</summary>
     public FlRunner Runner { get; }
+
+    /// <summary>Client turns started again because their silo was lost while they were in flight (<see cref="ClientTurns"/>).</summary>
+    public int RedoneTurns => _turns.Redone;
 
     /// <inheritdoc/>
     Task<byte[]> IFlServerCalls.Call(byte[] request) => Task.FromResult(_transport.Answer(request));

@@ -48,6 +48,15 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
         return Task.FromResult(new AgentState([.. state.Select(t => t.Name)], [.. state.Select(t => t.Value.Span.ToArray())]));
     }
 
+    /// <inheritdoc/>
+    public Task<AgentSnapshot> Snapshot()
+    {
+        var agent = (_driver ?? throw new InvalidOperationException("the agent has not started")).Peer.Agent;
+        var state = agent.Snapshot();
+        var values = new AgentState([.. state.Select(t => t.Name)], [.. state.Select(t => t.Value.Span.ToArray())]);
+        return Task.FromResult(new AgentSnapshot(values, agent.TakeTrainStats().Loss));
+    }
+
     /// <summary>The driver, checked to be at <paramref name="iteration"/>: a coordinator out of step must not train an agent twice.</summary>
     private PeerDriver Next(long iteration)
     {

@@ -1,3 +1,4 @@
+using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Transport;
@@ -17,23 +18,35 @@ public sealed class GossipCoordinator
     private readonly IGossipAgentGrain[] _agents;
     private readonly string _config;
 
-    /// <summary>The run <paramref name="config"/> describes over the grains of <paramref name="grains"/>; bad input raises a one-line <see cref="ArgumentException"/> naming the option.</summary>
-    public GossipCoordinator(GossipConfig config, IGrainFactory grains, string runId)
+    /// <summary>
+    /// The run <paramref name="config"/> describes over the grains of <paramref name="grains"/>, recording its messages
+    /// in <paramref name="ledger"/> (a new one if null); bad input raises a one-line <see cref="ArgumentException"/>
+    /// naming the option.
+    /// </summary>
+    public GossipCoordinator(GossipConfig config, IGrainFactory grains, string runId, TrafficLedger? ledger = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        Check(config);
+        Ledger = ledger ?? new TrafficLedger();
+        _config = config.ToJson();
+        _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
+    }
+
+    /// <summary>Validates <paramref name="config"/> and that a cluster can run it; a one-line <see cref="ArgumentException"/> naming the option if not.</summary>
+    public static void Check(GossipConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (config.Method is "allreduce" or "none" or "scsp")
             throw new ArgumentException($"--method {config.Method}: a cluster runs sgp, sparse-push, dpsgd and choco");
         if (config.MessageLoss != 0) throw new ArgumentException("--message-loss: a cluster delivers every message (loss injection is the simulation's)");
         if (config.Absence != 0) throw new ArgumentException("--absence: a cluster keeps every agent (absence injection is the simulation's)");
-        _config = config.ToJson();
-        _agents = [.. Enumerable.Range(0, config.Agents).Select(i => grains.GetGrain<IGossipAgentGrain>(i, runId))];
     }
 
     /// <summary>Every message's serialized size.</summary>
-    public TrafficLedger Ledger { get; } = new();
+    public TrafficLedger Ledger { get; }
 
     /// <summary>Iterations run so far.</summary>
     public long Iteration { get; private set; }
@@ -47,6 +60,27 @@ public sealed class GossipCoordinator
             cancellation.ThrowIfCancellationRequested();
             await RunIteration();
         }
+    }
+
+    /// <summary>
+    /// Runs the next epoch's iterations on the grains and loads every agent's ending state into the agents of
+    /// <paramref name="runner"/> (the in-process twin of the run, built from the same configuration, which evaluates
+    /// and checkpoints it: <c>GossipExperiment.RunEpoch</c>); returns the epoch's training bytes and the mean of the
+    /// agents' training losses, in agent order, as <see cref="DecentralizedRunner.RecordEpoch"/> takes them.
+    /// </summary>
+    public async Task<(long Bytes, double Loss)> RunEpoch(DecentralizedRunner runner, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        if (runner.Agents.Count != _agents.Length) throw new ArgumentException($"a runner of {runner.Agents.Count} agents for a run of {_agents.Length}", nameof(runner));
+        long before = Ledger.Total(MessagePhase.Training);
+        await Run(runner.IterationsPerEpoch, cancellation);
+        var snapshots = await Task.WhenAll(_agents.Select(a => a.Snapshot()));
+        for (int i = 0; i < snapshots.Length; i++)
+        {
+            var state = snapshots[i].State;
+            runner.Agents[i].Restore(state.Names.Zip(state.Values).ToDictionary(e => e.First, e => e.Second, StringComparer.Ordinal));
+        }
+        return (Ledger.Total(MessagePhase.Training) - before, snapshots.Average(s => s.Loss));
     }
 
     /// <summary>The state of agent <paramref name="agent"/> (<see cref="IGossipAgentGrain.State"/>).</summary>

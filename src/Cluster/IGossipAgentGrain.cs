@@ -22,7 +22,19 @@ public interface IGossipAgentGrain : IGrainWithIntegerCompoundKey
 
     /// <summary>The agent's state: its model's tensors at x = z / w, then "push_sum.z" and "push_sum.w" (<c>PeerDriver.State</c>).</summary>
     Task<AgentState> State();
+
+    /// <summary>
+    /// The agent's whole state as a checkpoint holds it (<c>Agent.Snapshot</c>: model, momentum, gossip node) and its
+    /// mean training loss since the last snapshot (the epoch's, when taken once per epoch).
+    /// </summary>
+    Task<AgentSnapshot> Snapshot();
 }
+
+/// <summary>An agent's whole state and its mean training loss (<see cref="IGossipAgentGrain.Snapshot"/>).</summary>
+/// <param name="State">Its named tensors, flattened (<c>Agent.Snapshot</c>'s names).</param>
+/// <param name="Loss">Its mean training loss since the last snapshot.</param>
+[GenerateSerializer, Immutable]
+public sealed record AgentSnapshot([property: Id(0)] AgentState State, [property: Id(1)] double Loss);
 
 /// <summary>What an agent sent in the first half of an iteration.</summary>
 /// <param name="Messages">The messages, each in <c>WireFormat</c>, in sending order.</param>

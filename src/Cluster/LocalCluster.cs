@@ -32,11 +32,22 @@ public static class LocalCluster
     public static readonly TimeSpan TurnTimeout = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// The largest message body a silo or a run accepts: a VGG11's weights (34 million parameters, 136 MB in float32)
+    /// pass Orleans' default of 100 MB, so it is raised to 1 GiB.
+    /// </summary>
+    public const int MaxMessageBodySize = 1 << 30;
+
+    /// <summary>Where the silos of cluster <paramref name="clusterId"/> on this machine keep client state unless told otherwise.</summary>
+    public static string DefaultStateFolder(string clusterId) => Path.Combine(Path.GetTempPath(), $"nanofed-cluster-{clusterId}");
+
+    /// <summary>
     /// Starts a silo of cluster <paramref name="clusterId"/> hosting NanoFed's grains over <paramref name="dataRoot"/>,
     /// listening on <paramref name="siloPort"/> and <paramref name="gatewayPort"/>; it joins the primary silo at
-    /// <paramref name="primaryPort"/> (null: this silo is the primary).
+    /// <paramref name="primaryPort"/> (null: this silo is the primary), and keeps its client grains' state in files
+    /// under <paramref name="stateFolder"/> (<see cref="SiloSetup.AddNanoFedFileStorage"/>).
     /// </summary>
-    public static async Task<IHost> StartSilo(string clusterId, string dataRoot, int siloPort, int gatewayPort, int? primaryPort, CancellationToken cancel = default)
+    public static async Task<IHost> StartSilo(string clusterId, string dataRoot, int siloPort, int gatewayPort, int? primaryPort, string stateFolder,
+        CancellationToken cancel = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clusterId);
         var builder = Host.CreateApplicationBuilder();
@@ -45,8 +56,12 @@ public static class LocalCluster
         {
             var primary = new IPEndPoint(IPAddress.Loopback, primaryPort ?? siloPort);
             silo.UseLocalhostClustering(siloPort, gatewayPort, primary, ServiceId, clusterId);
-            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TurnTimeout);
-            silo.AddNanoFed(dataRoot);
+            silo.Configure<SiloMessagingOptions>(o =>
+            {
+                o.ResponseTimeout = TurnTimeout;
+                o.MaxMessageBodySize = MaxMessageBodySize;
+            });
+            silo.AddNanoFed(dataRoot).AddNanoFedFileStorage(stateFolder);
         });
         return await Start(builder.Build(), $"silo of cluster {clusterId} on ports {siloPort} and {gatewayPort}", cancel);
     }
@@ -68,7 +83,11 @@ public static class LocalCluster
                 await Task.Delay(TimeSpan.FromSeconds(1), token);
                 return true;
             });
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TurnTimeout);
+            client.Configure<ClientMessagingOptions>(o =>
+            {
+                o.ResponseTimeout = TurnTimeout;
+                o.MaxMessageBodySize = MaxMessageBodySize;
+            });
         });
         return await Start(builder.Build(), $"--cluster {clusterId}: no silo answered at gateway port {gatewayPort}", cancel);
     }

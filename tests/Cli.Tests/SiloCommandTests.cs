@@ -6,7 +6,7 @@ using static NanoFed.Tests.Cli.ProgramTests;
 namespace NanoFed.Tests.Cli;
 
 /// <summary>
-/// `nanofed silo` and `nanofed fl --cluster` refuse bad input with one line naming the option, and a run whose
+/// `nanofed silo`, `nanofed fl --cluster` and `nanofed gossip --cluster` refuse bad input with one line naming the option, and a run whose
 /// cluster is not there stops after the connection patience with one line, not Orleans' log and stack traces.
 /// </summary>
 [Collection(nameof(ConsoleCollection))]
@@ -29,6 +29,27 @@ public sealed class SiloCommandTests : IDisposable
         SyntheticFashionMnist.Write(_dir);
         AssertBadInput(Run("fl", "--model", "smallcnn", "--clients", "4", "--per-round", "2", "--rounds", "1", "--samples-per-client", "100",
             "--data", _dir, "--cluster", "nobody", "--gateway-port", $"{UnusedPort()}", "--out", Path.Combine(_dir, "run")), "--cluster nobody: no silo answered");
+    }
+
+    [Fact]
+    public void AGossipRunOnAClusterNobodyServesFailsWithOneLine()
+    {
+        SyntheticFashionMnist.Write(_dir);
+        AssertBadInput(Run("gossip", "--method", "sgp", "--agents", "2", "--model", "smallcnn", "--limit", "64", "--batch", "16", "--epochs", "1",
+            "--data", _dir, "--cluster", "nobody", "--gateway-port", $"{UnusedPort()}", "--out", Path.Combine(_dir, "gossip")), "--cluster nobody: no silo answered");
+    }
+
+    [Theory]
+    [InlineData("scsp", "", "--method scsp: a cluster runs")]
+    [InlineData("sgp", "--resume", "--cluster: a run on a cluster starts afresh")]
+    public void AGossipRunAClusterCannotTakeIsRefused(string method, string extra, string error)
+    {
+        SyntheticFashionMnist.Write(_dir);
+        string folder = Path.Combine(_dir, "gossip");
+        if (extra == "--resume") Directory.CreateDirectory(folder);
+        string[] args = ["gossip", "--method", method, "--agents", "2", "--model", "smallcnn", "--limit", "64", "--batch", "16", "--epochs", "1",
+            "--data", _dir, "--cluster", "nobody", "--out", folder];
+        AssertBadInput(Run([.. args, .. extra.Length > 0 ? [extra] : Array.Empty<string>()]), error);
     }
 
     private static int UnusedPort()

@@ -16,11 +16,7 @@ public sealed class GossipCoordinatorTests(ThreeSilos silos) : IClassFixture<Thr
     [InlineData("sparse-push")]
     public async Task AgentsOnThreeSilosEndAsTheSimulation(string method)
     {
-        var config = new GossipConfig
-        {
-            Method = method, Agents = 4, Graph = "exponential", Model = "smallcnn", Dataset = "fashion-mnist", Limit = 576, TestLimit = 50,
-            Batch = 16, Epochs = 3, Lr = 0.05, WarmupEpochs = 1, Keep = 0.1, Form = "B", Seed = 11,
-        };
+        var config = Config(method);
         string folder = Directory.CreateTempSubdirectory("nanofed-gossip-").FullName;
         try
         {
@@ -46,4 +42,11 @@ public sealed class GossipCoordinatorTests(ThreeSilos silos) : IClassFixture<Thr
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>A small run of <paramref name="method"/>: 4 agents of SmallCnn on an exponential graph, 3 epochs of 9 iterations.</summary>
+    internal static GossipConfig Config(string method) => new()
+    {
+        Method = method, Agents = 4, Graph = "exponential", Model = "smallcnn", Dataset = "fashion-mnist", Limit = 576, TestLimit = 50,
+        Batch = 16, Epochs = 3, Lr = 0.05, WarmupEpochs = 1, Keep = 0.1, Form = "B", Seed = 11,
+    };
 }

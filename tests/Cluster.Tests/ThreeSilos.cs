@@ -9,7 +9,8 @@ namespace NanoFed.Tests.Cluster;
 
 /// <summary>
 /// Three in-process silos of Orleans' test host, each hosting NanoFed's grains over one data root that holds the
-/// synthetic Fashion-MNIST set, shared by the tests of a class.
+/// synthetic Fashion-MNIST set, shared by the tests of a class. Each silo has a <see cref="TurnHold"/>, inert until a
+/// test arms it.
 /// </summary>
 public sealed class ThreeSilos : IAsyncLifetime
 {
@@ -23,7 +24,7 @@ public sealed class ThreeSilos : IAsyncLifetime
         DataRoot = Path.Combine(_folder, "data");
         SyntheticFashionMnist.Write(DataRoot);
         var builder = new InProcessTestClusterBuilder(Silos);
-        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot));
+        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddMemoryGrainStorage(SiloSetup.StorageName).AddIncomingGrainCallFilter<TurnHold>());
         Cluster = builder.Build();
     }
 

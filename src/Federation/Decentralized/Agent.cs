@@ -168,6 +168,49 @@ public sealed class Agent : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// The agent's whole state, as a checkpoint holds it, by name: "model." and each state_dict entry (parameters and
+    /// buffers), "momentum." and each parameter that has a momentum buffer, "gossip." and each array of the node's
+    /// state (<see cref="GossipNode.SaveState"/>, in name order). The tensors are the live ones, not copies.
+    /// </summary>
+    public List<(string Name, Tensor Value)> Snapshot()
+    {
+        var entries = Model.StateDict().Select(e => ("model." + e.Item1, e.Item2)).ToList();
+        var parameters = Model.NamedParameters();
+        for (int p = 0; p < parameters.Count; p++)
+            if (Optimizer.MomentumBuffer(p) is { } b) entries.Add(("momentum." + parameters[p].Name, b));
+        var node = new SortedDictionary<string, float[]>(StringComparer.Ordinal);
+        Node.SaveState(node);
+        foreach (var (name, values) in node) entries.Add(("gossip." + name, Tensor.FromArray(values, new Shape(values.Length))));
+        return entries;
+    }
+
+    /// <summary>
+    /// Takes back a state <see cref="Snapshot"/> gave (of this agent or of its twin in another process), by name; a
+    /// parameter with no "momentum." entry has no momentum buffer. Throws an <see cref="ArgumentException"/> naming a
+    /// missing or mis-sized entry, or a node state that is not finite.
+    /// </summary>
+    public void Restore(IReadOnlyDictionary<string, float[]> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (name, tensor) in Model.StateDict())
+        {
+            var values = state.TryGetValue("model." + name, out var v) ? v : throw new ArgumentException($"agent {Id}'s state has no model.{name}");
+            if (values.Length != tensor.Length) throw new ArgumentException($"agent {Id}'s model.{name} has {values.Length} values, the model {tensor.Length}");
+            values.CopyTo(tensor.Span);
+        }
+        var parameters = Model.NamedParameters();
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            var shape = parameters[p].Parameter.Data.Shape;
+            Optimizer.SetMomentumBuffer(p, state.TryGetValue("momentum." + parameters[p].Name, out var b) ? Tensor.FromArray([.. b], shape) : null);
+        }
+        var node = state.Where(e => e.Key.StartsWith("gossip.", StringComparison.Ordinal)).ToDictionary(e => e.Key["gossip.".Length..], e => e.Value, StringComparer.Ordinal);
+        foreach (var (name, values) in node)
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s gossip state {name} holds a non-finite value");
+        Node.LoadState(node);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

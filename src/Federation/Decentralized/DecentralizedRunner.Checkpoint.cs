@@ -32,16 +32,8 @@ public sealed partial class DecentralizedRunner
         var entries = new List<SafeTensor>();
         for (int i = 0; i < _agents.Length; i++)
         {
-            var a = _agents[i];
             string prefix = $"agent.{i}.";
-            foreach (var (name, value) in a.Model.StateDict()) entries.Add(SafeTensor.FromTensor(prefix + "model." + name, value));
-            var parameters = a.Model.NamedParameters();
-            for (int p = 0; p < parameters.Count; p++)
-                if (a.Optimizer.MomentumBuffer(p) is { } b) entries.Add(SafeTensor.FromTensor(prefix + "momentum." + parameters[p].Name, b));
-            var state = new SortedDictionary<string, float[]>(StringComparer.Ordinal);
-            a.Node.SaveState(state);
-            foreach (var (name, values) in state)
-                entries.Add(SafeTensor.FromTensor(prefix + "gossip." + name, Tensor.FromArray(values, new Shape(values.Length))));
+            foreach (var (name, value) in _agents[i].Snapshot()) entries.Add(SafeTensor.FromTensor(prefix + name, value));
         }
         entries.Add(SafeTensor.FromInt64(RunnerPrefix + "epoch", [_epoch]));
         entries.Add(SafeTensor.FromInt64(RunnerPrefix + "iteration", [Iteration]));
@@ -101,23 +93,9 @@ public sealed partial class DecentralizedRunner
 
     private void LoadAgent(Dictionary<string, SafeTensor> raw, int i)
     {
-        var a = _agents[i];
-        string model = $"agent.{i}.model.", momentum = $"agent.{i}.momentum.", gossip = $"agent.{i}.gossip.";
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var node = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var (name, entry) in raw)
-        {
-            if (name.StartsWith(model, StringComparison.Ordinal)) state[name[model.Length..]] = entry.ToTensor();
-            else if (name.StartsWith(gossip, StringComparison.Ordinal)) node[name[gossip.Length..]] = entry.ToTensor().Span.ToArray();
-        }
-        a.Model.LoadStateDict(state);
-        foreach (var (name, values) in node)
-            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values)))
-                throw new FormatException($"agent {i}'s gossip state {name} holds a non-finite value");
-        var parameters = a.Model.NamedParameters();
-        for (int p = 0; p < parameters.Count; p++)
-            a.Optimizer.SetMomentumBuffer(p, raw.TryGetValue(momentum + parameters[p].Name, out var b) ? b.ToTensor() : null);
-        a.Node.LoadState(node);
+        string prefix = $"agent.{i}.";
+        _agents[i].Restore(raw.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(e => e.Key[prefix.Length..], e => e.Value.ToTensor().Span.ToArray(), StringComparer.Ordinal));
     }
 
     private static long Scalar(Dictionary<string, SafeTensor> raw, string name)

@@ -190,10 +190,28 @@ public sealed partial class DecentralizedRunner
         {
             foreach (var e in enumerators) e.Dispose();
         }
+        return EndEpoch(lr, Ledger.Total(MessagePhase.Training) - bytesBefore, _agents.Average(a => a.TakeTrainStats().Loss), fullEvaluation);
+    }
+
+    /// <summary>
+    /// Records a training epoch whose iterations ran elsewhere (each agent on a cluster grain, as the cluster's
+    /// coordinator runs them): the agents already hold the states they ended the epoch with (<see cref="Agent.Restore"/>),
+    /// <paramref name="bytes"/> are the epoch's training bytes and <paramref name="loss"/> the mean of the agents' mean
+    /// training losses, in agent order. Evaluates and appends the row as <see cref="RunEpoch"/> does, so the history
+    /// and checkpoints are those of the epoch run here.
+    /// </summary>
+    public DecentralizedMetrics RecordEpoch(long bytes, double loss, bool fullEvaluation = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        if (!ReferenceEquals(_active, _gossip)) throw new InvalidOperationException("an epoch run elsewhere is a training epoch, not a consensus round");
+        Iteration += IterationsPerEpoch;
+        return EndEpoch(LrAt(Iteration - 1), bytes, loss, fullEvaluation);
+    }
+
+    private DecentralizedMetrics EndEpoch(double lr, long bytes, double loss, bool fullEvaluation)
+    {
         _epoch++;
-        long bytes = Ledger.Total(MessagePhase.Training) - bytesBefore;
         TrainingBytes += bytes;
-        double loss = _agents.Average(a => a.TakeTrainStats().Loss);
         bool full = fullEvaluation || _epoch % SecondaryEvalEvery == 0;
         var row = Evaluate(DecentralizedPhase.Training, 0, lr, loss, bytes, full);
         _history.Add(row);

@@ -46,6 +46,13 @@ public sealed class Scsp
         return _runner.RunEpoch(fullEvaluation: _runner.CompletedEpochs + 1 == Epochs);
     }
 
+    /// <summary>Records the next training epoch, run elsewhere (<see cref="DecentralizedRunner.RecordEpoch"/>), as <see cref="RunEpoch"/> would run it; throws when training is done.</summary>
+    public DecentralizedMetrics RecordEpoch((long Bytes, double Loss) epoch)
+    {
+        if (TrainingDone) throw new InvalidOperationException($"all {Epochs} training epochs are done");
+        return _runner.RecordEpoch(epoch.Bytes, epoch.Loss, fullEvaluation: _runner.CompletedEpochs + 1 == Epochs);
+    }
+
     /// <summary>Runs the consensus phase if training is done and it has not run yet; null when there is nothing to run.</summary>
     public DecentralizedMetrics? RunConsensusPhase()
     {

@@ -104,24 +104,22 @@ public sealed class FlExperiment
         config.Validate();
         if (client < 0 || client >= config.Clients) throw new ArgumentException($"--client must be 0..{config.Clients - 1}, got {client}");
         var data = ExperimentData.Train(config.ResolvedDataset, dataRoot);
-        return DeviceClient(config, data, PartitionOf(config, data), client);
+        var own = data.Subset(PartitionOf(config, data).Indices[client]);
+        return DeviceClients(config, data)(new FlClientData(client, own, DatasetCatalog.NormalizationOf(config.ResolvedDataset)));
     }
 
     /// <summary>
-    /// Client <paramref name="client"/> of the run <paramref name="config"/> (resolved and validated) describes, holding
-    /// its own part of <paramref name="train"/> by <paramref name="partition"/> (<see cref="PartitionOf"/>): what a host
-    /// of many clients (a cluster silo) builds for each, from the training set and partition it read once for all.
+    /// The client factory of the run <paramref name="config"/> (resolved and validated) describes over
+    /// <paramref name="train"/>: what a host of many clients (a cluster silo) builds its clients with. The clients one
+    /// factory makes share its working model, as the simulation's do, so they must take turns; a host that runs turns
+    /// at once keeps one factory per turn in flight.
     /// </summary>
-    public static IFlClient DeviceClient(FlConfig config, ImageDataset train, Partition partition, int client)
+    public static Func<FlClientData, IFlClient> DeviceClients(FlConfig config, ImageDataset train)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(train);
-        ArgumentNullException.ThrowIfNull(partition);
-        if (client < 0 || client >= partition.Clients) throw new ArgumentException($"client must be 0..{partition.Clients - 1}, got {client}");
-        var own = train.Subset(partition.Indices[client]);
         var createModel = ModelFactory(config, train.Classes);
-        var (_, factory, _) = FlMethods.Create(config, createModel, [train.Channels, train.Height, train.Width], train.Classes);
-        return factory(new FlClientData(client, own, DatasetCatalog.NormalizationOf(config.ResolvedDataset)));
+        return FlMethods.Create(config, createModel, [train.Channels, train.Height, train.Width], train.Classes).Clients;
     }
 
     /// <summary>The clients' partition of <paramref name="train"/>: the run's partitioner over its client pool, from its seed.</summary>

@@ -165,9 +165,12 @@ public sealed class GossipExperiment : IDisposable
 
     /// <summary>
     /// Runs the next training epoch and checkpoints it. A diverging run raises a <see cref="DivergenceException"/>
-    /// naming the run folder and its last good state.
+    /// naming the run folder and its last good state. With <paramref name="elsewhere"/> the epoch's iterations run
+    /// elsewhere (a cluster's agent grains): it runs them, loads the agents' ending states into the runner's agents and
+    /// returns the epoch's training bytes and mean training loss (<see cref="DecentralizedRunner.RecordEpoch"/>).
     /// </summary>
-    public DecentralizedMetrics RunEpoch() => Checkpointed(Scsp.RunEpoch)!;
+    public DecentralizedMetrics RunEpoch(Func<DecentralizedRunner, (long Bytes, double Loss)>? elsewhere = null) =>
+        Checkpointed(() => elsewhere is null ? Scsp.RunEpoch() : Scsp.RecordEpoch(elsewhere(Runner)))!;
 
     /// <summary>
     /// SCSP's consensus phase once training is done (<see cref="Scsp.RunConsensusPhase"/>), then its checkpoint, so that

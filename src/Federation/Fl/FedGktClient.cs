@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NanoFed.Autograd;
 using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
@@ -10,9 +11,10 @@ namespace NanoFed.Federation.Fl;
 /// and head it receives and trains them on CE, plus T²·KL towards the server logits it kept from its previous turn
 /// (its own state; its first turn is CE only). Then, in evaluation mode without gradients, it passes its data in
 /// order, calling the server with each batch's features and labels, and calls it with all its logits; it keeps the
-/// server logits the answer carries for its next turn, and replies with front, head and n_k.
+/// server logits the answer carries for its next turn (<see cref="IKeepsState"/>: a host that rebuilds its
+/// clients saves them in between), and replies with front, head and n_k.
 /// </summary>
-public sealed class FedGktClient : SplitDeviceClient
+public sealed class FedGktClient : SplitDeviceClient, IKeepsState
 {
     private float[]? _serverLogits;
 
@@ -26,6 +28,18 @@ public sealed class FedGktClient : SplitDeviceClient
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         return SplitDevice.Factory(createModel, splitIndex, classes, (data, device) => new FedGktClient(data, device));
+    }
+
+    /// <inheritdoc/>
+    public byte[]? SaveKept() => _serverLogits is null ? null : MemoryMarshal.AsBytes(_serverLogits.AsSpan()).ToArray();
+
+    /// <inheritdoc/>
+    public void RestoreKept(byte[] kept)
+    {
+        ArgumentNullException.ThrowIfNull(kept);
+        if (kept.Length != Data.Data.Count * Device.Classes * sizeof(float))
+            throw new ArgumentException($"client {Id} keeps {Data.Data.Count} x {Device.Classes} server logits, was given {kept.Length} bytes", nameof(kept));
+        _serverLogits = MemoryMarshal.Cast<byte, float>(kept).ToArray();
     }
 
     /// <inheritdoc/>

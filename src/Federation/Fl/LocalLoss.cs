@@ -18,7 +18,7 @@ namespace NanoFed.Federation.Fl;
 /// (<see cref="RoundAggregate.TurnFlops"/>): it must finish before aggregation, and overlapping it with the device is
 /// an optimisation this clock does not credit.
 /// </summary>
-public sealed class LocalLoss : IFlStrategy, IMessageHandler
+public sealed class LocalLoss : IFlStrategy, IMessageHandler, IRedoableTurns
 {
     private readonly SplitServer _server;
     private readonly Tape _tape = new();
@@ -66,6 +66,9 @@ public sealed class LocalLoss : IFlStrategy, IMessageHandler
         SplitServer.Step(_tape, _server.Copy(request, Options), a, labels, inputGradient: false);
         return SplitModel.Acknowledgement(request);
     }
+
+    /// <inheritdoc/>
+    public void ForgetTurn(int client) => _server.Forget(client);
 
     /// <inheritdoc/>
     public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures) =>

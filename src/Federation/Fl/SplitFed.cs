@@ -16,7 +16,7 @@ namespace NanoFed.Federation.Fl;
 /// front goes up with n_k; the server averages fronts and back copies by sample count. The server's per-batch work
 /// lies on the client's critical path (<see cref="RoundAggregate.TurnFlops"/>).
 /// </summary>
-public sealed class SplitFed : IFlStrategy, IMessageHandler
+public sealed class SplitFed : IFlStrategy, IMessageHandler, IRedoableTurns
 {
     /// <summary>Name of the gradient of the activations in the server's per-batch reply.</summary>
     public const string GradientName = "activations.grad";
@@ -55,6 +55,9 @@ public sealed class SplitFed : IFlStrategy, IMessageHandler
         var dA = SplitServer.Step(_tape, _server.Copy(request, Options), a, labels, inputGradient: true)!;
         return new Message(request.Round, Message.Server, request.Sender, MessageKind.Gradients, [WireTensor.Dense(GradientName, dA.Shape, dA.Span)]);
     }
+
+    /// <inheritdoc/>
+    public void ForgetTurn(int client) => _server.Forget(client);
 
     /// <inheritdoc/>
     public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures) =>

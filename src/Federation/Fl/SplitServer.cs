@@ -105,6 +105,12 @@ internal sealed class SplitServer
         return _copies[request.Sender] = (model, LocalTraining.Sgd(model.Parameters(), options));
     }
 
+    /// <summary>Drops <paramref name="client"/>'s copy of this round, if any: its next request builds it afresh from the global back.</summary>
+    public void Forget(int client)
+    {
+        if (_copies.Remove(client, out var copy)) _pool.Push(copy.Model);
+    }
+
     /// <summary>
     /// One SGD step of <paramref name="copy"/> on a batch of activations (with distillation towards
     /// <paramref name="teacher"/> when given); returns the gradient of the activations when

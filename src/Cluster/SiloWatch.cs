@@ -1,0 +1,26 @@
+using Orleans;
+using Orleans.Runtime;
+
+namespace NanoFed.Cluster;
+
+/// <summary>
+/// Tells a turn in flight on a silo that died from one still under way. Orleans' client fails a request to a killed
+/// silo only when its response timeout passes (an hour for a turn, <see cref="LocalCluster.TurnTimeout"/>), so while
+/// the coordinator waits for a turn it asks the cluster, every <paramref name="period"/>, where the grain's activation
+/// lives and which silos are active; an activation that is gone, or on a silo no longer active, lost the turn.
+/// </summary>
+internal sealed class SiloWatch(IGrainFactory grains, TimeSpan period)
+{
+    private readonly IManagementGrain _management = grains.GetGrain<IManagementGrain>(0);
+
+    /// <summary>Waits for <paramref name="turn"/> of <paramref name="grain"/>; null if the grain's silo left the cluster first.</summary>
+    public async Task<T?> Await<T>(IAddressable grain, Task<T> turn) where T : class
+    {
+        while (await Task.WhenAny(turn, Task.Delay(period)) != turn)
+        {
+            var where = await _management.GetActivationAddress(grain);
+            if (where is null || !(await _management.GetHosts(onlyActive: true)).ContainsKey(where)) return null;
+        }
+        return await turn;
+    }
+}

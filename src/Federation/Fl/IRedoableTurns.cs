@@ -1,0 +1,13 @@
+namespace NanoFed.Federation.Fl;
+
+/// <summary>
+/// A strategy whose server-side work inside a client's turn (split learning's per-batch steps on the client's copy of
+/// the back) can be undone, so that a turn lost midway (its host died after some of its calls) can run again from its
+/// start and give the uninterrupted turn's result. SplitFed and local-loss implement it; FedGKT does not (its server
+/// collects a turn's features, and its clients keep state across turns).
+/// </summary>
+public interface IRedoableTurns
+{
+    /// <summary>Forgets what the server did in <paramref name="client"/>'s turn of the current round; its next call starts the turn afresh.</summary>
+    void ForgetTurn(int client);
+}
