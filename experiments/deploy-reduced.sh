@@ -18,6 +18,10 @@ METHODS=${METHODS:-"fedavg ecofed"}
 FRONT=${FRONT:-runs/fl-reduced/front/final.safetensors}
 SIM_THREADS=${SIM_THREADS:-2}     # the simulation gets the whole machine, as each device process gets one thread
 PORT=${PORT:-5601}
+# Without a limit each process's GC lets garbage (copies of the 138 MB model, one per message) grow to gigabytes, and
+# 8 devices and the server exceed 24 GB (the kernel killed the server); a device's live data is under 1 GB.
+DEVICE_HEAP=${DEVICE_HEAP:-0x50000000}   # 1.25 GiB
+SERVER_HEAP=${SERVER_HEAP:-0x100000000}  # 4 GiB
 
 dotnet build src/Cli -c Release 2>&1 | grep -E " error |rror\(s\)" || true
 BIN=$(mktemp -d)
@@ -59,12 +63,12 @@ for METHOD in $METHODS; do
   echo "== $METHOD: 1 server + $DEVICES device processes"
   before=$(lo_bytes)
   start=$(date +%s.%N)
-  nanofed server --config "$DIR/run.json" --listen "https://127.0.0.1:$PORT" --tokens "$KEYS/tokens.txt" \
+  DOTNET_GCHeapHardLimit=$SERVER_HEAP nanofed server --config "$DIR/run.json" --listen "https://127.0.0.1:$PORT" --tokens "$KEYS/tokens.txt" \
     --cert "$KEYS/node.pfx" --out "$DIR/deployed" --data "$DATA" --threads 1 2>&1 | stamp > "$DIR/server.log" &
   server=$!
   devices=()
   for ((i = 0; i < DEVICES; i++)); do
-    nanofed device --server "https://127.0.0.1:$PORT" --client "$i" --token-file "$KEYS/tokens.txt" --config "$DIR/run.json" \
+    DOTNET_GCHeapHardLimit=$DEVICE_HEAP nanofed device --server "https://127.0.0.1:$PORT" --client "$i" --token-file "$KEYS/tokens.txt" --config "$DIR/run.json" \
       --cert "$KEYS/node.pfx" --data "$DATA" --threads 1 > "$DIR/device$i.log" 2>&1 &
     devices+=($!)
   done
