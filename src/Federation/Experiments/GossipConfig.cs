@@ -196,7 +196,9 @@ public sealed record GossipConfig
             // Source-generated deserialization sets an absent init-only property to default(T), not to its initializer,
             // so the file's keys are laid over a complete default tree first.
             var tree = new GossipConfig().Tree();
-            var file = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object");
+            // A key given twice is malformed (JsonObject would otherwise throw ArgumentException when first enumerated).
+            var file = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new JsonException("not a JSON object");
             foreach (var (key, value) in file)
             {
                 if (!tree.ContainsKey(key)) throw new JsonException($"unknown key '{key}'");
