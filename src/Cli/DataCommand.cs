@@ -27,27 +27,31 @@ internal static class DataCommand
     {
         var name = NameArgument();
         var dir = DirOption();
-        var command = new Command("fetch", "Download a data set, verify its checksums and unpack it under the data root") { name, dir };
+        var mirror = new Option<string?>("--mirror")
+        {
+            Description = "Download the archives from this http(s) folder instead of the official addresses (a mirror with the same file names; the unpacked files are checked as usual)",
+        };
+        var command = new Command("fetch", "Download a data set, verify its checksums and unpack it under the data root") { name, dir, mirror };
         command.SetAction((parse, cancellation) => Task.FromResult(Program.Guard(() =>
         {
             var source = KnownDataSources.Get(parse.GetValue(name)!);
+            if (parse.GetValue(mirror) is { } folderUrl)
+                source = source.Mirrored(Uri.TryCreate(folderUrl, UriKind.Absolute, out var url) ? url : throw new ArgumentException($"--mirror: '{folderUrl}' is not an http or https address"));
             string root = parse.GetValue(dir) ?? DataRoot.DefaultFolder;
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
             var fetcher = new DataFetcher(http);
-            string folder = Interactive()
-                ? AnsiConsole.Progress().AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                    .Start(context =>
+            string folder = Terminal.Interactive
+                ? Terminal.Progress(new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn()).Start(context =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    fetcher.Progress = (file, done, total) =>
                     {
-                        var tasks = new Dictionary<string, ProgressTask>();
-                        fetcher.Progress = (file, done, total) =>
-                        {
-                            if (!tasks.TryGetValue(file, out var task))
-                                tasks[file] = task = context.AddTask(Markup.Escape(file), maxValue: total ?? double.MaxValue);
-                            task.Value = done;
-                        };
-                        return fetcher.FetchAsync(source, root, cancellation).GetAwaiter().GetResult();
-                    })
+                        if (!tasks.TryGetValue(file, out var task))
+                            tasks[file] = task = context.AddTask(Markup.Escape(file), maxValue: total ?? double.MaxValue);
+                        task.Value = done;
+                    };
+                    return fetcher.FetchAsync(source, root, cancellation).GetAwaiter().GetResult();
+                })
                 : Quiet(fetcher, source, root, cancellation);
             foreach (var c in DataFetcher.Check(source, folder)) Console.WriteLine($"  {c.Name}: {c.Detail}");
             Console.WriteLine($"{source.Name} is in {folder}; use --data {root}");
@@ -84,8 +88,6 @@ internal static class DataCommand
         }));
         return command;
     }
-
-    private static bool Interactive() => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
     private static string Quiet(DataFetcher fetcher, DataSource source, string root, CancellationToken cancellation)
     {

@@ -37,6 +37,14 @@ internal static class FlCommand
         var batch = new Option<int>("--batch") { Description = "Local batch size B", DefaultValueFactory = _ => d.Batch };
         var lr = new Option<double>("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => d.Lr };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum (reset every round)", DefaultValueFactory = _ => d.Momentum };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
+        var schedule = new Option<string>("--schedule")
+        {
+            Description = "Learning rate over rounds: constant, multistep (x0.1 at --milestones), cosine or onecycle; sent to the clients each round",
+            DefaultValueFactory = _ => d.Schedule,
+        };
+        var warmup = new Option<int>("--warmup-rounds") { Description = "Rounds at lr/10 first (onecycle: its rise; 0 for 30% of the rounds)", DefaultValueFactory = _ => d.WarmupRounds };
+        var milestones = new Option<string>("--milestones") { Description = "Rounds after which lr drops x0.1 (multistep), comma-separated", DefaultValueFactory = _ => "" };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialization, partition, sampling and local training", DefaultValueFactory = _ => d.Seed };
         var splitIndex = new Option<int>("--split-index") { Description = "Layers on the device (split methods)", DefaultValueFactory = _ => d.SplitIndex };
@@ -61,13 +69,13 @@ internal static class FlCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var cluster = new Option<string?>("--cluster") { Description = "Run the clients as grains of this cluster's silos on this machine (nanofed silo) instead of in this process" };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many rounds of this session (continue later with --resume)" };
         var dryRun = DryRun.Create();
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
-            momentum, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
+            momentum, nesterov, schedule, warmup, milestones, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
             roundDeadline, slowdown, data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort,
         };
         Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun, cluster, gatewayPort];
@@ -90,6 +98,8 @@ internal static class FlCommand
                 Split = Pick(split, b.Split), ShardsPerClient = Pick(shardsPerClient, b.ShardsPerClient), ShardSize = Pick(shardSize, b.ShardSize),
                 Alpha = Pick(alpha, b.Alpha), SamplesPerClient = Pick(samples, b.SamplesPerClient), ClientPool = Pick(pool, b.ClientPool),
                 LocalEpochs = Pick(epochs, b.LocalEpochs), Batch = Pick(batch, b.Batch), Lr = Pick(lr, b.Lr), Momentum = Pick(momentum, b.Momentum),
+                Nesterov = Pick(nesterov, b.Nesterov), Schedule = Pick(schedule, b.Schedule), WarmupRounds = Pick(warmup, b.WarmupRounds),
+                Milestones = parse.GetResult(milestones) is { Implicit: false } ? Milestones.Parse(parse.GetValue(milestones)!, "round") : b.Milestones,
                 WeightDecay = Pick(weightDecay, b.WeightDecay), Seed = Pick(seed, b.Seed), SplitIndex = Pick(splitIndex, b.SplitIndex),
                 Bits = Pick(bits, b.Bits), PerChannel = Pick(perChannel, b.PerChannel), Period = Pick(period, b.Period), Aggregator = Pick(aggregator, b.Aggregator), Front = Pick(front, b.Front),
                 TestFiles = Pick(testFiles, b.TestFiles), EvalEvery = Pick(evalEvery, b.EvalEvery),
@@ -102,6 +112,8 @@ internal static class FlCommand
                 },
             };
             settings.Validate();
+            if (resuming && settings.Rounds != b.Rounds && settings.Schedule is "cosine" or "onecycle")
+                throw new ArgumentException($"--resume: --rounds {settings.Rounds} would change the run's {settings.Schedule} schedule of {b.Rounds} rounds");
             if (parse.GetValue(threads) is { } n)
             {
                 if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
@@ -119,11 +131,10 @@ internal static class FlCommand
             }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             var experiment = FlExperiment.Load(settings, root);
-            if (parse.GetValue(cluster) is not { } clusterId) return Run(experiment, experiment.Simulation(), new FlRunFolder(folder), resuming, session);
-            using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
-            // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
-            using var coordinator = new Cluster.FlCoordinator(experiment, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}");
-            return Run(experiment, coordinator.Runner, new FlRunFolder(folder), resuming, session);
+            int RunWith(FlRunner runner) => Run(experiment, runner, new FlRunFolder(folder), resuming, session);
+            return parse.GetValue(cluster) is { } clusterId
+                ? ClusterRuns.Fl(experiment, clusterId, parse.GetValue(gatewayPort), folder, RunWith)
+                : RunWith(experiment.Simulation());
         }));
         return command;
     }
@@ -177,20 +188,18 @@ internal static class FlCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            if (Terminal.Interactive)
             {
-                AnsiConsole.Progress().AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(context =>
+                Terminal.RunProgress().Start(context =>
+                {
+                    var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
+                    runner.Run(count, m =>
                     {
-                        var task = context.AddTask(Markup.Escape($"{runner.Strategy.Name} round 0/{rounds}"), maxValue: rounds);
-                        runner.Run(count, m =>
-                        {
-                            task.Description = Markup.Escape(RoundLine(m, rounds));
-                            task.Value = m.Round;
-                            WriteRound(runner, folder, title, subtitle);
-                        });
+                        task.Description = Markup.Escape(RoundLine(m, rounds));
+                        task.Value = m.Round;
+                        WriteRound(runner, folder, title, subtitle);
                     });
+                });
             }
             else
             {

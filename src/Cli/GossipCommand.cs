@@ -116,7 +116,7 @@ internal static class GossipCommand
                 Nesterov = parse.GetValue(nesterov),
                 WeightDecay = parse.GetValue(weightDecay),
                 Schedule = parse.GetValue(schedule)!,
-                Milestones = ParseMilestones(parse.GetValue(milestones)!),
+                Milestones = Milestones.Parse(parse.GetValue(milestones)!, "epoch"),
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
                 MessageLoss = parse.GetValue(messageLoss),
@@ -187,13 +187,6 @@ internal static class GossipCommand
         return command;
     }
 
-    private static int[] ParseMilestones(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m > 0 ? m
-            : throw new ArgumentException($"--milestones: '{p}' is not a positive epoch")).ToArray();
-    }
-
     /// <summary>--evaluate: the loaded state on every test set, printed and written to evaluation.csv.</summary>
     private static int Score(GossipExperiment experiment)
     {
@@ -227,18 +220,16 @@ internal static class GossipCommand
                 return output.Summary(m);
             }
             bool More() => !experiment.Scsp.TrainingDone && done < session;
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            if (Terminal.Interactive)
             {
-                AnsiConsole.Progress().AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(context =>
+                Terminal.RunProgress().Start(context =>
+                {
+                    while (More())
                     {
-                        while (More())
-                        {
-                            var task = context.AddTask($"epoch {runner.CompletedEpochs + 1}/{config.Epochs}", maxValue: runner.IterationsPerEpoch);
-                            task.Description = Markup.Escape(Epoch(it => task.Value = it));
-                        }
-                    });
+                        var task = context.AddTask($"epoch {runner.CompletedEpochs + 1}/{config.Epochs}", maxValue: runner.IterationsPerEpoch);
+                        task.Description = Markup.Escape(Epoch(it => task.Value = it));
+                    }
+                });
             }
             else
             {

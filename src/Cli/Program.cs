@@ -34,7 +34,7 @@ public static class Program
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(GossipCommand.Create());
         root.Subcommands.Add(PeerCommand.Create());
-        root.Subcommands.Add(SiloCommand.Create());
+        root.Subcommands.Add(ClusterRuns.Silo());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         FiniteOptions.Require(root);

@@ -154,7 +154,7 @@ internal static class TrainCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive) WithProgress(trainer, folder, session, stop.Token);
+            if (Terminal.Interactive) WithProgress(trainer, folder, session, stop.Token);
             else foreach (var m in trainer.Run(stop.Token).Take(session)) Console.WriteLine(EpochDone(trainer, folder, m));
         }
         catch (DivergenceException e)
@@ -178,25 +178,22 @@ internal static class TrainCommand
 
     private static void WithProgress(Trainer trainer, string folder, int session, CancellationToken cancellation)
     {
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
+        Terminal.RunProgress().Start(context =>
+        {
+            ProgressTask? task = null;
+            trainer.StepCompleted = p =>
             {
-                ProgressTask? task = null;
-                trainer.StepCompleted = p =>
-                {
-                    task ??= context.AddTask($"epoch {p.Epoch}/{trainer.Config.Epochs}", maxValue: p.BatchesPerEpoch);
-                    task.Value = p.Batch;
-                    task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {Format.Lr(p.Lr)} {p.ImagesPerSecond:F0} img/s"));
-                };
-                foreach (var m in trainer.Run(cancellation).Take(session))
-                {
-                    task = null;
-                    AnsiConsole.WriteLine(EpochDone(trainer, folder, m));
-                }
-            });
+                task ??= context.AddTask($"epoch {p.Epoch}/{trainer.Config.Epochs}", maxValue: p.BatchesPerEpoch);
+                task.Value = p.Batch;
+                task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {p.Epoch}/{trainer.Config.Epochs} loss {p.Loss:F4} acc {p.Accuracy:P1} lr {Format.Lr(p.Lr)} {p.ImagesPerSecond:F0} img/s"));
+            };
+            foreach (var m in trainer.Run(cancellation).Take(session))
+            {
+                task = null;
+                AnsiConsole.WriteLine(EpochDone(trainer, folder, m));
+            }
+        });
     }
 
     /// <summary>Writes the run folder's metrics and plot; returns the epoch's summary line.</summary>

@@ -44,7 +44,7 @@ public static class FlWireSchema
 
     private static readonly string[] RoundContextFields =
     [
-        "key", Instructions.Epochs, Instructions.Batch, Instructions.Lr, Instructions.Momentum, Instructions.WeightDecay,
+        "key", Instructions.Epochs, Instructions.Batch, Instructions.Lr, Instructions.Momentum, Instructions.WeightDecay, Instructions.Nesterov,
         Instructions.Temperature, Instructions.Bits, Instructions.PerChannel,
     ];
 

@@ -188,6 +188,29 @@ public class FlCommandTests : IDisposable
 
     private const string FlCheckpointFile = NanoFed.Federation.Fl.FlCheckpoint.FileName;
 
+    /// <summary>
+    /// fl's schedule and Nesterov: recorded in config.json, they change the run (the split method's server copies too),
+    /// a stopped run resumes to the uninterrupted one's files, and a cosine run refuses a new --rounds on resume.
+    /// </summary>
+    [Fact]
+    public void AScheduledNesterovRunIsRecordedResumesAndKeepsItsRounds()
+    {
+        string[] options = ["--method", "splitfed", "--schedule", "cosine", "--warmup-rounds", "1", "--nesterov"];
+        Assert.Equal(0, Run(Tiny("plain", "--method", "splitfed")).Code);
+        Assert.Equal(0, Run(Tiny("whole", options)).Code);
+        string config = File.ReadAllText(Path.Combine(_dir, "whole", "config.json"));
+        Assert.Contains("\"schedule\": \"cosine\"", config, StringComparison.Ordinal);
+        Assert.Contains("\"nesterov\": true", config, StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "plain", "metrics.csv")), File.ReadAllText(Path.Combine(_dir, "whole", "metrics.csv")));
+        Assert.Equal(0, Run(Tiny("part", [.. options, "--stop-after", "1"])).Code);
+        string part = Path.Combine(_dir, "part");
+        Assert.Equal(0, Run("fl", "--resume", "--out", part, "--data", Path.Combine(_dir, "data"), "--threads", "1").Code);
+        foreach (var f in new[] { "metrics.csv", FlCheckpointFile })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "whole", f)), File.ReadAllBytes(Path.Combine(part, f)));
+        AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "4", "--data", Path.Combine(_dir, "data")), "would change the run's cosine schedule");
+        AssertBadInput(Run(Tiny("bad", "--nesterov", "--momentum", "0")), "--nesterov needs --momentum");
+    }
+
     [Theory]
     [InlineData("{ \"per_round\": 2 }", "per_round")]
     [InlineData("{ \"lr\": \"fast\" }", "malformed fl configuration")]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using NanoFed.Federation.Partitioning;
+using NanoFed.Nets.Optim;
 using NanoFed.Nets.Training;
 
 namespace NanoFed.Federation.Experiments;
@@ -17,6 +18,9 @@ public sealed record FlConfig
 {
     /// <summary>The method names <see cref="FlMethods.Create"/> knows.</summary>
     public static readonly string[] Methods = ["fedavg", "splitfed", "localloss", "fedgkt", "ecofed"];
+
+    /// <summary>The learning-rate schedules over rounds: "constant" and those of gossip (<see cref="Decentralized.GossipSchedule"/>), a round for an epoch.</summary>
+    public static readonly string[] Schedules = ["constant", .. Decentralized.GossipSchedule.Names];
 
     /// <summary>The split names.</summary>
     public static readonly string[] Splits = ["iid", "shards", "dirichlet"];
@@ -71,6 +75,18 @@ public sealed record FlConfig
 
     /// <summary>SGD momentum (reset every round).</summary>
     public double Momentum { get; init; } = 0.9;
+
+    /// <summary>Nesterov momentum.</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>The learning rate over rounds (<see cref="Schedules"/>; <see cref="LrSchedule"/>).</summary>
+    public string Schedule { get; init; } = "constant";
+
+    /// <summary>Rounds of warm-up: at lr/10 for constant, multistep and cosine; one-cycle's rise (0: its default 30%).</summary>
+    public int WarmupRounds { get; init; }
+
+    /// <summary>Rounds after which multistep drops the learning rate x0.1.</summary>
+    public int[] Milestones { get; init; } = [];
 
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; init; }
@@ -147,6 +163,11 @@ public sealed record FlConfig
         if (!(Lr > 0) || !double.IsFinite(Lr)) throw new ArgumentException($"--lr must be positive, got {Lr}");
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum above 0");
+        if (!Schedules.Contains(Schedule)) throw new ArgumentException($"--schedule must be one of {string.Join(", ", Schedules)}, got '{Schedule}'");
+        if (WarmupRounds < 0 || WarmupRounds > Rounds) throw new ArgumentException($"--warmup-rounds must be 0..--rounds ({Rounds}), got {WarmupRounds}");
+        if (Milestones is null || Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive rounds");
+        if (Milestones.Length > 0 && Schedule != "multistep") throw new ArgumentException($"--milestones applies to --schedule multistep, not {Schedule}");
         Positive(SplitIndex, "--split-index");
         // EcoFed's activation codes: the range the quantization kernels pack (EcoFedOptions checks the same).
         if (Bits is < Kernels.Quantize.MinBits or > Kernels.Quantize.MaxBits)
@@ -174,6 +195,17 @@ public sealed record FlConfig
             throw new ArgumentException($"system model (--device-flops, --server-flops, --uplink, --downlink, --latency, --round-deadline, --slowdown): {e.Message}");
         }
     }
+
+    /// <summary>
+    /// The learning rate over <see cref="Rounds"/> (a step per round, <see cref="Fl.FedAvgOptions.Schedule"/>): null for a
+    /// constant rate without warm-up, so such a run computes exactly what it did before schedules existed.
+    /// </summary>
+    public ILrSchedule? LrSchedule() => (Schedule, WarmupRounds) switch
+    {
+        ("constant", 0) => null,
+        ("constant", _) => new ConstantWarmup(new ConstantLr(Lr), WarmupRounds, 0.1),
+        _ => Decentralized.GossipSchedule.Create(Schedule, Lr, Milestones, WarmupRounds, Rounds, perEpoch: 1),
+    };
 
     /// <summary>The client pool as (start, end), or null for all training images.</summary>
     public (int Start, int End)? Pool() => ClientPool is { } p ? ExperimentData.Range("--client-pool", p) : null;

@@ -24,7 +24,8 @@ public static class FlMethods
     {
         ArgumentNullException.ThrowIfNull(config);
         var s = config;
-        var local = new FedAvgOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay);
+        var schedule = s.LrSchedule();
+        var local = new FedAvgOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay, s.Nesterov) { Schedule = schedule };
         int split = s.SplitIndex;
         switch (s.Method)
         {
@@ -33,11 +34,11 @@ public static class FlMethods
             case "localloss":
                 return (new LocalLoss(createModel, split, inputShape, classes, s.Seed, local), LocalLossClient.Factory(createModel, split, classes), "none");
             case "fedgkt":
-                var gkt = new FedGktOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay);
+                var gkt = new FedGktOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay, Nesterov: s.Nesterov) { Schedule = schedule };
                 return (new FedGkt(createModel, split, inputShape, classes, s.Seed, gkt), FedGktClient.Factory(createModel, split, classes), "none");
             case "ecofed":
                 var front = s.Front is null ? PretrainedFront.None : PretrainedFront.Load(s.Front);
-                var eco = new EcoFedOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay, s.Bits, s.PerChannel, s.Period);
+                var eco = new EcoFedOptions(s.LocalEpochs, s.Batch, s.Lr, s.Momentum, s.WeightDecay, s.Bits, s.PerChannel, s.Period, Nesterov: s.Nesterov) { Schedule = schedule };
                 return (new EcoFed(createModel, split, inputShape, front, eco) { Aggregator = Aggregators.Parse(s.Aggregator) }, EcoFedClient.Factory(createModel, split, front), front.Description);
             default:
                 throw new ArgumentException($"--method: unknown method '{s.Method}' (known: fedavg, splitfed, localloss, fedgkt, ecofed)");

@@ -65,7 +65,7 @@ public sealed partial class EcoFed
     {
         var work = _work!;
         work.Train();
-        var sgd = new Sgd(work.Parameters(), Options.Lr, Options.Momentum, weightDecay: Options.WeightDecay);
+        var sgd = new Sgd(work.Parameters(), Options.LrIn(round), Options.Momentum, weightDecay: Options.WeightDecay, nesterov: Options.Nesterov);
         float[] features = entry.Decode();
         int[] sample = entry.SampleShape.ToArray();
         int per = entry.SampleShape.Length, n = entry.Count;

@@ -16,13 +16,20 @@ namespace NanoFed.Federation.Fl;
 /// <param name="Period">Replay period P: round r (1-based) is an update round when (r − 1) mod P = 0, the others replay.</param>
 /// <param name="BufferCapacity">Most client entries the replay buffer keeps (the oldest is evicted); null for unbounded.</param>
 /// <param name="ReshuffleReplay">Reshuffle a client's stored samples every epoch instead of training on its stored batches in order.</param>
+/// <param name="Nesterov">Nesterov momentum of the server's copies.</param>
 public sealed record EcoFedOptions(int E = 1, int B = 10, double Lr = 0.01, double Momentum = 0.9, double WeightDecay = 0, int Bits = 8,
-    bool PerChannel = false, int Period = 2, int? BufferCapacity = null, bool ReshuffleReplay = false)
+    bool PerChannel = false, int Period = 2, int? BufferCapacity = null, bool ReshuffleReplay = false, bool Nesterov = false)
 {
+    /// <summary>The learning rate of the server's copies over rounds, update and replay rounds alike (as <see cref="FedAvgOptions.Schedule"/>).</summary>
+    public Nets.Optim.ILrSchedule? Schedule { get; init; }
+
+    /// <summary>The server copies' learning rate in round <paramref name="round"/> (1-based).</summary>
+    public double LrIn(int round) => Schedule?.LrAt(round - 1) ?? Lr;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
-        new FedAvgOptions(E, B, Lr, Momentum, WeightDecay).Validate();
+        new FedAvgOptions(E, B, Lr, Momentum, WeightDecay, Nesterov).Validate();
         if (Bits is < Kernels.Quantize.MinBits or > Kernels.Quantize.MaxBits)
             throw new ArgumentException($"Bits must be in {Kernels.Quantize.MinBits}..{Kernels.Quantize.MaxBits}, got {Bits}");
         if (Period <= 0) throw new ArgumentException($"Period (P) must be positive, got {Period}");

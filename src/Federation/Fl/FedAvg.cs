@@ -2,6 +2,7 @@ using NanoFed.Federation.Aggregation;
 using NanoFed.Federation.Systems;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Modules;
+using NanoFed.Nets.Optim;
 
 namespace NanoFed.Federation.Fl;
 
@@ -14,8 +15,15 @@ namespace NanoFed.Federation.Fl;
 /// <param name="Lr">SGD learning rate η.</param>
 /// <param name="Momentum">SGD momentum (the optimizer state is reset every round).</param>
 /// <param name="WeightDecay">L2 weight decay.</param>
-public sealed record FedAvgOptions(int E = 1, int B = 10, double Lr = 0.01, double Momentum = 0.9, double WeightDecay = 0)
+/// <param name="Nesterov">Nesterov momentum.</param>
+public sealed record FedAvgOptions(int E = 1, int B = 10, double Lr = 0.01, double Momentum = 0.9, double WeightDecay = 0, bool Nesterov = false)
 {
+    /// <summary>The learning rate over rounds: round r (1-based) trains at LrAt(r − 1); null for <see cref="Lr"/> in every round.</summary>
+    public ILrSchedule? Schedule { get; init; }
+
+    /// <summary>The options round <paramref name="round"/> (1-based) trains with: <see cref="Lr"/> from the schedule.</summary>
+    public FedAvgOptions InRound(int round) => Schedule is null ? this : this with { Lr = Schedule.LrAt(round - 1), Schedule = null };
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -24,18 +32,26 @@ public sealed record FedAvgOptions(int E = 1, int B = 10, double Lr = 0.01, doub
         if (!(Lr > 0) || double.IsInfinity(Lr)) throw new ArgumentException($"Lr must be positive and finite, got {Lr}");
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"Momentum must be in [0, 1), got {Momentum}");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"WeightDecay must be finite and non-negative, got {WeightDecay}");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("Nesterov needs Momentum above 0");
     }
 
-    /// <summary>The options as a round context's instructions.</summary>
-    public IReadOnlyList<(string Name, double Value)> ToInstructions() =>
-        [(Instructions.Epochs, E), (Instructions.Batch, B), (Instructions.Lr, Lr), (Instructions.Momentum, Momentum), (Instructions.WeightDecay, WeightDecay)];
+    /// <summary>
+    /// The options of round <paramref name="round"/> as its contexts' instructions. Nesterov is sent only when on, so a
+    /// run without it sends the bytes it always did.
+    /// </summary>
+    public IReadOnlyList<(string Name, double Value)> ToInstructions(int round)
+    {
+        var o = InRound(round);
+        return [(Instructions.Epochs, o.E), (Instructions.Batch, o.B), (Instructions.Lr, o.Lr), (Instructions.Momentum, o.Momentum), (Instructions.WeightDecay, o.WeightDecay),
+            .. o.Nesterov ? [(Instructions.Nesterov, 1.0)] : Array.Empty<(string, double)>()];
+    }
 
     /// <summary>The options a client reads from its round context (validated).</summary>
     public static FedAvgOptions From(RoundContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = new FedAvgOptions(context.Integer(Instructions.Epochs), context.Integer(Instructions.Batch), context[Instructions.Lr],
-            context[Instructions.Momentum], context[Instructions.WeightDecay]);
+            context[Instructions.Momentum], context[Instructions.WeightDecay], context.Flag(Instructions.Nesterov));
         options.Validate();
         return options;
     }
@@ -89,7 +105,7 @@ public sealed class FedAvg : IFlStrategy
     public long ParameterElements { get; }
 
     /// <inheritdoc/>
-    public IReadOnlyList<Message> ConfigureRound(FlRound round) => ModelExchange.Broadcast(round, Options.ToInstructions(), _global.StateDict());
+    public IReadOnlyList<Message> ConfigureRound(FlRound round) => ModelExchange.Broadcast(round, Options.ToInstructions(round.Round), _global.StateDict());
 
     /// <inheritdoc/>
     public RoundAggregate Aggregate(int round, IReadOnlyList<Message> replies, IReadOnlyList<ClientFailure> failures)

@@ -14,11 +14,15 @@ namespace NanoFed.Federation.Fl;
 /// <param name="WeightDecay">L2 weight decay.</param>
 /// <param name="Temperature">Distillation temperature T (the KL term is scaled by T²).</param>
 /// <param name="ServerEpochs">Epochs the server trains its copy on a client's transferred features.</param>
+/// <param name="Nesterov">Nesterov momentum (device and server).</param>
 public sealed record FedGktOptions(int E = 1, int B = 32, double Lr = 0.05, double Momentum = 0.9, double WeightDecay = 0,
-    double Temperature = 3, int ServerEpochs = 1)
+    double Temperature = 3, int ServerEpochs = 1, bool Nesterov = false)
 {
+    /// <summary>The learning rate over rounds (device and server), as <see cref="FedAvgOptions.Schedule"/>.</summary>
+    public Nets.Optim.ILrSchedule? Schedule { get; init; }
+
     /// <summary>The local-training part as <see cref="FedAvgOptions"/>.</summary>
-    public FedAvgOptions Local => new(E, B, Lr, Momentum, WeightDecay);
+    public FedAvgOptions Local => new(E, B, Lr, Momentum, WeightDecay, Nesterov) { Schedule = Schedule };
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -103,7 +107,7 @@ public sealed class FedGkt : IFlStrategy, IMessageHandler
         ArgumentNullException.ThrowIfNull(round);
         _seed = round.Seed;
         _transfers.Clear();
-        return _server.Configure(round, [.. _local.ToInstructions(), (Instructions.Temperature, Options.Temperature)]);
+        return _server.Configure(round, [.. _local.ToInstructions(round.Round), (Instructions.Temperature, Options.Temperature)]);
     }
 
     /// <summary>A batch of features (acknowledged), or a client's logits (answered with the server's, after training its copy).</summary>
@@ -124,7 +128,7 @@ public sealed class FedGkt : IFlStrategy, IMessageHandler
         var deviceLogits = request[DeviceLogitsName];
         if (deviceLogits.Shape != new Shape(n, _classes)) throw new ArgumentException($"{request}: logits of shape {deviceLogits.Shape} for {n} samples", nameof(request));
         var features = received.Features.ToArray();
-        var copy = _server.Copy(request, _local);
+        var copy = _server.Copy(request, _local.InRound(request.Round));
         Train(copy, request, features, [.. received.Labels], deviceLogits.ToArray());
         return new Message(request.Round, Message.Server, request.Sender, MessageKind.Logits,
             [WireTensor.Dense(ServerLogitsName, new Shape(n, _classes), Logits(copy.Model, features, n))]);

@@ -57,13 +57,13 @@ public sealed class LocalLoss : IFlStrategy, IMessageHandler, IRedoableTurns
     public void LoadState(IReadOnlyDictionary<string, SafeTensor> state) => _server.LoadState(state);
 
     /// <inheritdoc/>
-    public IReadOnlyList<Message> ConfigureRound(FlRound round) => _server.Configure(round, Options.ToInstructions());
+    public IReadOnlyList<Message> ConfigureRound(FlRound round) => _server.Configure(round, Options.ToInstructions(round.Round));
 
     /// <summary>A batch of activations from a client: one step of its server copy; the reply is an acknowledgement.</summary>
     public Message Handle(Message request)
     {
         var (a, labels) = SplitModel.ReadActivations(request);
-        SplitServer.Step(_tape, _server.Copy(request, Options), a, labels, inputGradient: false);
+        SplitServer.Step(_tape, _server.Copy(request, Options.InRound(request.Round)), a, labels, inputGradient: false);
         return SplitModel.Acknowledgement(request);
     }
 

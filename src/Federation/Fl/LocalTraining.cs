@@ -25,7 +25,7 @@ internal static class LocalTraining
     /// <summary>The client data in order (no shuffle): for passes that must address every sample by its index.</summary>
     public static BatchLoader InOrder(FlClientData client, int batchSize) => new(client.Data, batchSize, client.Normalization);
 
-    /// <summary>SGD over <paramref name="parameters"/> with the options' rate, momentum and weight decay.</summary>
+    /// <summary>SGD over <paramref name="parameters"/> with the options' rate, momentum (Nesterov or not) and weight decay.</summary>
     public static Sgd Sgd(IEnumerable<Variable> parameters, FedAvgOptions options) =>
-        new(parameters, options.Lr, options.Momentum, weightDecay: options.WeightDecay);
+        new(parameters, options.Lr, options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov);
 }

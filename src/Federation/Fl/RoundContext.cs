@@ -62,6 +62,9 @@ public sealed class RoundContext
     public double this[string name] => _instructions.TryGetValue(name, out double v) ? v
         : throw new KeyNotFoundException($"round {Round}: the context of client {Client} carries no instruction '{name}'");
 
+    /// <summary>A switch: whether the instruction named <paramref name="name"/> was sent and is not 0 (an absent switch is off).</summary>
+    public bool Flag(string name) => _instructions.TryGetValue(name, out double v) && v != 0;
+
     /// <summary>The instruction named <paramref name="name"/> as an integer; throws when it is not one.</summary>
     public int Integer(string name)
     {
@@ -146,6 +149,9 @@ public static class Instructions
 
     /// <summary>L2 weight decay.</summary>
     public const string WeightDecay = "weight_decay";
+
+    /// <summary>Nesterov momentum: 1, sent only when on.</summary>
+    public const string Nesterov = "nesterov";
 
     /// <summary>Distillation temperature (FedGKT).</summary>
     public const string Temperature = "temperature";

@@ -46,13 +46,13 @@ public sealed class SplitFed : IFlStrategy, IMessageHandler, IRedoableTurns
     public Module GlobalModel => _server.Global;
 
     /// <inheritdoc/>
-    public IReadOnlyList<Message> ConfigureRound(FlRound round) => _server.Configure(round, Options.ToInstructions());
+    public IReadOnlyList<Message> ConfigureRound(FlRound round) => _server.Configure(round, Options.ToInstructions(round.Round));
 
     /// <summary>A batch of activations from a client: one step of its server copy; the reply carries the gradient of the activations.</summary>
     public Message Handle(Message request)
     {
         var (a, labels) = SplitModel.ReadActivations(request);
-        var dA = SplitServer.Step(_tape, _server.Copy(request, Options), a, labels, inputGradient: true)!;
+        var dA = SplitServer.Step(_tape, _server.Copy(request, Options.InRound(request.Round)), a, labels, inputGradient: true)!;
         return new Message(request.Round, Message.Server, request.Sender, MessageKind.Gradients, [WireTensor.Dense(GradientName, dA.Shape, dA.Span)]);
     }
 

@@ -133,9 +133,33 @@ public class FedAvgTests
         Assert.All(contexts, e => Assert.Equal((Message.Server, MessageKind.Control, RoundContextBytes), (e.Sender, e.Kind, e.Bytes)));
     }
 
+    /// <summary>Each round's contexts carry that round's rate of the schedule, and the nesterov switch only when it is on.</summary>
+    [Fact]
+    public void EachContextCarriesItsRoundsRateAndNesterovOnlyWhenOn()
+    {
+        var schedule = NanoFed.Federation.Decentralized.GossipSchedule.Create("multistep", 0.1, [2], 1, 4, 1);
+        var plain = new FedAvgOptions(Lr: 0.1);
+        var scheduled = plain with { Schedule = schedule, Nesterov = true };
+        var server = new FedAvg(() => SmallCnn.Create(new RngStream(1, 9)), [1, 28, 28], scheduled);
+        double[] rates = new double[4];
+        for (int round = 1; round <= 4; round++)
+        {
+            var context = RoundContext.Find(1, server.ConfigureRound(new FlRound(round, [1], 5)).Where(m => m.Receiver == 1).ToList())!;
+            var options = FedAvgOptions.From(context);
+            Assert.True(options.Nesterov);
+            rates[round - 1] = options.Lr;
+        }
+        // Warm-up round at lr/10, then 0.1 until the milestone after round 2, then x0.1.
+        Assert.Equal([0.01, 0.1, 0.01, 0.01], rates.Select(r => Math.Round(r, 12)));
+        Assert.DoesNotContain(plain.ToInstructions(3), i => i.Name == Instructions.Nesterov);
+        Assert.Equal(0.1, plain.ToInstructions(3).Single(i => i.Name == Instructions.Lr).Value);
+        Assert.False(FedAvgOptions.From(new RoundContext(1, 0, 0, plain.ToInstructions(1))).Nesterov);
+    }
+
     [Fact]
     public void InvalidOptionsThrow()
     {
+        Assert.Throws<ArgumentException>(() => new FedAvgOptions(Momentum: 0, Nesterov: true).Validate());
         Assert.Throws<ArgumentException>(() => new FedAvgOptions(E: 0).Validate());
         Assert.Throws<ArgumentException>(() => new FedAvgOptions(Lr: -1).Validate());
         Assert.Throws<ArgumentException>(() => new FedAvgOptions(Momentum: 1).Validate());

@@ -79,6 +79,22 @@ public class FlGoldenTests
         Run(new FedGkt(Model, Split, [1, 28, 28], Classes, Seed, new FedGktOptions(E: 1, B: 20, Lr: 0.05, Momentum: 0.9, Temperature: 3, ServerEpochs: 2)),
             FedGktClient.Factory(Model, Split, Classes)));
 
+    /// <summary>
+    /// A cosine schedule (its first round at lr/10) and Nesterov reach SplitFed's server copies as they reach the devices:
+    /// FedAvg and SplitFed still end with the same model, another than the constant rate's, and every context carries the
+    /// nesterov switch (12 + 8 + 8 bytes more).
+    /// </summary>
+    [Fact]
+    public void AScheduleAndNesterovReachDevicesAndServerAlike()
+    {
+        var options = Local with { Nesterov = true, Schedule = NanoFed.Federation.Decentralized.GossipSchedule.Create("cosine", Local.Lr, [], 1, Rounds, 1) };
+        var fedAvg = Run(new FedAvg(Model, [1, 28, 28], options), FedAvgClient.Factory(Model));
+        var splitFed = Run(new SplitFed(Model, Split, [1, 28, 28], options), SplitFedClient.Factory(Model, Split));
+        Assert.Equal(fedAvg.Hash, splitFed.Hash);
+        Assert.NotEqual("E14C3127ED4234C5CCDF4E1FC7CA75F61B753A6606CB4D8ECE435CF662558147", fedAvg.Hash);
+        Assert.Equal(Contexts * (186 + 28), fedAvg.Control);
+    }
+
     /// <summary>Rounds 1 and 3 are update rounds (P = 2), the only ones with contexts: 2 x 2 of them.</summary>
     [Fact]
     public void EcoFed() => Assert.Equal(

@@ -6,7 +6,7 @@ namespace NanoFed.Nets.Data.Sources;
 
 /// <summary>
 /// Downloads a <see cref="DataSource"/> into a data root, verifies it and unpacks it, all or nothing: everything goes
-/// into a hidden staging folder beside the target, each download is checked against its publisher's MD5 before it is
+/// into a hidden staging folder beside the target, each download is checked against its publisher's MD5 (where it has one) before it is
 /// unpacked, each unpacked file against its size and SHA-256, and only then is the staging folder renamed to the data
 /// set's folder. On any fault (network, truncated or corrupted archive, wrong checksum) the staging folder is removed
 /// and a <see cref="DataFormatException"/> names the file and the fault. An existing folder is never overwritten.
@@ -121,7 +121,7 @@ public sealed class DataFetcher(HttpClient http)
             if (total is { } expected && received != expected)
                 throw new DataFormatException(download.Url.ToString(), $"truncated: {received} of {expected} bytes");
             string md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
-            if (md5Hex != download.Md5)
+            if (download.Md5 is not null && md5Hex != download.Md5)
                 throw new DataFormatException(download.Url.ToString(), $"MD5 {md5Hex}, expected {download.Md5} (corrupted or truncated download)");
         }
         if (download.Kind == ArchiveKind.TarGz) Untar(path, staging, download);

@@ -1,7 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using NanoFed.Nets;
 using NanoFed.Nets.Data.Sources;
@@ -16,7 +14,7 @@ namespace NanoFed.Tests.Data.Sources;
 public sealed class DataFetcherTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("nanofed-fetch-").FullName;
-    private readonly LocalServer _server = new();
+    private readonly LocalHttpServer _server = new();
     private readonly byte[] _a = RandomBytes(70_000, 1), _b = RandomBytes(333, 2);
 
     public void Dispose()
@@ -104,6 +102,26 @@ public sealed class DataFetcherTests : IDisposable
         Assert.True(File.Exists(Path.Combine(folder, "mine.txt")));
     }
 
+    /// <summary>A mirror that recompressed the archive (as Debian's dataset-fashion-mnist did): accepted by the content's
+    /// SHA-256 when every file has one; refused by the archive's MD5 when a file has none.</summary>
+    [Fact]
+    public async Task AMirrorMayRecompressOnlyWhereEveryFileHasASha256()
+    {
+        byte[] published = Gzip(_a), recompressed = Gzip(_a, CompressionLevel.NoCompression);
+        Assert.NotEqual(Md5(published), Md5(recompressed));
+        var mirror = _server.Serve("/mirror/a.bin.gz", recompressed);
+        var official = new Download(new Uri("https://example.invalid/data/a.bin.gz"), "a.bin.gz", ArchiveKind.Gzip, Md5(published));
+        var known = new DataSource("test", "set", [official], [new SourceFile("a.bin", _a.Length, Sha256(_a))], "test data").Mirrored(new Uri(mirror, "."));
+        Assert.Equal(mirror, known.Downloads.Single().Url);
+        using var http = new HttpClient();
+        string folder = await new DataFetcher(http).FetchAsync(known, _root, TestContext.Current.CancellationToken);
+        Assert.Equal("SHA-256 verified", DataFetcher.Check(known, folder).Single().Detail);
+        var unknown = new DataSource("test", "other", [official], [new SourceFile("a.bin", _a.Length, null)], "test data").Mirrored(new Uri(mirror, "."));
+        var e = await Assert.ThrowsAsync<DataFormatException>(() => new DataFetcher(http).FetchAsync(unknown, _root, TestContext.Current.CancellationToken));
+        Assert.Contains($"expected {Md5(published)}", e.Message);
+        Assert.Throws<ArgumentException>(() => known.Mirrored(new Uri("ftp://127.0.0.1/")));
+    }
+
     [Fact]
     public void TheKnownSourcesAreComplete()
     {
@@ -138,77 +156,14 @@ public sealed class DataFetcherTests : IDisposable
         return output.ToArray();
     }
 
-    private static byte[] Gzip(byte[] data)
+    private static byte[] Gzip(byte[] data, CompressionLevel level = CompressionLevel.Fastest)
     {
         using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(data);
+        using (var gzip = new GZipStream(output, level, leaveOpen: true)) gzip.Write(data);
         return output.ToArray();
     }
 
     private static string Md5(byte[] data) => Convert.ToHexStringLower(MD5.HashData(data));
 
     private static string Sha256(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
-
-    /// <summary>An HTTP server on 127.0.0.1 that serves byte arrays, optionally breaking a response off part-way.</summary>
-    private sealed class LocalServer : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Dictionary<string, (byte[] Body, int? TruncateAt)> _files = [];
-        private readonly string _prefix;
-        private int _requests;
-
-        public LocalServer()
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            _prefix = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Add(_prefix);
-            _listener.Start();
-            _ = Task.Run(Loop);
-        }
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        public Uri Serve(string path, byte[] body, int? truncateAt = null)
-        {
-            lock (_files) _files[path] = (body, truncateAt);
-            return new Uri(_prefix + path.TrimStart('/'));
-        }
-
-        public void Dispose() => _listener.Close();
-
-        private async Task Loop()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-                Interlocked.Increment(ref _requests);
-                (byte[] Body, int? TruncateAt) file;
-                bool found;
-                lock (_files) found = _files.TryGetValue(context.Request.Url!.AbsolutePath, out file);
-                var response = context.Response;
-                if (!found)
-                {
-                    response.StatusCode = 404;
-                    response.Close();
-                    continue;
-                }
-                response.ContentLength64 = file.Body.Length;
-                try
-                {
-                    await response.OutputStream.WriteAsync(file.Body.AsMemory(0, file.TruncateAt ?? file.Body.Length));
-                    if (file.TruncateAt is null) response.Close();
-                    else response.Abort();
-                }
-                catch (HttpListenerException)
-                {
-                    response.Abort();
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using NanoFed.Federation.Experiments;
+using NanoFed.Federation.Fl;
+
+namespace NanoFed.Cli;
+
+/// <summary>
+/// The NativeAOT build's stand-in for ClusterRuns.cs: Orleans is neither trim- nor AOT-safe, so the native binary
+/// leaves the cluster out and says so in one line.
+/// </summary>
+internal static class ClusterRuns
+{
+    private const string Missing = "this nanofed is the NativeAOT build, which leaves out Orleans (not AOT-safe); run clusters with the .NET tool or nanofed.dll";
+
+    /// <summary>The gateway port a silo opens by default (LocalCluster's).</summary>
+    public const int DefaultGatewayPort = 30000;
+
+    /// <summary>A `silo` command that refuses to run.</summary>
+    public static Command Silo()
+    {
+        var command = new Command("silo", "Run one silo of a NanoFed cluster (not in the NativeAOT build)");
+        command.SetAction(_ => Program.Guard(() => throw new ArgumentException($"silo: {Missing}")));
+        return command;
+    }
+
+    /// <summary>Refuses --cluster.</summary>
+    public static int Fl(FlExperiment experiment, string clusterId, int gatewayPort, string folder, Func<FlRunner, int> run) =>
+        throw new ArgumentException($"--cluster: {Missing}");
+}
