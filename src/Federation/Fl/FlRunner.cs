@@ -186,6 +186,9 @@ public sealed class FlRunner
         foreach (var msg in Strategy.ConfigureRound(new FlRound(round, clients, Seed)))
             if (!Transport.Send(msg) && failures.All(f => f.Client != msg.Receiver))
                 failures.Add(new ClientFailure(msg.Receiver, $"client {msg.Receiver} could not be reached"));
+        if (Strategy is not IMessageHandler)
+            foreach (int c in clients)
+                if (failures.All(f => f.Client != c) && Clients[c] is IStartableClient remote) remote.Start(Transport);
         var flops = new Dictionary<int, double>();
         foreach (int c in clients)
         {
@@ -218,7 +221,8 @@ public sealed class FlRunner
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         // The runner reads only the server's inbox: a client's may be in another process. A reply of an earlier round (a
         // device that answered after its turn had failed) is dropped with the replies of clients that did not answer.
-        var replies = Transport.ReceiveAll(Message.Server).Where(m => m.Round == round && flops.ContainsKey(m.Sender)).ToList();
+        // Turns that ran side by side (IStartableClient) deliver in any order; the simulation's is ascending client id.
+        var replies = Transport.ReceiveAll(Message.Server).Where(m => m.Round == round && flops.ContainsKey(m.Sender)).OrderBy(m => m.Sender).ToList();
         var entries = Ledger.Entries.Skip(firstEntry).ToList();
         long bytes = entries.Sum(e => e.Bytes);
         if (flops.Count == 0)
