@@ -145,6 +145,50 @@ public class FlRunnerTests
         for (int i = 0; i < a.Count; i++) Assert.True(a[i].Value.Span.SequenceEqual(b[i].Value.Span), a[i].Name);
     }
 
+    [Fact]
+    public void StartableClientsAllStartBeforeAnyResultIsTakenAndRepliesArrivingInAnyOrderEndAsTheSimulation()
+    {
+        var simulation = Runner(Method(), perRound: 4);
+        simulation.Run(2);
+        var log = new List<string>();
+        var pending = new List<Action>();
+        var fedavg = Method();
+        // Each client its own model (a factory per client), as devices have.
+        var method = new FlMethod(fedavg.Strategy, data => new Startable(FedAvgClient.Factory(Model)(data), log, pending));
+        var runner = Runner(method, perRound: 4);
+        runner.Run(2);
+        for (int round = 0; round < 2; round++)
+        {
+            var turns = log.Skip(round * 8).Take(8).ToList();
+            Assert.Equal(["start 0", "start 1", "start 2", "start 3", "work 0", "work 1", "work 2", "work 3"], turns);
+        }
+        var a = simulation.Strategy.GlobalModel.StateDict();
+        var b = runner.Strategy.GlobalModel.StateDict();
+        for (int i = 0; i < a.Count; i++) Assert.True(a[i].Value.Span.SequenceEqual(b[i].Value.Span), a[i].Name);
+    }
+
+    /// <summary>Starts its turn when asked; the first result taken runs every started turn, the last started first, so replies reach the server in reverse id order.</summary>
+    private sealed class Startable(IFlClient inner, List<string> log, List<Action> pending) : IStartableClient
+    {
+        private double _flops;
+
+        public int Id => inner.Id;
+
+        public void Start(ITransport transport)
+        {
+            log.Add($"start {Id}");
+            pending.Add(() => _flops = inner.Work(transport));
+        }
+
+        public double Work(ITransport transport)
+        {
+            log.Add($"work {Id}");
+            for (int i = pending.Count - 1; i >= 0; i--) pending[i]();
+            pending.Clear();
+            return _flops;
+        }
+    }
+
     /// <summary>A device's client: it works on its own transport, whatever transport the server's runner hands it.</summary>
     private sealed class Device(IFlClient inner, InProcessTransport own, bool failsRound1, bool late) : IFlClient
     {
