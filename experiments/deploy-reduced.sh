@@ -17,6 +17,7 @@ ROUNDS=${ROUNDS:-3}
 METHODS=${METHODS:-"fedavg ecofed"}
 FRONT=${FRONT:-runs/fl-reduced/front/final.safetensors}
 SIM_THREADS=${SIM_THREADS:-2}     # the simulation gets the whole machine, as each device process gets one thread
+SERVER_THREADS=${SERVER_THREADS:-2}  # the server works while the devices wait (EcoFed's training, the evaluations)
 PORT=${PORT:-5601}
 # Without a limit each process's GC lets garbage (copies of the 138 MB model, one per message) grow to gigabytes, and
 # 8 devices and the server exceed 24 GB (the kernel killed the server); a device's live data is under 1 GB.
@@ -64,7 +65,7 @@ for METHOD in $METHODS; do
   before=$(lo_bytes)
   start=$(date +%s.%N)
   DOTNET_GCHeapHardLimit=$SERVER_HEAP nanofed server --config "$DIR/run.json" --listen "https://127.0.0.1:$PORT" --tokens "$KEYS/tokens.txt" \
-    --cert "$KEYS/node.pfx" --out "$DIR/deployed" --data "$DATA" --threads 1 2>&1 | stamp > "$DIR/server.log" &
+    --cert "$KEYS/node.pfx" --out "$DIR/deployed" --data "$DATA" --threads "$SERVER_THREADS" 2>&1 | stamp > "$DIR/server.log" &
   server=$!
   devices=()
   for ((i = 0; i < DEVICES; i++)); do
