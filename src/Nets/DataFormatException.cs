@@ -8,11 +8,15 @@ public sealed class DataFormatException : Exception
 {
     /// <summary>Creates the exception for the file at <paramref name="path"/> with a one-line <paramref name="fault"/>.</summary>
     public DataFormatException(string path, string fault, Exception? inner = null)
-        : base($"{path}: {fault}", inner)
+        : base($"{path}: {WithoutParameterName(fault, inner)}", inner)
     {
         FilePath = path;
-        Fault = fault;
+        Fault = WithoutParameterName(fault, inner);
     }
+
+    /// <summary>A fault made from an <see cref="ArgumentException"/>'s message loses the " (Parameter 'x')" that .NET appends to it.</summary>
+    private static string WithoutParameterName(string fault, Exception? inner) =>
+        inner is ArgumentException { ParamName: { } name } ? fault.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : fault;
 
     /// <summary>The file at fault (for a missing file, the path that was expected).</summary>
     public string FilePath { get; }

@@ -186,6 +186,21 @@ public class FlCommandTests : IDisposable
         AssertBadInput(Run("fl", "--resume", "--out", part, "--rounds", "4", "--lr", "0.5", "--data", Path.Combine(_dir, "data")), "--lr cannot change");
     }
 
+    /// <summary>A checkpoint whose global model (or, for EcoFed, server part) holds a NaN or an infinity is refused on resume, naming the tensor.</summary>
+    [Theory]
+    [InlineData("fedavg", float.NaN)]
+    [InlineData("ecofed", float.PositiveInfinity)]
+    public void ResumeRefusesACheckpointHoldingANonFiniteValue(string method, float poison)
+    {
+        string part = Path.Combine(_dir, "part");
+        Assert.Equal(0, Run(Tiny("part", "--method", method, "--period", "2")).Code);
+        string name = Poison(Path.Combine(part, FlCheckpointFile), "weight", poison);
+        var r = Run("fl", "--resume", "--out", part, "--rounds", "3", "--data", Path.Combine(_dir, "data"), "--threads", "1");
+        AssertBadInput(r, name);
+        Assert.Contains("non-finite", r.Err, StringComparison.Ordinal);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(part, "metrics.csv")).Length);
+    }
+
     private const string FlCheckpointFile = NanoFed.Federation.Fl.FlCheckpoint.FileName;
 
     /// <summary>

@@ -24,6 +24,22 @@ public class GossipCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(run, "checkpoint.safetensors")));
     }
 
+    /// <summary>A gossip checkpoint in which an agent's model holds a NaN is refused on resume, naming the tensor; the run folder is left as it was.</summary>
+    [Fact]
+    public void ResumeRefusesACheckpointHoldingANonFiniteValue()
+    {
+        string run = Path.Combine(_dir, "poisoned");
+        Assert.Equal(0, Run("gossip", "--method", "sgp", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
+            "--limit", "256", "--test-limit", "200", "--batch", "32", "--epochs", "2", "--stop-after", "1", "--out", run).Code);
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        string name = Poison(checkpoint, "weight", float.NaN);
+        var metrics = File.ReadAllBytes(Path.Combine(run, "metrics.csv"));
+        var r = Run("gossip", "--out", run, "--data", FashionMnistRoot(), "--resume");
+        AssertBadInput(r, name);
+        Assert.Contains("non-finite", r.Err, StringComparison.Ordinal);
+        Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(run, "metrics.csv")));
+    }
+
     [Fact]
     public void ScspRunWritesItsFolderAndAResumedRunEqualsAnUninterruptedOne()
     {

@@ -80,14 +80,24 @@ public class ProgramTests : IDisposable
         string run = Path.Combine(_dir, "poisoned");
         Assert.Equal(0, Run("train", "--model", "smallcnn", "--data", _dir, "--batch", "64", "--epochs", "2", "--stop-after", "1", "--out", run).Code);
         string last = Path.Combine(run, "last.safetensors");
-        var (tensors, metadata) = SafeTensors.ReadRaw(last);
-        string name = tensors.Keys.Order(StringComparer.Ordinal).First(n => n.Contains(tensor, StringComparison.Ordinal) && tensors[n].DType == SafeTensorDType.F32);
+        string name = Poison(last, tensor, poison);
+        AssertBadInput(Run("eval", "--checkpoint", last, "--data", _dir), name);
+        AssertBadInput(Run("train", "--out", run, "--data", _dir, "--resume"), name);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="poison"/> into the second value of the first (by name) float tensor of a checkpoint whose
+    /// name contains <paramref name="contains"/>; returns that tensor's name, which a refusal must give.
+    /// </summary>
+    internal static string Poison(string checkpoint, string contains, float poison)
+    {
+        var (tensors, metadata) = SafeTensors.ReadRaw(checkpoint);
+        string name = tensors.Keys.Order(StringComparer.Ordinal).First(n => n.Contains(contains, StringComparison.Ordinal) && tensors[n].DType == SafeTensorDType.F32);
         var data = (byte[])tensors[name].Data.Clone();
         BitConverter.TryWriteBytes(data.AsSpan(4), poison);
         tensors[name] = new SafeTensor(name, SafeTensorDType.F32, tensors[name].Shape, data);
-        SafeTensors.WriteRaw(last, tensors.Values, metadata);
-        AssertBadInput(Run("eval", "--checkpoint", last, "--data", _dir), name);
-        AssertBadInput(Run("train", "--out", run, "--data", _dir, "--resume"), name);
+        SafeTensors.WriteRaw(checkpoint, tensors.Values, metadata);
+        return name;
     }
 
     [Fact]

@@ -188,23 +188,30 @@ public sealed class Agent : IDisposable
     /// <summary>
     /// Takes back a state <see cref="Snapshot"/> gave (of this agent or of its twin in another process), by name; a
     /// parameter with no "momentum." entry has no momentum buffer. Throws an <see cref="ArgumentException"/> naming a
-    /// missing or mis-sized entry, or a node state that is not finite.
+    /// missing or mis-sized entry, or a model, momentum or node state that is not finite.
     /// </summary>
     public void Restore(IReadOnlyDictionary<string, float[]> state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        var model = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, tensor) in Model.StateDict())
         {
             var values = state.TryGetValue("model." + name, out var v) ? v : throw new ArgumentException($"agent {Id}'s state has no model.{name}");
             if (values.Length != tensor.Length) throw new ArgumentException($"agent {Id}'s model.{name} has {values.Length} values, the model {tensor.Length}");
-            values.CopyTo(tensor.Span);
+            model[name] = Tensor.FromArray(values, tensor.Shape);
         }
+        // Checks every value before it copies any: a NaN in one agent would spread to all through the gossip.
+        Model.LoadStateDict(model, namePrefix: $"agent.{Id}.model.");
         var parameters = Model.NamedParameters();
+        var momentum = new Tensor?[parameters.Count];
         for (int p = 0; p < parameters.Count; p++)
         {
-            var shape = parameters[p].Parameter.Data.Shape;
-            Optimizer.SetMomentumBuffer(p, state.TryGetValue("momentum." + parameters[p].Name, out var b) ? Tensor.FromArray([.. b], shape) : null);
+            string name = "momentum." + parameters[p].Name;
+            if (!state.TryGetValue(name, out var b)) continue;
+            momentum[p] = Tensor.FromArray([.. b], parameters[p].Parameter.Data.Shape);
+            if (Divergence.NonFinite([($"agent.{Id}.{name}", momentum[p]!)]) is { } bad) throw new ArgumentException(bad);
         }
+        for (int p = 0; p < parameters.Count; p++) Optimizer.SetMomentumBuffer(p, momentum[p]);
         var node = state.Where(e => e.Key.StartsWith("gossip.", StringComparison.Ordinal)).ToDictionary(e => e.Key["gossip.".Length..], e => e.Value, StringComparer.Ordinal);
         foreach (var (name, values) in node)
             if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s gossip state {name} holds a non-finite value");

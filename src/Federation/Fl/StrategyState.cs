@@ -20,6 +20,6 @@ public static class StrategyState
         ArgumentNullException.ThrowIfNull(state);
         var own = state.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(e => e.Key[prefix.Length..], e => e.Value.ToTensor(), StringComparer.Ordinal);
-        module.LoadStateDict(own);
+        module.LoadStateDict(own, namePrefix: prefix);
     }
 }

@@ -89,7 +89,10 @@ public abstract class Module
     /// too: a NaN or infinity anywhere, or a negative BatchNorm running variance, is refused with the tensor's name
     /// (such a model would evaluate to a plausible-looking accuracy: ReLU turns NaN into 0).
     /// </summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    /// <param name="state">The values by state-dict name.</param>
+    /// <param name="strict">Whether missing and unknown names are refused too.</param>
+    /// <param name="namePrefix">Put before every name in an error message, so that it names the entry of the file the state came from.</param>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true, string namePrefix = "")
     {
         ArgumentNullException.ThrowIfNull(state);
         var own = StateDict();
@@ -100,12 +103,12 @@ public abstract class Module
         foreach (var (name, value) in own)
         {
             known.Add(name);
-            if (!state.TryGetValue(name, out var source)) missing.Add(name);
-            else if (source.Shape != value.Shape) mismatched.Add($"{name}: module {value.Shape}, state {source.Shape}");
-            else if (Training.Divergence.NonFinite([(name, source)]) is { } bad) poisoned.Add(bad);
-            else if (name.EndsWith("running_var", StringComparison.Ordinal) && TensorPrimitives.Min(source.Span) < 0) poisoned.Add($"{name} holds a negative variance");
+            if (!state.TryGetValue(name, out var source)) missing.Add(namePrefix + name);
+            else if (source.Shape != value.Shape) mismatched.Add($"{namePrefix}{name}: module {value.Shape}, state {source.Shape}");
+            else if (Training.Divergence.NonFinite([(namePrefix + name, source)]) is { } bad) poisoned.Add(bad);
+            else if (name.EndsWith("running_var", StringComparison.Ordinal) && TensorPrimitives.Min(source.Span) < 0) poisoned.Add($"{namePrefix}{name} holds a negative variance");
         }
-        var unexpected = state.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = state.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).Select(k => namePrefix + k).ToList();
         var problems = new List<string>();
         if (mismatched.Count > 0) problems.Add("shape mismatch for " + Describe(mismatched));
         if (strict && missing.Count > 0) problems.Add("missing " + Describe(missing));
