@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NanoFed.Cli;
+using NanoFed.Federation.Decentralized;
 using NanoFed.Nets.Checkpoints;
 using NanoFed.Nets.Training;
 using Xunit;
@@ -167,6 +168,32 @@ public sealed class RunFolderTests : IDisposable
     }
 
     /// <summary>
+    /// SIGKILL inside SCSP's consensus phase, made certain rather than drawn: 300 consensus rounds take seconds, and the
+    /// kill comes 300 ms after the second epoch's line; the checkpoint left behind holds the two training epochs and no
+    /// consensus row (so the kill did land in the consensus rounds), and the resumed run writes the uninterrupted run's
+    /// files byte for byte.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task AKillInsideScspsConsensusRoundsResumesToTheUninterruptedResult()
+    {
+        string slow = Scsp.Replace("--consensus-rounds 20", "--consensus-rounds 300", StringComparison.Ordinal);
+        string whole = Path.Combine(_dir, "whole"), killed = Path.Combine(_dir, "killed");
+        var r = Run(TinyOf(slow, whole));
+        Assert.True(r.Code == 0, r.Err);
+        string metrics = Path.Combine(killed, "metrics.csv");
+        var (code, text) = await RunProcess(TinyOf(slow, killed), cancel => AfterRows(metrics, 2, TimeSpan.FromMilliseconds(300), cancel));
+        Assert.True(code == -9, $"the run ended before the kill: {text}");
+        var (_, metadata) = SafeTensors.ReadRaw(Path.Combine(killed, "checkpoint.safetensors"));
+        var saved = DecentralizedMetrics.FromJson(metadata["metrics"]);
+        Assert.Equal([1, 2], saved.Select(m => m.Epoch));
+        Assert.All(saved, m => Assert.True(m.Phase == DecentralizedPhase.Training, "the checkpoint already holds the consensus phase: the kill came after it"));
+        r = Run("gossip", "--resume", "--data", _data, "--threads", "1", "--out", killed);
+        Assert.True(r.Code == 0, r.Err);
+        foreach (string f in RoundFiles(Scsp)) Assert.True(File.ReadAllBytes(Path.Combine(whole, f)).SequenceEqual(File.ReadAllBytes(Path.Combine(killed, f))), f);
+    }
+
+    /// <summary>
     /// Runs <paramref name="fresh"/> and SIGKILLs it at three moments drawn from <paramref name="seed"/>: the first within
     /// 50 ms of the first write of <paramref name="checkpoint"/>, the others after the n-th write in their session (n below
     /// <paramref name="checkpoints"/>; 0 is from the start) and then 0-1.5 s more. After each kill the run goes on with <paramref name="resume"/>, or starts over
@@ -210,6 +237,13 @@ public sealed class RunFolderTests : IDisposable
             var now = File.GetLastWriteTimeUtc(path);
             if (now != last) (seen, last) = (seen + 1, now);
         }
+        await Task.Delay(delay, cancel);
+    }
+
+    /// <summary>Completes <paramref name="delay"/> after the CSV file at <paramref name="path"/> holds <paramref name="rows"/> rows below its header.</summary>
+    private static async Task AfterRows(string path, int rows, TimeSpan delay, CancellationToken cancel)
+    {
+        while (!(File.Exists(path) && File.ReadAllLines(path).Length > rows)) await Task.Delay(2, cancel);
         await Task.Delay(delay, cancel);
     }
 
