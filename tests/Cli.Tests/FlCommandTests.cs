@@ -26,9 +26,11 @@ public class FlCommandTests : IDisposable
     [Theory]
     [InlineData("fedavg")]
     [InlineData("splitfed")]
+    [InlineData("fedgkt")]
+    [InlineData("localloss")]
     public void ADivergingRunStopsWithOneLineNamingTheRunAndTheRound(string method)
     {
-        var r = Run(Tiny("diverge", "--method", method, "--lr", "1e30"));
+        var r = Run(Tiny("diverge", "--method", method, "--lr", "1e6"));
         Assert.Equal(NanoFed.Cli.Program.Diverged, r.Code);
         string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("diverged", StringComparison.Ordinal));
         Assert.Contains(Path.Combine(_dir, "diverge"), line, StringComparison.Ordinal);
@@ -199,6 +201,20 @@ public class FlCommandTests : IDisposable
         AssertBadInput(r, name);
         Assert.Contains("non-finite", r.Err, StringComparison.Ordinal);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(part, "metrics.csv")).Length);
+    }
+
+    /// <summary>EcoFed's pre-trained front with a NaN in it is refused before the run starts, naming the file and the tensor.</summary>
+    [Fact]
+    public void EcoFedRefusesAFrontHoldingANaN()
+    {
+        string front = Path.Combine(_dir, "front");
+        Assert.Equal(0, Run("train", "--model", "smallcnn", "--data", Path.Combine(_dir, "data"), "--epochs", "1", "--batch", "64", "--threads", "1", "--out", front).Code);
+        string file = Path.Combine(front, "final.safetensors");
+        string name = Poison(file, "conv1", float.NaN);
+        var r = Run(Tiny("poisoned", "--method", "ecofed", "--front", file));
+        AssertBadInput(r, name);
+        Assert.Contains(file, r.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "poisoned", "metrics.csv")));
     }
 
     private const string FlCheckpointFile = NanoFed.Federation.Fl.FlCheckpoint.FileName;

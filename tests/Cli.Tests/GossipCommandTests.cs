@@ -11,12 +11,14 @@ public class GossipCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
-    public void ADivergingGossipRunStopsWithOneLineNamingTheRunAndTheAgent()
+    [Theory]
+    [InlineData("sgp")]
+    [InlineData("sparse-push")]
+    public void ADivergingGossipRunStopsWithOneLineNamingTheRunAndTheAgent(string method)
     {
         string run = Path.Combine(_dir, "diverge");
-        var r = Run("gossip", "--method", "sgp", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
-            "--limit", "256", "--test-limit", "200", "--batch", "32", "--epochs", "2", "--lr", "1e30", "--out", run);
+        var r = Run("gossip", "--method", method, "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
+            "--limit", "256", "--test-limit", "200", "--batch", "32", "--epochs", "2", "--lr", "1e6", "--out", run);
         Assert.Equal(NanoFed.Cli.Program.Diverged, r.Code);
         string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("diverged", StringComparison.Ordinal));
         Assert.Contains(run, line, StringComparison.Ordinal);
