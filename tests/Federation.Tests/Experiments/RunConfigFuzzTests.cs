@@ -61,6 +61,6 @@ public class RunConfigFuzzTests(ITestOutputHelper output)
                 Assert.False(e.Message.Contains('\n', StringComparison.Ordinal), $"{parser}: Validate's message spans lines: {e.Message}");
             }
         }, n => 64L * n + (1 << 20));
-        output.WriteLine($"{parser}: {invalid} of the parsed configurations refused by Validate with ArgumentException");
+        Fuzz.Report(output, $"{parser}: {invalid} of the parsed configurations refused by Validate with ArgumentException");
     }
 }

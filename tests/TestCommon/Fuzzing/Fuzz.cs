@@ -17,6 +17,17 @@ public static class Fuzz
     /// <summary>Mutated inputs per parser.</summary>
     public const int Cases = 10_000;
 
+    /// <summary>The environment variable naming a file to which every fuzz test appends its counts (.ci/run prints it: a passing test's output is not shown).</summary>
+    public const string LogVariable = "NANOFED_FUZZ_LOG";
+
+    /// <summary>Writes <paramref name="line"/> to the test's output and, when <see cref="LogVariable"/> is set, appends it to that file.</summary>
+    public static void Report(ITestOutputHelper output, string line)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine(line);
+        if (Environment.GetEnvironmentVariable(LogVariable) is { Length: > 0 } log) File.AppendAllText(log, line + "\n");
+    }
+
     /// <summary>
     /// Runs <see cref="Cases"/> mutations of <paramref name="valid"/> through the parser and prints the counts.
     /// <paramref name="prepare"/> stages one input (writes its file, say) and returns the parse itself, the only
@@ -59,7 +70,7 @@ public static class Fuzz
             Assert.True(allocated <= allocationBound(input.Length),
                 $"{parser}: one parse of {input.Length} bytes allocated {allocated} bytes, above its bound of {allocationBound(input.Length)}, after [{c}]");
         }).Check(config);
-        output.WriteLine($"{parser}: {count} mutated inputs (seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s: {refused} refused with " +
+        Report(output, $"{parser}: {count} mutated inputs (seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s: {refused} refused with " +
             $"{typeof(TError).Name}, {count - refused} accepted; most allocated by one parse {mostAllocated} bytes");
         Assert.True(count >= Cases, $"{parser}: only {count} cases ran");
     }
