@@ -32,7 +32,8 @@ internal static class DeviceCommand
                 new Dictionary<int, string> { [Message.Server] = parse.GetValue(server)! });
             using var stop = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-            using var device = new FlDevice(config, ExperimentData.Root(parse.GetValue(node.Data)), options);
+            using var loggers = NodeLogging.Create();
+            using var device = new FlDevice(config, ExperimentData.Root(parse.GetValue(node.Data)), options, loggers);
             Console.WriteLine($"nanofed device {id}: listening on {device.Transport.ListenUrl}");
             try { device.Run(TimeSpan.FromSeconds(patience), stop.Token); }
             catch (OperationCanceledException) { return Program.Interrupted; }

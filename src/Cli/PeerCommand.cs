@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Logging;
 using NanoFed.Deploy;
 using NanoFed.Deploy.Peers;
 using NanoFed.Federation.Experiments;
@@ -58,8 +57,7 @@ internal static class PeerCommand
                 Deadline = TimeSpan.FromSeconds(seconds),
                 Output = parse.GetValue(output)!,
             };
-            using var loggers = LoggerFactory.Create(b => b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-                .AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            using var loggers = NodeLogging.Create();
             try { PeerProcess.Run(options, loggers); }
             catch (TransportException e) { throw new IOException($"peer {options.Id}: {e.Message}", e); }
             Console.WriteLine($"peer {options.Id}: done, {Path.Combine(options.Output, $"peer-{options.Id}.safetensors")}");

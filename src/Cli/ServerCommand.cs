@@ -30,7 +30,8 @@ internal static class ServerCommand
             var config = node.ReadConfig(parse);
             var experiment = FlExperiment.Load(config, ExperimentData.Root(parse.GetValue(node.Data)));
             var options = node.Transport(parse, config, Message.Server, parse.GetValue(listen)!, parse.GetValue(tokens)!, new Dictionary<int, string>());
-            using var server = new FlServer(experiment, options);
+            using var loggers = NodeLogging.Create();
+            using var server = new FlServer(experiment, options, loggers);
             var folder = new FlRunFolder(parse.GetValue(output)!);
             var runner = server.Runner;
             runner.CheckpointPath = Path.Combine(folder.Path, FlCheckpoint.FileName);

@@ -54,23 +54,25 @@ public sealed class FlServer : IMessageHandler, IDisposable
     public long FramingBytes => Transport.FramingBytes + Interlocked.Read(ref _deviceFraming);
 
     /// <summary>
-    /// Waits until every client of the run has joined; throws <see cref="TimeoutException"/> naming the missing ones.
-    /// Messages that reached the server before are dropped: they can only be the late replies of a round that a
-    /// killed predecessor (the run this one resumes) never finished.
+    /// Waits until every client of the run has joined, except those the tokens file does not admit (revoked or absent:
+    /// they cannot join, and fail their turns like an unreachable device, within the run's quorum); throws
+    /// <see cref="TimeoutException"/> naming the missing ones. Messages that reached the server before are dropped:
+    /// they can only be the late replies of a round that a killed predecessor (the run this one resumes) never finished.
     /// </summary>
     public void WaitForDevices(TimeSpan timeout, CancellationToken cancel = default)
     {
         var until = DateTime.UtcNow + timeout;
-        while (_joined.Count < Experiment.Config.Clients)
+        var clients = Enumerable.Range(0, Experiment.Config.Clients);
+        int[] missing;
+        while ((missing = clients.Where(c => !_joined.ContainsKey(c) && Transport.Options.Tokens.Admits(c)).ToArray()).Length > 0)
         {
             if (DateTime.UtcNow > until)
-            {
-                var missing = Enumerable.Range(0, Experiment.Config.Clients).Where(c => !_joined.ContainsKey(c));
                 throw new TimeoutException($"clients {string.Join(", ", missing)} did not join within {timeout.TotalSeconds:F0} s");
-            }
             cancel.ThrowIfCancellationRequested();
             Thread.Sleep(50);
         }
+        if (clients.Where(c => !_joined.ContainsKey(c)).ToArray() is { Length: > 0 } barred)
+            _logger.LogWarning("starting without clients {Clients}: the tokens file {Path} does not admit them", string.Join(", ", barred), Transport.Options.Tokens.Path);
         if (Transport.ReceiveAll(Message.Server) is { Count: > 0 } stale)
             _logger.LogWarning("dropped {Count} messages of an unfinished round sent before every device joined", stale.Count);
     }

@@ -78,6 +78,19 @@ public sealed class TokenStore
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="node"/> holds a token this file accepts (its line is present and not revoked, and the
+    /// file is usable): a node it does not admit can make no call, so a server need not wait for it to join.
+    /// </summary>
+    public bool Admits(int node)
+    {
+        lock (_lock)
+        {
+            Refresh();
+            return _error == null && _entries.TryGetValue(node, out var entry) && !entry.Revoked;
+        }
+    }
+
     /// <summary>Checks the credentials a caller presented: its client id (a node id, as text) and its token.</summary>
     public TokenCheck Check(string? client, string? token)
     {

@@ -7,13 +7,14 @@ using NanoFed.Federation.Ledger;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Checkpoints;
 using Xunit;
+using static NanoFed.Tests.Cli.ProgramTests;
 
 namespace NanoFed.Tests.Cli;
 
 /// <summary>
 /// Must-show of issue 16: a `nanofed server` and four `nanofed device` processes on 127.0.0.1 (TLS with a self-signed
-/// certificate, a token per node) run three rounds of a method on SmallCnn over <see cref="SyntheticFashionMnist"/>
-/// (100 images per client), and end with the model (and every other piece of the server's state) bit-identical to the
+/// certificate, a token per node) run three rounds of a method on SmallCnn over Fashion-MNIST (100 training images per
+/// client; skipped where the data set is not installed), and end with the model (and every other piece of the server's state) bit-identical to the
 /// in-process simulation of the same configuration and seed; the ledger holds the simulation's messages with the same
 /// sizes, and the gRPC framing is the stated per-message overhead (<see cref="GrpcFraming"/>): the chunk framing of
 /// every message plus the 5-byte prefix of the empty acknowledgement of every push.
@@ -30,16 +31,14 @@ public sealed class DeployProcessTests : IDisposable
     [InlineData("ecofed")]
     public void ServerAndFourDeviceProcessesEndAsTheSimulation(string method)
     {
-        string data = Path.Combine(_dir, "data");
-        SyntheticFashionMnist.Write(data);
+        string data = FashionMnistRoot();
         var config = Config(method);
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
             "--out", run, "--data", data, "--threads", "1", "--join-timeout", "180", "--deadline", "120");
         string url = ListenUrl(server);
-        var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
-            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "120")).ToList();
+        var devices = Enumerable.Range(0, 4).Select(c => StartDevice(url, c, tokens, "--deadline", "120")).ToList();
         try
         {
             Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
@@ -75,8 +74,7 @@ public sealed class DeployProcessTests : IDisposable
     [InlineData("ecofed")]
     public void AServerKilledAfterARoundAndRestartedWithResumeEndsAsTheSimulation(string method)
     {
-        string data = Path.Combine(_dir, "data");
-        SyntheticFashionMnist.Write(data);
+        string data = FashionMnistRoot();
         var config = Config(method);
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
@@ -84,8 +82,7 @@ public sealed class DeployProcessTests : IDisposable
             "--join-timeout", "180", "--deadline", "120"];
         var killed = Start([.. serverArgs, "--listen", "https://127.0.0.1:0"]);
         string url = ListenUrl(killed);
-        var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
-            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "120", "--join-timeout", "180")).ToList();
+        var devices = Enumerable.Range(0, 4).Select(c => StartDevice(url, c, tokens, "--deadline", "120", "--join-timeout", "180")).ToList();
         Process? resumed = null;
         try
         {
@@ -157,16 +154,14 @@ public sealed class DeployProcessTests : IDisposable
     [Fact]
     public void ADeviceKilledDuringTheRunDoesNotStopTheRounds()
     {
-        string data = Path.Combine(_dir, "data");
-        SyntheticFashionMnist.Write(data);
+        string data = FashionMnistRoot();
         var config = new FlConfig { Model = "smallcnn", Clients = 4, PerRound = 4, Quorum = 3, Rounds = 3, SamplesPerClient = 100, SplitIndex = 2, Batch = 20 }.Resolve();
         var (configPath, pfx, tokens) = Setup(config);
         string run = Path.Combine(_dir, "deployed");
         using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
             "--out", run, "--data", data, "--threads", "1", "--join-timeout", "180", "--deadline", "20");
         string url = ListenUrl(server);
-        var devices = Enumerable.Range(0, 4).Select(c => Start("device", "--server", url, "--client", $"{c}", "--token-file", tokens, "--cert", pfx,
-            "--config", configPath, "--data", data, "--threads", "1", "--deadline", "20")).ToList();
+        var devices = Enumerable.Range(0, 4).Select(c => StartDevice(url, c, tokens, "--deadline", "20")).ToList();
         try
         {
             string metrics = Path.Combine(run, "metrics.csv");
@@ -188,17 +183,137 @@ public sealed class DeployProcessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Must-show 3 of issue 16, refusals: besides the honest devices 0, 1 and 2, a device process claims client 1 with a
+    /// token the operator never issued, and device 3 presents the token its own file holds while the server's tokens
+    /// file marks it revoked. Both are refused on their join (logged by the server with the client and the reason) and
+    /// exit with one error line and a non-zero code; the server does not wait for the revoked client, and the three rounds
+    /// complete with the other three (quorum 3), client 3 named as failed.
+    /// </summary>
+    [Fact]
+    public async Task DevicesWithAWrongOrARevokedTokenAreRefusedAndTheRoundsCompleteWithTheOthers()
+    {
+        var config = Config("fedavg") with { Quorum = 3 };
+        var (configPath, pfx, tokens) = Setup(config);
+        string[] issued = File.ReadAllLines(tokens);
+        string serverTokens = Path.Combine(_dir, "server-tokens.txt"), impostorTokens = Path.Combine(_dir, "impostor-tokens.txt");
+        File.WriteAllLines(serverTokens, issued.Select(l => l.StartsWith("3 ", StringComparison.Ordinal) ? $"{l} revoked" : l));
+        File.WriteAllLines(impostorTokens, [issued[0], $"1 {TokenStore.NewToken()}"]);
+        string run = Path.Combine(_dir, "deployed");
+        using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", serverTokens, "--cert", pfx,
+            "--out", run, "--data", FashionMnistRoot(), "--threads", "1", "--join-timeout", "180", "--deadline", "60");
+        string url = ListenUrl(server);
+        var serverLog = server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var devices = Enumerable.Range(0, 3).Select(c => StartDevice(url, c, tokens, "--deadline", "60")).ToList();
+        var refused = new[] { (Device: StartDevice(url, 1, impostorTokens), Reason: "Unauthenticated: wrong token for client 1"),
+            (Device: StartDevice(url, 3, tokens), Reason: "PermissionDenied: client 3 is revoked") };
+        try
+        {
+            foreach (var (device, reason) in refused)
+            {
+                Assert.True(device.WaitForExit(TimeSpan.FromSeconds(120)), $"the device refused with {reason} did not exit");
+                Assert.NotEqual(0, device.ExitCode);
+                Assert.Equal($"nanofed: orchestration call to node -1 failed: {reason}", device.StandardError.ReadToEnd().TrimEnd());
+            }
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
+            string output = server.StandardOutput.ReadToEnd(), log = await serverLog;
+            Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {log}");
+            Assert.Contains("round 3/3", output, StringComparison.Ordinal);
+            Assert.Contains("failed: client 3 (", output, StringComparison.Ordinal);
+            Assert.Matches(@"node -1 refused client 1 from \S+ \(/nanofed\.transport\.NodeTransport/Orchestrate\): wrong token for client 1", log);
+            Assert.Matches(@"node -1 refused client 3 from \S+ \(/nanofed\.transport\.NodeTransport/Orchestrate\): client 3 is revoked", log);
+            Assert.Contains("starting without clients 3: the tokens file", log, StringComparison.Ordinal);
+            Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+            foreach (var d in devices)
+            {
+                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
+                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
+            }
+        }
+        finally
+        {
+            foreach (var p in devices.Concat(refused.Select(r => r.Device)).Append(server).Where(p => !p.HasExited)) p.Kill();
+            foreach (var p in devices.Concat(refused.Select(r => r.Device))) p.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Must-show 3 of issue 16, hostile messages inside a round: once the server has printed round 1, the test plays a
+    /// rogue holder of client 3's valid token (the Deploy library's <see cref="GrpcTransport"/>, beside the honest device
+    /// 3) and pushes the server a reply whose first tensor has a wrong shape and one whose bytes are cut short. Each is
+    /// refused (the push fails), the server logs the client and the defect, and the rounds still running when they arrive
+    /// complete with the honest devices: the run ends bit-identical to the simulation, ledger included.
+    /// </summary>
+    [Fact]
+    public async Task AWrongShapeAndATruncatedMessageInARoundAreRejectedWithALoggedReasonAndTheRunEndsAsTheSimulation()
+    {
+        var config = Config("fedavg");
+        var (configPath, pfx, tokens) = Setup(config);
+        string run = Path.Combine(_dir, "deployed"), data = FashionMnistRoot();
+        using var server = Start("server", "--config", configPath, "--listen", "https://127.0.0.1:0", "--tokens", tokens, "--cert", pfx,
+            "--out", run, "--data", data, "--threads", "1", "--join-timeout", "180", "--deadline", "120");
+        string url = ListenUrl(server);
+        var serverLog = server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var devices = Enumerable.Range(0, 4).Select(c => StartDevice(url, c, tokens, "--deadline", "120")).ToList();
+        using var certificate = X509CertificateLoader.LoadPkcs12FromFile(pfx, null);
+        var store = TokenStore.Load(tokens);
+        using var rogue = GrpcTransport.Start(new GrpcTransportOptions
+        {
+            NodeId = 3, ListenUrl = "https://127.0.0.1:0", Certificate = certificate, TrustedCertificates = [certificate], Token = store.TokenOf(3),
+            Tokens = store, Schema = FlWireSchema.For(config), Peers = new Dictionary<int, string> { [Message.Server] = url },
+        }, new TrafficLedger());
+        var (name, tensor) = FlExperiment.ModelFactory(config, 10)().StateDict()[0];
+        int[] dims = tensor.Shape.ToArray();
+        dims[0]++;
+        var reply = new Message(2, 3, Message.Server, MessageKind.Weights, [WireTensor.Dense(name, new Shape(dims), new float[new Shape(dims).Length])]);
+        var truncated = WireFormat.Serialize(new Message(2, 3, Message.Server, MessageKind.Weights, [WireTensor.Dense(name, tensor.Shape, tensor.Span)]))[..^3];
+        try
+        {
+            while (server.StandardOutput.ReadLine() is { } line && !line.StartsWith("round 1/3", StringComparison.Ordinal)) { }
+            Assert.False(rogue.Send(reply));
+            Assert.False(rogue.TryPush(Message.Server, truncated, out _, out string reason));
+            Assert.StartsWith("InvalidArgument: malformed: ", reason, StringComparison.Ordinal);
+            bool after = false;
+            while (server.StandardOutput.ReadLine() is { } line) after |= line.StartsWith("round 3/3", StringComparison.Ordinal);
+            Assert.True(after, "the run was over before the rogue messages arrived");
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
+            string log = await serverLog;
+            Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {log}");
+            Assert.Contains($"node -1 rejected a message from client 3: tensor 0 '{name}': shape {new Shape(dims)}, expected {tensor.Shape}", log, StringComparison.Ordinal);
+            Assert.Contains("node -1 rejected a message from client 3: malformed: ", log, StringComparison.Ordinal);
+            foreach (var d in devices)
+            {
+                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
+                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
+            }
+        }
+        finally
+        {
+            foreach (var p in devices.Append(server).Where(p => !p.HasExited)) p.Kill();
+            foreach (var d in devices) d.Dispose();
+        }
+        AssertEndsAsTheSimulation(config, data, run);
+    }
+
+    private string ConfigPath => Path.Combine(_dir, "run.json");
+
+    private string Pfx => Path.Combine(_dir, "node.pfx");
+
+    /// <summary>Writes the run's configuration, one self-signed certificate for every node and a tokens file holding every node's line.</summary>
     private (string Config, string Pfx, string Tokens) Setup(FlConfig config)
     {
-        string configPath = Path.Combine(_dir, "run.json");
-        File.WriteAllText(configPath, config.ToJson());
+        File.WriteAllText(ConfigPath, config.ToJson());
         using var certificate = TlsCertificates.CreateSelfSigned("127.0.0.1");
-        string pfx = Path.Combine(_dir, "node.pfx");
-        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12));
+        File.WriteAllBytes(Pfx, certificate.Export(X509ContentType.Pkcs12));
         string tokens = Path.Combine(_dir, "tokens.txt");
         File.WriteAllLines(tokens, Enumerable.Range(-1, 5).Select(n => $"{n} {TokenStore.NewToken()}"));
-        return (configPath, pfx, tokens);
+        return (ConfigPath, Pfx, tokens);
     }
+
+    /// <summary>A `nanofed device` process of <see cref="Setup"/>'s run for <paramref name="client"/>, with the token of <paramref name="tokens"/>.</summary>
+    private Process StartDevice(string url, int client, string tokens, params string[] more) =>
+        Start(["device", "--server", url, "--client", $"{client}", "--token-file", tokens, "--cert", Pfx, "--config", ConfigPath,
+            "--data", FashionMnistRoot(), "--threads", "1", .. more]);
 
     private static Process Start(params string[] args)
     {

@@ -28,6 +28,9 @@ public sealed class TokenStoreTests : IDisposable
         Assert.Equal(TokenVerdict.Missing, store.Check(null, Alice).Verdict);
         Assert.Equal(TokenVerdict.Missing, store.Check("-1", "").Verdict);
         Assert.Equal(TokenVerdict.Missing, store.Check("server", Alice).Verdict);
+        Assert.True(store.Admits(-1));
+        Assert.False(store.Admits(3));
+        Assert.False(store.Admits(4));
         Assert.NotEqual(Alice, Bob);
         Assert.True(Alice.Length >= TokenStore.MinTokenLength);
     }
@@ -44,10 +47,12 @@ public sealed class TokenStoreTests : IDisposable
         Assert.Equal(TokenVerdict.Unknown, store.Check("0", Alice).Verdict);
         File.WriteAllText(path, "0 this line is broken\n");
         Assert.StartsWith("tokens file unusable, refusing everyone", store.Check("1", Bob).Reason);
+        Assert.False(store.Admits(1));
         File.Delete(path);
         Assert.Contains("tokens file not found", store.Check("1", Bob).Reason);
         File.WriteAllText(path, $"1 {Bob}\n");
         Assert.Equal(TokenVerdict.Accepted, store.Check("1", Bob).Verdict);
+        Assert.True(store.Admits(1));
     }
 
     [Fact]
