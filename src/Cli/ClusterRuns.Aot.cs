@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Experiments;
 using NanoFed.Federation.Fl;
 
@@ -25,5 +26,13 @@ internal static class ClusterRuns
 
     /// <summary>Refuses --cluster.</summary>
     public static int Fl(FlExperiment experiment, string clusterId, int gatewayPort, string folder, Func<FlRunner, int> run) =>
+        throw new ArgumentException($"--cluster: {Missing}");
+
+    /// <summary>Refuses --cluster before anything is written.</summary>
+    public static void CheckGossip(GossipConfig config) => throw new ArgumentException($"--cluster: {Missing}");
+
+    /// <summary>Refuses --cluster (<see cref="CheckGossip"/> already has).</summary>
+    public static int Gossip(GossipExperiment experiment, string clusterId, int gatewayPort,
+        Func<Func<DecentralizedRunner, (long Bytes, double Loss)>, int> train) =>
         throw new ArgumentException($"--cluster: {Missing}");
 }

@@ -13,7 +13,7 @@ namespace NanoFed.Cli;
 /// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
 /// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg. With
 /// --cluster the agents train on a cluster's grains and the run folder is written here from their states
-/// (<see cref="Cluster.GossipCoordinator"/>).
+/// (<see cref="ClusterRuns.Gossip"/>).
 /// </summary>
 internal static class GossipCommand
 {
@@ -76,7 +76,7 @@ internal static class GossipCommand
         var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
         var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos on this machine (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
@@ -153,7 +153,7 @@ internal static class GossipCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
             if (resuming) config = GossipConfig.Resumed(Path.Combine(folder, "config.json"), config, given);
             config.Validate();
-            if (clusterId is not null) Cluster.GossipCoordinator.Check(config);
+            if (clusterId is not null) ClusterRuns.CheckGossip(config);
             if (scoreOnly && !resuming) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
             // A resumed run reads its data where it did unless --data says otherwise.
             string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
@@ -165,15 +165,7 @@ internal static class GossipCommand
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             using var experiment = GossipExperiment.Create(config, root, folder);
             if (clusterId is not null)
-            {
-                using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
-                // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
-                var coordinator = new Cluster.GossipCoordinator(config, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}",
-                    experiment.Runner.Ledger);
-                experiment.WriteConfig();
-                Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}");
-                return Train(experiment, session, runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
-            }
+                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(gatewayPort), elsewhere => Train(experiment, session, elsewhere));
             if (resuming)
             {
                 experiment.Resume();

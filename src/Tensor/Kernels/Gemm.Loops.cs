@@ -232,8 +232,9 @@ public static unsafe partial class Gemm
                 for (int ir = i0; ir < i1; ir += MR)
                 {
                     int m = Math.Min(MR, i1 - ir);
-                    if (m == MR) TKernel.Run(kc, _op.A + (_ic + ir) * _rsA + _pc * _psA, _rsA, _psA, b, ldb, c, ldc, m, n, alpha, beta);
-                    else TKernel.Run(kc, _packedA, 1, MR, b, ldb, c, ldc, m, n, alpha, beta);
+                    if (m == MR && n == NR) TKernel.Run(kc, _op.A + (_ic + ir) * _rsA + _pc * _psA, _rsA, _psA, b, ldb, c, ldc, alpha, beta);
+                    else if (m == MR) RunEdge<TKernel>(kc, _op.A + (_ic + ir) * _rsA + _pc * _psA, _rsA, _psA, b, ldb, c, ldc, m, n, alpha, beta);
+                    else RunEdge<TKernel>(kc, _packedA, 1, MR, b, ldb, c, ldc, m, n, alpha, beta);
                     c += (long)MR * ldc;
                 }
             }

@@ -13,12 +13,14 @@ namespace NanoFed.Kernels;
 /// an M that is not a multiple of MR, packed and zero-padded as [kc][MR] (rsA = 1, psA = MR),</item>
 /// <item>B is a micro-panel of kc rows of NR consecutive floats, ldb apart: packed (ldb = NR, 64-byte aligned) or,
 /// for skinny M, read in place from a row-major op(B) (ldb = its leading dimension),</item>
-/// <item>C is row-major with leading dimension ldc; only the top-left m ≤ MR rows and n ≤ NR columns are
-/// written (edge tiles are handled inside: the panels are zero-padded and the full tile is staged on the stack),</item>
+/// <item>C is row-major with leading dimension ldc, and the whole MR×NR tile is written: an edge tile (m &lt; MR rows
+/// or n &lt; NR columns left) goes through <see cref="Gemm.RunEdge{TKernel}"/>, which has the kernel write a tile on
+/// the stack and copies its valid corner,</item>
 /// <item>when beta is 0, C is never read (it may hold NaN).</item>
 /// </list>
 /// Each C element is one chain of fused multiply-adds over p = 0..kc-1 in increasing order, whatever the
-/// tile position, so the result does not depend on how tiles are assigned to threads.
+/// tile position, so the result does not depend on how tiles are assigned to threads. A kernel calls nothing
+/// (<see cref="Inlining.MicroKernel"/> says why).
 /// </summary>
 internal unsafe interface IMicroKernel
 {
@@ -29,7 +31,7 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
 
     /// <summary>Runs the tile (see the interface remarks).</summary>
-    static abstract void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta);
+    static abstract void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, float alpha, float beta);
 }
 
 /// <summary>The register-blocked micro-kernels, one per instruction-set width: the only ISA-specific GEMM code.</summary>
@@ -45,8 +47,8 @@ public static unsafe partial class Gemm
         public static int MR => 12;
         public static int NR => 32;
 
-        [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        [MethodImpl(Inlining.MicroKernel)]
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, float alpha, float beta)
         {
             var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
             var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -89,54 +91,36 @@ public static unsafe partial class Gemm
                 q += psA;
                 b += ldb;
             }
-            if (m == 12 && n == 32)
+            var va = Vector512.Create(alpha);
+            if (beta == 0)
             {
-                var va = Vector512.Create(alpha);
-                if (beta == 0)
-                {
-                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 16);
-                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 16);
-                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 16);
-                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 16);
-                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 16);
-                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 16);
-                    (c6_0 * va).Store(c + 6 * ldc + 0); (c6_1 * va).Store(c + 6 * ldc + 16);
-                    (c7_0 * va).Store(c + 7 * ldc + 0); (c7_1 * va).Store(c + 7 * ldc + 16);
-                    (c8_0 * va).Store(c + 8 * ldc + 0); (c8_1 * va).Store(c + 8 * ldc + 16);
-                    (c9_0 * va).Store(c + 9 * ldc + 0); (c9_1 * va).Store(c + 9 * ldc + 16);
-                    (c10_0 * va).Store(c + 10 * ldc + 0); (c10_1 * va).Store(c + 10 * ldc + 16);
-                    (c11_0 * va).Store(c + 11 * ldc + 0); (c11_1 * va).Store(c + 11 * ldc + 16);
-                    return;
-                }
-                var vb = Vector512.Create(beta);
-                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 16, c0_1 * va, vb);
-                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 16, c1_1 * va, vb);
-                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 16, c2_1 * va, vb);
-                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 16, c3_1 * va, vb);
-                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 16, c4_1 * va, vb);
-                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 16, c5_1 * va, vb);
-                Update(c + 6 * ldc + 0, c6_0 * va, vb); Update(c + 6 * ldc + 16, c6_1 * va, vb);
-                Update(c + 7 * ldc + 0, c7_0 * va, vb); Update(c + 7 * ldc + 16, c7_1 * va, vb);
-                Update(c + 8 * ldc + 0, c8_0 * va, vb); Update(c + 8 * ldc + 16, c8_1 * va, vb);
-                Update(c + 9 * ldc + 0, c9_0 * va, vb); Update(c + 9 * ldc + 16, c9_1 * va, vb);
-                Update(c + 10 * ldc + 0, c10_0 * va, vb); Update(c + 10 * ldc + 16, c10_1 * va, vb);
-                Update(c + 11 * ldc + 0, c11_0 * va, vb); Update(c + 11 * ldc + 16, c11_1 * va, vb);
+                (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 16);
+                (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 16);
+                (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 16);
+                (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 16);
+                (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 16);
+                (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 16);
+                (c6_0 * va).Store(c + 6 * ldc + 0); (c6_1 * va).Store(c + 6 * ldc + 16);
+                (c7_0 * va).Store(c + 7 * ldc + 0); (c7_1 * va).Store(c + 7 * ldc + 16);
+                (c8_0 * va).Store(c + 8 * ldc + 0); (c8_1 * va).Store(c + 8 * ldc + 16);
+                (c9_0 * va).Store(c + 9 * ldc + 0); (c9_1 * va).Store(c + 9 * ldc + 16);
+                (c10_0 * va).Store(c + 10 * ldc + 0); (c10_1 * va).Store(c + 10 * ldc + 16);
+                (c11_0 * va).Store(c + 11 * ldc + 0); (c11_1 * va).Store(c + 11 * ldc + 16);
                 return;
             }
-            float* t = stackalloc float[384];
-            c0_0.Store(t + 0); c0_1.Store(t + 16);
-            c1_0.Store(t + 32); c1_1.Store(t + 48);
-            c2_0.Store(t + 64); c2_1.Store(t + 80);
-            c3_0.Store(t + 96); c3_1.Store(t + 112);
-            c4_0.Store(t + 128); c4_1.Store(t + 144);
-            c5_0.Store(t + 160); c5_1.Store(t + 176);
-            c6_0.Store(t + 192); c6_1.Store(t + 208);
-            c7_0.Store(t + 224); c7_1.Store(t + 240);
-            c8_0.Store(t + 256); c8_1.Store(t + 272);
-            c9_0.Store(t + 288); c9_1.Store(t + 304);
-            c10_0.Store(t + 320); c10_1.Store(t + 336);
-            c11_0.Store(t + 352); c11_1.Store(t + 368);
-            StoreTile(t, 32, c, ldc, m, n, alpha, beta);
+            var vb = Vector512.Create(beta);
+            Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 16, c0_1 * va, vb);
+            Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 16, c1_1 * va, vb);
+            Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 16, c2_1 * va, vb);
+            Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 16, c3_1 * va, vb);
+            Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 16, c4_1 * va, vb);
+            Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 16, c5_1 * va, vb);
+            Update(c + 6 * ldc + 0, c6_0 * va, vb); Update(c + 6 * ldc + 16, c6_1 * va, vb);
+            Update(c + 7 * ldc + 0, c7_0 * va, vb); Update(c + 7 * ldc + 16, c7_1 * va, vb);
+            Update(c + 8 * ldc + 0, c8_0 * va, vb); Update(c + 8 * ldc + 16, c8_1 * va, vb);
+            Update(c + 9 * ldc + 0, c9_0 * va, vb); Update(c + 9 * ldc + 16, c9_1 * va, vb);
+            Update(c + 10 * ldc + 0, c10_0 * va, vb); Update(c + 10 * ldc + 16, c10_1 * va, vb);
+            Update(c + 11 * ldc + 0, c11_0 * va, vb); Update(c + 11 * ldc + 16, c11_1 * va, vb);
         }
     }
 
@@ -149,8 +133,8 @@ public static unsafe partial class Gemm
         public static int MR => 6;
         public static int NR => 16;
 
-        [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        [MethodImpl(Inlining.MicroKernel)]
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, float alpha, float beta)
         {
             var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
             var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -180,36 +164,24 @@ public static unsafe partial class Gemm
                 q += psA;
                 b += ldb;
             }
-            if (m == 6 && n == 16)
+            var va = Vector256.Create(alpha);
+            if (beta == 0)
             {
-                var va = Vector256.Create(alpha);
-                if (beta == 0)
-                {
-                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 8);
-                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 8);
-                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 8);
-                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 8);
-                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 8);
-                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 8);
-                    return;
-                }
-                var vb = Vector256.Create(beta);
-                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 8, c0_1 * va, vb);
-                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 8, c1_1 * va, vb);
-                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 8, c2_1 * va, vb);
-                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 8, c3_1 * va, vb);
-                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 8, c4_1 * va, vb);
-                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 8, c5_1 * va, vb);
+                (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 8);
+                (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 8);
+                (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 8);
+                (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 8);
+                (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 8);
+                (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 8);
                 return;
             }
-            float* t = stackalloc float[96];
-            c0_0.Store(t + 0); c0_1.Store(t + 8);
-            c1_0.Store(t + 16); c1_1.Store(t + 24);
-            c2_0.Store(t + 32); c2_1.Store(t + 40);
-            c3_0.Store(t + 48); c3_1.Store(t + 56);
-            c4_0.Store(t + 64); c4_1.Store(t + 72);
-            c5_0.Store(t + 80); c5_1.Store(t + 88);
-            StoreTile(t, 16, c, ldc, m, n, alpha, beta);
+            var vb = Vector256.Create(beta);
+            Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 8, c0_1 * va, vb);
+            Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 8, c1_1 * va, vb);
+            Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 8, c2_1 * va, vb);
+            Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 8, c3_1 * va, vb);
+            Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 8, c4_1 * va, vb);
+            Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 8, c5_1 * va, vb);
         }
     }
 
@@ -221,8 +193,8 @@ public static unsafe partial class Gemm
         public static int MR => 6;
         public static int NR => 8;
 
-        [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        [MethodImpl(Inlining.MicroKernel)]
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, float alpha, float beta)
         {
             var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
             var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
@@ -252,36 +224,24 @@ public static unsafe partial class Gemm
                 q += psA;
                 b += ldb;
             }
-            if (m == 6 && n == 8)
+            var va = Vector128.Create(alpha);
+            if (beta == 0)
             {
-                var va = Vector128.Create(alpha);
-                if (beta == 0)
-                {
-                    (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 4);
-                    (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 4);
-                    (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 4);
-                    (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 4);
-                    (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 4);
-                    (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 4);
-                    return;
-                }
-                var vb = Vector128.Create(beta);
-                Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 4, c0_1 * va, vb);
-                Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 4, c1_1 * va, vb);
-                Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 4, c2_1 * va, vb);
-                Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 4, c3_1 * va, vb);
-                Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 4, c4_1 * va, vb);
-                Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 4, c5_1 * va, vb);
+                (c0_0 * va).Store(c + 0 * ldc + 0); (c0_1 * va).Store(c + 0 * ldc + 4);
+                (c1_0 * va).Store(c + 1 * ldc + 0); (c1_1 * va).Store(c + 1 * ldc + 4);
+                (c2_0 * va).Store(c + 2 * ldc + 0); (c2_1 * va).Store(c + 2 * ldc + 4);
+                (c3_0 * va).Store(c + 3 * ldc + 0); (c3_1 * va).Store(c + 3 * ldc + 4);
+                (c4_0 * va).Store(c + 4 * ldc + 0); (c4_1 * va).Store(c + 4 * ldc + 4);
+                (c5_0 * va).Store(c + 5 * ldc + 0); (c5_1 * va).Store(c + 5 * ldc + 4);
                 return;
             }
-            float* t = stackalloc float[48];
-            c0_0.Store(t + 0); c0_1.Store(t + 4);
-            c1_0.Store(t + 8); c1_1.Store(t + 12);
-            c2_0.Store(t + 16); c2_1.Store(t + 20);
-            c3_0.Store(t + 24); c3_1.Store(t + 28);
-            c4_0.Store(t + 32); c4_1.Store(t + 36);
-            c5_0.Store(t + 40); c5_1.Store(t + 44);
-            StoreTile(t, 8, c, ldc, m, n, alpha, beta);
+            var vb = Vector128.Create(beta);
+            Update(c + 0 * ldc + 0, c0_0 * va, vb); Update(c + 0 * ldc + 4, c0_1 * va, vb);
+            Update(c + 1 * ldc + 0, c1_0 * va, vb); Update(c + 1 * ldc + 4, c1_1 * va, vb);
+            Update(c + 2 * ldc + 0, c2_0 * va, vb); Update(c + 2 * ldc + 4, c2_1 * va, vb);
+            Update(c + 3 * ldc + 0, c3_0 * va, vb); Update(c + 3 * ldc + 4, c3_1 * va, vb);
+            Update(c + 4 * ldc + 0, c4_0 * va, vb); Update(c + 4 * ldc + 4, c4_1 * va, vb);
+            Update(c + 5 * ldc + 0, c5_0 * va, vb); Update(c + 5 * ldc + 4, c5_1 * va, vb);
         }
     }
 
@@ -293,8 +253,8 @@ public static unsafe partial class Gemm
         public static int MR => 4;
         public static int NR => 4;
 
-        [MethodImpl(Inlining.HotPath)]
-        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n, float alpha, float beta)
+        [MethodImpl(Inlining.MicroKernel)]
+        public static void Run(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, float alpha, float beta)
         {
             float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
             float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
@@ -312,12 +272,18 @@ public static unsafe partial class Gemm
                 q += psA;
                 b += ldb;
             }
-            float* t = stackalloc float[16];
-            t[0] = c0_0; t[1] = c0_1; t[2] = c0_2; t[3] = c0_3;
-            t[4] = c1_0; t[5] = c1_1; t[6] = c1_2; t[7] = c1_3;
-            t[8] = c2_0; t[9] = c2_1; t[10] = c2_2; t[11] = c2_3;
-            t[12] = c3_0; t[13] = c3_1; t[14] = c3_2; t[15] = c3_3;
-            StoreTile(t, 4, c, ldc, m, n, alpha, beta);
+            if (beta == 0)
+            {
+                c[0] = c0_0 * alpha; c[1] = c0_1 * alpha; c[2] = c0_2 * alpha; c[3] = c0_3 * alpha;
+                c[ldc + 0] = c1_0 * alpha; c[ldc + 1] = c1_1 * alpha; c[ldc + 2] = c1_2 * alpha; c[ldc + 3] = c1_3 * alpha;
+                c[2 * ldc + 0] = c2_0 * alpha; c[2 * ldc + 1] = c2_1 * alpha; c[2 * ldc + 2] = c2_2 * alpha; c[2 * ldc + 3] = c2_3 * alpha;
+                c[3 * ldc + 0] = c3_0 * alpha; c[3 * ldc + 1] = c3_1 * alpha; c[3 * ldc + 2] = c3_2 * alpha; c[3 * ldc + 3] = c3_3 * alpha;
+                return;
+            }
+            Update(c + 0, c0_0 * alpha, beta); Update(c + 1, c0_1 * alpha, beta); Update(c + 2, c0_2 * alpha, beta); Update(c + 3, c0_3 * alpha, beta);
+            Update(c + ldc + 0, c1_0 * alpha, beta); Update(c + ldc + 1, c1_1 * alpha, beta); Update(c + ldc + 2, c1_2 * alpha, beta); Update(c + ldc + 3, c1_3 * alpha, beta);
+            Update(c + 2 * ldc + 0, c2_0 * alpha, beta); Update(c + 2 * ldc + 1, c2_1 * alpha, beta); Update(c + 2 * ldc + 2, c2_2 * alpha, beta); Update(c + 2 * ldc + 3, c2_3 * alpha, beta);
+            Update(c + 3 * ldc + 0, c3_0 * alpha, beta); Update(c + 3 * ldc + 1, c3_1 * alpha, beta); Update(c + 3 * ldc + 2, c3_2 * alpha, beta); Update(c + 3 * ldc + 3, c3_3 * alpha, beta);
         }
     }
 
@@ -336,6 +302,24 @@ public static unsafe partial class Gemm
     [MethodImpl(Inlining.ShortMethod)]
     private static void Update(float* c, Vector128<float> scaled, Vector128<float> beta) =>
         Vector128.FusedMultiplyAdd(Vector128.Load(c), beta, scaled).Store(c);
+
+    /// <inheritdoc cref="Update(float*, Vector512{float}, Vector512{float})"/>
+    [MethodImpl(Inlining.ShortMethod)]
+    private static void Update(float* c, float scaled, float beta) => *c = MathF.FusedMultiplyAdd(*c, beta, scaled);
+
+    /// <summary>
+    /// Runs an edge tile, of which only the top-left m ≤ MR rows and n ≤ NR columns lie in C: the kernel writes its
+    /// whole tile to the stack with alpha 1 and beta 0 (the accumulators exactly), and <see cref="StoreTile"/> writes
+    /// the valid corner with the full tile's roundings. The panels it reads are zero-padded past m and n.
+    /// </summary>
+    [MethodImpl(Inlining.ColdPath)]
+    private static void RunEdge<TKernel>(int kc, float* a, nint rsA, nint psA, float* b, int ldb, float* c, int ldc, int m, int n,
+        float alpha, float beta) where TKernel : struct, IMicroKernel
+    {
+        float* t = stackalloc float[TKernel.MR * TKernel.NR];
+        TKernel.Run(kc, a, rsA, psA, b, ldb, t, TKernel.NR, 1f, 0f);
+        StoreTile(t, TKernel.NR, c, ldc, m, n, alpha, beta);
+    }
 
     /// <summary>
     /// Writes the valid m×n corner of a staged tile t[MR][ldt] to C: alpha·t when beta is 0 (C not read), else
