@@ -13,7 +13,7 @@ namespace NanoFed.Cli;
 /// run folder: config.json, metrics.csv/json per epoch (consensus-phase rows apart, phase = consensus),
 /// checkpoint.safetensors after every epoch and after SCSP's consensus phase, accuracy.svg and consensus.svg. With
 /// --cluster the agents train on a cluster's grains and the run folder is written here from their states
-/// (<see cref="Cluster.GossipCoordinator"/>).
+/// (NanoFed.Cluster's GossipCoordinator, through ClusterRuns).
 /// </summary>
 internal static class GossipCommand
 {
@@ -75,14 +75,15 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
-        var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos on this machine (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => Cluster.LocalCluster.DefaultGatewayPort };
+        var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster on this machine", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
+        var membership = new Option<string?>("--membership") { Description = "Membership table where --cluster's silos on several machines are registered: redis://HOST:PORT (default: the silos of this machine)" };
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
-            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort,
+            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -153,7 +154,7 @@ internal static class GossipCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
             if (resuming) config = GossipConfig.Resumed(Path.Combine(folder, "config.json"), config, given);
             config.Validate();
-            if (clusterId is not null) Cluster.GossipCoordinator.Check(config);
+            ClusterRuns.Check(clusterId, parse.GetValue(membership), parse.GetResult(gatewayPort) is { Implicit: false }, config);
             if (scoreOnly && !resuming) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
             // A resumed run reads its data where it did unless --data says otherwise.
             string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
@@ -165,15 +166,7 @@ internal static class GossipCommand
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             using var experiment = GossipExperiment.Create(config, root, folder);
             if (clusterId is not null)
-            {
-                using var host = Cluster.LocalCluster.Connect(clusterId, parse.GetValue(gatewayPort)).GetAwaiter().GetResult();
-                // A run id of its own, so that the grains of an earlier run on the cluster are never this run's.
-                var coordinator = new Cluster.GossipCoordinator(config, Cluster.LocalCluster.Client(host), $"{Path.GetFileName(Path.GetFullPath(folder))}-{Guid.NewGuid():N}",
-                    experiment.Runner.Ledger);
-                experiment.WriteConfig();
-                Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}");
-                return Train(experiment, session, runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
-            }
+                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(membership), parse.GetValue(gatewayPort), folder, elsewhere => Train(experiment, session, elsewhere));
             if (resuming)
             {
                 experiment.Resume();
