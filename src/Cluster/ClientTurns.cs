@@ -15,11 +15,12 @@ namespace NanoFed.Cluster;
 /// A turn lost with its silo (the silo died or left while the turn was in flight) is started again with the same
 /// inbox when <paramref name="restart"/> is given: Orleans activates the grain on a live silo, which rebuilds the
 /// client from the configuration. A turn is a pure function of its inbox (the round context keys every random stream)
-/// and the configuration for clients that keep no state between rounds, so the redone turn's reply is the lost one's,
+/// and the configuration (and of the state the client kept from its last round), so the redone turn's reply is the lost one's,
 /// bit for bit; the lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing
-/// is counted twice. <paramref name="restart"/> first undoes what the server did in the lost turn (split learning's
-/// steps on the client's copy, <see cref="Federation.Fl.IRedoableTurns"/>); null where that cannot be undone (FedGKT),
-/// and then a lost turn is a failed client.
+/// is counted twice. A client that keeps state (FedGKT's logits) starts the redo from the state the lost turn started
+/// from (<see cref="KeptState"/>). <paramref name="restart"/> first undoes what the server did in the lost turn (split
+/// learning's steps on the client's copy, FedGKT's features and copy: <see cref="Federation.Fl.IRedoableTurns"/>);
+/// null where that cannot be undone, and then a lost turn is a failed client.
 /// </para>
 /// </summary>
 internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent,
