@@ -76,6 +76,10 @@ public sealed class RedisMembership
             using var redis = await ConnectionMultiplexer.ConnectAsync(Options()).WaitAsync(ConnectTimeout * 2, cancel);
             await redis.GetDatabase().PingAsync().WaitAsync(ConnectTimeout, cancel);
         }
+        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+        {
+            throw new TransportException($"--membership {this}: Redis refused the user or password", e);
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             string why = e is RedisConnectionException { FailureType: var failure } ? $"{failure}" : e.GetBaseException().Message.ReplaceLineEndings(" ");
