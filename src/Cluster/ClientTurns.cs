@@ -13,7 +13,7 @@ namespace NanoFed.Cluster;
 /// turns run one after another.
 /// <para>
 /// A turn lost with its silo (the silo died or left while the turn was in flight) is started again with the same
-/// inbox when <paramref name="restart"/> is given: Orleans activates the grain on a live silo, which rebuilds the
+/// inbox when <paramref name="restart"/> is given, for up to <see cref="RedoPatience"/>: Orleans activates the grain on a live silo, which rebuilds the
 /// client from the configuration. A turn is a pure function of its inbox (the round context keys every random stream)
 /// and the configuration (and of the state the client kept from its last round), so the redone turn's reply is the lost one's,
 /// bit for bit; the lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing
@@ -26,8 +26,12 @@ namespace NanoFed.Cluster;
 internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent,
     Action<int>? restart, SiloWatch watch)
 {
-    /// <summary>Attempts of one turn: the first and a redo for each of up to two silos lost under it.</summary>
-    public const int Attempts = 3;
+    /// <summary>
+    /// How long a lost turn is tried again. A call to a silo that died fails at once where the caller's connection to it
+    /// is refused, but the cluster goes on placing the grain there until the silo's peers have voted it dead (about 10 s
+    /// measured on Redis membership): the turn is tried again every <see cref="SiloWatch.Period"/> until then.
+    /// </summary>
+    public static readonly TimeSpan RedoPatience = TimeSpan.FromMinutes(2);
 
     private readonly Dictionary<int, (byte[][] Inbox, IFlClientGrain Grain, Task<ClientTurn> Turn)> _started = [];
 
@@ -43,10 +47,14 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
             foreach (int c in concurrent ? coordinator.Waiting().Append(client).Distinct() : [client]) _started[c] = Start(c, coordinator.Take(c));
         }
         _started.Remove(client, out var turn);
+        var lost = DateTime.UtcNow;
         for (int attempt = 1; ; attempt++)
         {
             if (Finish(turn) is { } done) return done;
-            if (restart is null || attempt == Attempts) throw new TransportException($"client {client}'s silo left the cluster during its turn (attempt {attempt})");
+            if (attempt == 1) lost = DateTime.UtcNow;
+            if (restart is null || DateTime.UtcNow - lost > RedoPatience)
+                throw new TransportException($"client {client}'s silo left the cluster during its turn ({attempt} attempts in {(DateTime.UtcNow - lost).TotalSeconds:F0} s)");
+            Thread.Sleep(watch.Period);
             restart(client);
             Redone++;
             turn = Start(client, turn.Inbox);
