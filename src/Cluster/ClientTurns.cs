@@ -47,16 +47,19 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
             foreach (int c in concurrent ? coordinator.Waiting().Append(client).Distinct() : [client]) _started[c] = Start(c, coordinator.Take(c));
         }
         _started.Remove(client, out var turn);
-        var lost = DateTime.UtcNow;
+        DateTime started = DateTime.UtcNow, lost = started;
         for (int attempt = 1; ; attempt++)
         {
             if (Finish(turn) is { } done) return done;
-            if (attempt == 1) lost = DateTime.UtcNow;
-            if (restart is null || DateTime.UtcNow - lost > RedoPatience)
-                throw new TransportException($"client {client}'s silo left the cluster during its turn ({attempt} attempts in {(DateTime.UtcNow - lost).TotalSeconds:F0} s)");
+            var now = DateTime.UtcNow;
+            // An attempt lost after running longer than the patience lost a silo anew: its own patience starts now.
+            if (attempt == 1 || now - started > RedoPatience) lost = now;
+            if (restart is null || now - lost > RedoPatience)
+                throw new TransportException($"client {client}'s silo left the cluster during its turn ({attempt} attempts in {(now - lost).TotalSeconds:F0} s)");
             Thread.Sleep(watch.Period);
             restart(client);
             Redone++;
+            started = DateTime.UtcNow;
             turn = Start(client, turn.Inbox);
         }
     }

@@ -103,8 +103,8 @@ public static class LocalCluster
         {
             Name(client.Services, clusterId);
             client.UseRedisClustering(o => o.ConfigurationOptions = membership.Options());
-            // One gateway, as on one machine: a turn in flight through a gateway whose silo dies is never answered, so
-            // a run that spread its calls over every silo's gateway would hang on the loss of any silo; through one, it
+            // One gateway, as on one machine: a reply on its way through a gateway whose silo dies may never arrive (a
+            // run that spread its calls over both silos' gateways hung when one was killed); through one, the run
             // redoes the turns of any other silo lost (ClientTurns).
             client.Configure<GatewayOptions>(o => o.PreferredGatewayIndex = 0);
         }, $"no silo of it answered (membership {membership})", cancel);
