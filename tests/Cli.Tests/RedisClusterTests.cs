@@ -11,9 +11,9 @@ namespace NanoFed.Tests.Cli;
 /// <summary>
 /// A cluster on Redis membership as it runs on several machines, here on one: a redis-server started for the test (its
 /// own port and folder, nothing saved), two `nanofed silo` processes registered in it with an advertised address, and
-/// `nanofed fl --cluster --membership` as the coordinator, which finds their gateways in Redis. The FedAvg run ends
-/// with the in-process simulation's checkpoint.safetensors and ledger.csv byte for byte, and its client grains ran on
-/// both silos. Skipped, with the reason, where redis-server is not installed (.ci/run installs it).
+/// `nanofed fl --cluster --membership` as the coordinator, which finds their gateways in Redis. A FedAvg run ends
+/// with the in-process simulation's checkpoint.safetensors and ledger.csv byte for byte, with its client grains on
+/// both silos, and so does one during which a silo process is killed. Skipped, with the reason, where redis-server is not installed (.ci/run installs it).
 /// </summary>
 [Collection(nameof(ConsoleCollection))]
 public sealed class RedisClusterTests : IDisposable
@@ -37,6 +37,41 @@ public sealed class RedisClusterTests : IDisposable
     [Trait("Category", "EndToEnd")]
     public async Task TwoSiloProcessesOnRedisMembershipEndAsTheSimulation()
     {
+        var (membership, data, _) = await StartCluster();
+        string[] run = ["fl", "--method", "fedavg", "--model", "smallcnn", "--clients", "6", "--per-round", "4", "--rounds", "2",
+            "--samples-per-client", "100", "--seed", "3", "--data", data, "--threads", "1"];
+        var coordinator = Start("dotnet", [Nanofed, .. run, "--cluster", ClusterId, "--membership", membership, "--out", Path.Combine(_dir, "cluster")]);
+        Assert.True(await coordinator.Exit(TimeSpan.FromMinutes(3)) == 0, $"fl --cluster: {coordinator.Text}");
+        AssertSameRunFolder(run);
+
+        // Client grains stay active for two minutes after their last turn, long enough to see where they ran.
+        using var host = await LocalCluster.Connect(ClusterId, RedisMembership.Parse(membership), TestContext.Current.CancellationToken);
+        Assert.Equal(2, (await SilosHostingClients(LocalCluster.Client(host))).Count);
+    }
+
+    /// <summary>
+    /// Must-show 2 with processes: one silo killed (SIGKILL) as soon as round 1 is printed. Its peer votes it dead in
+    /// Redis; until then the grains placed on it fail at once, and the coordinator redoes their turns every second
+    /// until they land on the live silo. The run ends as the simulation.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task ASiloProcessKilledMidRunLeavesTheRunAsTheSimulation()
+    {
+        var (membership, data, silos) = await StartCluster();
+        string[] run = ["fl", "--method", "fedavg", "--model", "smallcnn", "--clients", "12", "--per-round", "6", "--rounds", "4",
+            "--samples-per-client", "50", "--seed", "3", "--data", data, "--threads", "1"];
+        var coordinator = Start("dotnet", [Nanofed, .. run, "--cluster", ClusterId, "--membership", membership, "--out", Path.Combine(_dir, "cluster")]);
+        await coordinator.Printed("round 1/4");
+        silos[1].Kill();
+        Assert.False(coordinator.Exited, "the run ended before the silo was killed");
+        Assert.True(await coordinator.Exit(TimeSpan.FromMinutes(3)) == 0, $"fl --cluster: {coordinator.Text}");
+        AssertSameRunFolder(run);
+    }
+
+    /// <summary>A redis-server on a free port and two silo processes registered in it, each started and ready.</summary>
+    private async Task<(string Membership, string Data, Child[] Silos)> StartCluster()
+    {
         string server = RedisServer();
         string data = Path.Combine(_dir, "data");
         SyntheticFashionMnist.Write(data);
@@ -48,19 +83,16 @@ public sealed class RedisClusterTests : IDisposable
             "--advertise", "127.0.0.1", "--silo-port", $"{ports[1 + 2 * i]}", "--gateway-port", $"{ports[2 + 2 * i]}", "--data", data,
             "--threads", "1", "--state", Path.Combine(_dir, "state"))).ToArray();
         foreach (var silo in silos) await silo.Printed("nanofed silo:");
+        return (membership, data, silos);
+    }
 
-        string[] run = ["fl", "--method", "fedavg", "--model", "smallcnn", "--clients", "6", "--per-round", "4", "--rounds", "2",
-            "--samples-per-client", "100", "--seed", "3", "--data", data, "--threads", "1"];
-        var coordinator = Start("dotnet", [Nanofed, .. run, "--cluster", ClusterId, "--membership", membership, "--out", Path.Combine(_dir, "cluster")]);
-        Assert.True(await coordinator.Exit(TimeSpan.FromMinutes(3)) == 0, $"fl --cluster: {coordinator.Text}");
+    /// <summary>Runs <paramref name="run"/> in this process and compares its run folder with the cluster's.</summary>
+    private void AssertSameRunFolder(string[] run)
+    {
         Assert.Equal(0, Run([.. run, "--out", Path.Combine(_dir, "simulation")]).Code);
         foreach (string file in new[] { "checkpoint.safetensors", "ledger.csv" })
             Assert.True(File.ReadAllBytes(Path.Combine(_dir, "simulation", file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "cluster", file))),
                 $"{file} differs from the simulation's");
-
-        // Client grains stay active for two minutes after their last turn, long enough to see where they ran.
-        using var host = await LocalCluster.Connect(ClusterId, RedisMembership.Parse(membership), TestContext.Current.CancellationToken);
-        Assert.Equal(2, (await SilosHostingClients(LocalCluster.Client(host))).Count);
     }
 
     private static async Task<List<SiloAddress>> SilosHostingClients(IClusterClient client)
@@ -101,6 +133,11 @@ public sealed class RedisClusterTests : IDisposable
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
         }
+
+        public bool Exited => _process.HasExited;
+
+        /// <summary>Ends the process at once (SIGKILL): no goodbye to anyone.</summary>
+        public void Kill() => _process.Kill(entireProcessTree: true);
 
         public string Text
         {
