@@ -40,7 +40,9 @@ internal static class ClusterRuns
     {
         using var host = Connect(clusterId, membership, gatewayPort);
         using var coordinator = new FlCoordinator(experiment, LocalCluster.Client(host), RunId(folder));
-        return run(coordinator.Runner);
+        int code = run(coordinator.Runner);
+        if (coordinator.RedoneTurns > 0) Console.Error.WriteLine($"nanofed: {coordinator.RedoneTurns} client turns started again after their silo left the cluster");
+        return code;
     }
 
     /// <summary>

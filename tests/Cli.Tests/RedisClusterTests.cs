@@ -60,12 +60,13 @@ public sealed class RedisClusterTests : IDisposable
     {
         var (membership, data, silos) = await StartCluster();
         string[] run = ["fl", "--method", "fedavg", "--model", "smallcnn", "--clients", "12", "--per-round", "6", "--rounds", "4",
-            "--samples-per-client", "50", "--seed", "3", "--data", data, "--threads", "1"];
+            "--samples-per-client", "50", "--local-epochs", "4", "--seed", "3", "--data", data, "--threads", "1"];
         var coordinator = Start("dotnet", [Nanofed, .. run, "--cluster", ClusterId, "--membership", membership, "--out", Path.Combine(_dir, "cluster")]);
         await coordinator.Printed("round 1/4");
         silos[1].Kill();
         Assert.False(coordinator.Exited, "the run ended before the silo was killed");
         Assert.True(await coordinator.Exit(TimeSpan.FromMinutes(3)) == 0, $"fl --cluster: {coordinator.Text}");
+        Assert.Contains("client turns started again after their silo left the cluster", coordinator.Text, StringComparison.Ordinal);
         AssertSameRunFolder(run);
     }
 
