@@ -24,15 +24,18 @@ internal static class ClusterRuns
         return command;
     }
 
+    /// <summary>Refuses --cluster and --membership before any data is read.</summary>
+    public static void Check(string? clusterId, string? membership, bool gatewayPortGiven, GossipConfig? gossip = null)
+    {
+        if (clusterId is not null || membership is not null) throw new ArgumentException($"--cluster: {Missing}");
+    }
+
     /// <summary>Refuses --cluster.</summary>
-    public static int Fl(FlExperiment experiment, string clusterId, int gatewayPort, string folder, Func<FlRunner, int> run) =>
+    public static int Fl(FlExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder, Func<FlRunner, int> run) =>
         throw new ArgumentException($"--cluster: {Missing}");
 
-    /// <summary>Refuses --cluster before anything is written.</summary>
-    public static void CheckGossip(GossipConfig config) => throw new ArgumentException($"--cluster: {Missing}");
-
-    /// <summary>Refuses --cluster (<see cref="CheckGossip"/> already has).</summary>
-    public static int Gossip(GossipExperiment experiment, string clusterId, int gatewayPort,
+    /// <summary>Refuses --cluster.</summary>
+    public static int Gossip(GossipExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder,
         Func<Func<DecentralizedRunner, (long Bytes, double Loss)>, int> train) =>
         throw new ArgumentException($"--cluster: {Missing}");
 }

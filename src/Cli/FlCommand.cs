@@ -68,17 +68,18 @@ internal static class FlCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: NANOFED_THREADS or the processor count)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint at the next round (only --rounds and --eval-every may change)" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
-        var cluster = new Option<string?>("--cluster") { Description = "Run the clients as grains of this cluster's silos on this machine (nanofed silo) instead of in this process" };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
+        var cluster = new Option<string?>("--cluster") { Description = "Run the clients as grains of this cluster's silos (nanofed silo) instead of in this process" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster on this machine", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
+        var membership = new Option<string?>("--membership") { Description = "Membership table where --cluster's silos on several machines are registered: redis://HOST:PORT (default: the silos of this machine)" };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many rounds of this session (continue later with --resume)" };
         var dryRun = DryRun.Create();
         var command = new Command("fl", "Run federated learning and write a run folder")
         {
             config, method, model, norm, dataset, clients, perRound, quorum, dropout, rounds, split, shardsPerClient, shardSize, alpha, samples, pool, epochs, batch, lr,
             momentum, nesterov, schedule, warmup, milestones, weightDecay, seed, splitIndex, bits, perChannel, period, aggregator, front, testFiles, evalEvery, deviceFlops, serverFlops, uplink, downlink, latency,
-            roundDeadline, slowdown, data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort,
+            roundDeadline, slowdown, data, output, threads, resume, force, stopAfter, dryRun, cluster, gatewayPort, membership,
         };
-        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun, cluster, gatewayPort];
+        Option[] resumable = [rounds, evalEvery, data, output, threads, resume, stopAfter, dryRun, cluster, gatewayPort, membership];
         command.SetAction(parse => Program.Guard(() =>
         {
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
@@ -119,6 +120,7 @@ internal static class FlCommand
                 if (n is < 1 or > 64) throw new ArgumentException($"--threads must be 1..64, got {n}");
                 Workers.Count = n;
             }
+            ClusterRuns.Check(parse.GetValue(cluster), parse.GetValue(membership), parse.GetResult(gatewayPort) is { Implicit: false });
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"fl-{settings.Method}-{settings.Split}-seed{settings.Seed}");
             int session = parse.GetValue(stopAfter) ?? int.MaxValue;
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
@@ -133,7 +135,7 @@ internal static class FlCommand
             var experiment = FlExperiment.Load(settings, root);
             int RunWith(FlRunner runner) => Run(experiment, runner, new FlRunFolder(folder), resuming, session);
             return parse.GetValue(cluster) is { } clusterId
-                ? ClusterRuns.Fl(experiment, clusterId, parse.GetValue(gatewayPort), folder, RunWith)
+                ? ClusterRuns.Fl(experiment, clusterId, parse.GetValue(membership), parse.GetValue(gatewayPort), folder, RunWith)
                 : RunWith(experiment.Simulation());
         }));
         return command;

@@ -75,14 +75,15 @@ internal static class GossipCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop after this many epochs of this session (continue later with --resume)" };
         var configFile = new Option<string?>("--config") { Description = "Run the configuration in this JSON file (a run folder's config.json); options given too override its values" };
         var force = new Option<bool>("--force") { Description = "Replace the run already in --out (without it, such a folder is refused)" };
-        var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos on this machine (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
+        var cluster = new Option<string?>("--cluster") { Description = "Run the agents as grains of this cluster's silos (nanofed silo) instead of in this process (sgp, sparse-push, dpsgd, choco)" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Gateway port of a silo of --cluster on this machine", DefaultValueFactory = _ => ClusterRuns.DefaultGatewayPort };
+        var membership = new Option<string?>("--membership") { Description = "Membership table where --cluster's silos on several machines are registered: redis://HOST:PORT (default: the silos of this machine)" };
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
-            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort,
+            tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -153,7 +154,7 @@ internal static class GossipCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"gossip-{config.Method}-seed{config.Seed}");
             if (resuming) config = GossipConfig.Resumed(Path.Combine(folder, "config.json"), config, given);
             config.Validate();
-            if (clusterId is not null) ClusterRuns.CheckGossip(config);
+            ClusterRuns.Check(clusterId, parse.GetValue(membership), parse.GetResult(gatewayPort) is { Implicit: false }, config);
             if (scoreOnly && !resuming) throw new ArgumentException("--evaluate scores a run's checkpoint: give --resume and its --out");
             // A resumed run reads its data where it did unless --data says otherwise.
             string root = ExperimentData.Root(parse.GetValue(data) ?? (resuming ? ExperimentData.RecordedRoot(folder) : null));
@@ -165,7 +166,7 @@ internal static class GossipCommand
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             using var experiment = GossipExperiment.Create(config, root, folder);
             if (clusterId is not null)
-                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(gatewayPort), elsewhere => Train(experiment, session, elsewhere));
+                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(membership), parse.GetValue(gatewayPort), folder, elsewhere => Train(experiment, session, elsewhere));
             if (resuming)
             {
                 experiment.Resume();

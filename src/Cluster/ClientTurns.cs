@@ -13,20 +13,25 @@ namespace NanoFed.Cluster;
 /// turns run one after another.
 /// <para>
 /// A turn lost with its silo (the silo died or left while the turn was in flight) is started again with the same
-/// inbox when <paramref name="restart"/> is given: Orleans activates the grain on a live silo, which rebuilds the
+/// inbox when <paramref name="restart"/> is given, for up to <see cref="RedoPatience"/>: Orleans activates the grain on a live silo, which rebuilds the
 /// client from the configuration. A turn is a pure function of its inbox (the round context keys every random stream)
-/// and the configuration for clients that keep no state between rounds, so the redone turn's reply is the lost one's,
+/// and the configuration (and of the state the client kept from its last round), so the redone turn's reply is the lost one's,
 /// bit for bit; the lost turn's ledger rows never reached the coordinator (they come with a turn's result), so nothing
-/// is counted twice. <paramref name="restart"/> first undoes what the server did in the lost turn (split learning's
-/// steps on the client's copy, <see cref="Federation.Fl.IRedoableTurns"/>); null where that cannot be undone (FedGKT),
-/// and then a lost turn is a failed client.
+/// is counted twice. A client that keeps state (FedGKT's logits) starts the redo from the state the lost turn started
+/// from (<see cref="KeptState"/>). <paramref name="restart"/> first undoes what the server did in the lost turn (split
+/// learning's steps on the client's copy, FedGKT's features and copy: <see cref="Federation.Fl.IRedoableTurns"/>);
+/// null where that cannot be undone, and then a lost turn is a failed client.
 /// </para>
 /// </summary>
 internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IFlClientGrain> grains, string configJson, IFlServerCalls server, bool concurrent,
     Action<int>? restart, SiloWatch watch)
 {
-    /// <summary>Attempts of one turn: the first and a redo for each of up to two silos lost under it.</summary>
-    public const int Attempts = 3;
+    /// <summary>
+    /// How long a lost turn is tried again. A call to a silo that died fails at once where the caller's connection to it
+    /// is refused, but the cluster goes on placing the grain there until the silo's peers have voted it dead (about 10 s
+    /// measured on Redis membership): the turn is tried again every <see cref="SiloWatch.Period"/> until then.
+    /// </summary>
+    public static readonly TimeSpan RedoPatience = TimeSpan.FromMinutes(2);
 
     private readonly Dictionary<int, (byte[][] Inbox, IFlClientGrain Grain, Task<ClientTurn> Turn)> _started = [];
 
@@ -42,12 +47,19 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
             foreach (int c in concurrent ? coordinator.Waiting().Append(client).Distinct() : [client]) _started[c] = Start(c, coordinator.Take(c));
         }
         _started.Remove(client, out var turn);
+        DateTime started = DateTime.UtcNow, lost = started;
         for (int attempt = 1; ; attempt++)
         {
             if (Finish(turn) is { } done) return done;
-            if (restart is null || attempt == Attempts) throw new TransportException($"client {client}'s silo left the cluster during its turn (attempt {attempt})");
+            var now = DateTime.UtcNow;
+            // An attempt lost after running longer than the patience lost a silo anew: its own patience starts now.
+            if (attempt == 1 || now - started > RedoPatience) lost = now;
+            if (restart is null || now - lost > RedoPatience)
+                throw new TransportException($"client {client}'s silo left the cluster during its turn ({attempt} attempts in {(now - lost).TotalSeconds:F0} s)");
+            Thread.Sleep(watch.Period);
             restart(client);
             Redone++;
+            started = DateTime.UtcNow;
             turn = Start(client, turn.Inbox);
         }
     }

@@ -27,7 +27,9 @@ internal sealed class FlClientGrain(SiloData data, [PersistentState("kept", Silo
         // A fresh transport per turn: nothing of a failed turn is left for the next one.
         var transport = new GrainTransport(id) { Server = server };
         transport.Hand(inbox);
-        var before = kept.State.Bytes;
+        // A turn of this round already wrote its state (its silo died before the reply left, and this is the redo):
+        // start from what that turn started from, so the redo is the lost turn bit for bit.
+        var before = kept.State.Round == transport.Round ? kept.State.Before : kept.State.Bytes;
         var (flops, after) = await data.Turn(configJson, id, client =>
         {
             var keeper = client as IKeepsState;
@@ -36,7 +38,7 @@ internal sealed class FlClientGrain(SiloData data, [PersistentState("kept", Silo
         });
         if (after is not null)
         {
-            kept.State.Bytes = after;
+            (kept.State.Round, kept.State.Before, kept.State.Bytes) = (transport.Round, before, after);
             await kept.WriteStateAsync();
         }
         var (sent, ledger) = transport.TakeSent();
@@ -44,11 +46,23 @@ internal sealed class FlClientGrain(SiloData data, [PersistentState("kept", Silo
     }
 }
 
-/// <summary>What a client grain keeps in grain storage between its turns (<see cref="IKeepsState.SaveKept"/>).</summary>
+/// <summary>
+/// What a client grain keeps in grain storage between its turns (<see cref="IKeepsState.SaveKept"/>): the state its
+/// last turn left, and the state that turn started from, so that a turn redone in the same round starts where the lost
+/// one did.
+/// </summary>
 [GenerateSerializer]
 public sealed class KeptState
 {
-    /// <summary>The client's kept state; null while it has none.</summary>
+    /// <summary>The client's kept state after its last turn; null while it has none.</summary>
     [Id(0)]
     public byte[]? Bytes { get; set; }
+
+    /// <summary>The round of the turn that wrote <see cref="Bytes"/>.</summary>
+    [Id(1)]
+    public int Round { get; set; }
+
+    /// <summary>The state that turn started from; null if it started with none.</summary>
+    [Id(2)]
+    public byte[]? Before { get; set; }
 }

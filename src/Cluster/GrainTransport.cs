@@ -20,6 +20,9 @@ internal sealed class GrainTransport(int node) : ITransport
     /// <summary>Answers the node's calls; null where its method makes none.</summary>
     public IFlServerCalls? Server { get; set; }
 
+    /// <summary>The round of the messages last handed to the node.</summary>
+    public int Round { get; private set; }
+
     /// <summary>Queues <paramref name="inbox"/> (wire bytes, each addressed to this node) for the node to receive.</summary>
     public void Hand(IEnumerable<byte[]> inbox)
     {
@@ -28,6 +31,7 @@ internal sealed class GrainTransport(int node) : ITransport
             var m = WireFormat.Deserialize(bytes);
             if (m.Receiver != node) throw new TransportException($"node {node} was handed a message for node {m.Receiver}");
             _inbox.Enqueue(m);
+            Round = m.Round;
         }
     }
 

@@ -10,9 +10,11 @@ using Orleans.Hosting;
 namespace NanoFed.Cluster;
 
 /// <summary>
-/// Orleans' localhost development clustering for NanoFed: silos of one cluster on this machine, each with its own
-/// silo and gateway ports, joining the first (primary) one, and a client that reaches them through a gateway. It is
-/// for one machine only; several machines need a real membership provider (docs/cluster.md).
+/// Orleans hosting for NanoFed: the silos of a cluster and the runs that connect to them. The silos find each other
+/// either through Orleans' localhost development clustering (one machine: each silo on its own ports joins the first,
+/// primary, one) or through a membership table in Redis (<see cref="RedisMembership"/>: several machines, each silo
+/// advertising an address the others reach); a run reaches them through a gateway, found at a port of this machine or
+/// in the same table.
 /// </summary>
 public static class LocalCluster
 {
@@ -42,20 +44,37 @@ public static class LocalCluster
 
     /// <summary>
     /// Starts a silo of cluster <paramref name="clusterId"/> hosting NanoFed's grains over <paramref name="dataRoot"/>,
-    /// listening on <paramref name="siloPort"/> and <paramref name="gatewayPort"/>; it joins the primary silo at
-    /// <paramref name="primaryPort"/> (null: this silo is the primary), and keeps its client grains' state in files
-    /// under <paramref name="stateFolder"/> (<see cref="SiloSetup.AddNanoFedFileStorage"/>).
+    /// listening on <paramref name="endpoints"/>, found by the other silos through <paramref name="membership"/> (null:
+    /// local clustering, joining the primary silo at <see cref="SiloEndpoints.PrimaryPort"/>), and keeping its client
+    /// grains' state in files under <paramref name="stateFolder"/> (<see cref="SiloSetup.AddNanoFedFileStorage"/>). A
+    /// Redis that does not answer stops it within <see cref="RedisMembership.ConnectTimeout"/>.
     /// </summary>
-    public static async Task<IHost> StartSilo(string clusterId, string dataRoot, int siloPort, int gatewayPort, int? primaryPort, string stateFolder,
+    public static async Task<IHost> StartSilo(string clusterId, string dataRoot, SiloEndpoints endpoints, RedisMembership? membership, string stateFolder,
         CancellationToken cancel = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clusterId);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (membership is null && endpoints.Advertise is not null)
+            throw new ArgumentException("--advertise needs --membership: local clustering keeps a cluster on this machine's loopback address");
+        if (membership is not null && endpoints.PrimaryPort is not null)
+            throw new ArgumentException("--primary-port is for local clustering: with --membership the silos find each other in Redis");
+        if (membership is not null) await membership.Check(cancel);
         var builder = Host.CreateApplicationBuilder();
         Quiet(builder, LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            var primary = new IPEndPoint(IPAddress.Loopback, primaryPort ?? siloPort);
-            silo.UseLocalhostClustering(siloPort, gatewayPort, primary, ServiceId, clusterId);
+            if (membership is null)
+            {
+                var primary = new IPEndPoint(IPAddress.Loopback, endpoints.PrimaryPort ?? endpoints.SiloPort);
+                silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, primary, ServiceId, clusterId);
+            }
+            else
+            {
+                Name(silo.Services, clusterId);
+                silo.UseRedisClustering(o => o.ConfigurationOptions = membership.Options());
+                if (endpoints.Advertise is { } address) silo.ConfigureEndpoints(address, endpoints.SiloPort, endpoints.GatewayPort);
+                else silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort);
+            }
             silo.Configure<SiloMessagingOptions>(o =>
             {
                 o.ResponseTimeout = TurnTimeout;
@@ -63,11 +82,35 @@ public static class LocalCluster
             });
             silo.AddNanoFed(dataRoot).AddNanoFedFileStorage(stateFolder);
         });
-        return await Start(builder.Build(), $"silo of cluster {clusterId} on ports {siloPort} and {gatewayPort}", cancel);
+        string where = membership is null ? "" : $" (membership {membership})";
+        return await Start(builder.Build(), $"silo of cluster {clusterId} on ports {endpoints.SiloPort} and {endpoints.GatewayPort}{where}", cancel);
     }
 
-    /// <summary>Connects to cluster <paramref name="clusterId"/> through the gateway at <paramref name="gatewayPort"/>; the host's services hold the <see cref="IClusterClient"/>.</summary>
-    public static async Task<IHost> Connect(string clusterId, int gatewayPort, CancellationToken cancel = default)
+    /// <summary>Connects to cluster <paramref name="clusterId"/> on this machine through the gateway at <paramref name="gatewayPort"/>; the host's services hold the <see cref="IClusterClient"/>.</summary>
+    public static Task<IHost> Connect(string clusterId, int gatewayPort, CancellationToken cancel = default) =>
+        Connect(clusterId, client => client.UseLocalhostClustering(gatewayPort, ServiceId, clusterId), $"no silo answered at gateway port {gatewayPort}", cancel);
+
+    /// <summary>
+    /// Connects to cluster <paramref name="clusterId"/> through the gateways its silos registered in
+    /// <paramref name="membership"/>; the host's services hold the <see cref="IClusterClient"/>. A Redis that does not
+    /// answer stops it within <see cref="RedisMembership.ConnectTimeout"/>.
+    /// </summary>
+    public static async Task<IHost> Connect(string clusterId, RedisMembership membership, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(membership);
+        await membership.Check(cancel);
+        return await Connect(clusterId, client =>
+        {
+            Name(client.Services, clusterId);
+            client.UseRedisClustering(o => o.ConfigurationOptions = membership.Options());
+            // One gateway, as on one machine: a reply on its way through a gateway whose silo dies may never arrive (a
+            // run that spread its calls over both silos' gateways hung when one was killed); through one, the run
+            // redoes the turns of any other silo lost (ClientTurns).
+            client.Configure<GatewayOptions>(o => o.PreferredGatewayIndex = 0);
+        }, $"no silo of it answered (membership {membership})", cancel);
+    }
+
+    private static async Task<IHost> Connect(string clusterId, Action<IClientBuilder> clustering, string failure, CancellationToken cancel)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clusterId);
         var builder = Host.CreateApplicationBuilder();
@@ -75,7 +118,7 @@ public static class LocalCluster
         var since = DateTime.UtcNow;
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(gatewayPort, ServiceId, clusterId);
+            clustering(client);
             // A silo still starting gets a few seconds; a cluster that is not there fails the run at once rather than after Orleans' minutes of retries.
             client.UseConnectionRetryFilter(async (_, token) =>
             {
@@ -89,8 +132,15 @@ public static class LocalCluster
                 o.MaxMessageBodySize = MaxMessageBodySize;
             });
         });
-        return await Start(builder.Build(), $"--cluster {clusterId}: no silo answered at gateway port {gatewayPort}", cancel);
+        return await Start(builder.Build(), $"--cluster {clusterId}: {failure}", cancel);
     }
+
+    /// <summary>Names the cluster as local clustering does, so that silos and runs of one id meet whichever membership they use.</summary>
+    private static void Name(IServiceCollection services, string clusterId) => services.Configure<ClusterOptions>(o =>
+    {
+        o.ServiceId = ServiceId;
+        o.ClusterId = clusterId;
+    });
 
     /// <summary>Starts <paramref name="host"/>; what keeps it from starting (a port in use, no silo) becomes one <see cref="TransportException"/> line beginning with <paramref name="what"/>.</summary>
     private static async Task<IHost> Start(IHost host, string what, CancellationToken cancel)
@@ -107,7 +157,7 @@ public static class LocalCluster
         }
     }
 
-    /// <summary>The cluster client of a host from <see cref="Connect"/>.</summary>
+    /// <summary>The cluster client of a host from <see cref="Connect(string, int, CancellationToken)"/> or <see cref="Connect(string, RedisMembership, CancellationToken)"/>.</summary>
     public static IClusterClient Client(IHost host) => (host ?? throw new ArgumentNullException(nameof(host))).Services.GetRequiredService<IClusterClient>();
 
     /// <summary>

@@ -13,13 +13,24 @@ internal sealed class SiloWatch(IGrainFactory grains, TimeSpan period)
 {
     private readonly IManagementGrain _management = grains.GetGrain<IManagementGrain>(0);
 
+    /// <summary>How often the watch asks the cluster.</summary>
+    public TimeSpan Period => period;
+
     /// <summary>Waits for <paramref name="turn"/> of <paramref name="grain"/>; null if the grain's silo left the cluster first.</summary>
     public async Task<T?> Await<T>(IAddressable grain, Task<T> turn) where T : class
     {
         while (await Task.WhenAny(turn, Task.Delay(period)) != turn)
         {
-            var where = await _management.GetActivationAddress(grain);
-            if (where is null || !(await _management.GetHosts(onlyActive: true)).ContainsKey(where)) return null;
+            // A question in flight through a gateway whose silo dies is never answered (Orleans waits out the response
+            // timeout): one left unanswered for a few periods is asked again.
+            try
+            {
+                var where = await _management.GetActivationAddress(grain).AsTask().WaitAsync(period * 5);
+                if (where is null || !(await _management.GetHosts(onlyActive: true).WaitAsync(period * 5)).ContainsKey(where)) return null;
+            }
+            catch (TimeoutException)
+            {
+            }
         }
         return await turn;
     }

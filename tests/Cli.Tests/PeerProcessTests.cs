@@ -95,7 +95,8 @@ public sealed class PeerProcessTests : IDisposable
         File.WriteAllLines(Path.Combine(_dir, "tokens.txt"), Enumerable.Range(0, Peers).Select(i => $"{i} {TokenStore.NewToken()}"));
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>Ports free on 127.0.0.1 now, all different (the listeners that found them are held open together).</summary>
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         foreach (var l in listeners) l.Start();

@@ -9,7 +9,7 @@ namespace NanoFed.Tests.Cluster;
 
 /// <summary>
 /// Three in-process silos of Orleans' test host, each hosting NanoFed's grains over one data root that holds the
-/// synthetic Fashion-MNIST set, shared by the tests of a class. Each silo has a <see cref="TurnHold"/>, inert until a
+/// synthetic Fashion-MNIST set and keeping client state in one folder, shared by the tests of a class. Each silo has a <see cref="TurnHold"/>, inert until a
 /// test arms it.
 /// </summary>
 public sealed class ThreeSilos : IAsyncLifetime
@@ -24,7 +24,10 @@ public sealed class ThreeSilos : IAsyncLifetime
         DataRoot = Path.Combine(_folder, "data");
         SyntheticFashionMnist.Write(DataRoot);
         var builder = new InProcessTestClusterBuilder(Silos);
-        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddMemoryGrainStorage(SiloSetup.StorageName).AddIncomingGrainCallFilter<TurnHold>());
+        // The grain storage of `nanofed silo`, files in one folder: Orleans' memory storage keeps its records in grains
+        // spread over the silos, and a killed silo would take some clients' kept state with it.
+        string state = Path.Combine(_folder, "state");
+        builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddNanoFedFileStorage(state).AddIncomingGrainCallFilter<TurnHold>());
         Cluster = builder.Build();
     }
 

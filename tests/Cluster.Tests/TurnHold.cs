@@ -31,6 +31,7 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
         try
         {
             await turn;
+            armed.Finish();
         }
         finally
         {
@@ -43,10 +44,14 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
     {
         private readonly TaskCompletionSource<SiloAddress> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private SiloAddress? _doomed;
 
         /// <summary>Completes with the doomed silo once a turn has started there.</summary>
         public Task<SiloAddress> Started => _started.Task;
+
+        /// <summary>Completes once a turn on the doomed silo has ended there (its client state written, its server calls made) with its reply held.</summary>
+        public Task Finished => _finished.Task;
 
         /// <summary>Turns started on the doomed silo (the one that started the hold included).</summary>
         public int Held;
@@ -65,6 +70,8 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
             if (candidates.Contains(address)) Interlocked.CompareExchange(ref _doomed, address, null);
             return address.Equals(_doomed);
         }
+
+        internal void Finish() => _finished.TrySetResult();
 
         internal void Start(SiloAddress address)
         {

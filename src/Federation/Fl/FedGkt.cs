@@ -47,7 +47,7 @@ public sealed record FedGktOptions(int E = 1, int B = 32, double Lr = 0.05, doub
 /// head are averaged by sample count each round, and so are the back copies. Feature and logit passes run in
 /// evaluation mode without gradients; all the server's work lies on the client's critical path.
 /// </summary>
-public sealed class FedGkt : IFlStrategy, IMessageHandler
+public sealed class FedGkt : IFlStrategy, IMessageHandler, IRedoableTurns
 {
     /// <summary>Name of the device's logits in its upload.</summary>
     public const string DeviceLogitsName = "device.logits";
@@ -132,6 +132,13 @@ public sealed class FedGkt : IFlStrategy, IMessageHandler
         Train(copy, request, features, [.. received.Labels], deviceLogits.ToArray());
         return new Message(request.Round, Message.Server, request.Sender, MessageKind.Logits,
             [WireTensor.Dense(ServerLogitsName, new Shape(n, _classes), Logits(copy.Model, features, n))]);
+    }
+
+    /// <summary>Drops the features the client's lost turn sent and the copy of the back its logits trained.</summary>
+    public void ForgetTurn(int client)
+    {
+        _transfers.Remove(client);
+        _server.Forget(client);
     }
 
     /// <inheritdoc/>
