@@ -216,6 +216,10 @@ internal static class FlCommand
         {
             throw new DivergenceException($"{folder.Path}: {e.Message}; the files hold the rounds before it");
         }
+        catch (QuorumException e)
+        {
+            throw new QuorumException($"{folder.Path}: {e.Message}; the files hold the rounds before it (continue with --resume)", e);
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;

@@ -7,7 +7,8 @@ namespace NanoFed.Cli;
 /// The `nanofed` command line: train, eval, fl, compare, gossip, bench, and a hidden logits command for interop checks. Bad input (a missing
 /// or malformed file, a bad option) prints one line on stderr naming the file or option and the fault, and exits
 /// with code 2; a diverging run (a non-finite loss or weight) stops with one line and code 3, the last checkpoint holding the last
-/// good state; Ctrl-C stops training between steps with code 130, the last checkpoint intact.
+/// good state; a federated round that misses its quorum stops the run with one line and code 4; Ctrl-C stops training
+/// between steps with code 130, the last checkpoint intact.
 /// </summary>
 public static class Program
 {
@@ -16,6 +17,9 @@ public static class Program
 
     /// <summary>Exit code when training diverged (a non-finite loss or weight).</summary>
     public const int Diverged = 3;
+
+    /// <summary>Exit code when a federated round missed its quorum (too few sampled clients answered).</summary>
+    public const int QuorumMissed = 4;
 
     /// <summary>Exit code after Ctrl-C.</summary>
     public const int Interrupted = 130;
@@ -59,6 +63,11 @@ public static class Program
         {
             Console.Error.WriteLine($"nanofed: {e.Message}");
             return Diverged;
+        }
+        catch (Federation.Fl.QuorumException e)
+        {
+            Console.Error.WriteLine($"nanofed: {e.Message.ReplaceLineEndings(" ")}");
+            return QuorumMissed;
         }
         catch (OperationCanceledException)
         {

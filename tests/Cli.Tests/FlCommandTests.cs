@@ -51,6 +51,17 @@ public class FlCommandTests : IDisposable
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line, "diverged in round 1: the global model's (loss on t10k is .*, past 10000|.* non-finite value)"), line);
     }
 
+    /// <summary>A round that misses an explicit quorum (both sampled devices past the round deadline) stops the run with one line naming the run, the round and the clients, and exit code 4.</summary>
+    [Fact]
+    public void AMissedQuorumStopsTheRunWithOneLine()
+    {
+        var r = Run(Tiny("quorum", "--slowdown", "50", "--round-deadline", "0.001", "--quorum", "2"));
+        Assert.Equal(NanoFed.Cli.Program.QuorumMissed, r.Code);
+        string line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("quorum", StringComparison.Ordinal));
+        Assert.Matches("quorum: round 1: 0 of 2 sampled clients answered, the quorum is 2; client [0-9]+: .*missed the deadline", line);
+        Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DropoutIsRecordedInTheConfigAndCountedPerRoundAndAllDroppedRoundsAreSkipped()
     {

@@ -217,7 +217,7 @@ public sealed class FlRunner
         // A straggler is a fault the run asked for, not an error: the default quorum is every client that took part and met the deadline.
         int quorum = Quorum ?? clients.Length - missed;
         if (flops.Count < quorum)
-            throw new InvalidOperationException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
+            throw new QuorumException($"round {round}: {flops.Count} of {sampled.Length} sampled clients answered{(dropped > 0 ? $" ({dropped} dropped out)" : "")}, the quorum is {quorum}; " +
                 string.Join("; ", failures.Select(f => $"client {f.Client}: {f.Reason}")), firstError);
         // The runner reads only the server's inbox: a client's may be in another process. A reply of an earlier round (a
         // device that answered after its turn had failed) is dropped with the replies of clients that did not answer.

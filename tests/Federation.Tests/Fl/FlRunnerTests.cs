@@ -102,7 +102,7 @@ public class FlRunnerTests
         Assert.Equal([0, 2, 3], runner.Ledger.Entries.Where(e => e.Receiver == Message.Server).Select(e => e.Sender));
 
         var strict = Runner(method, perRound: 4);
-        var error = Assert.Throws<InvalidOperationException>(() => strict.Run(1));
+        var error = Assert.Throws<QuorumException>(() => strict.Run(1));
         Assert.Contains("3 of 4 sampled clients answered, the quorum is 4; client 1: client 1 lost power", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => strict.Quorum = 5);
     }
