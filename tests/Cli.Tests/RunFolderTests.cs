@@ -177,12 +177,12 @@ public sealed class RunFolderTests : IDisposable
     [Trait("Category", "EndToEnd")]
     public async Task AKillInsideScspsConsensusRoundsResumesToTheUninterruptedResult()
     {
-        string slow = Scsp.Replace("--consensus-rounds 20", "--consensus-rounds 300", StringComparison.Ordinal);
+        string slow = Scsp.Replace("--consensus-rounds 20", "--consensus-rounds 1000", StringComparison.Ordinal);
         string whole = Path.Combine(_dir, "whole"), killed = Path.Combine(_dir, "killed");
         var r = Run(TinyOf(slow, whole));
         Assert.True(r.Code == 0, r.Err);
         string metrics = Path.Combine(killed, "metrics.csv");
-        var (code, text) = await RunProcess(TinyOf(slow, killed), cancel => AfterRows(metrics, 2, TimeSpan.FromMilliseconds(300), cancel));
+        var (code, text) = await RunProcess(TinyOf(slow, killed), cancel => AfterRows(metrics, 2, TimeSpan.FromMilliseconds(100), cancel));
         Assert.True(code == -9, $"the run ended before the kill: {text}");
         var (_, metadata) = SafeTensors.ReadRaw(Path.Combine(killed, "checkpoint.safetensors"));
         var saved = DecentralizedMetrics.FromJson(metadata["metrics"]);

@@ -1,6 +1,7 @@
 using NanoFed.Cluster;
 using NanoFed.Tests.Cli;
 using Orleans;
+using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 using Xunit;
@@ -28,6 +29,9 @@ public sealed class ThreeSilos : IAsyncLifetime
         // spread over the silos, and a killed silo would take some clients' kept state with it.
         string state = Path.Combine(_folder, "state");
         builder.ConfigureSilo((_, silo) => silo.AddNanoFed(DataRoot).AddNanoFedFileStorage(state).AddIncomingGrainCallFilter<TurnHold>());
+        // As `fl --cluster`'s client: the test host's 30 s response timeout, under CI's load, came before the silo watch saw a
+        // killed silo leave the cluster, and the lost turns counted as failed clients instead of being redone.
+        builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = LocalCluster.TurnTimeout));
         Cluster = builder.Build();
     }
 
