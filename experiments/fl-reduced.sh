@@ -38,6 +38,11 @@ mkdir -p "$OUT"
 FRONT=${FRONT:-"$OUT/front/final.safetensors"}
 ensure_front() {
   [ -f "$FRONT" ] && return
+  # A front whose training stopped part-way (its last.safetensors is there) continues where it stopped.
+  if [ -f "$(dirname "$FRONT")/last.safetensors" ]; then
+    nanofed train --resume --out "$(dirname "$FRONT")" --data "$DATA" --threads "$THREADS"
+    return
+  fi
   nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 128 --lr 0.05 \
     --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --out "$(dirname "$FRONT")"
 }
@@ -46,10 +51,17 @@ for SPLIT in $SPLITS; do
   for METHOD in $METHODS; do
     EXTRA=()
     if [ "$METHOD" = ecofed ]; then ensure_front; EXTRA=(--front "$FRONT" --bits 8 --period 2); fi
+    RUN="$OUT/$METHOD-$SPLIT"
+    if [ -f "$RUN/checkpoint.safetensors" ]; then
+      # A run stopped part-way (killed, or a session ended) continues from its checkpoint; a finished one is kept.
+      done_rounds=$(( $(wc -l < "$RUN/metrics.csv" 2>/dev/null || echo 1) - 1 ))
+      [ "$done_rounds" -ge "$ROUNDS" ] || nanofed fl --resume --out "$RUN" --data "$DATA" --threads "$THREADS"
+      continue
+    fi
     nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
       --clients "$CLIENTS" --samples-per-client "$SAMPLES" --client-pool "$POOL" --per-round "$PER_ROUND" --rounds "$ROUNDS" \
       --local-epochs 1 --batch 10 --lr 0.01 --momentum 0.9 --seed "$SEED" --eval-every "$EVAL_EVERY" --threads "$THREADS" \
-      "${EXTRA[@]}" $FL_OPTIONS --out "$OUT/$METHOD-$SPLIT"
+      "${EXTRA[@]}" $FL_OPTIONS --out "$RUN"
   done
   RUNS=()
   for METHOD in $METHODS; do RUNS+=("$OUT/$METHOD-$SPLIT"); done
