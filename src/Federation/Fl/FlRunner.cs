@@ -210,7 +210,7 @@ public sealed class FlRunner
             foreach (var d in DeviceWork(round, Ledger.Entries.Skip(firstEntry).ToList(), worked, _ => 0).Where(System.Misses))
             {
                 flops.Remove(d.Client);
-                failures.Add(new ClientFailure(d.Client, $"client {d.Client} missed the deadline: {System.DeviceTime(d):F2} s > {System.Deadline:F2} s"));
+                failures.Add(new ClientFailure(d.Client, $"missed the deadline: {System.DeviceTime(d):F2} s > {System.Deadline:F2} s"));
                 missed++;
             }
         }
