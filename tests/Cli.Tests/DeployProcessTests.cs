@@ -43,11 +43,7 @@ public sealed class DeployProcessTests : IDisposable
         {
             Assert.True(server.WaitForExit(TimeSpan.FromSeconds(300)), "the server did not finish in 300 s");
             Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {server.StandardError.ReadToEnd()}");
-            foreach (var d in devices)
-            {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
-                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
-            }
+            AssertDevicesEnded(devices);
         }
         finally
         {
@@ -102,11 +98,7 @@ public sealed class DeployProcessTests : IDisposable
             string errors = resumed.StandardError.ReadToEnd();
             Assert.True(resumed.ExitCode == 0, $"resumed server exit {resumed.ExitCode}: {errors}");
             Assert.Contains($"resuming at round {done + 1}", errors, StringComparison.Ordinal);
-            foreach (var d in devices)
-            {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
-                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
-            }
+            AssertDevicesEnded(devices);
         }
         finally
         {
@@ -224,11 +216,7 @@ public sealed class DeployProcessTests : IDisposable
             Assert.Matches(@"node -1 refused client 3 from \S+ \(/nanofed\.transport\.NodeTransport/Orchestrate\): client 3 is revoked", log);
             Assert.Contains("starting without clients 3: the tokens file", log, StringComparison.Ordinal);
             Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
-            foreach (var d in devices)
-            {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
-                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
-            }
+            AssertDevicesEnded(devices);
         }
         finally
         {
@@ -281,11 +269,7 @@ public sealed class DeployProcessTests : IDisposable
             Assert.True(server.ExitCode == 0, $"server exit {server.ExitCode}: {log}");
             Assert.Contains($"node -1 rejected a message from client 3: tensor 0 '{name}': shape {new Shape(dims)}, expected {tensor.Shape}", log, StringComparison.Ordinal);
             Assert.Contains("node -1 rejected a message from client 3: malformed: ", log, StringComparison.Ordinal);
-            foreach (var d in devices)
-            {
-                Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
-                Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
-            }
+            AssertDevicesEnded(devices);
         }
         finally
         {
@@ -293,6 +277,16 @@ public sealed class DeployProcessTests : IDisposable
             foreach (var d in devices) d.Dispose();
         }
         AssertEndsAsTheSimulation(config, data, run);
+    }
+
+    /// <summary>Asserts that every device process stops within a minute with exit code 0.</summary>
+    private static void AssertDevicesEnded(IEnumerable<Process> devices)
+    {
+        foreach (var d in devices)
+        {
+            Assert.True(d.WaitForExit(TimeSpan.FromSeconds(60)), "a device did not stop");
+            Assert.True(d.ExitCode == 0, $"device exit {d.ExitCode}: {d.StandardError.ReadToEnd()}");
+        }
     }
 
     private string ConfigPath => Path.Combine(_dir, "run.json");
