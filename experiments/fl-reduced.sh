@@ -38,13 +38,14 @@ mkdir -p "$OUT"
 FRONT=${FRONT:-"$OUT/front/final.safetensors"}
 ensure_front() {
   [ -f "$FRONT" ] && return
-  # A front whose training stopped part-way (its last.safetensors is there) continues where it stopped.
+  # A front whose training stopped part-way (its last.safetensors is there) continues where it stopped; a folder with
+  # no checkpoint holds at most the committed record of an earlier training, which --force lets the same run rewrite.
   if [ -f "$(dirname "$FRONT")/last.safetensors" ]; then
     nanofed train --resume --out "$(dirname "$FRONT")" --data "$DATA" --threads "$THREADS"
     return
   fi
   nanofed train --model vgg11-ecofed --data "$DATA" --train-range "$PUBLIC" --epochs "$PRETRAIN_EPOCHS" --batch 128 --lr 0.05 \
-    --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --out "$(dirname "$FRONT")"
+    --nesterov --schedule onecycle --seed 7 --test-files test_batch_head1017.bin --threads "$THREADS" --force --out "$(dirname "$FRONT")"
 }
 
 for SPLIT in $SPLITS; do
