@@ -53,10 +53,11 @@ for SPLIT in $SPLITS; do
     EXTRA=()
     if [ "$METHOD" = ecofed ]; then ensure_front; EXTRA=(--front "$FRONT" --bits 8 --period 2); fi
     RUN="$OUT/$METHOD-$SPLIT"
+    # A finished run is kept (its checkpoint may not be there: run folders are committed without it); one stopped
+    # part-way (killed, or a session ended) continues from its checkpoint.
+    [ "$(( $(wc -l < "$RUN/metrics.csv" 2>/dev/null || echo 1) - 1 ))" -ge "$ROUNDS" ] && continue
     if [ -f "$RUN/checkpoint.safetensors" ]; then
-      # A run stopped part-way (killed, or a session ended) continues from its checkpoint; a finished one is kept.
-      done_rounds=$(( $(wc -l < "$RUN/metrics.csv" 2>/dev/null || echo 1) - 1 ))
-      [ "$done_rounds" -ge "$ROUNDS" ] || nanofed fl --resume --out "$RUN" --data "$DATA" --threads "$THREADS"
+      nanofed fl --resume --out "$RUN" --data "$DATA" --threads "$THREADS"
       continue
     fi
     nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
