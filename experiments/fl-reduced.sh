@@ -54,12 +54,14 @@ for SPLIT in $SPLITS; do
     if [ "$METHOD" = ecofed ]; then ensure_front; EXTRA=(--front "$FRONT" --bits 8 --period 2); fi
     RUN="$OUT/$METHOD-$SPLIT"
     # A finished run is kept (its checkpoint may not be there: run folders are committed without it); one stopped
-    # part-way (killed, or a session ended) continues from its checkpoint.
+    # part-way (killed, or a session ended) continues from its checkpoint; one killed before its first checkpoint
+    # starts again.
     [ "$(( $(wc -l < "$RUN/metrics.csv" 2>/dev/null || echo 1) - 1 ))" -ge "$ROUNDS" ] && continue
     if [ -f "$RUN/checkpoint.safetensors" ]; then
       nanofed fl --resume --out "$RUN" --data "$DATA" --threads "$THREADS"
       continue
     fi
+    [ -f "$RUN/config.json" ] && EXTRA+=(--force)
     nanofed fl --method "$METHOD" --model vgg11-ecofed --split-index 8 --data "$DATA" --split "$SPLIT" --shards-per-client 5 \
       --clients "$CLIENTS" --samples-per-client "$SAMPLES" --client-pool "$POOL" --per-round "$PER_ROUND" --rounds "$ROUNDS" \
       --local-epochs 1 --batch 10 --lr 0.01 --momentum 0.9 --seed "$SEED" --eval-every "$EVAL_EVERY" --threads "$THREADS" \

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NanoFed.Cluster;
 using NanoFed.Federation.Experiments;
@@ -46,6 +47,11 @@ internal static class SiloCommand
             using var host = LocalCluster.StartSilo(id, root, endpoints, table, folder).GetAwaiter().GetResult();
             string where = table is null ? "" : $", membership {table}, address {endpoints.Advertise?.ToString() ?? "of the host name"}";
             Console.WriteLine($"nanofed silo: cluster {id}{where}, silo port {port}, gateway port {gateway}, data {root}, client state {folder}");
+            _ = Task.Run(async () =>
+            {
+                var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                await foreach (int count in LocalCluster.SiloCounts(host, stopping)) Console.WriteLine($"nanofed silo: cluster {id} has {count} silo{(count == 1 ? "" : "s")}");
+            });
             // The host's console lifetime takes Ctrl-C and SIGTERM and stops the silo (its grains leave the cluster first).
             host.WaitForShutdown();
             return 0;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,7 @@ using NanoFed.Federation.Transport;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Runtime;
 
 namespace NanoFed.Cluster;
 
@@ -159,6 +161,23 @@ public static class LocalCluster
 
     /// <summary>The cluster client of a host from <see cref="Connect(string, int, CancellationToken)"/> or <see cref="Connect(string, RedisMembership, CancellationToken)"/>.</summary>
     public static IClusterClient Client(IHost host) => (host ?? throw new ArgumentNullException(nameof(host))).Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>
+    /// How many silos a silo's placement can use, each time that changes: the silos whose grain manifests the silo
+    /// holds, itself included. A silo joins a cluster before the others know it; grains placed by a silo that does not
+    /// know the others yet all land on it, so a run spread over N silos waits until each has said N.
+    /// </summary>
+    public static async IAsyncEnumerable<int> SiloCounts(IHost silo, [EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        int last = 0;
+        await foreach (var manifest in silo.Services.GetRequiredService<IClusterManifestProvider>().Updates.WithCancellation(cancel))
+        {
+            if (manifest.Silos.Count == last) continue;
+            last = manifest.Silos.Count;
+            yield return last;
+        }
+    }
 
     /// <summary>
     /// Orleans logs at Information by default; NanoFed's commands print their own progress, so a silo lets only

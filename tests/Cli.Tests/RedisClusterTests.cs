@@ -83,7 +83,8 @@ public sealed class RedisClusterTests : IDisposable
         var silos = Enumerable.Range(0, 2).Select(i => Start("dotnet", Nanofed, "silo", "--cluster", ClusterId, "--membership", membership,
             "--advertise", "127.0.0.1", "--silo-port", $"{ports[1 + 2 * i]}", "--gateway-port", $"{ports[2 + 2 * i]}", "--data", data,
             "--threads", "1", "--state", Path.Combine(_dir, "state"))).ToArray();
-        foreach (var silo in silos) await silo.Printed("nanofed silo:");
+        // Each silo places grains by what it knows of the cluster: both must know both before a run starts.
+        foreach (var silo in silos) await silo.Printed($"cluster {ClusterId} has 2 silos");
         return (membership, data, silos);
     }
 
