@@ -46,17 +46,20 @@ internal static class ClusterRuns
     }
 
     /// <summary>
-    /// Trains the agents of <paramref name="experiment"/> as grains of the cluster's silos: <paramref name="train"/> is
-    /// given the step that runs an epoch there, and writes the run folder from their states as the simulation does.
+    /// Trains the agents of <paramref name="experiment"/> (loaded from its checkpoint when resumed: the grains start
+    /// from it) as grains of the cluster's silos: <paramref name="train"/> is given the step that runs an epoch there,
+    /// and writes the run folder from their states as the simulation does.
     /// </summary>
-    public static int Gossip(GossipExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder,
+    public static int Gossip(GossipExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder, string resumed,
         Func<Func<DecentralizedRunner, (long Bytes, double Loss)>, int> train)
     {
         using var host = Connect(clusterId, membership, gatewayPort);
         var coordinator = new GossipCoordinator(experiment.Config, LocalCluster.Client(host), RunId(folder), experiment.Runner.Ledger);
         experiment.WriteConfig();
-        Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}");
-        return train(runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
+        Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}{resumed}");
+        int code = train(runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
+        if (coordinator.RedoneEpochs > 0) Console.Error.WriteLine($"nanofed: {coordinator.RedoneEpochs} epochs run again after agents' silos left the cluster");
+        return code;
     }
 
     private static IHost Connect(string clusterId, string? membership, int gatewayPort) =>

@@ -144,7 +144,6 @@ internal static class GossipCommand
             if (session <= 0) throw new ArgumentException($"--stop-after must be positive, got {session}");
             bool resuming = parse.GetValue(resume), scoreOnly = parse.GetValue(evaluate);
             string? clusterId = parse.GetValue(cluster);
-            if (clusterId is not null && resuming) throw new ArgumentException("--cluster: a run on a cluster starts afresh (its agent grains hold the state); --resume continues in-process runs only");
             var given = command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name.TrimStart('-')).ToHashSet();
             if (parse.GetValue(configFile) is { } file)
             {
@@ -165,16 +164,16 @@ internal static class GossipCommand
             }
             RunFolder.Prepare(folder, resuming, parse.GetValue(force));
             using var experiment = GossipExperiment.Create(config, root, folder);
-            if (clusterId is not null)
-                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(membership), parse.GetValue(gatewayPort), folder, elsewhere => Train(experiment, session, elsewhere));
             if (resuming)
             {
                 experiment.Resume();
                 if (scoreOnly) return Score(experiment);
             }
+            string resumed = resuming ? $", resuming after epoch {experiment.Runner.CompletedEpochs}" : "";
+            if (clusterId is not null)
+                return ClusterRuns.Gossip(experiment, clusterId, parse.GetValue(membership), parse.GetValue(gatewayPort), folder, resumed, elsewhere => Train(experiment, session, elsewhere));
             experiment.WriteConfig();
-            Console.Error.WriteLine($"nanofed: {experiment.Description}, {Workers.Count} threads" +
-                (resuming ? $", resuming after epoch {experiment.Runner.CompletedEpochs}" : ""));
+            Console.Error.WriteLine($"nanofed: {experiment.Description}, {Workers.Count} threads{resumed}");
             return Train(experiment, session);
         }));
         return command;

@@ -1,6 +1,4 @@
 using NanoFed.Federation.Transport;
-using Orleans.Runtime;
-using Orleans.Runtime.Messaging;
 
 namespace NanoFed.Cluster;
 
@@ -71,7 +69,7 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
         {
             return watch.Await(turn.Grain, turn.Turn).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (SiloLost(e))
+        catch (Exception e) when (SiloWatch.SiloLost(e))
         {
             return null;
         }
@@ -82,7 +80,4 @@ internal sealed class ClientTurns(CoordinatorTransport coordinator, Func<int, IF
         var grain = grains(client);
         return (inbox, grain, grain.Work(configJson, inbox, server));
     }
-
-    /// <summary>Whether <paramref name="e"/> says the turn's silo went away (rather than the client failing).</summary>
-    private static bool SiloLost(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException;
 }

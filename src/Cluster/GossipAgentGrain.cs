@@ -19,12 +19,7 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
     public async Task<AgentSends> Send(string configJson, long iteration)
     {
         ArgumentNullException.ThrowIfNull(configJson);
-        if (_driver is null)
-        {
-            int id = checked((int)this.GetPrimaryKeyLong(out _));
-            _transport = new GrainTransport(id);
-            _driver = new PeerDriver(data.Gossip(configJson), id, _transport);
-        }
+        if (_driver is null && iteration == 0) Build(configJson);
         var driver = Next(iteration);
         await Task.Run(driver.SendIteration);
         var (sent, ledger) = _transport!.TakeSent();
@@ -38,6 +33,17 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
         var driver = Next(iteration);
         _transport!.Hand(inbox);
         await Task.Run(driver.ReceiveIteration);
+    }
+
+    /// <inheritdoc/>
+    public Task Restore(string configJson, long iteration, AgentState state)
+    {
+        ArgumentNullException.ThrowIfNull(configJson);
+        ArgumentNullException.ThrowIfNull(state);
+        var driver = Build(configJson);
+        driver.Peer.Agent.Restore(state.Names.Zip(state.Values).ToDictionary(e => e.First, e => e.Second, StringComparer.Ordinal));
+        driver.Rejoin(iteration);
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
@@ -57,10 +63,20 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
         return Task.FromResult(new AgentSnapshot(values, agent.TakeTrainStats().Loss));
     }
 
+    /// <summary>A new agent of the run, at iteration 0, in place of any the grain held.</summary>
+    private PeerDriver Build(string configJson)
+    {
+        _driver?.Dispose();
+        int id = checked((int)this.GetPrimaryKeyLong(out _));
+        _transport = new GrainTransport(id);
+        return _driver = new PeerDriver(data.Gossip(configJson), id, _transport);
+    }
+
     /// <summary>The driver, checked to be at <paramref name="iteration"/>: a coordinator out of step must not train an agent twice.</summary>
     private PeerDriver Next(long iteration)
     {
-        var driver = _driver ?? throw new InvalidOperationException("the agent has not started: its first call must be Send");
+        var driver = _driver ?? throw new AgentStateLostException(
+            $"agent {this.GetPrimaryKeyLong(out _)} was asked for iteration {iteration} by a new activation that holds no state");
         if (driver.Iteration != iteration) throw new InvalidOperationException($"agent at iteration {driver.Iteration} was asked for iteration {iteration}");
         return driver;
     }

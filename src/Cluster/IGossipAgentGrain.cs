@@ -20,6 +20,14 @@ public interface IGossipAgentGrain : IGrainWithIntegerCompoundKey
     /// <summary>The second half of <paramref name="iteration"/>: applies <paramref name="inbox"/> (the in-neighbours' messages, in <c>WireFormat</c>).</summary>
     Task Receive(long iteration, byte[][] inbox);
 
+    /// <summary>
+    /// Makes the agent the one about to run <paramref name="iteration"/> holding <paramref name="state"/>
+    /// (<c>Agent.Snapshot</c>'s names, as a checkpoint holds them): built anew from the configuration, whatever it held,
+    /// with its data position and training-loss statistics those of a fresh start at that iteration. A run resumes from
+    /// its checkpoint so, and redoes an epoch that a lost silo broke.
+    /// </summary>
+    Task Restore(string configJson, long iteration, AgentState state);
+
     /// <summary>The agent's state: its model's tensors at x = z / w, then "push_sum.z" and "push_sum.w" (<c>PeerDriver.State</c>).</summary>
     Task<AgentState> State();
 
@@ -28,6 +36,19 @@ public interface IGossipAgentGrain : IGrainWithIntegerCompoundKey
     /// mean training loss since the last snapshot (the epoch's, when taken once per epoch).
     /// </summary>
     Task<AgentSnapshot> Snapshot();
+}
+
+/// <summary>
+/// An agent grain asked to go on from a state it does not have: its activation is new (its silo left the cluster, or
+/// the grain was deactivated), so the run must restore it (<see cref="IGossipAgentGrain.Restore"/>).
+/// </summary>
+[GenerateSerializer]
+public sealed class AgentStateLostException : Exception
+{
+    /// <summary>The exception with its <paramref name="message"/>.</summary>
+    public AgentStateLostException(string message) : base(message)
+    {
+    }
 }
 
 /// <summary>An agent's whole state and its mean training loss (<see cref="IGossipAgentGrain.Snapshot"/>).</summary>

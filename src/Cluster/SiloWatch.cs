@@ -1,5 +1,6 @@
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace NanoFed.Cluster;
 
@@ -17,7 +18,13 @@ internal sealed class SiloWatch(IGrainFactory grains, TimeSpan period)
     public TimeSpan Period => period;
 
     /// <summary>Waits for <paramref name="turn"/> of <paramref name="grain"/>; null if the grain's silo left the cluster first.</summary>
-    public async Task<T?> Await<T>(IAddressable grain, Task<T> turn) where T : class
+    public async Task<T?> Await<T>(IAddressable grain, Task<T> turn) where T : class => await Await(grain, (Task)turn) ? await turn : null;
+
+    /// <summary>Whether <paramref name="e"/>, thrown by a call to a grain, says the grain's silo went away (rather than the grain failing).</summary>
+    public static bool SiloLost(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException;
+
+    /// <summary>Waits for <paramref name="turn"/> of <paramref name="grain"/>; false if the grain's silo left the cluster first.</summary>
+    public async Task<bool> Await(IAddressable grain, Task turn)
     {
         while (await Task.WhenAny(turn, Task.Delay(period)) != turn)
         {
@@ -26,12 +33,13 @@ internal sealed class SiloWatch(IGrainFactory grains, TimeSpan period)
             try
             {
                 var where = await _management.GetActivationAddress(grain).AsTask().WaitAsync(period * 5);
-                if (where is null || !(await _management.GetHosts(onlyActive: true).WaitAsync(period * 5)).ContainsKey(where)) return null;
+                if (where is null || !(await _management.GetHosts(onlyActive: true).WaitAsync(period * 5)).ContainsKey(where)) return false;
             }
             catch (TimeoutException)
             {
             }
         }
-        return await turn;
+        await turn;
+        return true;
     }
 }

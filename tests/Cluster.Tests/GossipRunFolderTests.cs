@@ -44,4 +44,43 @@ public sealed class GossipRunFolderTests(ThreeSilos silos) : IClassFixture<Three
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// A run stopped after its first epoch and resumed from its checkpoint by a new coordinator (a new run id: the
+    /// first run's grains are not reused): the agent grains start from the checkpoint, and the run ends as the
+    /// uninterrupted simulation, byte for byte. Behind the trait, as the case above.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "EndToEnd")]
+    public async Task ARunResumedOnTheClusterEndsAsTheSimulation()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var config = GossipCoordinatorTests.Config("sparse-push");
+        string folder = Directory.CreateTempSubdirectory("nanofed-gossip-resume-").FullName;
+        try
+        {
+            using var simulation = GossipExperiment.Create(config, silos.DataRoot, Path.Combine(folder, "simulation"));
+            while (!simulation.Scsp.TrainingDone) simulation.RunEpoch();
+
+            string cluster = Path.Combine(folder, "cluster");
+            await Task.Run(() =>
+            {
+                using (var first = GossipExperiment.Create(config, silos.DataRoot, cluster))
+                {
+                    var coordinator = new GossipCoordinator(config, silos.Cluster.Client, "test-resume-a", first.Runner.Ledger);
+                    first.RunEpoch(runner => coordinator.RunEpoch(runner, cancel).GetAwaiter().GetResult());
+                }
+                using var resumed = GossipExperiment.Create(config, silos.DataRoot, cluster);
+                resumed.Resume();
+                var again = new GossipCoordinator(config, silos.Cluster.Client, "test-resume-b", resumed.Runner.Ledger);
+                while (!resumed.Scsp.TrainingDone) resumed.RunEpoch(runner => again.RunEpoch(runner, cancel).GetAwaiter().GetResult());
+            }, cancel);
+
+            Assert.Equal(File.ReadAllBytes(simulation.CheckpointPath), File.ReadAllBytes(Path.Combine(cluster, "checkpoint.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -11,6 +11,7 @@ namespace NanoFed.Tests.Cluster;
 /// <see cref="TurnHold"/> makes the kill land mid-turn: the silo dies after a turn has started on it and before its
 /// reply has left. Own cluster: the kill must not reach the other tests' silos.
 /// </summary>
+[Collection(nameof(SiloKills))]
 public sealed class SiloDiesMidRoundTests(ThreeSilos silos) : IClassFixture<ThreeSilos>
 {
     [Fact]

@@ -1,12 +1,13 @@
 using NanoFed.Cluster;
 using Orleans;
 using Orleans.Runtime;
+using Xunit;
 
 namespace NanoFed.Tests.Cluster;
 
 /// <summary>
-/// A silo's grain call filter that, once a test arms it (<see cref="Arm"/>), holds the client turns of one silo in
-/// flight: the first <see cref="IFlClientGrain.Work"/> call to reach one of the armed candidate silos makes that silo
+/// A silo's grain call filter that, once a test arms it (<see cref="Arm"/>), holds the client turns (or other chosen
+/// calls) of one silo in flight: the first such call to reach one of the armed candidate silos makes that silo
 /// the doomed one; every turn there starts, and its reply is held until the test releases it, so a silo killed after
 /// <see cref="Armed.Started"/> is killed with a turn under way. Inert while unarmed, and only the armed cluster's
 /// silos are candidates, so the fixtures of other test classes pass through it untouched.
@@ -15,13 +16,17 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
 {
     private static volatile Armed? s_armed;
 
-    /// <summary>Arms the filter for turns reaching one of <paramref name="candidates"/>.</summary>
-    public static Armed Arm(IEnumerable<SiloAddress> candidates) => s_armed = new Armed([.. candidates]);
+    /// <summary>
+    /// Arms the filter for turns reaching one of <paramref name="candidates"/>: the calls <paramref name="holds"/>
+    /// picks (default: every call to a client grain).
+    /// </summary>
+    public static Armed Arm(IEnumerable<SiloAddress> candidates, Func<IIncomingGrainCallContext, bool>? holds = null) =>
+        s_armed = new Armed([.. candidates], holds ?? (c => c.Grain is FlClientGrain));
 
     /// <inheritdoc/>
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (s_armed is not { } armed || context.Grain is not FlClientGrain || !armed.Claim(silo.SiloAddress))
+        if (s_armed is not { } armed || !armed.Holds(context) || !armed.Claim(silo.SiloAddress))
         {
             await context.Invoke();
             return;
@@ -40,7 +45,7 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
     }
 
     /// <summary>One arming: which silo is doomed, when a turn started there, when held replies may go.</summary>
-    public sealed class Armed(HashSet<SiloAddress> candidates)
+    public sealed class Armed(HashSet<SiloAddress> candidates, Func<IIncomingGrainCallContext, bool> holds)
     {
         private readonly TaskCompletionSource<SiloAddress> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -65,6 +70,8 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
             _released.TrySetResult();
         }
 
+        internal bool Holds(IIncomingGrainCallContext context) => holds(context);
+
         internal bool Claim(SiloAddress address)
         {
             if (candidates.Contains(address)) Interlocked.CompareExchange(ref _doomed, address, null);
@@ -80,3 +87,7 @@ internal sealed class TurnHold(ILocalSiloDetails silo) : IIncomingGrainCallFilte
         }
     }
 }
+
+/// <summary>The test classes that arm <see cref="TurnHold"/>, whose arming is one per process: they run one after another.</summary>
+[CollectionDefinition(nameof(SiloKills))]
+public sealed class SiloKills;

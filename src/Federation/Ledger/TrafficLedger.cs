@@ -78,6 +78,14 @@ public sealed class TrafficLedger
     /// <summary>Forgets every entry.</summary>
     public void Clear() => _entries.Clear();
 
+    /// <summary>Forgets the entries after the first <paramref name="count"/>: the messages of work that is being redone.</summary>
+    public void Truncate(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _entries.Count);
+        _entries.RemoveRange(count, _entries.Count - count);
+    }
+
     /// <summary>CSV with the header "round,sender,receiver,kind,phase,bytes", one line per entry.</summary>
     public string ToCsv()
     {
