@@ -58,7 +58,7 @@ internal static class ClusterRuns
         experiment.WriteConfig();
         Console.Error.WriteLine($"nanofed: {experiment.Description}, agents on cluster {clusterId}{resumed}");
         int code = train(runner => coordinator.RunEpoch(runner).GetAwaiter().GetResult());
-        if (coordinator.RedoneEpochs > 0) Console.Error.WriteLine($"nanofed: {coordinator.RedoneEpochs} epochs run again after agents' silos left the cluster");
+        if (coordinator.RedoneEpochs > 0) Console.Error.WriteLine($"nanofed: {coordinator.RedoneEpochs} epoch{(coordinator.RedoneEpochs == 1 ? "" : "s")} run again after agents' silos left the cluster");
         return code;
     }
 
