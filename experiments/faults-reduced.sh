@@ -35,7 +35,7 @@ report() { # report NAME LEVEL-PREFIX FOLDER-PATTERN LEVEL... (FOLDER-PATTERN ho
   local name=$1 prefix=$2 pattern=$3; shift 3
   local runs=() level
   for level in "$@"; do
-    ln -sfn "$(realpath "${pattern//@/$level}")" "$OUT/named/$name-$prefix$level"
+    ln -sfnr "${pattern//@/$level}" "$OUT/named/$name-$prefix$level"
     runs+=("$OUT/named/$name-$prefix$level")
   done
   dotnet "$BIN/nanofed.dll" report "${runs[@]}" --title "$name under injected faults" --out "$OUT/report-$name"
