@@ -35,7 +35,7 @@ internal static class ClusterRuns
         throw new ArgumentException($"--cluster: {Missing}");
 
     /// <summary>Refuses --cluster.</summary>
-    public static int Gossip(GossipExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder,
+    public static int Gossip(GossipExperiment experiment, string clusterId, string? membership, int gatewayPort, string folder, string resumed,
         Func<Func<DecentralizedRunner, (long Bytes, double Loss)>, int> train) =>
         throw new ArgumentException($"--cluster: {Missing}");
 }
