@@ -17,8 +17,26 @@ namespace NanoFed.Cluster;
 [HashBasedPlacement]
 internal sealed class FlClientGrain(SiloData data, [PersistentState("kept", SiloSetup.StorageName)] IPersistentState<KeptState> kept) : Grain, IFlClientGrain
 {
+    private int _calls;
+
+    /// <inheritdoc/>
+    public Task<bool> Busy() => Task.FromResult(Volatile.Read(ref _calls) > 0);
+
     /// <inheritdoc/>
     public async Task<ClientTurn> Work(string configJson, byte[][] inbox, IFlServerCalls server)
+    {
+        Interlocked.Increment(ref _calls);
+        try
+        {
+            return await Turn(configJson, inbox, server);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _calls);
+        }
+    }
+
+    private async Task<ClientTurn> Turn(string configJson, byte[][] inbox, IFlServerCalls server)
     {
         ArgumentNullException.ThrowIfNull(configJson);
         ArgumentNullException.ThrowIfNull(inbox);

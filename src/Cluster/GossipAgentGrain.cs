@@ -14,9 +14,13 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
 {
     private PeerDriver? _driver;
     private GrainTransport? _transport;
+    private int _calls;
 
     /// <inheritdoc/>
-    public async Task<AgentSends> Send(string configJson, long iteration)
+    public Task<bool> Busy() => Task.FromResult(Volatile.Read(ref _calls) > 0);
+
+    /// <inheritdoc/>
+    public Task<AgentSends> Send(string configJson, long iteration) => Counted(async () =>
     {
         ArgumentNullException.ThrowIfNull(configJson);
         if (_driver is null && iteration == 0) Build(configJson);
@@ -24,26 +28,41 @@ internal sealed class GossipAgentGrain(SiloData data) : Grain, IGossipAgentGrain
         await Task.Run(driver.SendIteration);
         var (sent, ledger) = _transport!.TakeSent();
         return new AgentSends(sent, ledger);
-    }
+    });
 
     /// <inheritdoc/>
-    public async Task Receive(long iteration, byte[][] inbox)
+    public Task Receive(long iteration, byte[][] inbox) => Counted(async () =>
     {
         ArgumentNullException.ThrowIfNull(inbox);
         var driver = Next(iteration);
         _transport!.Hand(inbox);
         await Task.Run(driver.ReceiveIteration);
-    }
+        return true;
+    });
 
     /// <inheritdoc/>
-    public Task Restore(string configJson, long iteration, AgentState state)
+    public Task Restore(string configJson, long iteration, AgentState state) => Counted(() =>
     {
         ArgumentNullException.ThrowIfNull(configJson);
         ArgumentNullException.ThrowIfNull(state);
         var driver = Build(configJson);
         driver.Peer.Agent.Restore(state.Names.Zip(state.Values).ToDictionary(e => e.First, e => e.Second, StringComparer.Ordinal));
         driver.Rejoin(iteration);
-        return Task.CompletedTask;
+        return Task.FromResult(true);
+    });
+
+    /// <summary>Runs <paramref name="call"/> counted as a call at work (<see cref="Busy"/>).</summary>
+    private async Task<T> Counted<T>(Func<Task<T>> call)
+    {
+        Interlocked.Increment(ref _calls);
+        try
+        {
+            return await call();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _calls);
+        }
     }
 
     /// <inheritdoc/>

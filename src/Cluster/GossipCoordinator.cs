@@ -142,7 +142,7 @@ public sealed class GossipCoordinator
     /// <summary><paramref name="call"/> to <paramref name="agent"/>, failing with <see cref="AgentStateLostException"/> if the agent's silo leaves the cluster first.</summary>
     private async Task Watched(IGossipAgentGrain agent, Task call)
     {
-        if (!await _watch.Await(agent, call)) throw new AgentStateLostException($"agent {agent.GetPrimaryKeyLong(out _)}'s silo left the cluster during iteration {Iteration}");
+        if (!await _watch.Await(agent, call)) throw new AgentStateLostException($"agent {agent.GetPrimaryKeyLong(out _)}'s call of iteration {Iteration} was lost (its silo left the cluster, or the call on its way)");
     }
 
     private async Task<T> Watched<T>(IGossipAgentGrain agent, Task<T> call) where T : class

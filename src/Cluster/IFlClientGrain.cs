@@ -7,7 +7,7 @@ namespace NanoFed.Cluster;
 /// grain builds its client from the run configuration and its silo's data root (<see cref="SiloData"/>), so the data
 /// is read where the grain lives and never travels; each turn brings the round's messages and takes back the replies.
 /// </summary>
-public interface IFlClientGrain : IGrainWithIntegerCompoundKey
+public interface IFlClientGrain : IWatchedGrain
 {
     /// <summary>
     /// The client's turn: it takes <paramref name="inbox"/> (wire-format messages addressed to it), works, makes its

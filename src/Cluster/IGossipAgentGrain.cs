@@ -7,7 +7,7 @@ namespace NanoFed.Cluster;
 /// model, data and push-sum state: a <c>PeerDriver</c> built on the silo's data. An iteration is its two halves, each
 /// run on every agent before the next: <see cref="Send"/>, then <see cref="Receive"/>.
 /// </summary>
-public interface IGossipAgentGrain : IGrainWithIntegerCompoundKey
+public interface IGossipAgentGrain : IWatchedGrain
 {
     /// <summary>
     /// The first half of <paramref name="iteration"/> (which must be the agent's next): the learning rate of the
