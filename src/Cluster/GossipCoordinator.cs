@@ -72,13 +72,17 @@ public sealed class GossipCoordinator
     public int RedoneEpochs { get; private set; }
 
     /// <summary>Runs <paramref name="iterations"/> more iterations.</summary>
-    public async Task Run(long iterations, CancellationToken cancellation = default)
+    public Task Run(long iterations, CancellationToken cancellation = default) => Run(iterations, null, cancellation);
+
+    /// <summary>Runs <paramref name="iterations"/> more iterations, telling <paramref name="progress"/> how many are done after each.</summary>
+    private async Task Run(long iterations, Action<int>? progress, CancellationToken cancellation)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(iterations);
         for (long k = 0; k < iterations; k++)
         {
             cancellation.ThrowIfCancellationRequested();
             await RunIteration();
+            progress?.Invoke(checked((int)(k + 1)));
         }
     }
 
@@ -86,7 +90,8 @@ public sealed class GossipCoordinator
     /// Runs the next epoch's iterations on the grains and loads every agent's ending state into the agents of
     /// <paramref name="runner"/> (the in-process twin of the run, built from the same configuration, which evaluates
     /// and checkpoints it: <c>GossipExperiment.RunEpoch</c>); returns the epoch's training bytes and the mean of the
-    /// agents' training losses, in agent order, as <see cref="DecentralizedRunner.RecordEpoch"/> takes them. The agents
+    /// agents' training losses, in agent order, as <see cref="DecentralizedRunner.RecordEpoch"/> takes them; the runner's
+    /// <see cref="DecentralizedRunner.IterationCompleted"/> hears of each iteration, as in the simulation. The agents
     /// start from the runner's states when the runner is not where the grains are (a resumed run); an epoch during
     /// which an agent's silo left the cluster is run again from them, for up to <see cref="RedoPatience"/>.
     /// </summary>
@@ -103,7 +108,7 @@ public sealed class GossipCoordinator
             try
             {
                 if (restore) await Restore(runner, start);
-                await Run(runner.IterationsPerEpoch, cancellation);
+                await Run(runner.IterationsPerEpoch, runner.IterationCompleted, cancellation);
                 break;
             }
             catch (Exception e) when (e is AgentStateLostException || SiloWatch.SiloLost(e))
