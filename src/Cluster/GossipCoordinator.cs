@@ -103,12 +103,14 @@ public sealed class GossipCoordinator
         int rows = Ledger.Entries.Count;
         long before = Ledger.Total(MessagePhase.Training);
         DateTime? lost = null;
+        AgentSnapshot[] snapshots;
         for (bool restore = Iteration != start; ; restore = true)
         {
             try
             {
                 if (restore) await Restore(runner, start);
                 await Run(runner.IterationsPerEpoch, runner.IterationCompleted, cancellation);
+                snapshots = await Task.WhenAll(_agents.Select(a => Watched(a, a.Snapshot())));
                 break;
             }
             catch (Exception e) when (e is AgentStateLostException || SiloWatch.SiloLost(e))
@@ -121,7 +123,6 @@ public sealed class GossipCoordinator
                 await Task.Delay(_watch.Period, cancellation);
             }
         }
-        var snapshots = await Task.WhenAll(_agents.Select(a => a.Snapshot()));
         for (int i = 0; i < snapshots.Length; i++)
         {
             var state = snapshots[i].State;
