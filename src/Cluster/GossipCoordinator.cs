@@ -145,17 +145,16 @@ public sealed class GossipCoordinator
         Iteration = iteration;
     }
 
-    /// <summary><paramref name="call"/> to <paramref name="agent"/>, failing with <see cref="AgentStateLostException"/> if the agent's silo leaves the cluster first.</summary>
+    /// <summary><paramref name="call"/> to <paramref name="agent"/>, failing with <see cref="AgentStateLostException"/> if the call is lost (<see cref="SiloWatch"/>).</summary>
     private async Task Watched(IGossipAgentGrain agent, Task call)
     {
-        if (!await _watch.Await(agent, call)) throw new AgentStateLostException($"agent {agent.GetPrimaryKeyLong(out _)}'s call of iteration {Iteration} was lost (its silo left the cluster, or the call on its way)");
+        if (!await _watch.Await(agent, call)) throw Lost(agent);
     }
 
-    private async Task<T> Watched<T>(IGossipAgentGrain agent, Task<T> call) where T : class
-    {
-        await Watched(agent, (Task)call);
-        return await call;
-    }
+    private async Task<T> Watched<T>(IGossipAgentGrain agent, Task<T> call) where T : class => await _watch.Await(agent, call) ?? throw Lost(agent);
+
+    private AgentStateLostException Lost(IGossipAgentGrain agent) =>
+        new($"agent {agent.GetPrimaryKeyLong(out _)}'s call of iteration {Iteration} was lost (its silo left the cluster, or the call on its way)");
 
     private async Task RunIteration()
     {
