@@ -9,10 +9,11 @@ public static unsafe partial class Conv2d
     private const int MaxPartials = 16;
 
     /// <summary>
-    /// Most batch partials of the pixel-major path: its partials are summed transposed, and 4 (against 16) keeps them
-    /// in L2 (docs/performance.md, "The measurements behind the kernels' choices"), while still splitting over 2 and 4 threads.
+    /// Most batch partials of the pixel-major and Winograd paths: pixel-major's partials are summed transposed, and 4
+    /// (against 16) keeps them in L2; Winograd's each end in a filter transform (docs/performance.md, "The
+    /// measurements behind the kernels' choices"). 4 still splits over 2 and 4 threads.
     /// </summary>
-    private const int MaxPixelMajorPartials = 4;
+    private const int MaxFewPartials = 4;
 
     /// <summary>Float budget of the batch partials (16 MB): large filters get fewer chunks.</summary>
     private const int PartialBudget = 1 << 22;
@@ -56,7 +57,8 @@ public static unsafe partial class Conv2d
     /// an empty dW or dB is skipped. The batch is cut into fixed chunks (of whole image groups) that depend only
     /// on the geometry; each chunk sums its groups in order into a partial, and the partials are added in chunk
     /// order, so the result is bit-identical for any <see cref="Workers.Count"/>. The kernel is chosen by shape:
-    /// images in the vector lanes (<see cref="UseWeightLanes"/>), pixel-major GEMM (<see cref="UsePixelMajorWeight"/>),
+    /// images in the vector lanes (<see cref="UseWeightLanes"/>), Winograd (<see cref="UseWinogradWeight"/>),
+    /// pixel-major GEMM (<see cref="UsePixelMajorWeight"/>),
     /// the direct 3×3 kernel, or im2col + GEMM.
     /// </summary>
     public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, Span<float> dB,
@@ -66,17 +68,18 @@ public static unsafe partial class Conv2d
         if (dW.IsEmpty && dB.IsEmpty) return;
         int wLength = dW.IsEmpty ? 0 : g.WLength, bLength = dB.IsEmpty ? 0 : g.K;
         bool lanes = !dW.IsEmpty && UseWeightLanes(g);
-        bool pixelMajor = !dW.IsEmpty && !lanes && UsePixelMajorWeight(g), transposed = pixelMajor && PixelMajorTransposed(g);
-        bool direct = !dW.IsEmpty && !lanes && !pixelMajor && UseDirectWeight3x3(g);
-        int group = lanes ? LaneImages : direct ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
-        int chunks = ChunkCount(groups, wLength + bLength, pixelMajor ? MaxPixelMajorPartials : MaxPartials), perChunk = (groups + chunks - 1) / chunks;
+        bool winograd = !dW.IsEmpty && !lanes && UseWinogradWeight(g);
+        bool pixelMajor = !dW.IsEmpty && !lanes && !winograd && UsePixelMajorWeight(g), transposed = pixelMajor && PixelMajorTransposed(g);
+        bool direct = !dW.IsEmpty && !lanes && !winograd && !pixelMajor && UseDirectWeight3x3(g);
+        int group = lanes ? LaneImages : direct || winograd ? 1 : ImagesPerGroup(g), groups = GroupCount(g, group);
+        int chunks = ChunkCount(groups, wLength + bLength, pixelMajor || winograd ? MaxFewPartials : MaxPartials), perChunk = (groups + chunks - 1) / chunks;
         chunks = (groups + perChunk - 1) / perChunk;
         fixed (float* px = x, pdy = dY, pdw = dW, pdb = dB)
         {
             var body = new BackwardWeightBody
             {
                 X = px, DY = pdy, G = g, Group = group, GroupsPerChunk = perChunk, WLength = wLength, BLength = bLength,
-                Lanes = lanes, Direct = direct, PixelMajor = pixelMajor, Transposed = transposed,
+                Lanes = lanes, Winograd = winograd, Direct = direct, PixelMajor = pixelMajor, Transposed = transposed,
             };
             if (chunks == 1 && !pixelMajor)
             {
@@ -181,7 +184,7 @@ public static unsafe partial class Conv2d
         public float* X, DY, DW, DB, Partials;
         public Conv2dGeometry G;
         public int Group, GroupsPerChunk, WLength, BLength, PartialStride;
-        public bool Accumulate, Lanes, Direct, PixelMajor, Transposed;
+        public bool Accumulate, Lanes, Winograd, Direct, PixelMajor, Transposed;
 
         /// <summary>Sums the groups of chunk <paramref name="chunk"/> in order: into dW/dB when accumulating, else into its partial.</summary>
         public readonly void Invoke(int chunk)
@@ -204,6 +207,17 @@ public static unsafe partial class Conv2d
                             for (int n = first; n < first + count; n++) SumRows(DY + (long)n * K * pq, db, K, pq, overwrite && n == first);
                     }
                 }
+                return;
+            }
+            if (Winograd)
+            {
+                // Groups are single images here: the chunk's images go to the kernel in one call.
+                int count = lastGroup - firstGroup;
+                bool overwrite = !Accumulate;
+                fixed (float* buffer = ColScratch(WinogradWeightScratch(G, count)))
+                    WeightWinograd(X + (long)firstGroup * chw, DY + (long)firstGroup * K * pq, count, dw, G, overwrite, buffer);
+                if (BLength > 0)
+                    for (int n = firstGroup; n < lastGroup; n++) SumRows(DY + (long)n * K * pq, db, K, pq, overwrite && n == firstGroup);
                 return;
             }
             if (Direct)

@@ -76,14 +76,22 @@ public static unsafe partial class Conv2d
     /// tiering it stayed in on-stack-replacement code and ran at the one-float-at-a-time speed.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
-    internal static void PadTransposeImage(float* x, float* xt, in Conv2dGeometry g)
+    internal static void PadTransposeImage(float* x, float* xt, in Conv2dGeometry g) =>
+        PadTranspose(x, xt, g.C, g.H, g.W, g.H + 2 * g.PadH, g.W + 2 * g.PadW, g.PadH, g.PadW);
+
+    /// <summary>
+    /// Overwrites xt (hp·wp × C) with x (C, H, W) moved pixel-major at row and column offset padH, padW, zeros
+    /// elsewhere, as <see cref="PadTransposeImage"/> (which it serves) describes.
+    /// </summary>
+    [MethodImpl(Inlining.HotPath)]
+    private static void PadTranspose(float* x, float* xt, int C, int H, int W, int hp, int wp, int padH, int padW)
     {
-        int C = g.C, H = g.H, W = g.W, wp = W + 2 * g.PadW, hw = H * W;
-        new Span<float>(xt, PaddedPlane(g) * C).Clear();
+        int hw = H * W;
+        new Span<float>(xt, hp * wp * C).Clear();
         int c8 = Avx.IsSupported ? C / 8 * 8 : 0, w8 = Avx.IsSupported ? W / 8 * 8 : 0;
         for (int h = 0; h < H; h++)
         {
-            float* dstRow = xt + ((long)(h + g.PadH) * wp + g.PadW) * C;
+            float* dstRow = xt + ((long)(h + padH) * wp + padW) * C;
             for (int c = 0; c < c8; c += 8)
             {
                 float* src = x + (long)c * hw + (long)h * W;

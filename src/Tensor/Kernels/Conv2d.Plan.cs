@@ -13,7 +13,7 @@ public static partial class Conv2d
     /// the same predicates the passes dispatch on: "winograd-lanes", "direct", "winograd", "gemm" (a pointwise
     /// convolution straight into GEMM) or "im2col+gemm" forward; backward-data adds "direct-stride2",
     /// "flipped ALGORITHM" (a forward convolution with flipped filters) and "gemm+col2im"; backward-weight
-    /// "weight-lanes", "pixel-major gemm", "direct" or "im2col+gemm".
+    /// "weight-lanes", "winograd", "pixel-major gemm", "direct" or "im2col+gemm".
     /// </summary>
     public static ConvPlan Plan(in Conv2dGeometry g)
     {
@@ -21,6 +21,7 @@ public static partial class Conv2d
             : UseFlippedForward(g) ? "flipped " + ForwardAlgorithm(Flipped(g))
             : "gemm+col2im";
         string backwardWeight = UseWeightLanes(g) ? "weight-lanes"
+            : UseWinogradWeight(g) ? "winograd"
             : UsePixelMajorWeight(g) ? "pixel-major gemm"
             : UseDirectWeight3x3(g) ? "direct"
             : "im2col+gemm";

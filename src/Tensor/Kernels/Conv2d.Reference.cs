@@ -144,6 +144,54 @@ public static partial class Conv2d
         }
     }
 
+    /// <summary>
+    /// dW (K, C, 3, 3) += Gᵀ (Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ d B)) G, Winograd F(2×2, 3×3)'s filter gradient of a 3×3,
+    /// stride-1, pad-1 geometry, in double: the definition <see cref="WeightWinograd"/> implements, checked against
+    /// <see cref="BackwardWeightReference"/> (the transforms are right) and checking the kernel.
+    /// </summary>
+    internal static void BackwardWeightWinogradReference(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, Span<float> dW, in Conv2dGeometry g)
+    {
+        g.CheckLengths("backward-weight", x.Length, dW.Length, 0, dY.Length);
+        int P = g.P, Q = g.Q;
+        var A = new float[8];
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 2; b++) A[a * 2 + b] = AT2[b * 4 + a];
+        var m = new double[g.K * g.C][];
+        for (int i = 0; i < m.Length; i++) m[i] = new double[16];
+        var v = new double[g.C][];
+        var d = new double[16];
+        var dy = new double[4];
+        for (int n = 0; n < g.N; n++)
+        for (int p0 = 0; p0 < P; p0 += 2)
+        for (int q0 = 0; q0 < Q; q0 += 2)
+        {
+            for (int c = 0; c < g.C; c++)
+            {
+                for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                {
+                    int h = p0 - 1 + i, col = q0 - 1 + j;
+                    d[i * 4 + j] = (uint)h < (uint)g.H && (uint)col < (uint)g.W ? x[((n * g.C + c) * g.H + h) * g.W + col] : 0;
+                }
+                v[c] = Sandwich(BT2, 4, 4, d);
+            }
+            for (int k = 0; k < g.K; k++)
+            {
+                for (int a = 0; a < 2; a++)
+                for (int b = 0; b < 2; b++)
+                    dy[a * 2 + b] = p0 + a < P && q0 + b < Q ? dY[((n * g.K + k) * P + p0 + a) * Q + q0 + b] : 0;
+                var u = Sandwich(A, 4, 2, dy);
+                for (int c = 0; c < g.C; c++)
+                    for (int e = 0; e < 16; e++) m[k * g.C + c][e] += u[e] * v[c][e];
+            }
+        }
+        for (int kc = 0; kc < m.Length; kc++)
+        {
+            var o = Sandwich(GT2, 3, 4, m[kc]);
+            for (int e = 0; e < 9; e++) dW[kc * 9 + e] += (float)o[e];
+        }
+    }
+
     /// <summary>T X Tᵀ for T (rows × cols, row-major) and X (cols × cols), in double.</summary>
     private static double[] Sandwich(ReadOnlySpan<float> t, int rows, int cols, double[] x)
     {

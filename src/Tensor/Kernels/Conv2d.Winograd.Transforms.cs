@@ -12,6 +12,9 @@ public static unsafe partial class Conv2d
     private static ReadOnlySpan<float> G2 => [1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1];
     private static ReadOnlySpan<float> AT2 => [1, 1, 1, 0, 0, 1, -1, -1];
 
+    /// <summary>Gᵀ (3 × α) of F(2×2, 3×3), for the filter gradient Gᵀ M G (Conv2d.WinogradWeight.cs).</summary>
+    private static ReadOnlySpan<float> GT2 => [1, 0.5f, 0.5f, 0, 0, 0.5f, -0.5f, 0, 0, 0.5f, 0.5f, 1];
+
     // F(4×4, 3×3), interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray, section 4.2).
     private static ReadOnlySpan<float> BT4 =>
     [
@@ -97,6 +100,10 @@ public static unsafe partial class Conv2d
 
         /// <summary>a·b + c, fused (one rounding), on every path.</summary>
         static abstract TV MultiplyAdd(TV a, float b, TV c);
+
+        static abstract TV Add(TV a, TV b);
+
+        static abstract TV Subtract(TV a, TV b);
     }
 
     private readonly struct Lanes512 : ILanes<Vector512<float>>
@@ -106,6 +113,8 @@ public static unsafe partial class Conv2d
         public static Vector512<float> Load(float* p) => Vector512.Load(p);
         public static void Store(float* p, Vector512<float> v) => v.Store(p);
         public static Vector512<float> MultiplyAdd(Vector512<float> a, float b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, Vector512.Create(b), c);
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
     }
 
     private readonly struct Lanes256 : ILanes<Vector256<float>>
@@ -115,6 +124,8 @@ public static unsafe partial class Conv2d
         public static Vector256<float> Load(float* p) => Vector256.Load(p);
         public static void Store(float* p, Vector256<float> v) => v.Store(p);
         public static Vector256<float> MultiplyAdd(Vector256<float> a, float b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, Vector256.Create(b), c);
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
     }
 
     private readonly struct Lanes128 : ILanes<Vector128<float>>
@@ -124,6 +135,8 @@ public static unsafe partial class Conv2d
         public static Vector128<float> Load(float* p) => Vector128.Load(p);
         public static void Store(float* p, Vector128<float> v) => v.Store(p);
         public static Vector128<float> MultiplyAdd(Vector128<float> a, float b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, Vector128.Create(b), c);
+        public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+        public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
     }
 
     private readonly struct LanesScalar : ILanes<float>
@@ -133,5 +146,7 @@ public static unsafe partial class Conv2d
         public static float Load(float* p) => *p;
         public static void Store(float* p, float v) => *p = v;
         public static float MultiplyAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+        public static float Add(float a, float b) => a + b;
+        public static float Subtract(float a, float b) => a - b;
     }
 }

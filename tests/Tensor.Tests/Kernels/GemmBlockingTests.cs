@@ -87,7 +87,9 @@ public class GemmBlockingTests
         string[] forward = ["winograd-lanes", "direct", "winograd", "gemm", "im2col+gemm"];
         Assert.Contains(plan.Forward, forward);
         Assert.True(plan.BackwardData is "direct-stride2" or "gemm+col2im" || plan.BackwardData.StartsWith("flipped ", StringComparison.Ordinal), plan.BackwardData);
-        Assert.Contains(plan.BackwardWeight, new[] { "weight-lanes", "pixel-major gemm", "direct", "im2col+gemm" });
+        Assert.Contains(plan.BackwardWeight, new[] { "weight-lanes", "winograd", "pixel-major gemm", "direct", "im2col+gemm" });
+        var resnet = Conv2dGeometry.Create(128, 32, 16, 16, 32, 3, 3, 1, 1);
+        Assert.Equal(Conv2d.UseWinogradWeight(resnet), Conv2d.Plan(resnet).BackwardWeight == "winograd");
         // The 5x5 stride-2 layer has no special kernel on any machine.
         var plain = Conv2dGeometry.Create(4, 8, 16, 16, 8, 5, 5, 2, 2);
         Assert.Equal(new ConvPlan("im2col+gemm", "gemm+col2im", "im2col+gemm"), Conv2d.Plan(plain));
