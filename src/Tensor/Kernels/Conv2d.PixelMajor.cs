@@ -81,13 +81,13 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// Overwrites xt (hp·wp × C) with x (C, H, W) moved pixel-major at row and column offset padH, padW, zeros
-    /// elsewhere, as <see cref="PadTransposeImage"/> (which it serves) describes.
+    /// elsewhere (with no border, a plain transpose: C × H·W to H·W × C), as <see cref="PadTransposeImage"/> (which it serves) describes.
     /// </summary>
     [MethodImpl(Inlining.HotPath)]
     private static void PadTranspose(float* x, float* xt, int C, int H, int W, int hp, int wp, int padH, int padW)
     {
         int hw = H * W;
-        new Span<float>(xt, hp * wp * C).Clear();
+        if (hp * wp != hw) new Span<float>(xt, hp * wp * C).Clear();
         int c8 = Avx.IsSupported ? C / 8 * 8 : 0, w8 = Avx.IsSupported ? W / 8 * 8 : 0;
         for (int h = 0; h < H; h++)
         {

@@ -5,12 +5,6 @@ namespace NanoFed.Kernels;
 public static unsafe partial class Conv2d
 {
     /// <summary>
-    /// Floats of one block's transformed inputs and gradients (V and D of <see cref="WeightWinograd"/>): 512 KB, half
-    /// of a 1 MB L2, so that the α² products of a block read them from cache.
-    /// </summary>
-    private const int WinogradWeightBlockFloats = 1 << 17;
-
-    /// <summary>
     /// Whether backward-weight runs Winograd F(2×2, 3×3) (<see cref="WeightWinograd"/>): a 3×3, stride-1, pad-1
     /// convolution of 16 to 64 input and output channels on an AVX2 machine without AVX-512 (where the lanes kernel
     /// takes these shapes). Measured there against the direct and pixel-major kernels it replaces (docs/performance.md,
@@ -26,7 +20,7 @@ public static unsafe partial class Conv2d
     /// </summary>
     private static int WinogradWeightScratch(in Conv2dGeometry g, int count)
     {
-        var p = WinogradWeightPlan.Create(g, count);
+        var p = WinogradBlockPlan.Create(g, count);
         return 16 * g.C * g.K + 16 * (p.PointStride(g.C) + p.PointStride(g.K)) + p.BlockImages * (p.PaddedH * p.PaddedW * g.C + p.GradH * p.GradW * g.K);
     }
 
@@ -35,7 +29,7 @@ public static unsafe partial class Conv2d
     /// [0, <paramref name="count"/>) of x and dY by Winograd F(2×2, 3×3) (Lavin and Gray, arXiv:1509.09308), the
     /// transpose of forward's y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ d B)]A: with the output cut into 2×2 tiles (dY zero past P×Q),
     /// dW[k, c] = Gᵀ (Σ_tiles (A dy Aᵀ)[k] ⊙ (Bᵀ d B)[c]) G, 16 products per tile where the direct sum takes 36.
-    /// The images go in blocks of whole images (<see cref="WinogradWeightBlockFloats"/>): copied channel-last, then
+    /// The images go in blocks of whole images (<see cref="WinogradBlockFloats"/>): copied channel-last, then
     /// V[ξ][t][c] = (Bᵀ d B)[ξ] and D[ξ][t][k] = (A dy Aᵀ)[ξ] for every tile t of the block, then
     /// M[ξ][c][k] += Σ_t V[ξ][t][c]·D[ξ][t][k], one FMA chain per element over the images' tiles in order. Each vector
     /// path runs the same operations per lane as the scalar one (<paramref name="maxLanes"/> caps the lanes, for
@@ -45,7 +39,7 @@ public static unsafe partial class Conv2d
     internal static void WeightWinograd(float* x, float* dy, int count, float* dw, in Conv2dGeometry g, bool overwrite, float* scratch,
         int maxLanes = int.MaxValue)
     {
-        var plan = WinogradWeightPlan.Create(g, count);
+        var plan = WinogradBlockPlan.Create(g, count);
         int C = g.C, K = g.K;
         float* m = scratch, v = m + 16 * C * K, d = v + 16 * plan.PointStride(C);
         float* xt = d + 16 * plan.PointStride(K), dyt = xt + plan.BlockImages * plan.PaddedH * plan.PaddedW * C;
@@ -59,7 +53,7 @@ public static unsafe partial class Conv2d
                 PadTranspose(x + (first + i) * chw, xt + (long)i * plan.PaddedH * plan.PaddedW * C, C, g.H, g.W, plan.PaddedH, plan.PaddedW, 1, 1);
                 PadTranspose(dy + (first + i) * kpq, dyt + (long)i * plan.GradH * plan.GradW * K, K, g.P, g.Q, plan.GradH, plan.GradW, 1, 1);
             }
-            var input = new WinogradWeightInputJob { Xt = xt, V = v, Plan = plan, Tiles = tiles, C = C };
+            var input = new WinogradBlockInputJob { Xt = xt, V = v, Plan = plan, Tiles = tiles, C = C };
             RunLanes(ref input, C, maxLanes);
             var grad = new WinogradWeightGradJob { Dyt = dyt, D = d, Plan = plan, Tiles = tiles, K = K };
             RunLanes(ref grad, K, maxLanes);
@@ -84,116 +78,11 @@ public static unsafe partial class Conv2d
         fixed (float* px = x, pdy = dY, pdw = dW, ps = scratch) WeightWinograd(px, pdy, g.N, pdw, g, overwrite, ps, maxLanes);
     }
 
-    /// <summary>The shape-only decisions of <see cref="WeightWinograd"/>: the tile grid, the padded planes and the block of images.</summary>
-    private readonly struct WinogradWeightPlan
-    {
-        public int TilesW { get; init; }
-        public int TilesPerImage { get; init; }
-        public int BlockImages { get; init; }
-        public int BlockTiles => BlockImages * TilesPerImage;
-
-        /// <summary>
-        /// Floats from one point's V (or D) of a block to the next, for <paramref name="channels"/> channels: a cache
-        /// line more than the block needs, so that the 16 points' rows, written together by the transforms, do not sit
-        /// a multiple of 4 KB apart (which made them evict each other from L1: the transforms ran 2× slower).
-        /// </summary>
-        public int PointStride(int channels) => BlockTiles * channels + 16;
-
-        /// <summary>Channel-last padded x: rows and columns (the tile grid's reach plus the border), as forward's Winograd.</summary>
-        public int PaddedH { get; init; }
-
-        public int PaddedW { get; init; }
-
-        /// <summary>Channel-last dY at offset 1 (as x), zero past P×Q up to the tile grid.</summary>
-        public int GradH { get; init; }
-
-        public int GradW { get; init; }
-
-        public static WinogradWeightPlan Create(in Conv2dGeometry g, int count)
-        {
-            int tilesH = (g.P + 1) / 2, tilesW = (g.Q + 1) / 2, perImage = tilesH * tilesW;
-            int images = Math.Clamp(WinogradWeightBlockFloats / (16 * (g.C + g.K) * perImage), 1, Math.Max(1, count));
-            return new WinogradWeightPlan
-            {
-                TilesW = tilesW, TilesPerImage = perImage, BlockImages = images,
-                PaddedH = 2 * tilesH + 2, PaddedW = 2 * tilesW + 2, GradH = 2 * tilesH + 1, GradW = 2 * tilesW + 1,
-            };
-        }
-
-        /// <summary>Image (within the block), tile row and tile column of block tile <paramref name="t"/>.</summary>
-        [MethodImpl(Inlining.ShortMethod)]
-        public void Origin(int t, out int n, out int th, out int tw)
-        {
-            n = t / TilesPerImage;
-            int r = t - n * TilesPerImage;
-            th = r / TilesW;
-            tw = r - th * TilesW;
-        }
-    }
-
-    /// <summary>V[ξ][t][c] = (Bᵀ d B)[ξ] of the 4×4 input tile d of block tile t, by adds, vectorized over c.</summary>
-    private struct WinogradWeightInputJob : ILanesJob
-    {
-        public float* Xt, V;
-        public WinogradWeightPlan Plan;
-        public int Tiles, C;
-
-        [MethodImpl(Inlining.HotPath)]
-        public readonly int Run<TL, TV>(int c, int end) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            int L = TL.Count, stop = c + (end - c) / L * L, wp = Plan.PaddedW, tilesW = Plan.TilesW;
-            long point = Plan.PointStride(C), row = (long)wp * C, image = (long)Plan.PaddedH * wp * C;
-            if (stop == c) return c;
-            for (int j = 0; j < Tiles; j++)
-            {
-                Plan.Origin(j, out int n, out int th, out int tw);
-                float* src = Xt + n * image + (2L * th * wp + 2 * tw) * C;
-                float* dst = V + (long)j * C;
-                for (int cb = c; cb < stop; cb += L)
-                {
-                    // Bᵀ d, one tile column at a time; then (Bᵀ d) B, one row at a time.
-                    float* col = src + cb;
-                    BtColumn<TL, TV>(col, row, out TV a0, out TV b0, out TV c0, out TV d0);
-                    BtColumn<TL, TV>(col + C, row, out TV a1, out TV b1, out TV c1, out TV d1);
-                    BtColumn<TL, TV>(col + 2 * C, row, out TV a2, out TV b2, out TV c2, out TV d2);
-                    BtColumn<TL, TV>(col + 3 * C, row, out TV a3, out TV b3, out TV c3, out TV d3);
-                    BtRow<TL, TV>(a0, a1, a2, a3, dst + cb, point);
-                    BtRow<TL, TV>(b0, b1, b2, b3, dst + cb + 4 * point, point);
-                    BtRow<TL, TV>(c0, c1, c2, c3, dst + cb + 8 * point, point);
-                    BtRow<TL, TV>(d0, d1, d2, d3, dst + cb + 12 * point, point);
-                }
-            }
-            return stop;
-        }
-
-        /// <summary>Bᵀ x of the column x0..x3 (at col, col + row, ...): x0 − x2, x1 + x2, x2 − x1, x1 − x3.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void BtColumn<TL, TV>(float* col, long row, out TV y0, out TV y1, out TV y2, out TV y3)
-            where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            TV x0 = TL.Load(col), x1 = TL.Load(col + row), x2 = TL.Load(col + 2 * row), x3 = TL.Load(col + 3 * row);
-            y0 = TL.Subtract(x0, x2);
-            y1 = TL.Add(x1, x2);
-            y2 = TL.Subtract(x2, x1);
-            y3 = TL.Subtract(x1, x3);
-        }
-
-        /// <summary>The same on a row, stored at dst, dst + point, ... (four consecutive points ξ).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void BtRow<TL, TV>(TV x0, TV x1, TV x2, TV x3, float* dst, long point) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            TL.Store(dst, TL.Subtract(x0, x2));
-            TL.Store(dst + point, TL.Add(x1, x2));
-            TL.Store(dst + 2 * point, TL.Subtract(x2, x1));
-            TL.Store(dst + 3 * point, TL.Subtract(x1, x3));
-        }
-    }
-
     /// <summary>D[ξ][t][k] = (A dy Aᵀ)[ξ] of the 2×2 gradient tile dy of block tile t, by adds, vectorized over k.</summary>
     private struct WinogradWeightGradJob : ILanesJob
     {
         public float* Dyt, D;
-        public WinogradWeightPlan Plan;
+        public WinogradBlockPlan Plan;
         public int Tiles, K;
 
         [MethodImpl(Inlining.HotPath)]
@@ -283,7 +172,7 @@ public static unsafe partial class Conv2d
         }
 
         /// <summary>Channels c..c+3 (v points at V[ξ][0][c]) by filters k..k+2L (d at D[ξ][0][k], m at M[ξ][c][k]).</summary>
-        [MethodImpl(Inlining.HotPath)]
+        [MethodImpl(Inlining.MicroKernel)]
         private readonly void Block4x2<TL, TV>(float* v, float* d, float* m, int L) where TL : struct, ILanes<TV> where TV : unmanaged
         {
             float* m1 = m + K, m2 = m1 + K, m3 = m2 + K;

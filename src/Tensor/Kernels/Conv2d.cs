@@ -45,6 +45,11 @@ public static unsafe partial class Conv2d
             ForwardWinogradLanes(x, w, bias, y, g, accumulate, relu);
             return;
         }
+        if (UseWinogradSmall(g))
+        {
+            ForwardWinogradSmall(x, w, bias, y, g, accumulate, relu);
+            return;
+        }
         if (UseDirect3x3(g) || UseDirectStride2(g))
         {
             ForwardDirect3x3(x, w, bias, y, g, accumulate, relu);
