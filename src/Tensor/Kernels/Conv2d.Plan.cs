@@ -10,7 +10,7 @@ public static partial class Conv2d
 {
     /// <summary>
     /// Which algorithm each pass runs on geometry <paramref name="g"/> on this machine (its ISA decides some), read off
-    /// the same predicates the passes dispatch on: "winograd-lanes", "winograd-small", "direct", "winograd", "gemm" (a pointwise
+    /// the same predicates the passes dispatch on: "winograd-small", "winograd-lanes", "direct", "winograd", "gemm" (a pointwise
     /// convolution straight into GEMM) or "im2col+gemm" forward; backward-data adds "direct-stride2",
     /// "flipped ALGORITHM" (a forward convolution with flipped filters) and "gemm+col2im"; backward-weight
     /// "weight-lanes", "winograd", "pixel-major gemm", "direct" or "im2col+gemm".
@@ -30,8 +30,8 @@ public static partial class Conv2d
 
     /// <summary>Forward's algorithm, in <see cref="ForwardCore"/>'s order of choice.</summary>
     private static string ForwardAlgorithm(in Conv2dGeometry g) =>
-        UseWinogradLanes(g) ? "winograd-lanes"
-        : UseWinogradSmall(g) ? "winograd-small"
+        UseWinogradSmall(g) ? "winograd-small"
+        : UseWinogradLanes(g) ? "winograd-lanes"
         : UseDirect3x3(g) || UseDirectStride2(g) ? "direct"
         : UseWinograd(g) ? "winograd"
         : g.IsPointwise && ImagesPerGroup(g) == 1 ? "gemm"

@@ -40,14 +40,14 @@ public static unsafe partial class Conv2d
     /// </summary>
     private static void ForwardCore(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, bool accumulate, bool relu = false)
     {
-        if (UseWinogradLanes(g))
-        {
-            ForwardWinogradLanes(x, w, bias, y, g, accumulate, relu);
-            return;
-        }
         if (UseWinogradSmall(g))
         {
             ForwardWinogradSmall(x, w, bias, y, g, accumulate, relu);
+            return;
+        }
+        if (UseWinogradLanes(g))
+        {
+            ForwardWinogradLanes(x, w, bias, y, g, accumulate, relu);
             return;
         }
         if (UseDirect3x3(g) || UseDirectStride2(g))

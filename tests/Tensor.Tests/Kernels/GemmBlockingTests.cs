@@ -84,7 +84,7 @@ public class GemmBlockingTests
         Assert.Equal("gemm", Conv2d.Plan(pointwise).Forward);
         var stem = Conv2dGeometry.Create(128, 3, 32, 32, 64, 3, 3, 1, 1);
         var plan = Conv2d.Plan(stem);
-        string[] forward = ["winograd-lanes", "direct", "winograd", "gemm", "im2col+gemm"];
+        string[] forward = ["winograd-small", "winograd-lanes", "direct", "winograd", "gemm", "im2col+gemm"];
         Assert.Contains(plan.Forward, forward);
         Assert.True(plan.BackwardData is "direct-stride2" or "gemm+col2im" || plan.BackwardData.StartsWith("flipped ", StringComparison.Ordinal), plan.BackwardData);
         Assert.Contains(plan.BackwardWeight, new[] { "weight-lanes", "winograd", "pixel-major gemm", "direct", "im2col+gemm" });
