@@ -40,6 +40,13 @@ public static unsafe partial class Conv2d
 
         public int GradW { get; init; }
 
+        /// <summary>
+        /// Whether one image's transforms take at most 4 blocks' worth (<see cref="WinogradBlockFloats"/>): a block holds
+        /// at least one image, so larger planes (beyond about 64×64 at 16 channels) would leave L2 far behind.
+        /// </summary>
+        public static bool FitsOneImage(in Conv2dGeometry g) =>
+            16L * ((g.P + 1) / 2) * ((g.Q + 1) / 2) * (g.C + g.K) <= 4L * WinogradBlockFloats;
+
         public static WinogradBlockPlan Create(in Conv2dGeometry g, int count)
         {
             int tilesH = (g.P + 1) / 2, tilesW = (g.Q + 1) / 2, perImage = tilesH * tilesW;

@@ -9,14 +9,15 @@ public static unsafe partial class Conv2d
     /// Whether forward runs Winograd F(2×2, 3×3) in blocks of whole images with register-blocked products
     /// (<see cref="ForwardWinogradSmall(float*, float*, float*, float*, in Conv2dGeometry, bool, bool, int)"/>): a
     /// 3×3, stride-1, pad-1 convolution of 16 to 64 input channels and filters on an AVX2 machine without AVX-512, on
-    /// planes of 16×16 and more (ResNet's 16@32 and 32@16) or where the lanes kernel does not run (batches under 32).
+    /// planes of 16×16 to about 64×64 (ResNet's 16@32 and 32@16; <see cref="WinogradBlockPlan.FitsOneImage"/>) or
+    /// where the lanes kernel does not run (batches under 32).
     /// Measured there against the direct and lanes kernels (docs/performance.md, "The measurements behind the kernels'
     /// choices"): faster than both on those shapes; on 8×8 planes (64@8) the lanes kernel keeps the shape (faster on
     /// one thread, even on two).
     /// </summary>
     internal static bool UseWinogradSmall(in Conv2dGeometry g) =>
         LanesOnAvx2 && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
-        && g.C >= 16 && g.C <= 64 && g.K >= 16 && g.K <= 64 && (g.H * g.W >= 256 || !UseWinogradLanes(g));
+        && g.C >= 16 && g.C <= 64 && g.K >= 16 && g.K <= 64 && (g.H * g.W >= 256 || !UseWinogradLanes(g)) && WinogradBlockPlan.FitsOneImage(g);
 
     /// <summary>
     /// Winograd F(2×2, 3×3) (Lavin and Gray, arXiv:1509.09308) for few channels, where the channel-last kernel's GEMMs

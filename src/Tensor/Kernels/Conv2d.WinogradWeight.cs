@@ -6,13 +6,14 @@ public static unsafe partial class Conv2d
 {
     /// <summary>
     /// Whether backward-weight runs Winograd F(2×2, 3×3) (<see cref="WeightWinograd"/>): a 3×3, stride-1, pad-1
-    /// convolution of 16 to 64 input and output channels on an AVX2 machine without AVX-512 (where the lanes kernel
+    /// convolution of 16 to 64 input and output channels on planes up to about 64×64
+    /// (<see cref="WinogradBlockPlan.FitsOneImage"/>), on an AVX2 machine without AVX-512 (where the lanes kernel
     /// takes these shapes). Measured there against the direct and pixel-major kernels it replaces (docs/performance.md,
     /// "The measurements behind the kernels' choices").
     /// </summary>
     internal static bool UseWinogradWeight(in Conv2dGeometry g) =>
         LanesOnAvx2 && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1
-        && g.C >= 16 && g.C <= 64 && g.K >= 16 && g.K <= 64;
+        && g.C >= 16 && g.C <= 64 && g.K >= 16 && g.K <= 64 && WinogradBlockPlan.FitsOneImage(g);
 
     /// <summary>
     /// Scratch floats of <see cref="WeightWinograd"/> for up to <paramref name="count"/> images: M, then one block's

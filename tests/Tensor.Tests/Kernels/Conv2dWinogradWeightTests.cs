@@ -83,6 +83,16 @@ public class Conv2dWinogradWeightTests
         }
     }
 
+    /// <summary>Planes whose one image would overflow the blocks' L2 budget many times over keep the older kernels, in both passes.</summary>
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void LargePlanesStayOffTheBlockKernels()
+    {
+        var g = Conv2dGeometry.Create(2, 16, 130, 130, 16, 3, 3, 1, 1);
+        Assert.False(Conv2d.UseWinogradWeight(g));
+        Assert.False(Conv2d.UseWinogradSmall(g));
+    }
+
     /// <summary>
     /// ResNet-20's stride-1 shapes (at a smaller batch, with a ragged chunk) take the Winograd path on an AVX2 machine
     /// without AVX-512, and through <see cref="Conv2d.BackwardWeight"/> accumulate dW and dB like the reference, with
