@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 namespace NanoFed.Kernels;
 
 // What the block-wise Winograd F(2×2, 3×3) kernels of small channel counts share (Conv2d.WinogradWeight.cs,
-// Conv2d.WinogradSmall.cs): the blocking of the batch into whole images and the input transform V = Bᵀ d B.
+// Conv2d.WinogradSmall.cs): the blocking of the batch into whole images, the input transform V = Bᵀ d B and the loop
+// that drives their per-point products over the filters.
 public static unsafe partial class Conv2d
 {
     /// <summary>
@@ -124,6 +125,53 @@ public static unsafe partial class Conv2d
             TL.Store(dst + point, TL.Add(x1, x2));
             TL.Store(dst + 2 * point, TL.Subtract(x2, x1));
             TL.Store(dst + 3 * point, TL.Subtract(x1, x3));
+        }
+    }
+
+    /// <summary>
+    /// The products of a block-wise Winograd kernel at one of the 16 points ξ, vectorized over the filters k: a register
+    /// block of <see cref="BlockRows"/> rows (tiles or channels) by 2 vectors of filters, and one row by one vector for
+    /// the edges.
+    /// </summary>
+    private interface IWinogradPointProduct
+    {
+        static abstract int BlockRows { get; }
+        int Rows { get; }
+        void Block<TL, TV>(int xi, int row, int k) where TL : struct, ILanes<TV> where TV : unmanaged;
+        void Single<TL, TV>(int xi, int row, int k) where TL : struct, ILanes<TV> where TV : unmanaged;
+    }
+
+    /// <summary>Runs a point product over filters [k, end) of every point and row: 2 vectors of filters at a time, then 1.</summary>
+    private struct WinogradProductJob<TP> : ILanesJob where TP : struct, IWinogradPointProduct
+    {
+        public TP Product;
+
+        [MethodImpl(Inlining.HotPath)]
+        public int Run<TL, TV>(int k, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            int L = TL.Count;
+            for (; k + 2 * L <= end; k += 2 * L) Columns<TL, TV>(k, 2);
+            if (k + L <= end)
+            {
+                Columns<TL, TV>(k, 1);
+                k += L;
+            }
+            return k;
+        }
+
+        /// <summary>Filters [k, k + vectors·L) of every point and row.</summary>
+        [MethodImpl(Inlining.HotPath)]
+        private void Columns<TL, TV>(int k, int vectors) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            int L = TL.Count, rows = Product.Rows;
+            for (int xi = 0; xi < 16; xi++)
+            {
+                int r = 0;
+                if (vectors == 2)
+                    for (; r + TP.BlockRows <= rows; r += TP.BlockRows) Product.Block<TL, TV>(xi, r, k);
+                for (; r < rows; r++)
+                    for (int e = 0; e < vectors; e++) Product.Single<TL, TV>(xi, r, k + e * L);
+            }
         }
     }
 }

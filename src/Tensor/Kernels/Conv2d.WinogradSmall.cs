@@ -93,7 +93,10 @@ public static unsafe partial class Conv2d
                     PadTranspose(X + (first + i) * chw, xt + i * plane, C, g.H, g.W, Plan.PaddedH, Plan.PaddedW, 1, 1);
                 var input = new WinogradBlockInputJob { Xt = xt, V = v, Plan = Plan, Tiles = tiles, C = C };
                 RunLanes(ref input, C, MaxLanes);
-                var products = new WinogradSmallProductJob { V = v, U = U, M = m, C = C, K = K, Tiles = tiles, VPoint = Plan.PointStride(C), MPoint = Plan.PointStride(K) };
+                var products = new WinogradProductJob<WinogradSmallProduct>
+                {
+                    Product = new() { V = v, U = U, M = m, C = C, K = K, Tiles = tiles, VPoint = Plan.PointStride(C), MPoint = Plan.PointStride(K) },
+                };
                 RunLanes(ref products, K, MaxLanes);
                 var output = new WinogradSmallOutputJob { M = m, Yt = yt, Plan = Plan, Tiles = tiles, K = K, P = g.P, Q = g.Q };
                 RunLanes(ref output, K, MaxLanes);
@@ -116,44 +119,20 @@ public static unsafe partial class Conv2d
     /// M[ξ][t][k] = Σ_c V[ξ][t][c]·U[ξ][c][k]: 6 tiles by 2 vectors of filters per register block (then single tiles,
     /// and 1 vector at the edge), vectorized over k.
     /// </summary>
-    private struct WinogradSmallProductJob : ILanesJob
+    private struct WinogradSmallProduct : IWinogradPointProduct
     {
         public float* V, U, M;
         public int C, K, Tiles, VPoint, MPoint;
 
-        [MethodImpl(Inlining.HotPath)]
-        public readonly int Run<TL, TV>(int k, int end) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            int L = TL.Count;
-            for (; k + 2 * L <= end; k += 2 * L) Columns<TL, TV>(k, 2);
-            if (k + L <= end)
-            {
-                Columns<TL, TV>(k, 1);
-                k += L;
-            }
-            return k;
-        }
+        public static int BlockRows => 6;
+        public readonly int Rows => Tiles;
 
-        /// <summary>Filters [k, k + vectors·L) of every point and tile.</summary>
-        [MethodImpl(Inlining.HotPath)]
-        private readonly void Columns<TL, TV>(int k, int vectors) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            int L = TL.Count;
-            for (int xi = 0; xi < 16; xi++)
-            {
-                float* v = V + (long)xi * VPoint, u = U + (long)xi * C * K + k, m = M + (long)xi * MPoint + k;
-                int t = 0;
-                if (vectors == 2)
-                    for (; t + 6 <= Tiles; t += 6) Block6x2<TL, TV>(v + (long)t * C, u, m + (long)t * K, L);
-                for (; t < Tiles; t++)
-                    for (int e = 0; e < vectors; e++) Block1<TL, TV>(v + (long)t * C, u + e * L, m + (long)t * K + e * L);
-            }
-        }
-
-        /// <summary>Tiles t..t+5 (v at V[ξ][t][0], m at M[ξ][t][k]) by filters k..k+2L (u at U[ξ][0][k]): 12 accumulators.</summary>
+        /// <summary>Tiles t..t+5 by filters k..k+2L at point ξ: 12 accumulators.</summary>
         [MethodImpl(Inlining.MicroKernel)]
-        private readonly void Block6x2<TL, TV>(float* v, float* u, float* m, int L) where TL : struct, ILanes<TV> where TV : unmanaged
+        public readonly void Block<TL, TV>(int xi, int t, int k) where TL : struct, ILanes<TV> where TV : unmanaged
         {
+            int L = TL.Count;
+            float* v = V + (long)xi * VPoint + (long)t * C, u = U + (long)xi * C * K + k, m = M + (long)xi * MPoint + (long)t * K + k;
             float* v1 = v + C, v2 = v1 + C, v3 = v2 + C, v4 = v3 + C, v5 = v4 + C;
             TV a00 = TL.Zero, a01 = TL.Zero, a10 = TL.Zero, a11 = TL.Zero, a20 = TL.Zero, a21 = TL.Zero;
             TV a30 = TL.Zero, a31 = TL.Zero, a40 = TL.Zero, a41 = TL.Zero, a50 = TL.Zero, a51 = TL.Zero;
@@ -188,13 +167,14 @@ public static unsafe partial class Conv2d
             TL.Store(m5 + L, a51);
         }
 
-        /// <summary>One tile by one vector of filters.</summary>
+        /// <summary>Tile t by one vector of filters from k at point ξ.</summary>
         [MethodImpl(Inlining.HotPath)]
-        private readonly void Block1<TL, TV>(float* v, float* u, float* m) where TL : struct, ILanes<TV> where TV : unmanaged
+        public readonly void Single<TL, TV>(int xi, int t, int k) where TL : struct, ILanes<TV> where TV : unmanaged
         {
+            float* v = V + (long)xi * VPoint + (long)t * C, u = U + (long)xi * C * K + k;
             TV a = TL.Zero;
             for (int c = 0; c < C; c++, u += K) a = TL.MultiplyAdd(TL.Load(u), v[c], a);
-            TL.Store(m, a);
+            TL.Store(M + (long)xi * MPoint + (long)t * K + k, a);
         }
     }
 

@@ -58,7 +58,10 @@ public static unsafe partial class Conv2d
             RunLanes(ref input, C, maxLanes);
             var grad = new WinogradWeightGradJob { Dyt = dyt, D = d, Plan = plan, Tiles = tiles, K = K };
             RunLanes(ref grad, K, maxLanes);
-            var products = new WinogradWeightProductJob { V = v, D = d, M = m, C = C, K = K, Tiles = tiles, VPoint = plan.PointStride(C), DPoint = plan.PointStride(K) };
+            var products = new WinogradProductJob<WinogradWeightProduct>
+            {
+                Product = new() { V = v, D = d, M = m, C = C, K = K, Tiles = tiles, VPoint = plan.PointStride(C), DPoint = plan.PointStride(K) },
+            };
             RunLanes(ref products, K, maxLanes);
         }
         var output = new WinogradWeightOutputJob { M = m, DW = dw, C = C, K = K, Overwrite = overwrite };
@@ -136,46 +139,22 @@ public static unsafe partial class Conv2d
 
     /// <summary>
     /// M[ξ][c][k] += Σ_t V[ξ][t][c]·D[ξ][t][k] over the block's tiles in order: 4 channels by 2 vectors of filters per
-    /// register block (then 1 vector, and single channels at the edge), vectorized over k.
+    /// register block (then single channels, and 1 vector at the edge), vectorized over k.
     /// </summary>
-    private struct WinogradWeightProductJob : ILanesJob
+    private struct WinogradWeightProduct : IWinogradPointProduct
     {
         public float* V, D, M;
         public int C, K, Tiles, VPoint, DPoint;
 
-        [MethodImpl(Inlining.HotPath)]
-        public readonly int Run<TL, TV>(int k, int end) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            int L = TL.Count;
-            for (; k + 2 * L <= end; k += 2 * L) Columns<TL, TV>(k, 2);
-            if (k + L <= end)
-            {
-                Columns<TL, TV>(k, 1);
-                k += L;
-            }
-            return k;
-        }
+        public static int BlockRows => 4;
+        public readonly int Rows => C;
 
-        /// <summary>Filters [k, k + vectors·L) of every point and channel.</summary>
-        [MethodImpl(Inlining.HotPath)]
-        private readonly void Columns<TL, TV>(int k, int vectors) where TL : struct, ILanes<TV> where TV : unmanaged
-        {
-            int L = TL.Count;
-            for (int xi = 0; xi < 16; xi++)
-            {
-                float* v = V + (long)xi * VPoint, d = D + (long)xi * DPoint + k, m = M + (long)xi * C * K + k;
-                int c = 0;
-                if (vectors == 2)
-                    for (; c + 4 <= C; c += 4) Block4x2<TL, TV>(v + c, d, m + (long)c * K, L);
-                for (; c < C; c++)
-                    for (int e = 0; e < vectors; e++) Block1<TL, TV>(v + c, d + e * L, m + (long)c * K + e * L);
-            }
-        }
-
-        /// <summary>Channels c..c+3 (v points at V[ξ][0][c]) by filters k..k+2L (d at D[ξ][0][k], m at M[ξ][c][k]).</summary>
+        /// <summary>Channels c..c+3 by filters k..k+2L at point ξ: 8 accumulators.</summary>
         [MethodImpl(Inlining.MicroKernel)]
-        private readonly void Block4x2<TL, TV>(float* v, float* d, float* m, int L) where TL : struct, ILanes<TV> where TV : unmanaged
+        public readonly void Block<TL, TV>(int xi, int c, int k) where TL : struct, ILanes<TV> where TV : unmanaged
         {
+            int L = TL.Count;
+            float* v = V + (long)xi * VPoint + c, d = D + (long)xi * DPoint + k, m = M + (long)xi * C * K + (long)c * K + k;
             float* m1 = m + K, m2 = m1 + K, m3 = m2 + K;
             TV a00 = TL.Load(m), a01 = TL.Load(m + L), a10 = TL.Load(m1), a11 = TL.Load(m1 + L);
             TV a20 = TL.Load(m2), a21 = TL.Load(m2 + L), a30 = TL.Load(m3), a31 = TL.Load(m3 + L);
@@ -201,10 +180,11 @@ public static unsafe partial class Conv2d
             TL.Store(m3 + L, a31);
         }
 
-        /// <summary>One channel by one vector of filters.</summary>
+        /// <summary>Channel c by one vector of filters from k at point ξ.</summary>
         [MethodImpl(Inlining.HotPath)]
-        private readonly void Block1<TL, TV>(float* v, float* d, float* m) where TL : struct, ILanes<TV> where TV : unmanaged
+        public readonly void Single<TL, TV>(int xi, int c, int k) where TL : struct, ILanes<TV> where TV : unmanaged
         {
+            float* v = V + (long)xi * VPoint + c, d = D + (long)xi * DPoint + k, m = M + (long)xi * C * K + (long)c * K + k;
             TV a = TL.Load(m);
             for (int t = 0; t < Tiles; t++, v += C, d += K) a = TL.MultiplyAdd(TL.Load(d), *v, a);
             TL.Store(m, a);
