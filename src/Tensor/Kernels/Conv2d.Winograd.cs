@@ -138,7 +138,7 @@ public static unsafe partial class Conv2d
             // A copy per channel: the body itself is shared by the worker threads.
             var job = this;
             job._c = c;
-            RunLanes(ref job, Plan.G.K, Plan.MaxLanes);
+            Lanes.Run(ref job, Plan.G.K, Plan.MaxLanes);
         }
 
         [MethodImpl(Inlining.HotPath)]
@@ -180,7 +180,7 @@ public static unsafe partial class Conv2d
                 float* v = scratch, m = scratch + vLength, xt = m + mLength;
                 PadChannelLast(X + (long)firstImage * g.C * g.H * g.W, xt, images, g.C, g.H, g.W, Plan.PaddedH, Plan.PaddedW);
                 var input = new WinogradInputJob { Xt = xt, V = v, Plan = Plan, First = first, FirstImage = firstImage, Count = count };
-                RunLanes(ref input, g.C, Plan.MaxLanes);
+                Lanes.Run(ref input, g.C, Plan.MaxLanes);
                 for (int xi = 0; xi < points; xi++)
                 {
                     Gemm.Sgemm(Transpose.No, Transpose.No, count, g.K, g.C, 1,
@@ -189,7 +189,7 @@ public static unsafe partial class Conv2d
                         0, new Span<float>(m + (long)xi * count * g.K, count * g.K), g.K);
                 }
                 var output = new WinogradOutputJob { M = m, Y = Y, Bias = Bias, Plan = Plan, First = first, Count = count, Accumulate = Accumulate, Relu = Relu };
-                RunLanes(ref output, g.K, Plan.MaxLanes);
+                Lanes.Run(ref output, g.K, Plan.MaxLanes);
             }
         }
     }

@@ -92,14 +92,14 @@ public static unsafe partial class Conv2d
                 for (int i = 0; i < images; i++)
                     PadTranspose(X + (first + i) * chw, xt + i * plane, C, g.H, g.W, Plan.PaddedH, Plan.PaddedW, 1, 1);
                 var input = new WinogradBlockInputJob { Xt = xt, V = v, Plan = Plan, Tiles = tiles, C = C };
-                RunLanes(ref input, C, MaxLanes);
+                Lanes.Run(ref input, C, MaxLanes);
                 var products = new WinogradProductJob<WinogradSmallProduct>
                 {
                     Product = new() { V = v, U = U, M = m, C = C, K = K, Tiles = tiles, VPoint = Plan.PointStride(C), MPoint = Plan.PointStride(K) },
                 };
-                RunLanes(ref products, K, MaxLanes);
+                Lanes.Run(ref products, K, MaxLanes);
                 var output = new WinogradSmallOutputJob { M = m, Yt = yt, Plan = Plan, Tiles = tiles, K = K, P = g.P, Q = g.Q };
-                RunLanes(ref output, K, MaxLanes);
+                Lanes.Run(ref output, K, MaxLanes);
                 bool plain = !Accumulate && Bias == null && !Relu;
                 for (int i = 0; i < images; i++)
                 {

@@ -55,17 +55,17 @@ public static unsafe partial class Conv2d
                 PadTranspose(dy + (first + i) * kpq, dyt + (long)i * plan.GradH * plan.GradW * K, K, g.P, g.Q, plan.GradH, plan.GradW, 1, 1);
             }
             var input = new WinogradBlockInputJob { Xt = xt, V = v, Plan = plan, Tiles = tiles, C = C };
-            RunLanes(ref input, C, maxLanes);
+            Lanes.Run(ref input, C, maxLanes);
             var grad = new WinogradWeightGradJob { Dyt = dyt, D = d, Plan = plan, Tiles = tiles, K = K };
-            RunLanes(ref grad, K, maxLanes);
+            Lanes.Run(ref grad, K, maxLanes);
             var products = new WinogradProductJob<WinogradWeightProduct>
             {
                 Product = new() { V = v, D = d, M = m, C = C, K = K, Tiles = tiles, VPoint = plan.PointStride(C), DPoint = plan.PointStride(K) },
             };
-            RunLanes(ref products, K, maxLanes);
+            Lanes.Run(ref products, K, maxLanes);
         }
         var output = new WinogradWeightOutputJob { M = m, DW = dw, C = C, K = K, Overwrite = overwrite };
-        RunLanes(ref output, K, maxLanes);
+        Lanes.Run(ref output, K, maxLanes);
     }
 
     /// <summary>

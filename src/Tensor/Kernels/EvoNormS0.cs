@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NanoFed.Threading;
 
 namespace NanoFed.Kernels;
@@ -8,8 +9,9 @@ namespace NanoFed.Kernels;
 /// σ̂_ng = 1/√(var + eps) is image n's group g's inverse standard deviation of x (G groups of C/G consecutive
 /// channels, biased variance, as GroupNorm's). The work items are the N·G groups (forward, and dX) and the N images
 /// (backward's sums); sums go through <see cref="RunSums"/> and the per-channel gradients add the images' sums in
-/// increasing n, so the result is bit-identical on every ISA and for every thread count. The sigmoid is evaluated by
-/// scalar code on every path (<see cref="MathF.Exp"/>), so its bits do not depend on the vector width either.
+/// increasing n, so the result is bit-identical on every ISA and for every thread count. The element-wise rows are
+/// written once over <see cref="ILanes{TV}"/>, the sigmoid included (<see cref="Lanes.Sigmoid{TL, TV}"/>: the same
+/// operations on every path), so their bits do not depend on the vector width either.
 /// </summary>
 public static unsafe partial class EvoNormS0
 {
@@ -28,7 +30,12 @@ public static unsafe partial class EvoNormS0
     /// <see cref="Backward"/> needs.
     /// </summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
-        Span<float> y, Span<float> sigmoid, Span<float> mean, Span<float> invStd, int n, int c, int hw, int groups, float eps = 1e-5f)
+        Span<float> y, Span<float> sigmoid, Span<float> mean, Span<float> invStd, int n, int c, int hw, int groups, float eps = 1e-5f) =>
+        ForwardAtLanes(x, v, gamma, beta, y, sigmoid, mean, invStd, n, c, hw, groups, eps, int.MaxValue);
+
+    /// <summary><see cref="Forward"/> with its lanes capped at <paramref name="maxLanes"/> (tests run every width).</summary>
+    internal static void ForwardAtLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        Span<float> y, Span<float> sigmoid, Span<float> mean, Span<float> invStd, int n, int c, int hw, int groups, float eps, int maxLanes)
     {
         Validate(x.Length, y.Length, sigmoid.Length, v.Length, gamma.Length, beta.Length, mean.Length, invStd.Length, n, c, hw, groups);
         if (!(eps > 0)) throw new ArgumentException($"eps must be positive, got {eps}", nameof(eps));
@@ -37,6 +44,7 @@ public static unsafe partial class EvoNormS0
             var body = new ForwardBody
             {
                 X = px, V = pv, Gamma = pg, Beta = pb, Y = py, Sigmoid = psig, Mean = pm, InvStd = ps, C = c, HW = hw, Groups = groups, Eps = eps,
+                MaxLanes = maxLanes,
             };
             Workers.For(n * groups, in body);
         }
@@ -50,7 +58,13 @@ public static unsafe partial class EvoNormS0
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, ReadOnlySpan<float> v, ReadOnlySpan<float> gamma,
         ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dX, Span<float> dV,
-        Span<float> dGamma, Span<float> dBeta, int n, int c, int hw, int groups)
+        Span<float> dGamma, Span<float> dBeta, int n, int c, int hw, int groups) =>
+        BackwardAtLanes(x, dY, v, gamma, sigmoid, mean, invStd, dX, dV, dGamma, dBeta, n, c, hw, groups, int.MaxValue);
+
+    /// <summary><see cref="Backward"/> with its lanes capped at <paramref name="maxLanes"/> (tests run every width).</summary>
+    internal static void BackwardAtLanes(ReadOnlySpan<float> x, ReadOnlySpan<float> dY, ReadOnlySpan<float> v, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, Span<float> dX, Span<float> dV,
+        Span<float> dGamma, Span<float> dBeta, int n, int c, int hw, int groups, int maxLanes)
     {
         Validate(x.Length, dY.Length, sigmoid.Length, v.Length, gamma.Length, gamma.Length, mean.Length, invStd.Length, n, c, hw, groups);
         GroupNorm.ValidateGradients("EvoNorm-S0", x.Length, c, dX.Length, dGamma.Length, dBeta.Length);
@@ -58,7 +72,7 @@ public static unsafe partial class EvoNormS0
         fixed (float* px = x, pdy = dY, pv = v, pg = gamma, psig = sigmoid, pm = mean, ps = invStd, pdx = dX, pdv = dV, pdg = dGamma, pdb = dBeta)
         fixed (double* sums = GroupNorm.Grow(ref t_sums, 3L * n * c))
         {
-            var moments = new MomentsBody { X = px, DY = pdy, Sigmoid = psig, Sums = sums, C = c, HW = hw };
+            var moments = new MomentsBody { X = px, DY = pdy, Sigmoid = psig, Sums = sums, C = c, HW = hw, MaxLanes = maxLanes };
             Workers.For(n, in moments);
             int cg = c / groups;
             for (int ch = 0; ch < c; ch++)
@@ -80,19 +94,17 @@ public static unsafe partial class EvoNormS0
             var data = new DataBody
             {
                 X = px, DY = pdy, V = pv, Gamma = pg, Sigmoid = psig, Mean = pm, InvStd = ps, DX = pdx, Sums = sums, C = c, HW = hw, Groups = groups,
+                MaxLanes = maxLanes,
             };
             Workers.For(n * groups, in data);
         }
     }
 
-    /// <summary>s = 1 / (1 + e^(−z)) in float; e^(−z) = ∞ gives 0.</summary>
-    private static float Sigmoid(float z) => 1f / (1f + MathF.Exp(-z));
-
     /// <summary>One group: the statistics of x, then s and y per channel row.</summary>
     private struct ForwardBody : IParallelBody
     {
         public float* X, V, Gamma, Beta, Y, Sigmoid, Mean, InvStd;
-        public int C, HW, Groups;
+        public int C, HW, Groups, MaxLanes;
         public float Eps;
 
         public readonly void Invoke(int item)
@@ -104,15 +116,33 @@ public static unsafe partial class EvoNormS0
             InvStd[item] = invStd;
             for (int k = 0; k < cg; k++)
             {
-                float v = V[first + k], scale = Gamma[first + k] * invStd, beta = Beta[first + k];
-                float* x = X + start + (long)k * HW, y = Y + start + (long)k * HW, sig = Sigmoid + start + (long)k * HW;
-                for (int j = 0; j < HW; j++)
+                long row = start + (long)k * HW;
+                var job = new ForwardRow
                 {
-                    float s = EvoNormS0.Sigmoid(v * x[j]);
-                    sig[j] = s;
-                    y[j] = x[j] * s * scale + beta;
-                }
+                    X = X + row, S = Sigmoid + row, Y = Y + row, V = V[first + k], Scale = Gamma[first + k] * invStd, Beta = Beta[first + k],
+                };
+                Lanes.Run(ref job, HW, MaxLanes);
             }
+        }
+    }
+
+    /// <summary>One channel row: s = sigmoid(v · x), y = x · s · scale + β.</summary>
+    private struct ForwardRow : ILanesJob
+    {
+        public float* X, S, Y;
+        public float V, Scale, Beta;
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            TV v = TL.Create(V), scale = TL.Create(Scale), beta = TL.Create(Beta);
+            for (; j + TL.Count <= end; j += TL.Count)
+            {
+                TV x = TL.Load(X + j), s = Lanes.Sigmoid<TL, TV>(TL.Multiply(v, x));
+                TL.Store(S + j, s);
+                TL.Store(Y + j, TL.Add(TL.Multiply(TL.Multiply(x, s), scale), beta));
+            }
+            return j;
         }
     }
 
@@ -121,7 +151,7 @@ public static unsafe partial class EvoNormS0
     {
         public float* X, DY, Sigmoid;
         public double* Sums;
-        public int C, HW;
+        public int C, HW, MaxLanes;
 
         public readonly void Invoke(int image)
         {
@@ -131,12 +161,8 @@ public static unsafe partial class EvoNormS0
                 for (int ch = 0; ch < C; ch++)
                 {
                     long row = ((long)image * C + ch) * HW;
-                    float* x = X + row, s = Sigmoid + row;
-                    for (int j = 0; j < HW; j++)
-                    {
-                        u[j] = x[j] * s[j];
-                        w[j] = u[j] * x[j] * (1f - s[j]);
-                    }
+                    var job = new MomentsRow { X = X + row, S = Sigmoid + row, U = u, W = w };
+                    Lanes.Run(ref job, HW, MaxLanes);
                     var (sumDy, sumDyU) = RunSums.Sum(new BatchNorm2d.IdentityOperator(), DY + row, DY + row, u, 0f, HW);
                     var (_, sumDyW) = RunSums.Sum(new BatchNorm2d.IdentityOperator(), DY + row, DY + row, w, 0f, HW);
                     long at = 3 * ((long)image * C + ch);
@@ -148,12 +174,31 @@ public static unsafe partial class EvoNormS0
         }
     }
 
+    /// <summary>One channel row: u = x · s and w = u · x · (1 − s).</summary>
+    private struct MomentsRow : ILanesJob
+    {
+        public float* X, S, U, W;
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            TV one = TL.Create(1f);
+            for (; j + TL.Count <= end; j += TL.Count)
+            {
+                TV x = TL.Load(X + j), s = TL.Load(S + j), u = TL.Multiply(x, s);
+                TL.Store(U + j, u);
+                TL.Store(W + j, TL.Multiply(TL.Multiply(u, x), TL.Subtract(one, s)));
+            }
+            return j;
+        }
+    }
+
     /// <summary>One group: Σ γ dY u over its channels, then dX += γσ̂ dY (s + v x s') + b (x − μ) per row.</summary>
     private struct DataBody : IParallelBody
     {
         public float* X, DY, V, Gamma, Sigmoid, Mean, InvStd, DX;
         public double* Sums;
-        public int C, HW, Groups;
+        public int C, HW, Groups, MaxLanes;
 
         public readonly void Invoke(int item)
         {
@@ -165,10 +210,33 @@ public static unsafe partial class EvoNormS0
             for (int k = 0; k < cg; k++)
             {
                 long row = ((long)image * C + first + k) * HW;
-                float a = (float)(Gamma[first + k] * invStd), v = V[first + k];
-                float* x = X + row, dy = DY + row, s = Sigmoid + row, dx = DX + row;
-                for (int j = 0; j < HW; j++) dx[j] += a * dy[j] * (s[j] + v * x[j] * s[j] * (1f - s[j])) + b * (x[j] - mean);
+                var job = new DataRow
+                {
+                    X = X + row, DY = DY + row, S = Sigmoid + row, DX = DX + row, A = (float)(Gamma[first + k] * invStd), V = V[first + k], B = b, Mean = mean,
+                };
+                Lanes.Run(ref job, HW, MaxLanes);
             }
+        }
+    }
+
+    /// <summary>One channel row: dX += a · dY · (s + v · x · s · (1 − s)) + b · (x − μ).</summary>
+    private struct DataRow : ILanesJob
+    {
+        public float* X, DY, S, DX;
+        public float A, V, B, Mean;
+
+        [MethodImpl(Inlining.HotPath)]
+        public readonly int Run<TL, TV>(int j, int end) where TL : struct, ILanes<TV> where TV : unmanaged
+        {
+            TV a = TL.Create(A), v = TL.Create(V), b = TL.Create(B), mean = TL.Create(Mean), one = TL.Create(1f);
+            for (; j + TL.Count <= end; j += TL.Count)
+            {
+                TV x = TL.Load(X + j), s = TL.Load(S + j);
+                TV slope = TL.Add(s, TL.Multiply(TL.Multiply(TL.Multiply(v, x), s), TL.Subtract(one, s)));
+                TV term = TL.Add(TL.Multiply(TL.Multiply(a, TL.Load(DY + j)), slope), TL.Multiply(b, TL.Subtract(x, mean)));
+                TL.Store(DX + j, TL.Add(TL.Load(DX + j), term));
+            }
+            return j;
         }
     }
 
