@@ -11,6 +11,11 @@ dotnet build src/Cli -c Release 2>&1 | grep -E " error |rror\(s\)" || true
 BIN=$(mktemp -d)
 cp -r src/Cli/bin/Release/net10.0/. "$BIN"
 NANOFED=(dotnet "$BIN/nanofed.dll")
+# The long runs' 30-epoch protocol (gossip-long.sh, gossip-noniid.sh): 8 agents on the exponential graph, ResNet-20
+# option B, batch 16, lr 0.1 after one warm-up epoch at 0.01, x0.1 at 15 and 23 (the paper's 100 and 150 of 200),
+# both test sets every 5 epochs.
+LONG_PROTOCOL=(--agents 8 --graph exponential --model resnet20b --batch 16 --epochs "${EPOCHS:-30}" --lr 0.1 --warmup-epochs 1
+  --milestones 15,23 --seed 0 --eval-every 5)
 
 # gossip_run NAME OPTION... : one configuration; prints the time it took.
 gossip_run() {
