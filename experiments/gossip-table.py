@@ -3,7 +3,8 @@
 
 usage: gossip-table.py FOLDER...   (each a `nanofed gossip` run folder: metrics.csv, config.json, and evaluation.csv
 when its metrics hold the first test set only). One row per run: its last training epoch, or for SCSP its consensus
-phase (its training phase is the Sparse-Push run of the same options, bit for bit)."""
+phase (its training phase is the Sparse-Push run of the same options, bit for bit). Bytes per agent are the whole
+training run's, a consensus row's its rounds' alone."""
 import csv, json, os, sys
 
 def pct(v):
@@ -26,19 +27,20 @@ for folder in sys.argv[1:]:
         for e in csv.DictReader(open(evaluation)):
             for k in ("averaged", "mean", "min", "max"):
                 rows[-1][f"{e['test_set']}_{k}"] = e[k]
-    method = config["method"] + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "")
-    if config["method"] == "scsp":
+    method = config["method"] + (f", {config['norm']}" if config.get("norm") not in (None, "", "batch") else "") + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "")
+    if config["method"] == "scsp" and config.get("norm") in (None, "", "batch"):
         method += ", BatchNorm statistics gossiped" if config.get("consensus-bn") == "gossip" else ", BatchNorm statistics local"
     compressed = config["method"] in ("sparse-push", "scsp", "choco")
     keep = f"{100 * config['keep']:g}%" if compressed else "-"
     gamma = f"{config['gamma']:g}" if compressed and config.get("gamma") is not None else "-"
-    split = "IID" if config.get("skew") is None else f"skew {config['skew']:g}"
+    split = (f"skew {config['skew']:g}" if config.get("skew") is not None
+             else f"Dirichlet {config['alpha']:g}" if config.get("alpha") is not None else "IID")
     consensus = [r for r in rows if r["phase"] == "consensus"]
     last = consensus[-1:] if config["method"] == "scsp" and consensus else [r for r in rows if r["phase"] == "training"][-1:]
     for r in last:
         name = method if r["phase"] == "training" else f"{method} + {r['consensus_rounds']} consensus rounds"
         ratio = r["compression_ratio"] if float(r["bytes_per_agent"]) > 0 else "-"
-        print(f"| {split} | {name} | {keep} | {gamma} | {megabytes(r['bytes_per_agent'])} | {ratio} "
+        print(f"| {split} | {name} | {keep} | {gamma} | {megabytes(r['cumulative_bytes_per_agent'] if r['phase'] == 'training' else r['bytes_per_agent'])} | {ratio} "
               f"| {pct(r['test_batch_head1017_averaged'])} | {agents(r, 'test_batch_head1017')} "
               f"| {pct(r.get('test_batch_jpeg75_averaged'))} | {agents(r, 'test_batch_jpeg75') if r.get('test_batch_jpeg75_mean') else '-'} "
               f"| {float(r['consensus_distance']):.3g} |")
