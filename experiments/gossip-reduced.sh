@@ -6,7 +6,8 @@
 # for CHOCO and SCSP, each keep uses the sweep's best (BEST_10, BEST_1, BEST_01): the best averaged model on the JPEG
 # test set, ties broken by the agents' mean there. SCSP runs with the agents' BatchNorm statistics local during its
 # consensus rounds (the spec's default) and gossiped (--consensus-bn gossip). ONLY="NAME..." runs only those
-# configurations (names as below, without the reduced-E$E- prefix).
+# configurations (names as below, without the reduced-E$E- prefix). Sparse-Push with AdaGossip's per-coordinate
+# consensus step runs at keep 1% and 0.1% on IID data (ADA_1, ADA_01).
 E=${E:-1}
 GAMMAS_10=${GAMMAS_10:-"0.05 0.5 1"}
 GAMMAS_1=${GAMMAS_1:-"0.002 0.01 0.05 0.2 0.5"}
@@ -14,6 +15,9 @@ GAMMAS_01=${GAMMAS_01:-"0.002 0.01 0.05"}
 BEST_10=${BEST_10:-0.5}
 BEST_1=${BEST_1:-0.05}
 BEST_01=${BEST_01:-0.002}
+# AdaGossip (--consensus-step adagossip) at the consensus-step tuner's best gamma for it (docs/results.md), IID only.
+ADA_1=${ADA_1:-0.01}
+ADA_01=${ADA_01:-0.005}
 ONLY=${ONLY:-}
 GOSSIP_OPTIONS=${GOSSIP_OPTIONS:-} # more options of every configuration (faults-reduced.sh: --message-loss Q)
 source "$(dirname "$0")/gossip-common.sh"
@@ -43,6 +47,8 @@ for split in iid skew1; do
     for gamma in $GAMMAS_10; do sparse_push 0.1 "$gamma" $split; done
     for gamma in $GAMMAS_1; do sparse_push 0.01 "$gamma" $split; done
     for gamma in $GAMMAS_01; do sparse_push 0.001 "$gamma" $split; done
+    run "sparse-push-keep0.01-gamma$ADA_1-adagossip-$split" --method sparse-push --graph exponential --keep 0.01 --gamma "$ADA_1" --consensus-step adagossip "${COMMON[@]}"
+    run "sparse-push-keep0.001-gamma$ADA_01-adagossip-$split" --method sparse-push --graph exponential --keep 0.001 --gamma "$ADA_01" --consensus-step adagossip "${COMMON[@]}"
   else
     sparse_push 0.1 "$BEST_10" $split "${SPLIT[@]}"
     sparse_push 0.01 "$BEST_1" $split "${SPLIT[@]}"

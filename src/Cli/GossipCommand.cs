@@ -32,6 +32,7 @@ internal static class GossipCommand
         var degree = new Option<int>("--degree") { Description = "Out-degree of the random and permutation graphs", DefaultValueFactory = _ => d.Degree };
         var keep = new Option<double>("--keep") { Description = "Fraction of entries kept per tensor (top-k, random-k)", DefaultValueFactory = _ => d.Keep };
         var gamma = new Option<float?>("--gamma") { Description = $"Consensus step of the compressed methods (default {Federation.Gossip.SparsePush.DefaultGamma})" };
+        var consensusStep = new Option<string>("--consensus-step") { Description = "How gamma is applied: constant, lr (gamma x lr(t) / lr) or adagossip[:BETA] (a step per coordinate, min(1, gamma / sqrt(v)))", DefaultValueFactory = _ => d.ConsensusStepRule };
         var form = new Option<string>("--form") { Description = "Sparse-Push form: A (error feedback) or B (compressed differences)", DefaultValueFactory = _ => d.Form };
         var coding = new Option<string>("--index-coding") { Description = "int32|uint16|bitmap|delta (uint16 falls back to int32 for a tensor of more than 65,536 entries)", DefaultValueFactory = _ => d.IndexCoding };
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
@@ -81,7 +82,7 @@ internal static class GossipCommand
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, keep, gamma, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, keep, gamma, consensusStep, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
@@ -96,6 +97,7 @@ internal static class GossipCommand
                 Degree = parse.GetValue(degree),
                 Keep = parse.GetValue(keep),
                 Gamma = parse.GetValue(gamma),
+                ConsensusStepRule = parse.GetValue(consensusStep)!,
                 Form = parse.GetValue(form)!,
                 IndexCoding = parse.GetValue(coding)!,
                 Compressor = parse.GetValue(compressor)!,

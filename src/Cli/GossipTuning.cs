@@ -36,7 +36,7 @@ internal static class GossipTuning
         var layout = new TensorLayout(model.Parameters().Select(p => p.Data.Length).ToArray());
         var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
         var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed);
-        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, keep {config.Keep.ToString(CultureInfo.InvariantCulture)}) over {config.Graph}, " +
+        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, keep {config.Keep.ToString(CultureInfo.InvariantCulture)}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}) over {config.Graph}, " +
             $"{config.Agents} agents, d = {layout.Total:N0} ({config.Model}, {layout.Count} tensors), T = {iterations}, seed {config.Seed}; e = (1/n) sum_i |x_i - mean|^2");
         var trials = new List<GammaTrial>();
         foreach (float gamma in gammas)

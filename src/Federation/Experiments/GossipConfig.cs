@@ -31,6 +31,12 @@ public sealed record GossipConfig
     /// <summary>Consensus step γ of the compressed methods (null: <see cref="Gossip.SparsePush.DefaultGamma"/>).</summary>
     [JsonPropertyName("gamma")] public float? Gamma { get; init; }
 
+    /// <summary>
+    /// How the compressed methods apply γ (<see cref="Gossip.ConsensusStep"/>): "constant", "lr" (γ · lr(t) / lr) or
+    /// "adagossip[:BETA]" (a step per coordinate, default β <see cref="Gossip.ConsensusStep.DefaultBeta"/>).
+    /// </summary>
+    [JsonPropertyName("consensus-step")] public string ConsensusStepRule { get; init; } = "constant";
+
     /// <summary>Sparse-Push form: A (error feedback) or B (compressed differences).</summary>
     [JsonPropertyName("form")] public string Form { get; init; } = "B";
 
@@ -148,6 +154,9 @@ public sealed record GossipConfig
         if (Degree < 1 || Degree >= Math.Max(2, Agents)) throw new ArgumentException($"--degree must be 1..agents-1, got {Degree}");
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
         if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
+        ParseConsensusStep(ConsensusStepRule, null);
+        if (ConsensusStepRule != "constant" && Method is not ("sparse-push" or "scsp" or "choco"))
+            throw new ArgumentException($"--consensus-step {ConsensusStepRule} needs a method with a consensus step (sparse-push, scsp, choco), got {Method}");
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
@@ -187,6 +196,24 @@ public sealed record GossipConfig
         if (Absence > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
             throw new ArgumentException($"--absence needs a push-sum method (sgp, sparse-push, scsp), whose shares for an absent agent stay with the sender; {Method} needs every agent");
         if (AbsenceIterations < 1) throw new ArgumentException($"--absence-iterations must be positive, got {AbsenceIterations}");
+    }
+
+    /// <summary>
+    /// The <see cref="Gossip.ConsensusStep"/> of <paramref name="rule"/> ("constant", "lr" or "adagossip[:BETA]"), with
+    /// <paramref name="lrScale"/> = lr(t) / lr for "lr" (null: γ held constant, as the consensus-step tuner does); a
+    /// bad rule raises an <see cref="ArgumentException"/> naming --consensus-step.
+    /// </summary>
+    public static Gossip.ConsensusStep ParseConsensusStep(string rule, Func<long, double>? lrScale)
+    {
+        const string Known = "constant, lr or adagossip[:BETA] with 0 < BETA < 1";
+        if (rule == "constant") return Gossip.ConsensusStep.Constant;
+        if (rule == "lr") return lrScale is null ? Gossip.ConsensusStep.Constant : Gossip.ConsensusStep.FollowingLearningRate(lrScale);
+        string[] parts = (rule ?? "").Split(':');
+        if (parts[0] != "adagossip" || parts.Length > 2) throw new ArgumentException($"--consensus-step must be {Known}, got '{rule}'");
+        if (parts.Length == 1) return Gossip.ConsensusStep.Adaptive();
+        if (!float.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float b) || !(b > 0 && b < 1))
+            throw new ArgumentException($"--consensus-step must be {Known}, got '{rule}'");
+        return Gossip.ConsensusStep.Adaptive(b);
     }
 
     /// <summary>The configuration as indented JSON.</summary>

@@ -22,30 +22,32 @@ public static class GossipMethods
     /// The mode and protocol of <paramref name="config"/>'s method over <paramref name="topology"/>: sgp = dense
     /// <see cref="PushSum"/>; sparse-push and scsp = Sparse-Push of --form with --compressor (top-k through
     /// <see cref="SparsePush.Create"/>); dpsgd = <see cref="DPsgd"/> and choco = <see cref="Choco"/> with --compressor
-    /// and --gamma, both on an undirected graph.
+    /// and --gamma, both on an undirected graph. The compressed methods apply γ by --consensus-step
+    /// (<see cref="GossipConfig.ParseConsensusStep"/>, "lr" through <paramref name="lrScale"/> = lr(t) / lr).
     /// </summary>
-    public static (Communication Mode, IGossip? Protocol) Create(GossipConfig config, ITopology topology, TensorLayout layout)
+    public static (Communication Mode, IGossip? Protocol) Create(GossipConfig config, ITopology topology, TensorLayout layout, Func<long, double>? lrScale = null)
     {
         Check(config.Method);
+        var step = GossipConfig.ParseConsensusStep(config.ConsensusStepRule, lrScale);
         return config.Method switch
         {
             "allreduce" => (Communication.AllReduce, null),
             "none" => (Communication.None, null),
             "sgp" => (Communication.Gossip, new PushSum(topology)),
             "dpsgd" => (Communication.Gossip, new DPsgd(topology)),
-            "choco" => (Communication.Gossip, new Choco(topology, Compressor(config), config.GammaOrDefault, layout, config.Seed) { Pack = config.Pack }),
-            _ => (Communication.Gossip, SparsePushProtocol(config, topology, layout)),
+            "choco" => (Communication.Gossip, new Choco(topology, Compressor(config), config.GammaOrDefault, layout, config.Seed) { Pack = config.Pack, Step = step }),
+            _ => (Communication.Gossip, SparsePushProtocol(config, topology, layout, step)),
         };
     }
 
-    private static IGossip SparsePushProtocol(GossipConfig config, ITopology topology, TensorLayout layout)
+    private static IGossip SparsePushProtocol(GossipConfig config, ITopology topology, TensorLayout layout, ConsensusStep step)
     {
         var form = config.Form == "A" ? SparsePushForm.ErrorFeedback : SparsePushForm.Differences;
-        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config), config.ValueBits, config.Pack);
+        if (config.Compressor == "topk") return SparsePush.Create(topology, layout, config.Keep, form, config.GammaOrDefault, Coding(config), config.ValueBits, config.Pack, step);
         var compressor = Compressor(config);
         return form == SparsePushForm.ErrorFeedback
-            ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack }
-            : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack };
+            ? new ErrorFeedbackGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack, Step = step }
+            : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack, Step = step };
     }
 
     /// <summary>The compressor of --compressor, --keep, --index-coding, --value-bits (top-k) and --bits.</summary>

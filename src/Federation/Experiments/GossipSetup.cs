@@ -86,13 +86,15 @@ public sealed class GossipSetup
 
     /// <summary>
     /// The communication mode and gossip protocol of the method (<see cref="GossipMethods.Create"/>) for a model of
-    /// <paramref name="layout"/>; with a compression warm-up, the protocol of each iteration's keep (<see cref="KeepWarmup"/>).
+    /// <paramref name="layout"/>; with a compression warm-up, the protocol of each iteration's keep (<see cref="KeepWarmup"/>);
+    /// --consensus-step lr follows <see cref="Schedule"/>.
     /// </summary>
     public (Communication Mode, IGossip? Protocol) CreateMethod(TensorLayout layout)
     {
-        var (mode, protocol) = GossipMethods.Create(Config, Topology, layout);
+        Func<long, double> lrScale = t => Schedule.LrAt(checked((int)t)) / Config.Lr;
+        var (mode, protocol) = GossipMethods.Create(Config, Topology, layout, lrScale);
         if (Config.KeepWarmupEpochs > 0)
-            protocol = new KeepWarmup(k => GossipMethods.Create(Config with { Keep = k }, Topology, layout).Protocol!, Config.KeepStart, Config.Keep,
+            protocol = new KeepWarmup(k => GossipMethods.Create(Config with { Keep = k }, Topology, layout, lrScale).Protocol!, Config.KeepStart, Config.Keep,
                 checked(Config.KeepWarmupEpochs * IterationsPerEpoch));
         return (mode, protocol);
     }

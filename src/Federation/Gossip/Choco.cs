@@ -87,6 +87,6 @@ public sealed class Choco : CompressedGossip
             float w = EdgeWeight(i, m.Sender, t);
             for (int k = 0; k < acc.Length; k++) acc[k] += w * (copy[k] - s.Hat[k]);
         }
-        for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
+        Mix(s, t, acc, 0);
     }
 }

@@ -33,6 +33,9 @@ public abstract class CompressedGossip : IGossip
     /// <summary>γ.</summary>
     public float Gamma { get; }
 
+    /// <summary>How γ is applied (<see cref="ConsensusStep"/>; default <see cref="ConsensusStep.Constant"/>).</summary>
+    public ConsensusStep Step { get; init; } = ConsensusStep.Constant;
+
     /// <summary>Tensor split of the vectors.</summary>
     public TensorLayout Layout { get; }
 
@@ -46,7 +49,9 @@ public abstract class CompressedGossip : IGossip
     public GossipNode CreateNode(ReadOnlySpan<float> x0)
     {
         Layout.Check(x0.Length);
-        return NewNode(x0);
+        var node = NewNode(x0);
+        node.StepState = Step.NewState(x0.Length);
+        return node;
     }
 
     /// <inheritdoc/>
@@ -57,6 +62,16 @@ public abstract class CompressedGossip : IGossip
 
     /// <summary>The form's node state for x_i = <paramref name="x0"/> (length already checked).</summary>
     protected abstract GossipNode NewNode(ReadOnlySpan<float> x0);
+
+    /// <summary>
+    /// The consensus step of iteration <paramref name="t"/>: z ← z + γ_t ⊙ <paramref name="correction"/> and
+    /// w ← w + γ̄_t · <paramref name="weightCorrection"/> (<see cref="Step"/>).
+    /// </summary>
+    protected void Mix(GossipNode node, long t, float[] correction, float weightCorrection)
+    {
+        Step.Apply(node, Gamma, t, correction);
+        node.W += Step.Scalar(Gamma, t) * weightCorrection;
+    }
 
     /// <summary>Node <paramref name="i"/>'s mixing weight a at iteration <paramref name="t"/>.</summary>
     protected float Weight(int i, long t) => (float)_mixing.Weight(Topology, i, t);

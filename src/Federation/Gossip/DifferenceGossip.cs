@@ -114,7 +114,6 @@ public sealed class DifferenceGossip : CompressedGossip
             s.PreviousOutCopies[m.Receiver].CopyTo(copy, 0);
             accW += w;
         }
-        for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
-        s.W += Gamma * accW;
+        Mix(s, t, acc, accW);
     }
 }

@@ -86,7 +86,6 @@ public sealed class ErrorFeedbackGossip : CompressedGossip
             AddParts(m, acc, weighted: true);
             accW += GossipMessages.Weight(m);
         }
-        for (int k = 0; k < acc.Length; k++) s.Z[k] += Gamma * acc[k];
-        s.W += Gamma * accW;
+        Mix(s, t, acc, accW);
     }
 }

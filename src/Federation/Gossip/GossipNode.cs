@@ -12,6 +12,9 @@ public class GossipNode
     /// <summary>Push-sum weight w_i.</summary>
     public float W { get; set; } = 1;
 
+    /// <summary>The consensus step rule's own state (<see cref="ConsensusStep"/>; null for a rule that keeps none).</summary>
+    public float[]? StepState { get; internal set; }
+
     /// <summary>Writes x_i = z_i / w_i into <paramref name="x"/>.</summary>
     public void Estimate(Span<float> x)
     {
@@ -29,13 +32,15 @@ public class GossipNode
 
     /// <summary>
     /// Adds every array of the node's state to <paramref name="state"/> by name, for checkpoints: "z" and "w" here, a
-    /// protocol's own buffers (error memory, public copies) in its override. The arrays are the live ones, not copies.
+    /// protocol's own buffers (error memory, public copies) in its override, and "step" when the consensus step rule keeps
+    /// a state. The arrays are the live ones, not copies.
     /// </summary>
     public virtual void SaveState(IDictionary<string, float[]> state)
     {
         ArgumentNullException.ThrowIfNull(state);
         state["z"] = Z;
         state["w"] = [W];
+        if (StepState is { } step) state["step"] = step;
     }
 
     /// <summary>Restores what <see cref="SaveState"/> wrote; throws an <see cref="ArgumentException"/> naming a missing or mis-sized entry.</summary>
@@ -44,6 +49,7 @@ public class GossipNode
         ArgumentNullException.ThrowIfNull(state);
         Restore(state, "z", Z);
         W = Get(state, "w", 1)[0];
+        if (StepState is { } step) Restore(state, "step", step);
     }
 
     /// <summary>Copies entry <paramref name="name"/> of <paramref name="state"/> into <paramref name="into"/>, checking its length.</summary>

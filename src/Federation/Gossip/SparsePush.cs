@@ -32,14 +32,16 @@ public static class SparsePush
 
     /// <summary>
     /// The compressed gossip protocol of the given form, keep fraction (default 1%), γ, index coding, bits per sent value
-    /// (32: float32) and message layout (<paramref name="pack"/>: one packed tensor, <see cref="CompressedGossip.Pack"/>).
+    /// (32: float32), message layout (<paramref name="pack"/>: one packed tensor, <see cref="CompressedGossip.Pack"/>) and
+    /// consensus step rule (<paramref name="step"/>, default <see cref="ConsensusStep.Constant"/>).
     /// </summary>
     public static IGossip Create(ITopology topology, TensorLayout layout, double keep = 0.01, SparsePushForm form = DefaultForm, float gamma = DefaultGamma,
-        IndexCoding coding = IndexCoding.Int32, int valueBits = 32, bool pack = false)
+        IndexCoding coding = IndexCoding.Int32, int valueBits = 32, bool pack = false, ConsensusStep? step = null)
     {
         var compressor = new TopKCompressor(keep, coding, valueBits);
+        step ??= ConsensusStep.Constant;
         return form == SparsePushForm.ErrorFeedback
-            ? new ErrorFeedbackGossip(topology, compressor, gamma, layout) { Pack = pack }
-            : new DifferenceGossip(topology, compressor, gamma, layout) { Pack = pack };
+            ? new ErrorFeedbackGossip(topology, compressor, gamma, layout) { Pack = pack, Step = step }
+            : new DifferenceGossip(topology, compressor, gamma, layout) { Pack = pack, Step = step };
     }
 }

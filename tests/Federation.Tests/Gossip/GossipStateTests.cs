@@ -7,12 +7,13 @@ namespace NanoFed.Tests.Federation;
 
 public class GossipStateTests
 {
-    public static TheoryData<string> Protocols => new() { "pushsum", "error-feedback", "differences" };
+    public static TheoryData<string> Protocols => new() { "pushsum", "error-feedback", "differences", "differences-adagossip" };
 
     private static IGossip Create(string name, ITopology topology, TensorLayout layout) => name switch
     {
         "pushsum" => new PushSum(topology),
         "error-feedback" => new ErrorFeedbackGossip(topology, new TopKCompressor(0.05), 0.3f, layout),
+        "differences-adagossip" => new DifferenceGossip(topology, new TopKCompressor(0.05), 0.3f, layout) { Step = ConsensusStep.Adaptive() },
         _ => new DifferenceGossip(topology, new TopKCompressor(0.05), 0.3f, layout),
     };
 
