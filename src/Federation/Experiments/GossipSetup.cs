@@ -41,7 +41,7 @@ public sealed class GossipSetup
         var train = ExperimentData.Train(config.Dataset, dataRoot);
         if (config.Limit > 0) train = train.Subset(Enumerable.Range(0, Math.Min(config.Limit, train.Count)).ToArray());
         IPartitioner partitioner = config.Skew is { } s ? new SkewPartitioner(config.Agents, s)
-            : config.Alpha is { } a ? new DirichletPartitioner(config.Agents, a)
+            : config.Alpha is { } a ? new DirichletPartitioner(config.Agents, a, balanced: true)
             : new IidPartitioner(config.Agents);
         return new GossipSetup(config, train, partitioner.Split(train.Labels, train.Classes, new RngStream(config.Seed, 1)));
     }

@@ -61,6 +61,37 @@ public class PartitionerTests
         }).QuickCheckThrowOnFailure();
 
     [Fact]
+    public void BalancedDirichletCoversOnceWithEqualSizes() =>
+        Prop.ForAll(Arb.From(Cases), Arb.From(Gen.Elements(0.05, 0.1, 1.0, 100.0)), (c, alpha) =>
+        {
+            var labels = RandomLabels(c.N, c.Classes, c.Seed);
+            var p = new DirichletPartitioner(c.Clients, alpha, balanced: true).Split(labels, c.Classes, new RngStream((ulong)c.Seed, 1));
+            CoversExactlyOnce(p, c.N);
+            HistogramsMatch(p, labels);
+            int size = c.N / c.Clients;
+            for (int i = 0; i < c.Clients - 1; i++) Assert.Equal(size, p.Indices[i].Length);
+            Assert.Equal(c.N - size * (c.Clients - 1), p.Indices[^1].Length);
+        }).QuickCheckThrowOnFailure();
+
+    /// <summary>
+    /// CIFAR-10's shape (8 agents, 10 classes of 5,000) at alpha 0.1: equal parts of 6,250 whose labels stay skewed
+    /// (the unbalanced split gives the same seed's agents 1,000 to 15,000 images).
+    /// </summary>
+    [Fact]
+    public void BalancedDirichletKeepsTheLabelSkew()
+    {
+        var labels = Balanced(10, 5000);
+        var p = new DirichletPartitioner(8, 0.1, balanced: true).Split(labels, 10, new RngStream(0, 1));
+        Assert.All(p.Indices, x => Assert.Equal(6250, x.Length));
+        Assert.StartsWith("dirichlet-balanced(0.1)", p.Method);
+        // The largest class of an agent: 57% of its images on average (a tenth under IID).
+        double top = p.Indices.Average(x => x.GroupBy(i => labels[i]).Max(g => g.Count()) / (double)x.Length);
+        Assert.True(top > 0.4, $"{p.Summary()}, mean largest-class share {top:F2}");
+        var unbalanced = new DirichletPartitioner(8, 0.1).Split(labels, 10, new RngStream(0, 1));
+        Assert.True(unbalanced.Indices.Max(x => x.Length) > 2 * unbalanced.Indices.Min(x => x.Length), unbalanced.Summary());
+    }
+
+    [Fact]
     public void SkewCoversOnceWithSpecSizes() =>
         Prop.ForAll(Arb.From(Cases), Arb.From(Gen.Elements(0.0, 0.25, 0.5, 0.8, 1.0)), (c, skew) =>
         {
