@@ -78,7 +78,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
             json.WriteEndObject();
         }
         AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), Encoding.UTF8.GetString(stream.ToArray()) + "\n");
-        Plots(history.Where(m => m.Phase == DecentralizedPhase.Training).ToList());
+        Plots(history.Where(m => m.Phase == DecentralizedPhase.Training).ToList(), history.Where(m => m.Phase != DecentralizedPhase.Training).ToList());
     }
 
     /// <summary>One line: accuracies, consensus distance and bytes of <paramref name="m"/>.</summary>
@@ -91,7 +91,11 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
             $"{head}: averaged {m.AveragedAccuracy:P2}, agents {m.MeanAccuracy:P2} [{m.MinAccuracy:P2}, {m.MaxAccuracy:P2}], consensus {m.ConsensusDistance:G4}, {m.BytesPerAgent / 1e6:F2} MB/agent{vsSgp}, lr {Format.Lr(m.Lr)}, loss {m.TrainLoss:F4}");
     }
 
-    private void Plots(List<DecentralizedMetrics> rows)
+    /// <summary>
+    /// accuracy.svg and consensus.svg: one point per training epoch, and the agents' mean after SCSP's consensus phase
+    /// as a ring at the epoch it followed (it sits on the averaged model's line: after it every agent holds that model).
+    /// </summary>
+    private void Plots(List<DecentralizedMetrics> rows, List<DecentralizedMetrics> after)
     {
         string title = $"{config.Method}: {config.Agents} agents on the {config.Graph} graph";
         string split = config.Skew is { } s ? $"skew {s.ToString(CultureInfo.InvariantCulture)}" : config.Alpha is { } a ? $"Dirichlet alpha {a.ToString(CultureInfo.InvariantCulture)}" : "IID";
@@ -105,6 +109,8 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
             string name = rows[0].Tests[t].Name.Replace("test_batch_", "test ", StringComparison.Ordinal);
             accuracy.Series.Add(Line($"{name}: averaged model", rows, m => 100 * m.Tests[k].AveragedAccuracy, t, dashed: false));
             accuracy.Series.Add(Line($"{name}: agents' mean", rows, m => 100 * (m.Tests[k].MeanAccuracy ?? double.NaN), t, dashed: true));
+            if (after.Count > 0)
+                accuracy.Series.Add(Line($"{name}: agents after {after[^1].ConsensusRounds} consensus rounds", after, m => 100 * (m.Tests[k].MeanAccuracy ?? double.NaN), t, dashed: false) with { Rings = true });
         }
         accuracy.Write(Path.Combine(folder, "accuracy.svg"));
 

@@ -54,6 +54,7 @@ public class GossipCommandTests : IDisposable
         foreach (var f in new[] { "config.json", "metrics.csv", "metrics.json", "checkpoint.safetensors", "accuracy.svg", "consensus.svg" })
             Assert.True(File.Exists(Path.Combine(whole, f)), f);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(whole, "accuracy.svg")), StringComparison.Ordinal);
+        Assert.Contains("agents after 3 consensus rounds", File.ReadAllText(Path.Combine(whole, "accuracy.svg")), StringComparison.Ordinal);
         var csv = File.ReadAllLines(Path.Combine(whole, "metrics.csv"));
         Assert.Equal(4, csv.Length);
         Assert.StartsWith("consensus,2,", csv[3], StringComparison.Ordinal);

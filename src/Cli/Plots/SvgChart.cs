@@ -11,7 +11,8 @@ namespace NanoFed.Cli.Plots;
 /// <param name="Colour">Index into the palette (series of one data set share a colour).</param>
 /// <param name="Dashed">Dashed instead of solid.</param>
 /// <param name="RightAxis">Read against the right axis.</param>
-internal sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points, int Colour, bool Dashed = false, bool RightAxis = false);
+/// <param name="Rings">Its points as rings and no line (a few points that sit on another series' line).</param>
+internal sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points, int Colour, bool Dashed = false, bool RightAxis = false, bool Rings = false);
 
 /// <summary>
 /// A line chart written as a self-contained SVG: the title and a subtitle (data set, model, split), a bottom axis, a
@@ -24,6 +25,8 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
 {
     private const int Width = 800, PlotHeight = 400, Top = 64, LeftMargin = 78, FontSize = 13;
     private const string Font = "DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif";
+
+    private const int RingRadius = 6;
 
     /// <summary>Colour-blind-safe colours (Okabe and Ito), then two greys.</summary>
     private static readonly string[] Palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"];
@@ -119,6 +122,11 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
                 continue;
             }
             double cx = sx.Map(px, f.X, f.W), cy = f.Y + f.H - sy.Map(py, 0, f.H);
+            if (s.Rings)
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{cx:F1}\" cy=\"{cy:F1}\" r=\"{RingRadius}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>\n");
+                continue;
+            }
             path.Append(CultureInfo.InvariantCulture, $"{(open ? 'L' : 'M')}{cx:F1},{cy:F1} ");
             svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{cx:F1}\" cy=\"{cy:F1}\" r=\"2.5\" fill=\"{colour}\"/>\n");
             open = true;
@@ -157,7 +165,10 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
             foreach (var s in rows[r])
             {
                 string colour = Palette[s.Colour % Palette.Length];
-                svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{px:F1}\" y1=\"{py - 4:F1}\" x2=\"{px + 32:F1}\" y2=\"{py - 4:F1}\" stroke=\"{colour}\" stroke-width=\"1.8\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>\n");
+                if (s.Rings)
+                    svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{px + 16:F1}\" cy=\"{py - 4:F1}\" r=\"{RingRadius}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>\n");
+                else
+                    svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{px:F1}\" y1=\"{py - 4:F1}\" x2=\"{px + 32:F1}\" y2=\"{py - 4:F1}\" stroke=\"{colour}\" stroke-width=\"1.8\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>\n");
                 Text(svg, px + 40, py, s.Name, "start");
                 px += EntryWidth(s);
             }

@@ -42,6 +42,29 @@ public class SvgChartTests
     public void NoLabelReadsMinusZero() =>
         Assert.DoesNotContain("-0", AxisTicks.For(new Axis("loss"), -1e-17, 2.3).Select(t => t.Label));
 
+    /// <summary>A ring series draws one hollow circle per point and one in its legend entry, and no line.</summary>
+    [Fact]
+    public void RingSeriesAreHollowCirclesWithoutALine()
+    {
+        var chart = new SvgChart("t", "s", new Axis("epoch", AxisUnit.Count), new Axis("accuracy (%)", Min: 0, Max: 100));
+        chart.Series.Add(new Series("after consensus", [(2, 40), (3, 45)], 0, Rings: true));
+        string path = Path.Combine(Path.GetTempPath(), $"nanofed-chart-{Guid.NewGuid():N}.svg");
+        try
+        {
+            chart.Write(path);
+            var doc = XDocument.Parse(File.ReadAllText(path));
+            var circles = doc.Descendants(Svg + "circle").ToList();
+            Assert.Equal(3, circles.Count);
+            Assert.All(circles, c => Assert.Equal("none", c.Attribute("fill")!.Value));
+            Assert.DoesNotContain(doc.Descendants(Svg + "path"), p => p.Attribute("stroke")?.Value == "#0072B2");
+            Assert.DoesNotContain(doc.Descendants(Svg + "line"), l => l.Attribute("stroke")?.Value == "#0072B2");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void TheDocumentIsWellFormedWithAGenericFontEveryEntryInTheLegendAndNoBom()
     {
