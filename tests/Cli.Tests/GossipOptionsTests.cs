@@ -54,6 +54,29 @@ public class GossipOptionsTests
         AssertBadInput(Run("gossip", "--nesterov", "--momentum", "0", "--data", "/"), "--nesterov");
 
     [Fact]
+    public void QuasiGlobalMomentumWithoutMomentumIsBadInput() =>
+        AssertBadInput(Run("gossip", "--quasi-global-momentum", "--momentum", "0", "--data", "/"), "--quasi-global-momentum");
+
+    /// <summary>The option reaches config.json and the checkpoint: a run stopped after one epoch resumes with its buffer.</summary>
+    [Fact]
+    public void QuasiGlobalMomentumRunsStopsAndResumes()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-qgm-").FullName;
+        try
+        {
+            var r = Run("gossip", "--method", "sparse-push", "--keep", "0.1", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
+                "--limit", "128", "--test-limit", "50", "--batch", "32", "--epochs", "2", "--stop-after", "1", "--quasi-global-momentum", "--out", dir);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("\"quasi-global-momentum\": true", File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
+            Assert.Equal(0, Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume").Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void UnknownScheduleIsBadInput() => AssertBadInput(Run("gossip", "--schedule", "step", "--data", "/"), "--schedule");
 
     [Fact]

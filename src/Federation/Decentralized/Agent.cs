@@ -23,10 +23,11 @@ public sealed class Agent : IDisposable
     /// Agent <paramref name="id"/> training <paramref name="model"/> on <paramref name="data"/> in shuffled batches of
     /// <paramref name="batchSize"/> (the last partial batch dropped, shuffling keyed by (<paramref name="seed"/>, id)),
     /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given, and
-    /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling.
+    /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling; with
+    /// <paramref name="quasiGlobalMomentum"/> the momentum buffer is the quasi-global one (<see cref="QuasiGlobalMomentum"/>).
     /// </summary>
     public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
-        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null, bool nesterov = false)
+        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null, bool nesterov = false, bool quasiGlobalMomentum = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -38,6 +39,7 @@ public sealed class Agent : IDisposable
         Layout = new TensorLayout(_parameters.Select(p => p.Data.Length).ToArray());
         _x = new float[Layout.Total];
         Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay, nesterov: nesterov);
+        if (quasiGlobalMomentum) QuasiGlobal = new QuasiGlobalMomentum(Layout.Total, momentum);
         Loader = new BatchLoader(data, batchSize, normalization, augmentation, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
         CopyParameters(_x);
         Node = new GossipNode(_x);
@@ -51,6 +53,9 @@ public sealed class Agent : IDisposable
 
     /// <summary>The local optimizer (momentum buffers stay local).</summary>
     public Sgd Optimizer { get; }
+
+    /// <summary>The quasi-global momentum buffer that replaces the optimizer's before each step, or null for local momentum.</summary>
+    public QuasiGlobalMomentum? QuasiGlobal { get; }
 
     /// <summary>The local training data.</summary>
     public ImageDataset Data { get; }
@@ -120,14 +125,15 @@ public sealed class Agent : IDisposable
     }
 
     /// <summary>
-    /// One local step on <paramref name="batch"/>: x = z / w into the model, gradient at x, SGD step to x', z ← w · x'.
-    /// Returns the batch loss.
+    /// One local step on <paramref name="batch"/>: x = z / w into the model, gradient at x, SGD step to x' (from the
+    /// quasi-global buffer when there is one), z ← w · x'. Returns the batch loss.
     /// </summary>
     public double Step(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
+        QuasiGlobal?.Begin(_x, Optimizer, Layout);
         SupervisedStep.Update(_tape, Optimizer, loss);
         CopyParameters(_x);
         var z = Node.Z;
@@ -171,7 +177,8 @@ public sealed class Agent : IDisposable
     /// <summary>
     /// The agent's whole state, as a checkpoint holds it, by name: "model." and each state_dict entry (parameters and
     /// buffers), "momentum." and each parameter that has a momentum buffer, "gossip." and each array of the node's
-    /// state (<see cref="GossipNode.SaveState"/>, in name order). The tensors are the live ones, not copies.
+    /// state (<see cref="GossipNode.SaveState"/>, in name order), and with quasi-global momentum "qgm.buffer",
+    /// "qgm.previous" and "qgm.lr". The tensors are the live ones, not copies (but for "qgm.lr").
     /// </summary>
     public List<(string Name, Tensor Value)> Snapshot()
     {
@@ -182,6 +189,12 @@ public sealed class Agent : IDisposable
         var node = new SortedDictionary<string, float[]>(StringComparer.Ordinal);
         Node.SaveState(node);
         foreach (var (name, values) in node) entries.Add(("gossip." + name, Tensor.FromArray(values, new Shape(values.Length))));
+        if (QuasiGlobal is { } q)
+        {
+            entries.Add(("qgm.buffer", Tensor.FromArray(q.Buffer, new Shape(q.Buffer.Length))));
+            entries.Add(("qgm.previous", Tensor.FromArray(q.Previous, new Shape(q.Previous.Length))));
+            entries.Add(("qgm.lr", Tensor.FromArray([q.PreviousLr], new Shape(1))));
+        }
         return entries;
     }
 
@@ -215,7 +228,30 @@ public sealed class Agent : IDisposable
         var node = state.Where(e => e.Key.StartsWith("gossip.", StringComparison.Ordinal)).ToDictionary(e => e.Key["gossip.".Length..], e => e.Value, StringComparer.Ordinal);
         foreach (var (name, values) in node)
             if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s gossip state {name} holds a non-finite value");
+        float[]? buffer = null, previous = null;
+        if (QuasiGlobal is { } q)
+        {
+            buffer = QuasiGlobalEntry(state, "qgm.buffer", q.Buffer.Length);
+            previous = QuasiGlobalEntry(state, "qgm.previous", q.Previous.Length);
+            QuasiGlobalEntry(state, "qgm.lr", 1);
+        }
         Node.LoadState(node);
+        if (QuasiGlobal is { } qgm)
+        {
+            buffer!.CopyTo(qgm.Buffer, 0);
+            previous!.CopyTo(qgm.Previous, 0);
+            qgm.PreviousLr = state["qgm.lr"][0];
+        }
+    }
+
+    /// <summary>Entry <paramref name="name"/> of a quasi-global momentum state: present, <paramref name="length"/> values, all finite.</summary>
+    private float[] QuasiGlobalEntry(IReadOnlyDictionary<string, float[]> state, string name, int length)
+    {
+        if (!state.TryGetValue(name, out var values))
+            throw new ArgumentException($"agent {Id}'s state has no {name} (the run uses quasi-global momentum; was the checkpoint written without it?)");
+        if (values.Length != length) throw new ArgumentException($"agent {Id}'s {name} has {values.Length} values, expected {length}");
+        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s {name} holds a non-finite value");
+        return values;
     }
 
     /// <inheritdoc/>

@@ -94,6 +94,9 @@ public sealed record GossipConfig
     /// <summary>Nesterov momentum.</summary>
     [JsonPropertyName("nesterov")] public bool Nesterov { get; init; }
 
+    /// <summary>Quasi-global momentum (<see cref="Decentralized.QuasiGlobalMomentum"/>) instead of each agent's local momentum.</summary>
+    [JsonPropertyName("quasi-global-momentum")] public bool QuasiGlobalMomentum { get; init; }
+
     /// <summary>Learning-rate schedule (<see cref="Decentralized.GossipSchedule.Names"/>).</summary>
     [JsonPropertyName("schedule")] public string Schedule { get; init; } = "multistep";
 
@@ -181,6 +184,7 @@ public sealed record GossipConfig
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
         if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
         if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum above 0");
+        if (QuasiGlobalMomentum && Momentum == 0) throw new ArgumentException("--quasi-global-momentum needs --momentum above 0");
         if (!Decentralized.GossipSchedule.Names.Contains(Schedule))
             throw new ArgumentException($"--schedule must be {string.Join(", ", Decentralized.GossipSchedule.Names)}, got '{Schedule}'");
         if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");
