@@ -35,8 +35,10 @@ internal static class GossipTuning
         var model = ModelCatalog.Create(config.Model, config.Seed, norm: ModelCatalog.ParseNorm(config.Model, config.Norm));
         var layout = new TensorLayout(model.Parameters().Select(p => p.Data.Length).ToArray());
         var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
-        var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed);
-        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, keep {config.Keep.ToString(CultureInfo.InvariantCulture)}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}) over {config.Graph}, " +
+        double mu = config.QuasiGlobalMomentum ? config.Momentum : 0;
+        var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed, mu);
+        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, keep {config.Keep.ToString(CultureInfo.InvariantCulture)}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}" +
+            $"{(mu > 0 ? $", quasi-global momentum {mu.ToString(CultureInfo.InvariantCulture)}" : "")}) over {config.Graph}, " +
             $"{config.Agents} agents, d = {layout.Total:N0} ({config.Model}, {layout.Count} tensors), T = {iterations}, seed {config.Seed}; e = (1/n) sum_i |x_i - mean|^2");
         var trials = new List<GammaTrial>();
         foreach (float gamma in gammas)

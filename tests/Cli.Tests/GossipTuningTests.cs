@@ -29,6 +29,18 @@ public class GossipTuningTests
     }
 
     [Fact]
+    public void QuasiGlobalMomentumIsSimulatedAndNamed()
+    {
+        string[] options = ["gossip", "--method", "sparse-push", "--agents", "4", "--graph", "ring", "--model", "smallcnn", "--keep", "0.1", "--tune-gamma", "0.2", "--tune-iterations", "20"];
+        var plain = Run(options);
+        var momentum = Run([.. options, "--quasi-global-momentum"]);
+        Assert.Equal(0, momentum.Code);
+        Assert.Contains("quasi-global momentum 0.9)", momentum.Out, StringComparison.Ordinal);
+        string Line(string output) => output.Split('\n').Single(l => l.StartsWith("gamma 0.2", StringComparison.Ordinal));
+        Assert.NotEqual(Line(plain.Out), Line(momentum.Out));
+    }
+
+    [Fact]
     public void MethodWithoutAConsensusStepIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sgp", "--model", "smallcnn", "--tune-gamma"), "--tune-gamma");
 

@@ -21,7 +21,11 @@ public sealed record GammaTrial(float Gamma, int Iterations, double InitialError
 /// update rule as the run, through <see cref="GossipLoop.Step"/>), and the final consensus error
 /// e(T) = (1/n) Σ_i ‖x_i − x̄‖² (x_i = z_i / w_i, x̄ their mean) is compared with e(0). The best γ is the one with the
 /// lowest e(T) among the stable ones (e stayed finite and e(T) ≤ e(0)). Every γ starts from the same vectors, and a
-/// seed gives the same trials.
+/// seed gives the same trials. With quasi-global momentum μ (the training runs' <c>--quasi-global-momentum</c>) each
+/// node also keeps the buffer u = η·m̂ and, before each gossip, takes the step such a run takes with a zero gradient:
+/// x ← x − μ·u, then u ← μ·u + (1 − μ)·(x_before − x_after) (Decentralized.QuasiGlobalMomentum with g = 0; η cancels).
+/// The buffer feeds the consensus moves back into later steps, about 1/(1 − μ) times over, so a γ that is stable
+/// alone can diverge with it.
 /// </summary>
 public sealed class ConsensusTuner
 {
@@ -35,15 +39,21 @@ public sealed class ConsensusTuner
 
     /// <summary>
     /// A tuner of the protocols <paramref name="protocol"/>(γ) over vectors split as <paramref name="layout"/>, each run
-    /// for <paramref name="iterations"/> iterations from N(0, 1) starts drawn from <paramref name="seed"/>.
+    /// for <paramref name="iterations"/> iterations from N(0, 1) starts drawn from <paramref name="seed"/>, with
+    /// quasi-global momentum <paramref name="quasiGlobalMomentum"/> (0: none; else in (0, 1)).
     /// </summary>
-    public ConsensusTuner(Func<float, IGossip> protocol, TensorLayout layout, int iterations, ulong seed = 0)
+    public ConsensusTuner(Func<float, IGossip> protocol, TensorLayout layout, int iterations, ulong seed = 0, double quasiGlobalMomentum = 0)
     {
         _protocol = protocol ?? throw new ArgumentNullException(nameof(protocol));
         Layout = layout ?? throw new ArgumentNullException(nameof(layout));
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
-        (Iterations, _seed) = (iterations, seed);
+        if (!(quasiGlobalMomentum >= 0 && quasiGlobalMomentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(quasiGlobalMomentum), quasiGlobalMomentum, "quasi-global momentum must be in [0, 1)");
+        (Iterations, _seed, QuasiGlobalMomentum) = (iterations, seed, quasiGlobalMomentum);
     }
+
+    /// <summary>μ of the simulated quasi-global momentum, 0 for none.</summary>
+    public double QuasiGlobalMomentum { get; }
 
     /// <summary>Tensor split of the vectors (the model's).</summary>
     public TensorLayout Layout { get; }
@@ -67,14 +77,53 @@ public sealed class ConsensusTuner
             nodes[i] = protocol.CreateNode(x);
         }
         double initial = Error(nodes), error = initial;
+        var momentum = QuasiGlobalMomentum > 0 ? new MomentumSteps(n, Layout.Total, (float)QuasiGlobalMomentum) : null;
         int t = 0;
         for (int c = 1; c <= Checks && t < Iterations; c++)
         {
-            for (int end = (int)((long)Iterations * c / Checks); t < end; t++) GossipLoop.Step(protocol, nodes, t);
+            for (int end = (int)((long)Iterations * c / Checks); t < end; t++)
+            {
+                momentum?.Step(nodes);
+                GossipLoop.Step(protocol, nodes, t);
+                momentum?.Update(nodes);
+            }
             error = Error(nodes);
             if (!(error <= DivergenceFactor * initial)) break;
         }
         return new GammaTrial(gamma, t, initial, error);
+    }
+
+    /// <summary>The buffers u_i = η·m̂_i of quasi-global momentum with a zero gradient, and each node's x before its step.</summary>
+    private sealed class MomentumSteps(int nodes, int length, float mu)
+    {
+        private readonly float[][] _u = [.. Enumerable.Range(0, nodes).Select(_ => new float[length])];
+        private readonly float[][] _before = [.. Enumerable.Range(0, nodes).Select(_ => new float[length])];
+
+        /// <summary>x_i ← x_i − μ·u_i (as z_i = w_i·x_i), remembering x_i.</summary>
+        public void Step(GossipNode[] nodes)
+        {
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                var (z, u, before) = (nodes[i].Z, _u[i], _before[i]);
+                float w = nodes[i].W;
+                for (int k = 0; k < z.Length; k++)
+                {
+                    before[k] = z[k] / w;
+                    z[k] = w * (before[k] - mu * u[k]);
+                }
+            }
+        }
+
+        /// <summary>u_i ← μ·u_i + (1 − μ)·(x_before − x_after).</summary>
+        public void Update(GossipNode[] nodes)
+        {
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                var (z, u, before) = (nodes[i].Z, _u[i], _before[i]);
+                float w = nodes[i].W;
+                for (int k = 0; k < z.Length; k++) u[k] = mu * u[k] + (1 - mu) * (before[k] - z[k] / w);
+            }
+        }
     }
 
     /// <summary>A <see cref="Trial"/> for every γ of <paramref name="gammas"/>, in order.</summary>

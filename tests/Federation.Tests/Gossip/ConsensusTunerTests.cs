@@ -7,8 +7,8 @@ namespace NanoFed.Tests.Federation;
 
 public class ConsensusTunerTests
 {
-    private static ConsensusTuner Tuner(double keep, int iterations, TensorLayout layout, ulong seed = 3) =>
-        new(g => new DifferenceGossip(new ExponentialGraph(8), new TopKCompressor(keep), g, layout), layout, iterations, seed);
+    private static ConsensusTuner Tuner(double keep, int iterations, TensorLayout layout, ulong seed = 3, double momentum = 0) =>
+        new(g => new DifferenceGossip(new ExponentialGraph(8), new TopKCompressor(keep), g, layout), layout, iterations, seed, momentum);
 
     [Fact]
     public void ErrorIsTheMeanSquaredDistanceToTheAverage()
@@ -73,5 +73,27 @@ public class ConsensusTunerTests
         var layout = new TensorLayout(10);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 0));
         Assert.Throws<ArgumentNullException>(() => new ConsensusTuner(null!, layout, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 5, quasiGlobalMomentum: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 5, quasiGlobalMomentum: -0.1));
+    }
+
+    /// <summary>
+    /// Quasi-global momentum feeds each consensus move back into later steps (about 1/(1 − μ) times over): at keep 5%
+    /// γ = 0.05 contracts e by 2,700x in 200 iterations alone and grows it with μ = 0.9, where a ten times smaller γ
+    /// contracts; μ = 0 is the plain tuner, bit for bit.
+    /// </summary>
+    [Fact]
+    public void QuasiGlobalMomentumMovesTheStableStepsDown()
+    {
+        var layout = new TensorLayout(1000, 600);
+        var plain = Tuner(0.05, 200, layout).Trial(0.05f);
+        Assert.True(plain.Stable && plain.Ratio < 0.01, $"alone: ratio {plain.Ratio}");
+        Assert.Equal(plain, Tuner(0.05, 200, layout, momentum: 0).Trial(0.05f));
+        var momentum = Tuner(0.05, 200, layout, momentum: 0.9);
+        var large = momentum.Trial(0.05f);
+        Assert.False(large.Stable, $"with momentum: ratio {large.Ratio}");
+        var small = momentum.Trial(0.002f);
+        Assert.True(small.Stable && small.Ratio < 0.2, $"γ = 0.002 with momentum: ratio {small.Ratio}");
+        Assert.Equal(small, Tuner(0.05, 200, layout, momentum: 0.9).Trial(0.002f));
     }
 }
