@@ -228,19 +228,14 @@ public sealed class Agent : IDisposable
         var node = state.Where(e => e.Key.StartsWith("gossip.", StringComparison.Ordinal)).ToDictionary(e => e.Key["gossip.".Length..], e => e.Value, StringComparer.Ordinal);
         foreach (var (name, values) in node)
             if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s gossip state {name} holds a non-finite value");
-        float[]? buffer = null, previous = null;
+        Node.LoadState(node);
         if (QuasiGlobal is { } q)
         {
-            buffer = QuasiGlobalEntry(state, "qgm.buffer", q.Buffer.Length);
-            previous = QuasiGlobalEntry(state, "qgm.previous", q.Previous.Length);
-            QuasiGlobalEntry(state, "qgm.lr", 1);
-        }
-        Node.LoadState(node);
-        if (QuasiGlobal is { } qgm)
-        {
-            buffer!.CopyTo(qgm.Buffer, 0);
-            previous!.CopyTo(qgm.Previous, 0);
-            qgm.PreviousLr = state["qgm.lr"][0];
+            var (buffer, previous, lr) = (QuasiGlobalEntry(state, "qgm.buffer", q.Buffer.Length),
+                QuasiGlobalEntry(state, "qgm.previous", q.Previous.Length), QuasiGlobalEntry(state, "qgm.lr", 1));
+            buffer.CopyTo(q.Buffer, 0);
+            previous.CopyTo(q.Previous, 0);
+            q.PreviousLr = lr[0];
         }
     }
 
