@@ -97,9 +97,9 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
     /// </summary>
     private void Plots(List<DecentralizedMetrics> rows, List<DecentralizedMetrics> after)
     {
-        string title = $"{config.Method}: {config.Agents} agents on the {config.Graph} graph";
+        string title = $"{config.Method}{CompressionText()}: {config.Agents} agents on the {config.Graph} graph";
         string split = config.Skew is { } s ? $"skew {s.ToString(CultureInfo.InvariantCulture)}" : config.Alpha is { } a ? $"Dirichlet alpha {a.ToString(CultureInfo.InvariantCulture)}" : "IID";
-        string subtitle = $"{config.Dataset}, {config.Model}, {split} split, batch {config.Batch} per agent";
+        string subtitle = $"{config.Dataset}, {config.Model}{NormText()}, {split} split, batch {config.Batch} per agent{MomentumText()}";
         var epoch = new Axis("epoch", AxisUnit.Count);
         var accuracy = new SvgChart(title, subtitle, epoch, new Axis("test accuracy (%)", Min: 0, Max: 100));
         int sets = rows.Count > 0 ? rows[0].Tests.Count : 0;
@@ -118,6 +118,15 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
         consensus.Series.Add(Line("consensus distance", rows, m => m.ConsensusDistance, 0, dashed: false));
         consensus.Write(Path.Combine(folder, "consensus.svg"));
     }
+
+    private string NormText() => config.Norm is "" or "batch" ? "" : $" ({config.Norm})";
+
+    /// <summary>The compressed methods' keep and consensus step, which tell two runs of one method apart.</summary>
+    private string CompressionText() => config.Method is "sparse-push" or "scsp" or "choco"
+        ? string.Create(CultureInfo.InvariantCulture, $", keep {config.Keep:0.####%}, gamma {config.GammaOrDefault:G4}")
+        : "";
+
+    private string MomentumText() => config.QuasiGlobalMomentum ? ", quasi-global momentum" : "";
 
     private static Series Line(string name, List<DecentralizedMetrics> rows, Func<DecentralizedMetrics, double> value, int colour, bool dashed) =>
         new(name, rows.Select(m => ((double)m.Epoch, value(m))).ToList(), colour, dashed);

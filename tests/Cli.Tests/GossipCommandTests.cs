@@ -55,6 +55,7 @@ public class GossipCommandTests : IDisposable
             Assert.True(File.Exists(Path.Combine(whole, f)), f);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(whole, "accuracy.svg")), StringComparison.Ordinal);
         Assert.Contains("agents after 3 consensus rounds", File.ReadAllText(Path.Combine(whole, "accuracy.svg")), StringComparison.Ordinal);
+        Assert.Contains("scsp, keep 10%, gamma 0.2: 2 agents on the ring graph", File.ReadAllText(Path.Combine(whole, "consensus.svg")), StringComparison.Ordinal);
         var csv = File.ReadAllLines(Path.Combine(whole, "metrics.csv"));
         Assert.Equal(4, csv.Length);
         Assert.StartsWith("consensus,2,", csv[3], StringComparison.Ordinal);
