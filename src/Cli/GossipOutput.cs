@@ -122,7 +122,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
     private string NormText() => config.Norm is "" or "batch" ? "" : $" ({config.Norm})";
 
     /// <summary>The compressed methods' keep and consensus step, which tell two runs of one method apart.</summary>
-    private string CompressionText() => config.Method is "sparse-push" or "scsp" or "choco"
+    private string CompressionText() => config.IsCompressed
         ? string.Create(CultureInfo.InvariantCulture, $", keep {config.Keep:0.####%}, gamma {config.GammaOrDefault:G4}")
         : "";
 

@@ -14,9 +14,6 @@ internal static class GossipTuning
     /// <summary>The γ swept when --tune-gamma has no list.</summary>
     public static readonly float[] DefaultGammas = [1f, 0.5f, 0.2f, 0.1f, 0.05f, 0.02f, 0.01f, 0.005f, 0.002f, 0.001f];
 
-    /// <summary>The methods that have a consensus step.</summary>
-    private static readonly string[] Tunable = ["sparse-push", "scsp", "choco"];
-
     /// <summary>The γ of a comma-separated --tune-gamma list (each in (0, 1]), or <see cref="DefaultGammas"/> for none.</summary>
     public static float[] ParseGammas(string? text)
     {
@@ -30,7 +27,7 @@ internal static class GossipTuning
     /// <summary>Runs the sweep of <paramref name="gammas"/> for <paramref name="iterations"/> iterations and prints it; returns the exit code.</summary>
     public static int Run(GossipConfig config, float[] gammas, int iterations)
     {
-        if (!Tunable.Contains(config.Method)) throw new ArgumentException($"--tune-gamma: method '{config.Method}' has no consensus step (use {string.Join(", ", Tunable)})");
+        if (!config.IsCompressed) throw new ArgumentException($"--tune-gamma: method '{config.Method}' has no consensus step (use {string.Join(", ", GossipMethods.Compressed)})");
         if (iterations < 1) throw new ArgumentException($"--tune-iterations must be positive, got {iterations}");
         var model = ModelCatalog.Create(config.Model, config.Seed, norm: ModelCatalog.ParseNorm(config.Model, config.Norm));
         var layout = new TensorLayout(model.Parameters().Select(p => p.Data.Length).ToArray());

@@ -145,6 +145,12 @@ public sealed record GossipConfig
     /// <summary>γ of the compressed methods: the option, else Sparse-Push's default.</summary>
     [JsonIgnore] public float GammaOrDefault => Gamma ?? Gossip.SparsePush.DefaultGamma;
 
+    /// <summary>Whether the method is one of <see cref="GossipMethods.Compressed"/>.</summary>
+    [JsonIgnore] public bool IsCompressed => GossipMethods.Compressed.Contains(Method);
+
+    /// <summary>Whether the method is one of <see cref="GossipMethods.PushSum"/>.</summary>
+    [JsonIgnore] public bool IsPushSum => GossipMethods.PushSum.Contains(Method);
+
     /// <summary>Options that may differ on --resume (they change neither the trajectory nor the metrics of past epochs).</summary>
     public static IReadOnlyList<string> Resumable { get; } = ["epochs", "eval-every", "test-files"];
 
@@ -158,19 +164,19 @@ public sealed record GossipConfig
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
         if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
         ParseConsensusStep(ConsensusStepRule, null);
-        if (ConsensusStepRule != "constant" && Method is not ("sparse-push" or "scsp" or "choco"))
+        if (ConsensusStepRule != "constant" && !IsCompressed)
             throw new ArgumentException($"--consensus-step {ConsensusStepRule} needs a method with a consensus step (sparse-push, scsp, choco), got {Method}");
         if (Form is not ("A" or "B")) throw new ArgumentException($"--form must be A or B, got '{Form}'");
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
         if (!QuantizeCompressor.Takes(Bits)) throw new ArgumentException($"--bits must be {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {Bits}");
         if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
-        if (KeepWarmupEpochs > 0 && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk"))
+        if (KeepWarmupEpochs > 0 && !(IsCompressed && Compressor is "topk" or "randomk"))
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");
         if (KeepWarmupEpochs > 0 && !(KeepStart >= Keep && KeepStart <= 1)) throw new ArgumentException($"--keep-start must be in [--keep, 1], got {KeepStart}");
         if (ValueBits != 32 && !QuantizeCompressor.Takes(ValueBits))
             throw new ArgumentException($"--value-bits must be 32 or {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {ValueBits}");
-        if (Pack && !(Method is "sparse-push" or "scsp" or "choco" && Compressor is "topk" or "randomk" && IndexCoding is not "delta"))
+        if (Pack && !(IsCompressed && Compressor is "topk" or "randomk" && IndexCoding is not "delta"))
             throw new ArgumentException("--pack needs a method with a sparse compressor (sparse-push, scsp or choco with --compressor topk or randomk) and --index-coding int32, uint16 or bitmap");
         if (Skew is not null && Alpha is not null) throw new ArgumentException("--skew and --alpha exclude each other");
         if (Skew is { } s && !(s >= 0 && s <= 1)) throw new ArgumentException($"--skew must be in [0, 1], got {s}");
@@ -194,10 +200,10 @@ public sealed record GossipConfig
         if (Limit < 0 || TestLimit < 0) throw new ArgumentException("--limit and --test-limit must be non-negative");
         if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be positive, got {EvalEvery}");
         if (!(MessageLoss >= 0 && MessageLoss <= 1)) throw new ArgumentException($"--message-loss must be a probability in [0, 1], got {MessageLoss}");
-        if (MessageLoss > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
+        if (MessageLoss > 0 && !IsPushSum)
             throw new ArgumentException($"--message-loss needs a push-sum method (sgp, sparse-push, scsp), whose lost shares stay with the sender; {Method} needs every message delivered");
         if (!(Absence >= 0 && Absence <= 1)) throw new ArgumentException($"--absence must be a probability in [0, 1], got {Absence}");
-        if (Absence > 0 && Method is not ("sgp" or "sparse-push" or "scsp"))
+        if (Absence > 0 && !IsPushSum)
             throw new ArgumentException($"--absence needs a push-sum method (sgp, sparse-push, scsp), whose shares for an absent agent stay with the sender; {Method} needs every agent");
         if (AbsenceIterations < 1) throw new ArgumentException($"--absence-iterations must be positive, got {AbsenceIterations}");
     }

@@ -12,6 +12,12 @@ public static class GossipMethods
     /// <summary>Every method name.</summary>
     public static readonly string[] Names = ["allreduce", "sgp", "dpsgd", "choco", "sparse-push", "scsp", "none"];
 
+    /// <summary>The methods that compress their messages, and so have a compressor and a consensus step γ.</summary>
+    public static readonly string[] Compressed = ["choco", "sparse-push", "scsp"];
+
+    /// <summary>The push-sum methods, whose shares for a lost message or an absent agent stay with the sender.</summary>
+    public static readonly string[] PushSum = ["sgp", "sparse-push", "scsp"];
+
     /// <summary>Throws an <see cref="ArgumentException"/> for an unknown method.</summary>
     public static void Check(string method)
     {
