@@ -53,6 +53,7 @@ internal static class GossipCommand
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => d.Momentum };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum" };
         var quasiGlobal = new Option<bool>("--quasi-global-momentum") { Description = "Quasi-global momentum (Lin et al. 2021): each agent's momentum buffer follows its model's change across the step and the gossip, not its local gradient" };
+        var tracking = new Option<double?>("--update-tracking") { Description = "Global Update Tracking (Aketi et al. 2023) with scaling MU in (0, 1]: each gradient is corrected by the decayed sum of the gossip's moves on the agent" };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => d.WeightDecay };
         var schedule = new Option<string>("--schedule") { Description = "multistep (x0.1 at --milestones), cosine or onecycle, stepped per iteration", DefaultValueFactory = _ => d.Schedule };
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
@@ -85,7 +86,7 @@ internal static class GossipCommand
         {
             method, agents, graph, degree, keep, gamma, consensusStep, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
-            tuneGamma, tuneIterations, momentum, nesterov, quasiGlobal, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
+            tuneGamma, tuneIterations, momentum, nesterov, quasiGlobal, tracking, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
         command.SetAction(parse => Program.Guard(() =>
         {
@@ -119,6 +120,7 @@ internal static class GossipCommand
                 Momentum = parse.GetValue(momentum),
                 Nesterov = parse.GetValue(nesterov),
                 QuasiGlobalMomentum = parse.GetValue(quasiGlobal),
+                UpdateTracking = parse.GetValue(tracking),
                 WeightDecay = parse.GetValue(weightDecay),
                 Schedule = parse.GetValue(schedule)!,
                 Milestones = Milestones.Parse(parse.GetValue(milestones)!, "epoch"),

@@ -126,7 +126,8 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
         ? string.Create(CultureInfo.InvariantCulture, $", keep {config.Keep:0.####%}, gamma {config.GammaOrDefault:G4}")
         : "";
 
-    private string MomentumText() => config.QuasiGlobalMomentum ? ", quasi-global momentum" : "";
+    private string MomentumText() => (config.QuasiGlobalMomentum ? ", quasi-global momentum" : "")
+        + (config.UpdateTracking is { } mu ? string.Create(CultureInfo.InvariantCulture, $", update tracking {mu:G4}") : "");
 
     private static Series Line(string name, List<DecentralizedMetrics> rows, Func<DecentralizedMetrics, double> value, int colour, bool dashed) =>
         new(name, rows.Select(m => ((double)m.Epoch, value(m))).ToList(), colour, dashed);

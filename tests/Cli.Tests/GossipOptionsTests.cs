@@ -57,17 +57,26 @@ public class GossipOptionsTests
     public void QuasiGlobalMomentumWithoutMomentumIsBadInput() =>
         AssertBadInput(Run("gossip", "--quasi-global-momentum", "--momentum", "0", "--data", "/"), "--quasi-global-momentum");
 
-    /// <summary>The option reaches config.json and the checkpoint: a run stopped after one epoch resumes with its buffer.</summary>
-    [Fact]
-    public void QuasiGlobalMomentumRunsStopsAndResumes()
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1.5")]
+    [InlineData("NaN")]
+    public void UpdateTrackingOutsideTheUnitIntervalIsBadInput(string mu) =>
+        AssertBadInput(Run("gossip", "--update-tracking", mu, "--data", "/"), "--update-tracking");
+
+    /// <summary>The options reach config.json and the checkpoint: a run stopped after one epoch resumes with their state.</summary>
+    [Theory]
+    [InlineData("--quasi-global-momentum", "\"quasi-global-momentum\": true")]
+    [InlineData("--update-tracking=0.5", "\"update-tracking\": 0.5")]
+    public void MomentumAndTrackingOptionsRunStopAndResume(string option, string json)
     {
         string dir = Directory.CreateTempSubdirectory("nanofed-qgm-").FullName;
         try
         {
             var r = Run("gossip", "--method", "sparse-push", "--keep", "0.1", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
-                "--limit", "128", "--test-limit", "50", "--batch", "32", "--epochs", "2", "--stop-after", "1", "--quasi-global-momentum", "--out", dir);
+                "--limit", "128", "--test-limit", "50", "--batch", "32", "--epochs", "2", "--stop-after", "1", option, "--out", dir);
             Assert.Equal(0, r.Code);
-            Assert.Contains("\"quasi-global-momentum\": true", File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
+            Assert.Contains(json, File.ReadAllText(Path.Combine(dir, "config.json")), StringComparison.Ordinal);
             Assert.Equal(0, Run("gossip", "--out", dir, "--data", FashionMnistRoot(), "--resume").Code);
         }
         finally

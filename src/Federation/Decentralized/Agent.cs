@@ -24,10 +24,12 @@ public sealed class Agent : IDisposable
     /// <paramref name="batchSize"/> (the last partial batch dropped, shuffling keyed by (<paramref name="seed"/>, id)),
     /// SGD with learning rate <paramref name="lr"/>, momentum 0.9 and weight decay 1e-4 unless given, and
     /// <paramref name="augmentation"/> (none by default) drawn from the same per-epoch stream as the shuffling; with
-    /// <paramref name="quasiGlobalMomentum"/> the momentum buffer is the quasi-global one (<see cref="QuasiGlobalMomentum"/>).
+    /// <paramref name="quasiGlobalMomentum"/> the momentum buffer is the quasi-global one (<see cref="QuasiGlobalMomentum"/>);
+    /// with <paramref name="updateTracking"/> μ each gradient is corrected by Global Update Tracking (<see cref="GlobalUpdateTracking"/>).
     /// </summary>
     public Agent(int id, Sequential model, ImageDataset data, int batchSize, double lr, ulong seed, Normalization normalization,
-        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null, bool nesterov = false, bool quasiGlobalMomentum = false)
+        double momentum = 0.9, double weightDecay = 1e-4, Augmentation? augmentation = null, bool nesterov = false, bool quasiGlobalMomentum = false,
+        double? updateTracking = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -40,6 +42,7 @@ public sealed class Agent : IDisposable
         _x = new float[Layout.Total];
         Optimizer = new Sgd(_parameters, lr, momentum, weightDecay: weightDecay, nesterov: nesterov);
         if (quasiGlobalMomentum) QuasiGlobal = new QuasiGlobalMomentum(Layout.Total, momentum);
+        if (updateTracking is { } mu) Tracking = new GlobalUpdateTracking(Layout.Total, mu);
         Loader = new BatchLoader(data, batchSize, normalization, augmentation, shuffle: true, random: new PhiloxEpochRandom(seed, checked((uint)id)), dropLast: true);
         CopyParameters(_x);
         Node = new GossipNode(_x);
@@ -56,6 +59,9 @@ public sealed class Agent : IDisposable
 
     /// <summary>The quasi-global momentum buffer that replaces the optimizer's before each step, or null for local momentum.</summary>
     public QuasiGlobalMomentum? QuasiGlobal { get; }
+
+    /// <summary>The Global Update Tracking correction added to each gradient, or null for none.</summary>
+    public GlobalUpdateTracking? Tracking { get; }
 
     /// <summary>The local training data.</summary>
     public ImageDataset Data { get; }
@@ -125,8 +131,9 @@ public sealed class Agent : IDisposable
     }
 
     /// <summary>
-    /// One local step on <paramref name="batch"/>: x = z / w into the model, gradient at x, SGD step to x' (from the
-    /// quasi-global buffer when there is one), z ← w · x'. Returns the batch loss.
+    /// One local step on <paramref name="batch"/>: x = z / w into the model, gradient at x (plus the update tracking
+    /// correction when there is one), SGD step to x' (from the quasi-global buffer when there is one), z ← w · x'.
+    /// Returns the batch loss.
     /// </summary>
     public double Step(Batch batch)
     {
@@ -134,8 +141,17 @@ public sealed class Agent : IDisposable
         var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
         QuasiGlobal?.Begin(_x, Optimizer, Layout);
-        SupervisedStep.Update(_tape, Optimizer, loss);
+        if (Tracking is { } tracking)
+        {
+            tracking.Begin(_x);
+            SupervisedStep.Update(_tape, Optimizer, loss, () => tracking.Correct(Optimizer.Parameters, Layout));
+        }
+        else
+        {
+            SupervisedStep.Update(_tape, Optimizer, loss);
+        }
         CopyParameters(_x);
+        Tracking?.End(_x, Optimizer.Lr);
         var z = Node.Z;
         float w = Node.W;
         for (int k = 0; k < z.Length; k++) z[k] = w * _x[k];
@@ -177,8 +193,9 @@ public sealed class Agent : IDisposable
     /// <summary>
     /// The agent's whole state, as a checkpoint holds it, by name: "model." and each state_dict entry (parameters and
     /// buffers), "momentum." and each parameter that has a momentum buffer, "gossip." and each array of the node's
-    /// state (<see cref="GossipNode.SaveState"/>, in name order), and with quasi-global momentum "qgm.buffer",
-    /// "qgm.previous" and "qgm.lr". The tensors are the live ones, not copies (but for "qgm.lr").
+    /// state (<see cref="GossipNode.SaveState"/>, in name order), with quasi-global momentum "qgm.buffer",
+    /// "qgm.previous" and "qgm.lr", and with update tracking "gut.correction", "gut.after-step" and "gut.lr". The tensors
+    /// are the live ones, not copies (but for the learning rates).
     /// </summary>
     public List<(string Name, Tensor Value)> Snapshot()
     {
@@ -194,6 +211,12 @@ public sealed class Agent : IDisposable
             entries.Add(("qgm.buffer", Tensor.FromArray(q.Buffer, new Shape(q.Buffer.Length))));
             entries.Add(("qgm.previous", Tensor.FromArray(q.Previous, new Shape(q.Previous.Length))));
             entries.Add(("qgm.lr", Tensor.FromArray([q.PreviousLr], new Shape(1))));
+        }
+        if (Tracking is { } g)
+        {
+            entries.Add(("gut.correction", Tensor.FromArray(g.Correction, new Shape(g.Correction.Length))));
+            entries.Add(("gut.after-step", Tensor.FromArray(g.AfterStep, new Shape(g.AfterStep.Length))));
+            entries.Add(("gut.lr", Tensor.FromArray([g.PreviousLr], new Shape(1))));
         }
         return entries;
     }
@@ -231,19 +254,29 @@ public sealed class Agent : IDisposable
         Node.LoadState(node);
         if (QuasiGlobal is { } q)
         {
-            var (buffer, previous, lr) = (QuasiGlobalEntry(state, "qgm.buffer", q.Buffer.Length),
-                QuasiGlobalEntry(state, "qgm.previous", q.Previous.Length), QuasiGlobalEntry(state, "qgm.lr", 1));
+            const string what = "quasi-global momentum";
+            var (buffer, previous, lr) = (OptionEntry(state, "qgm.buffer", q.Buffer.Length, what),
+                OptionEntry(state, "qgm.previous", q.Previous.Length, what), OptionEntry(state, "qgm.lr", 1, what));
             buffer.CopyTo(q.Buffer, 0);
             previous.CopyTo(q.Previous, 0);
             q.PreviousLr = lr[0];
         }
+        if (Tracking is { } g)
+        {
+            const string what = "global update tracking";
+            var (correction, after, lr) = (OptionEntry(state, "gut.correction", g.Correction.Length, what),
+                OptionEntry(state, "gut.after-step", g.AfterStep.Length, what), OptionEntry(state, "gut.lr", 1, what));
+            correction.CopyTo(g.Correction, 0);
+            after.CopyTo(g.AfterStep, 0);
+            g.PreviousLr = lr[0];
+        }
     }
 
-    /// <summary>Entry <paramref name="name"/> of a quasi-global momentum state: present, <paramref name="length"/> values, all finite.</summary>
-    private float[] QuasiGlobalEntry(IReadOnlyDictionary<string, float[]> state, string name, int length)
+    /// <summary>Entry <paramref name="name"/> of the state of an optional part <paramref name="what"/>: present, <paramref name="length"/> values, all finite.</summary>
+    private float[] OptionEntry(IReadOnlyDictionary<string, float[]> state, string name, int length, string what)
     {
         if (!state.TryGetValue(name, out var values))
-            throw new ArgumentException($"agent {Id}'s state has no {name} (the run uses quasi-global momentum; was the checkpoint written without it?)");
+            throw new ArgumentException($"agent {Id}'s state has no {name} (the run uses {what}; was the checkpoint written without it?)");
         if (values.Length != length) throw new ArgumentException($"agent {Id}'s {name} has {values.Length} values, expected {length}");
         if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(values))) throw new ArgumentException($"agent {Id}'s {name} holds a non-finite value");
         return values;

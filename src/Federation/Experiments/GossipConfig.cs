@@ -97,6 +97,9 @@ public sealed record GossipConfig
     /// <summary>Quasi-global momentum (<see cref="Decentralized.QuasiGlobalMomentum"/>) instead of each agent's local momentum.</summary>
     [JsonPropertyName("quasi-global-momentum")] public bool QuasiGlobalMomentum { get; init; }
 
+    /// <summary>Global Update Tracking's scaling μ in (0, 1] (<see cref="Decentralized.GlobalUpdateTracking"/>), or null for plain gradients.</summary>
+    [JsonPropertyName("update-tracking")] public double? UpdateTracking { get; init; }
+
     /// <summary>Learning-rate schedule (<see cref="Decentralized.GossipSchedule.Names"/>).</summary>
     [JsonPropertyName("schedule")] public string Schedule { get; init; } = "multistep";
 
@@ -191,6 +194,7 @@ public sealed record GossipConfig
         if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {WeightDecay}");
         if (Nesterov && Momentum == 0) throw new ArgumentException("--nesterov needs --momentum above 0");
         if (QuasiGlobalMomentum && Momentum == 0) throw new ArgumentException("--quasi-global-momentum needs --momentum above 0");
+        if (UpdateTracking is { } mu && !(mu > 0 && mu <= 1)) throw new ArgumentException($"--update-tracking must be in (0, 1], got {mu}");
         if (!Decentralized.GossipSchedule.Names.Contains(Schedule))
             throw new ArgumentException($"--schedule must be {string.Join(", ", Decentralized.GossipSchedule.Names)}, got '{Schedule}'");
         if (WarmupEpochs < 0) throw new ArgumentException($"--warmup-epochs must be non-negative, got {WarmupEpochs}");

@@ -73,13 +73,16 @@ public sealed class GossipSetup
     /// <summary>The parameter tensors of the model, as the agents flatten them (the sizes of the gossip messages' parts).</summary>
     public TensorLayout Layout => field ??= new TensorLayout([.. CreateModel().Parameters().Select(p => p.Data.Length)]);
 
-    /// <summary>Agent <paramref name="i"/>: the seed's initial model, its own partition, SGD with the configured momentum (local or quasi-global) and weight decay.</summary>
+    /// <summary>
+    /// Agent <paramref name="i"/>: the seed's initial model, its own partition, SGD with the configured momentum (local or
+    /// quasi-global) and weight decay, and update tracking when configured.
+    /// </summary>
     public Agent CreateAgent(int i)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(i);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, Config.Agents);
         return new Agent(i, CreateModel(), Train.Subset(Partition.Indices[i]), Config.Batch, Config.Lr, Config.Seed, Normalization,
-            Config.Momentum, Config.WeightDecay, Augmentation, Config.Nesterov, Config.QuasiGlobalMomentum);
+            Config.Momentum, Config.WeightDecay, Augmentation, Config.Nesterov, Config.QuasiGlobalMomentum, Config.UpdateTracking);
     }
 
     private Nets.Modules.Sequential CreateModel() => ModelCatalog.Create(Config.Model, Config.Seed, Train.Classes, ModelCatalog.ParseNorm(Config.Model, Config.Norm));

@@ -23,13 +23,17 @@ public static class SupervisedStep
         return (logits, tape.CrossEntropy(logits, labels));
     }
 
-    /// <summary>Zeroes the gradients of <paramref name="optimizer"/>'s parameters, back-propagates <paramref name="loss"/>, steps and resets <paramref name="tape"/>.</summary>
-    public static void Update(Tape tape, Sgd optimizer, Variable loss)
+    /// <summary>
+    /// Zeroes the gradients of <paramref name="optimizer"/>'s parameters, back-propagates <paramref name="loss"/>, calls
+    /// <paramref name="beforeStep"/> (which may change the gradients), steps and resets <paramref name="tape"/>.
+    /// </summary>
+    public static void Update(Tape tape, Sgd optimizer, Variable loss, Action? beforeStep = null)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(optimizer);
         optimizer.ZeroGrad();
         tape.Backward(loss);
+        beforeStep?.Invoke();
         optimizer.Step();
         tape.Reset();
     }

@@ -51,15 +51,15 @@ public class DecentralizedRunnerStateTests
     /// <summary>
     /// Agents on IID data, or (skewed) agent i holding only class i, over a directed ring (or <paramref name="topology"/>),
     /// the in-process transport wrapped by <paramref name="wrap"/> when given, normalization by <paramref name="norm"/> (default BatchNorm),
-    /// local or quasi-global momentum.
+    /// local or quasi-global momentum, and update tracking with scaling <paramref name="tracking"/> when given.
     /// </summary>
     internal static DecentralizedRunner Runner(Func<ITopology, TensorLayout, IGossip>? gossip, bool skewed = false, ILrSchedule? schedule = null,
         Communication communication = Communication.Gossip, ITopology? topology = null, Func<ITransport, ITransport>? wrap = null,
-        Func<Module>? norm = null, bool quasiGlobal = false)
+        Func<Module>? norm = null, bool quasiGlobal = false, double? tracking = null)
     {
         var agents = Enumerable.Range(0, Agents)
             .Select(i => new Agent(i, Model(norm), Synthetic(PerAgent, (ulong)i + 1, n => skewed ? i : n % Classes), BatchSize, 0.05, 17, Normalization.Identity(1),
-                quasiGlobalMomentum: quasiGlobal))
+                quasiGlobalMomentum: quasiGlobal, updateTracking: tracking))
             .ToArray();
         var protocol = gossip?.Invoke(topology ?? new DirectedRing(Agents), agents[0].Layout);
         var tests = new[] { ("first", Synthetic(40, 10, n => n % Classes)), ("second", Synthetic(24, 11, n => (n + 1) % Classes)) };
@@ -71,20 +71,21 @@ public class DecentralizedRunnerStateTests
     private static IGossip Sparse(ITopology t, TensorLayout l) => SparsePush.Create(t, l, keep: 0.1, gamma: 0.2f);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ResumingFromAnEpochCheckpointGivesBitIdenticalMetrics(bool quasiGlobal)
+    [InlineData(false, null)]
+    [InlineData(true, null)]
+    [InlineData(true, 0.5)]
+    public void ResumingFromAnEpochCheckpointGivesBitIdenticalMetrics(bool quasiGlobal, double? tracking)
     {
         var schedule = new ConstantWarmup(new MultiStepLr(0.05, [8]), 4, 0.1);
         string path = Path.Combine(Path.GetTempPath(), $"nanofed-dec-{Guid.NewGuid():N}.safetensors");
         try
         {
-            var full = Runner(Sparse, schedule: schedule, quasiGlobal: quasiGlobal);
+            var full = Runner(Sparse, schedule: schedule, quasiGlobal: quasiGlobal, tracking: tracking);
             full.RunEpoch();
             full.Save(path, new Dictionary<string, string> { ["config"] = "x" });
             for (int e = 0; e < 2; e++) full.RunEpoch();
 
-            var resumed = Runner(Sparse, schedule: schedule, quasiGlobal: quasiGlobal);
+            var resumed = Runner(Sparse, schedule: schedule, quasiGlobal: quasiGlobal, tracking: tracking);
             var metadata = resumed.Load(path);
             Assert.Equal("x", metadata["config"]);
             Assert.Equal((1, 4L), (resumed.CompletedEpochs, resumed.Iteration));
