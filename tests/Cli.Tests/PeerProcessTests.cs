@@ -24,16 +24,16 @@ public sealed class PeerProcessTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData("sgp", false)]
-    [InlineData("sparse-push", false)]
-    [InlineData("sparse-push", true)]
-    public async Task FourPeerProcessesEndBitIdenticalToTheSimulation(string method, bool quasiGlobal)
+    [InlineData("sgp", false, null)]
+    [InlineData("sparse-push", false, null)]
+    [InlineData("sparse-push", true, 0.5)]
+    public async Task FourPeerProcessesEndBitIdenticalToTheSimulation(string method, bool quasiGlobal, double? tracking)
     {
         string data = FashionMnistRoot();
         var config = new GossipConfig
         {
             Method = method, Agents = Peers, Graph = "exponential", Model = "smallcnn", Dataset = "fashion-mnist", Limit = 768, TestLimit = 50,
-            Batch = 16, Epochs = 2, Lr = 0.05, WarmupEpochs = 1, Keep = 0.1, Form = "B", Seed = 11, QuasiGlobalMomentum = quasiGlobal,
+            Batch = 16, Epochs = 2, Lr = 0.05, WarmupEpochs = 1, Keep = 0.1, Form = "B", Seed = 11, QuasiGlobalMomentum = quasiGlobal, UpdateTracking = tracking,
         };
         string configPath = Path.Combine(_dir, "run.json");
         File.WriteAllText(configPath, config.ToJson());

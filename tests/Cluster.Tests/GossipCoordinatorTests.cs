@@ -13,12 +13,12 @@ namespace NanoFed.Tests.Cluster;
 public sealed class GossipCoordinatorTests(ThreeSilos silos) : IClassFixture<ThreeSilos>
 {
     [Theory]
-    [InlineData("sgp", false)]
-    [InlineData("sparse-push", false)]
-    [InlineData("sparse-push", true)]
-    public async Task AgentsOnThreeSilosEndAsTheSimulation(string method, bool quasiGlobal)
+    [InlineData("sgp", false, null)]
+    [InlineData("sparse-push", false, null)]
+    [InlineData("sparse-push", true, 0.5)]
+    public async Task AgentsOnThreeSilosEndAsTheSimulation(string method, bool quasiGlobal, double? tracking)
     {
-        var config = Config(method) with { QuasiGlobalMomentum = quasiGlobal };
+        var config = Config(method) with { QuasiGlobalMomentum = quasiGlobal, UpdateTracking = tracking };
         string folder = Directory.CreateTempSubdirectory("nanofed-gossip-").FullName;
         try
         {
