@@ -27,7 +27,7 @@ for folder in sys.argv[1:]:
         for e in csv.DictReader(open(evaluation)):
             for k in ("averaged", "mean", "min", "max"):
                 rows[-1][f"{e['test_set']}_{k}"] = e[k]
-    method = config["method"] + (f", {config['norm']}" if config.get("norm") not in (None, "", "batch") else "") + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "") + (", quasi-global momentum" if config.get("quasi-global-momentum") else "")
+    method = config["method"] + (f", {config['norm']}" if config.get("norm") not in (None, "", "batch") else "") + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "") + (", quasi-global momentum" if config.get("quasi-global-momentum") else "") + (f", update tracking {config['update-tracking']:g}" if config.get("update-tracking") else "")
     if config["method"] == "scsp" and config.get("norm") in (None, "", "batch"):
         method += ", BatchNorm statistics gossiped" if config.get("consensus-bn") == "gossip" else ", BatchNorm statistics local"
     compressed = config["method"] in ("sparse-push", "scsp", "choco")
