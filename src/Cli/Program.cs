@@ -88,7 +88,9 @@ public static class Program
     {
         var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for (option|argument) '(?<option>[^']*)' as expected type '(?<type>[^']*)'");
         if (!m.Success) return message;
-        string need = m.Groups["type"].Value switch
+        // A nullable option names its type as System.Nullable`1[System.Double].
+        var type = System.Text.RegularExpressions.Regex.Match(m.Groups["type"].Value, @"^System\.Nullable`1\[\[?(?<inner>[^,\]]+)");
+        string need = (type.Success ? type.Groups["inner"].Value : m.Groups["type"].Value) switch
         {
             "System.Double" or "System.Single" => "a number",
             "System.Int32" or "System.Int64" or "System.UInt64" => "an integer",

@@ -58,6 +58,12 @@ public class ProgramTests : IDisposable
         Assert.DoesNotContain("System.", r.Err);
     }
 
+    [Theory]
+    [InlineData("--alpha")]
+    [InlineData("--update-tracking")]
+    public void UnparsableOptionalNumberSaysANumberIsNeeded(string option) =>
+        AssertBadInput(Run("gossip", option, "abc"), $"{option}: 'abc' is not a number");
+
     [Fact]
     public void ADivergingTrainingRunStopsWithOneLineAndNoFinalCheckpoint()
     {
