@@ -3,8 +3,6 @@ using FsCheck.Fluent;
 using NanoFed.Autograd;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
-using NanoFed.Nets.Data;
-using NanoFed.Nets.Modules;
 using Xunit;
 
 namespace NanoFed.Tests.Decentralized;
@@ -229,16 +227,7 @@ public class GlobalUpdateTrackingTests
     public void AScalingOutsideZeroToOneIsRefused(double mu) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new GlobalUpdateTracking(3, mu));
 
-    private static Agent Create(double? tracking)
-    {
-        var rng = new RngStream(5, 0);
-        var pixels = new byte[64 * 28 * 28];
-        for (int k = 0; k < pixels.Length; k++) pixels[k] = (byte)(rng.NextUInt32() & 255);
-        var labels = Enumerable.Range(0, 64).Select(i => i % 10).ToArray();
-        var model = new Sequential(("conv", new Conv2d(1, 4, 3, rng)), ("relu", new ReLU()), ("pool", new MaxPool2d(2)),
-            ("flatten", new Flatten()), ("fc", new Linear(4 * 13 * 13, 10, rng)));
-        return new Agent(0, model, new ImageDataset(pixels, labels, 1, 28, 28, 10), 16, 0.1, 5, Normalization.Identity(1), updateTracking: tracking);
-    }
+    private static Agent Create(double? tracking) => TinyAgent.Create(tracking: tracking);
 
     /// <summary>
     /// An agent with tracking steps as one without whose gradient is shifted by c: after a simulated gossip move the two
