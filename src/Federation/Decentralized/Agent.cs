@@ -141,15 +141,8 @@ public sealed class Agent : IDisposable
         var loss = TrainForward(batch);
         double value = loss.Data.Span[0];
         QuasiGlobal?.Begin(_x, Optimizer, Layout);
-        if (Tracking is { } tracking)
-        {
-            tracking.Begin(_x);
-            SupervisedStep.Update(_tape, Optimizer, loss, () => tracking.Correct(Optimizer.Parameters, Layout));
-        }
-        else
-        {
-            SupervisedStep.Update(_tape, Optimizer, loss);
-        }
+        Tracking?.Begin(_x);
+        SupervisedStep.Update(_tape, Optimizer, loss, Tracking is { } tracking ? () => tracking.Correct(Optimizer.Parameters, Layout) : null);
         CopyParameters(_x);
         Tracking?.End(_x, Optimizer.Lr);
         var z = Node.Z;
