@@ -32,10 +32,10 @@ internal static class GossipTuning
         var model = ModelCatalog.Create(config.Model, config.Seed, norm: ModelCatalog.ParseNorm(config.Model, config.Norm));
         var layout = new TensorLayout(model.Parameters().Select(p => p.Data.Length).ToArray());
         var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
-        double mu = config.QuasiGlobalMomentum ? config.Momentum : 0;
-        var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed, mu);
+        var steps = new AgentSteps(config.Momentum, config.QuasiGlobalMomentum, config.Nesterov, config.UpdateTracking);
+        var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed, steps);
         Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, keep {config.Keep.ToString(CultureInfo.InvariantCulture)}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}" +
-            $"{(mu > 0 ? $", quasi-global momentum {mu.ToString(CultureInfo.InvariantCulture)}" : "")}) over {config.Graph}, " +
+            $"{Describe(steps)}) over {config.Graph}, " +
             $"{config.Agents} agents, d = {layout.Total:N0} ({config.Model}, {layout.Count} tensors), T = {iterations}, seed {config.Seed}; e = (1/n) sum_i |x_i - mean|^2");
         var trials = new List<GammaTrial>();
         foreach (float gamma in gammas)
@@ -48,5 +48,13 @@ internal static class GossipTuning
         var best = ConsensusTuner.Best(trials);
         Console.WriteLine(best is null ? "no stable gamma: try smaller ones" : string.Create(CultureInfo.InvariantCulture, $"best gamma: {best.Gamma} (e(T)/e(0) = {best.Ratio:0.000e+00})"));
         return 0;
+    }
+
+    /// <summary>The simulated steps between gossips, as the header names them ("" when they do not move the models).</summary>
+    private static string Describe(AgentSteps steps)
+    {
+        if (!steps.MoveModels) return "";
+        string momentum = $"{(steps.Nesterov ? "Nesterov " : "")}{(steps.QuasiGlobal ? "quasi-global" : "local")} momentum {steps.Momentum.ToString(CultureInfo.InvariantCulture)}";
+        return steps.UpdateTracking is { } mu ? $", {momentum}, update tracking {mu.ToString(CultureInfo.InvariantCulture)}" : $", {momentum}";
     }
 }

@@ -41,6 +41,18 @@ public class GossipTuningTests
     }
 
     [Fact]
+    public void UpdateTrackingIsSimulatedWithTheRunsMomentumAndNamed()
+    {
+        string[] options = ["gossip", "--method", "sparse-push", "--agents", "4", "--graph", "ring", "--model", "smallcnn", "--keep", "0.1", "--tune-gamma", "0.2", "--tune-iterations", "20"];
+        var plain = Run(options);
+        var tracking = Run([.. options, "--update-tracking", "0.5", "--nesterov"]);
+        Assert.Equal(0, tracking.Code);
+        Assert.Contains("Nesterov local momentum 0.9, update tracking 0.5)", tracking.Out, StringComparison.Ordinal);
+        string Line(string output) => output.Split('\n').Single(l => l.StartsWith("gamma 0.2", StringComparison.Ordinal));
+        Assert.NotEqual(Line(plain.Out), Line(tracking.Out));
+    }
+
+    [Fact]
     public void MethodWithoutAConsensusStepIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sgp", "--model", "smallcnn", "--tune-gamma"), "--tune-gamma");
 

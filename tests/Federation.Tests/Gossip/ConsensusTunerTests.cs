@@ -8,7 +8,8 @@ namespace NanoFed.Tests.Federation;
 public class ConsensusTunerTests
 {
     private static ConsensusTuner Tuner(double keep, int iterations, TensorLayout layout, ulong seed = 3, double momentum = 0) =>
-        new(g => new DifferenceGossip(new ExponentialGraph(8), new TopKCompressor(keep), g, layout), layout, iterations, seed, momentum);
+        new(g => new DifferenceGossip(new ExponentialGraph(8), new TopKCompressor(keep), g, layout), layout, iterations, seed,
+            momentum > 0 ? new AgentSteps(momentum, QuasiGlobal: true) : null);
 
     [Fact]
     public void ErrorIsTheMeanSquaredDistanceToTheAverage()
@@ -73,8 +74,13 @@ public class ConsensusTunerTests
         var layout = new TensorLayout(10);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 0));
         Assert.Throws<ArgumentNullException>(() => new ConsensusTuner(null!, layout, 5));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 5, quasiGlobalMomentum: 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ConsensusTuner(g => new PushSum(new DirectedRing(2)), layout, 5, quasiGlobalMomentum: -0.1));
+        ConsensusTuner With(AgentSteps steps) => new(g => new PushSum(new DirectedRing(2)), layout, 5, steps: steps);
+        Assert.Throws<ArgumentOutOfRangeException>(() => With(new AgentSteps(1, QuasiGlobal: true)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => With(new AgentSteps(-0.1)));
+        Assert.Throws<ArgumentException>(() => With(new AgentSteps(0, QuasiGlobal: true)));
+        Assert.Throws<ArgumentException>(() => With(new AgentSteps(0, Nesterov: true)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => With(new AgentSteps(UpdateTracking: 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => With(new AgentSteps(UpdateTracking: 1.5)));
     }
 
     /// <summary>
@@ -95,5 +101,29 @@ public class ConsensusTunerTests
         var small = momentum.Trial(0.002f);
         Assert.True(small.Stable && small.Ratio < 0.2, $"γ = 0.002 with momentum: ratio {small.Ratio}");
         Assert.Equal(small, Tuner(0.05, 200, layout, momentum: 0.9).Trial(0.002f));
+    }
+
+    /// <summary>
+    /// Update tracking with exact gossip (uncompressed differences, γ = 1): the tuner's zero-gradient steps reproduce the
+    /// stability of GlobalUpdateTrackingTests' direct simulation (experiments/gut-stability.py: spectral radius per step
+    /// 0.73 at μ = 0.3 and 1.2 at μ = 0.9 on the one-peer exponential graph, 0.95 at μ = 0.9 on the bidirectional
+    /// ring); gossip alone averages the exponential graph in one period, and local momentum, applying each correction
+    /// about 1/(1 − β) times over, turns μ = 0.9 unstable on the ring too.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 0.0, 0.3, true)]
+    [InlineData(true, 0.0, 0.9, false)]
+    [InlineData(false, 0.0, 0.9, true)]
+    [InlineData(false, 0.9, 0.9, false)]
+    public void UpdateTrackingChangesTheConsensusDynamicsAsOnTheGraphsSpectrum(bool exponential, double momentum, double mu, bool stable)
+    {
+        var layout = new TensorLayout(40, 24);
+        ITopology graph = exponential ? new ExponentialGraph(8) : new UndirectedRing(8);
+        var tuner = new ConsensusTuner(g => new DifferenceGossip(graph, new TopKCompressor(1), g, layout), layout, 300, 5,
+            new AgentSteps(momentum, UpdateTracking: mu));
+        var trial = tuner.Trial(1f);
+        Assert.True(trial.Stable == stable && (!stable || trial.Ratio < 1e-3), $"ratio {trial.Ratio} after {trial.Iterations}");
+        var alone = new ConsensusTuner(g => new DifferenceGossip(graph, new TopKCompressor(1), g, layout), layout, 300, 5).Trial(1f);
+        Assert.True(alone.Ratio < 1e-6, $"gossip alone: ratio {alone.Ratio}");
     }
 }
