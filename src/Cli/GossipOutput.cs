@@ -121,9 +121,9 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
 
     private string NormText() => config.Norm is "" or "batch" ? "" : $" ({config.Norm})";
 
-    /// <summary>The compressed methods' keep and consensus step, which tell two runs of one method apart.</summary>
+    /// <summary>The compressed methods' compressor and consensus step, which tell two runs of one method apart.</summary>
     private string CompressionText() => config.IsCompressed
-        ? string.Create(CultureInfo.InvariantCulture, $", keep {config.Keep:0.####%}, gamma {config.GammaOrDefault:G4}")
+        ? string.Create(CultureInfo.InvariantCulture, $", {config.CompressorText}, gamma {config.GammaOrDefault:G4}")
         : "";
 
     private string MomentumText() => (config.QuasiGlobalMomentum ? ", quasi-global momentum" : "")

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -150,6 +151,15 @@ public sealed record GossipConfig
 
     /// <summary>Whether the method is one of <see cref="GossipMethods.Compressed"/>.</summary>
     [JsonIgnore] public bool IsCompressed => GossipMethods.Compressed.Contains(Method);
+
+    /// <summary>What the compressor keeps, as titles and headers name it: "keep 1%" (top-k), "random keep 1%", "4-bit quantization" or "sign".</summary>
+    [JsonIgnore] public string CompressorText => Compressor switch
+    {
+        "randomk" => string.Create(CultureInfo.InvariantCulture, $"random keep {Keep:0.####%}"),
+        "quantize" => $"{Bits}-bit quantization",
+        "sign" => "sign",
+        _ => string.Create(CultureInfo.InvariantCulture, $"keep {Keep:0.####%}"),
+    };
 
     /// <summary>Whether the method is one of <see cref="GossipMethods.PushSum"/>.</summary>
     [JsonIgnore] public bool IsPushSum => GossipMethods.PushSum.Contains(Method);

@@ -17,6 +17,14 @@ public sealed class GossipConfigTests : IDisposable
         return path;
     }
 
+    [Theory]
+    [InlineData("topk", 0.0025, 8, "keep 0.25%")]
+    [InlineData("randomk", 0.01, 8, "random keep 1%")]
+    [InlineData("quantize", 0.01, 4, "4-bit quantization")]
+    [InlineData("sign", 0.01, 8, "sign")]
+    public void CompressorTextNamesWhatTheCompressorKeeps(string compressor, double keep, int bits, string text) =>
+        Assert.Equal(text, new GossipConfig { Method = "scsp", Compressor = compressor, Keep = keep, Bits = bits }.CompressorText);
+
     [Fact]
     public void AMissingKeyTakesItsDefaultNotZero()
     {
