@@ -27,11 +27,12 @@ for folder in sys.argv[1:]:
         for e in csv.DictReader(open(evaluation)):
             for k in ("averaged", "mean", "min", "max"):
                 rows[-1][f"{e['test_set']}_{k}"] = e[k]
-    method = config["method"] + (f", {config['norm']}" if config.get("norm") not in (None, "", "batch") else "") + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "") + (", quasi-global momentum" if config.get("quasi-global-momentum") else "") + (f", update tracking {config['update-tracking']:g}" if config.get("update-tracking") else "")
+    method = config["method"] + (f" over the {config['graph']}" if config.get("graph", "exponential") != "exponential" else "") + (f", {config['norm']}" if config.get("norm") not in (None, "", "batch") else "") + (f", form {config['form']}" if config["method"] == "sparse-push" and config["form"] != "B" else "") + (", quasi-global momentum" if config.get("quasi-global-momentum") else "") + (f", update tracking {config['update-tracking']:g}" if config.get("update-tracking") else "")
     if config["method"] == "scsp" and config.get("norm") in (None, "", "batch"):
         method += ", BatchNorm statistics gossiped" if config.get("consensus-bn") == "gossip" else ", BatchNorm statistics local"
     compressed = config["method"] in ("sparse-push", "scsp", "choco")
-    keep = f"{100 * config['keep']:g}%" if compressed else "-"
+    keep = (f"{config['bits']}-bit quantization" if compressed and config.get("compressor") == "quantize"
+            else f"{100 * config['keep']:g}%" if compressed else "-")
     gamma = f"{config['gamma']:g}" if compressed and config.get("gamma") is not None else "-"
     split = (f"skew {config['skew']:g}" if config.get("skew") is not None
              else f"Dirichlet {config['alpha']:g}" if config.get("alpha") is not None else "IID")
