@@ -97,7 +97,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
     /// </summary>
     private void Plots(List<DecentralizedMetrics> rows, List<DecentralizedMetrics> after)
     {
-        string title = $"{config.Method}{CompressionText()}: {config.Agents} agents on the {config.Graph} graph";
+        string title = $"{config.Method}{CompressionText()}: {config.Agents} agents on the {config.Graph} graph{config.PeriodText}";
         string split = config.Skew is { } s ? $"skew {s.ToString(CultureInfo.InvariantCulture)}" : config.Alpha is { } a ? $"Dirichlet alpha {a.ToString(CultureInfo.InvariantCulture)}" : "IID";
         string subtitle = $"{config.Dataset}, {config.Model}{NormText()}, {split} split, batch {config.Batch} per agent{MomentumText()}";
         var epoch = new Axis("epoch", AxisUnit.Count);

@@ -42,6 +42,38 @@ public class GossipOptionsTests
     }
 
     [Fact]
+    public void GossipEveryHSendsAnHthOfTheBytesAndNamesItInThePlot()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-every-").FullName;
+        try
+        {
+            long Bytes(string name, params string[] extra)
+            {
+                string run = Path.Combine(dir, name);
+                var r = Run(["gossip", "--method", "sgp", "--agents", "4", "--model", "smallcnn", "--data", FashionMnistRoot(),
+                    "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "1", "--out", run, .. extra]);
+                Assert.Equal(0, r.Code);
+                var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+                int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
+                return long.Parse(lines[1].Split(',')[column], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            long every = Bytes("every", "--gossip-every", "4");
+            Assert.Equal(Bytes("plain") / 4, every);
+            Assert.Contains("gossip every 4 iterations", File.ReadAllText(Path.Combine(dir, "every", "accuracy.svg")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("sgp", "0")]
+    [InlineData("allreduce", "2")]
+    public void GossipEveryBelowOneOrWithoutGossipIsBadInput(string method, string every) =>
+        AssertBadInput(Run("gossip", "--method", method, "--gossip-every", every, "--data", "/"), "--gossip-every");
+
+    [Fact]
     public void KeepWarmupWithoutACompressorIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sgp", "--keep-warmup-epochs", "2", "--data", "/"), "--keep-warmup-epochs");
 

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Ledger;
+using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 using NanoFed.Nets.Data;
 using NanoFed.Nets.Optim;
@@ -242,8 +243,8 @@ public sealed partial class DecentralizedRunner
     /// Skew-Compensated Sparse-Push's consensus phase (specs/sparse-push.md): <paramref name="rounds"/> rounds of one
     /// train-mode forward pass per agent on its next local batch (BatchNorm statistics follow the local data; no
     /// optimizer step) followed by one exchange of <paramref name="protocol"/> (default: uncompressed
-    /// <see cref="PushSum"/>, γ = 1, over the training protocol's topology). Its messages are in phase
-    /// <see cref="MessagePhase.Consensus"/>, rounds numbered from 0 over all consensus phases of the run, and their bytes
+    /// <see cref="PushSum"/>, γ = 1, over the training protocol's graph, at every round even when training gossips
+    /// every H iterations). Its messages are in phase <see cref="MessagePhase.Consensus"/>, rounds numbered from 0 over all consensus phases of the run, and their bytes
     /// go to <see cref="ConsensusBytes"/>; the returned row (also appended to
     /// <see cref="History"/>) evaluates the agents on every test set. With <paramref name="mixBatchNorm"/> every round
     /// also gossips each agent's buffers (BatchNorm running statistics) by dense push-sum over the same graph
@@ -261,8 +262,8 @@ public sealed partial class DecentralizedRunner
     public DecentralizedMetrics RunConsensusRounds(int rounds, IGossip? protocol = null, bool mixBatchNorm = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rounds);
-        protocol ??= new PushSum(_gossip?.Topology
-            ?? throw new ArgumentException("consensus rounds without a training topology need an explicit protocol", nameof(protocol)));
+        protocol ??= new PushSum(_gossip is { } gossip ? PeriodicTopology.Underlying(gossip.Topology)
+            : throw new ArgumentException("consensus rounds without a training topology need an explicit protocol", nameof(protocol)));
         CheckNodeCount(protocol);
         if (!ReferenceEquals(_active, protocol)) Use(protocol);
         long bytesBefore = Ledger.Total(MessagePhase.Consensus);

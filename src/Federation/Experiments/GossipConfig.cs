@@ -26,6 +26,12 @@ public sealed record GossipConfig
     /// <summary>Out-degree of the random and permutation graphs.</summary>
     [JsonPropertyName("degree")] public int Degree { get; init; } = 1;
 
+    /// <summary>
+    /// Iterations per gossip round H: the agents gossip at iterations t with (t + 1) mod H = 0 and take local steps
+    /// only in between (<see cref="Topology.PeriodicTopology"/>); 1 gossips at every iteration.
+    /// </summary>
+    [JsonPropertyName("gossip-every")] public int GossipEvery { get; init; } = 1;
+
     /// <summary>Fraction of entries kept per tensor (top-k, random-k).</summary>
     [JsonPropertyName("keep")] public double Keep { get; init; } = 0.01;
 
@@ -152,6 +158,12 @@ public sealed record GossipConfig
     /// <summary>Whether the method is one of <see cref="GossipMethods.Compressed"/>.</summary>
     [JsonIgnore] public bool IsCompressed => GossipMethods.Compressed.Contains(Method);
 
+    /// <summary>The graph as titles and headers name it: "exponential", or "exponential, gossip every 16 iterations".</summary>
+    [JsonIgnore] public string GraphText => Graph + PeriodText;
+
+    /// <summary>", gossip every 16 iterations" with <see cref="GossipEvery"/> 16, empty with 1.</summary>
+    [JsonIgnore] public string PeriodText => GossipEvery > 1 ? $", gossip every {GossipEvery} iterations" : "";
+
     /// <summary>What the compressor keeps, as titles and headers name it: "keep 1%" (top-k), "random keep 1%", "4-bit quantization" or "sign".</summary>
     [JsonIgnore] public string CompressorText => Compressor switch
     {
@@ -174,6 +186,9 @@ public sealed record GossipConfig
         if (Agents is < 2 or > 1024) throw new ArgumentException($"--agents must be 2..1024 (every graph joins at least two agents), got {Agents}");
         GossipGraphs.Check(Graph);
         if (Degree < 1 || Degree >= Math.Max(2, Agents)) throw new ArgumentException($"--degree must be 1..agents-1, got {Degree}");
+        if (GossipEvery < 1) throw new ArgumentException($"--gossip-every must be positive, got {GossipEvery}");
+        if (GossipEvery > 1 && Method is "allreduce" or "none")
+            throw new ArgumentException($"--gossip-every needs a gossip method (sgp, sparse-push, scsp, dpsgd, choco), got {Method}");
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
         if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
         ParseConsensusStep(ConsensusStepRule, null);

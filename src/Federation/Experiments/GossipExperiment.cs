@@ -134,7 +134,7 @@ public sealed class GossipExperiment : IDisposable
         get
         {
             var sizes = Setup.Partition.Indices.Select(p => p.Length).ToArray();
-            return $"{Config.Method} over {Config.Graph}, {Config.Agents} agents of {Config.Model} ({_agents[0].Layout.Total:N0} parameters) on {Config.Dataset}: " +
+            return $"{Config.Method} over {Config.GraphText}, {Config.Agents} agents of {Config.Model} ({_agents[0].Layout.Total:N0} parameters) on {Config.Dataset}: " +
                 $"{sizes.Min()}-{sizes.Max()} images per agent, {Runner.IterationsPerEpoch} iterations/epoch, " +
                 $"tests {_tests}";
         }

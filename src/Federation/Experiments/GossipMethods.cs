@@ -29,11 +29,18 @@ public static class GossipMethods
     /// <see cref="PushSum"/>; sparse-push and scsp = Sparse-Push of --form with --compressor (top-k through
     /// <see cref="SparsePush.Create"/>); dpsgd = <see cref="DPsgd"/> and choco = <see cref="Choco"/> with --compressor
     /// and --gamma, both on an undirected graph. The compressed methods apply γ by --consensus-step
-    /// (<see cref="GossipConfig.ParseConsensusStep"/>, "lr" through <paramref name="lrScale"/> = lr(t) / lr).
+    /// (<see cref="GossipConfig.ParseConsensusStep"/>, "lr" through <paramref name="lrScale"/> = lr(t) / lr). With
+    /// --gossip-every H &gt; 1 the protocol is built over <see cref="PeriodicTopology"/>(topology, H) and runs only at its
+    /// gossip rounds (<see cref="PeriodicGossip"/>).
     /// </summary>
     public static (Communication Mode, IGossip? Protocol) Create(GossipConfig config, ITopology topology, TensorLayout layout, Func<long, double>? lrScale = null)
     {
         Check(config.Method);
+        if (config.GossipEvery > 1)
+        {
+            var (mode, protocol) = Create(config with { GossipEvery = 1 }, new PeriodicTopology(topology, config.GossipEvery), layout, lrScale);
+            return (mode, protocol is null ? null : new PeriodicGossip(protocol));
+        }
         var step = GossipConfig.ParseConsensusStep(config.ConsensusStepRule, lrScale);
         return config.Method switch
         {

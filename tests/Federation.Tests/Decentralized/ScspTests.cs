@@ -1,5 +1,6 @@
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
+using NanoFed.Federation.Topology;
 using NanoFed.Federation.Transport;
 using Xunit;
 
@@ -32,6 +33,21 @@ public class ScspTests
         Assert.Equal([MessageKind.Weights, MessageKind.Statistics], entries.Select(e => e.Kind).Distinct().Order());
         Assert.Equal(Enumerable.Range(0, 6), entries.Select(e => e.Round).Distinct());
         Assert.Equal(runner.ConsensusBytes, entries.Sum(e => e.Bytes));
+    }
+
+    [Fact]
+    public void TrainingThatGossipsEveryHIterationsStillRunsEveryConsensusRoundOnTheGraph()
+    {
+        const int every = 3;
+        var runner = DecentralizedRunnerStateTests.Runner(static (t, l) => new PeriodicGossip(SparsePush.Create(new PeriodicTopology(t, every), l, keep: 0.1, gamma: 0.2f)));
+        var scsp = new Scsp(runner, epochs: 1, consensusRounds: 4, mixBatchNorm: false);
+        scsp.RunEpoch();
+        var training = runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Training).ToList();
+        Assert.Equal(Enumerable.Range(0, (int)runner.Iteration).Where(t => (t + 1) % every == 0), training.Select(e => e.Round).Distinct());
+        scsp.RunConsensusPhase();
+        var consensus = runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Consensus).ToList();
+        Assert.Equal(4 * runner.Agents.Count, consensus.Count);
+        Assert.All(consensus, e => Assert.Equal((e.Sender + 1) % runner.Agents.Count, e.Receiver));
     }
 
     [Fact]
