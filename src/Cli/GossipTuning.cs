@@ -34,7 +34,7 @@ internal static class GossipTuning
         var topology = GossipGraphs.Create(config.Graph, config.Agents, config.Degree, config.Seed);
         var steps = new AgentSteps(config.Momentum, config.QuasiGlobalMomentum, config.Nesterov, config.UpdateTracking);
         var tuner = new ConsensusTuner(g => GossipMethods.Create(config with { Gamma = g }, topology, layout).Protocol!, layout, iterations, config.Seed, steps);
-        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.Compressor}, {config.CompressorText}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}" +
+        Console.WriteLine($"consensus-step sweep: {config.Method} (form {config.Form}, {config.CompressorText}{(config.ConsensusStepRule == "constant" ? "" : $", step {config.ConsensusStepRule}")}" +
             $"{Describe(steps)}) over {config.GraphText}, " +
             $"{config.Agents} agents, d = {layout.Total:N0} ({config.Model}, {layout.Count} tensors), T = {iterations}, seed {config.Seed}; e = (1/n) sum_i |x_i - mean|^2");
         var trials = new List<GammaTrial>();

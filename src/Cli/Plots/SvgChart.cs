@@ -50,8 +50,8 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" font-family=\"{Font}\" font-size=\"{FontSize}\">\n");
         svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n");
-        Text(svg, Width / 2.0, 24, title, "middle", size: 16, bold: true);
-        Text(svg, Width / 2.0, 44, subtitle, "middle", colour: "#444");
+        Text(svg, Width / 2.0, 24, title, "middle", size: Fitting(title, 16, 0.62), bold: true);
+        Text(svg, Width / 2.0, 44, subtitle, "middle", size: Fitting(subtitle, FontSize, 0.6), colour: "#444");
         BottomAxis(svg, frame, x, sx);
         SideAxis(svg, frame, left, sl, leftSide: true);
         if (right is not null) SideAxis(svg, frame, right, sr, leftSide: false);
@@ -155,6 +155,12 @@ internal sealed class SvgChart(string title, string subtitle, Axis x, Axis left,
     }
 
     // A sans-serif glyph averages about 0.6 em; the swatch and gap take 44 px.
+    /// <summary>
+    /// The font size up to <paramref name="size"/> at which <paramref name="text"/> fits the chart's width (20 px
+    /// margins), at <paramref name="em"/> ems per character on average: a long title shrinks rather than being cut off.
+    /// </summary>
+    internal static int Fitting(string text, int size, double em) => Math.Max(8, Math.Min(size, (int)((Width - 40) / (em * Math.Max(1, text.Length)))));
+
     private static double EntryWidth(Series s) => 44 + 0.6 * FontSize * s.Name.Length + 18;
 
     private static void Legend(StringBuilder svg, List<List<Series>> rows, double top)

@@ -93,4 +93,20 @@ public class SvgChartTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void ALongTitleShrinksToTheChartsWidthAndAShortOneKeepsItsSize()
+    {
+        string Size(string title)
+        {
+            var chart = new SvgChart(title, "s", new Axis("epoch", AxisUnit.Count), new Axis("accuracy (%)", Min: 0, Max: 100));
+            var doc = XDocument.Parse(chart.Render());
+            return doc.Descendants(Svg + "text").First(t => t.Value == title).Attribute("font-size")!.Value;
+        }
+        string longTitle = "sparse-push, 4-bit quantization, gamma 1: 8 agents on the exponential graph, gossip every 16 iterations";
+        Assert.Equal("16", Size("sgp: 8 agents on the exponential graph"));
+        int shrunk = int.Parse(Size(longTitle));
+        Assert.InRange(shrunk, 8, 15);
+        Assert.True(0.62 * shrunk * longTitle.Length <= 760);
+    }
 }
