@@ -30,7 +30,7 @@ internal static class GossipCommand
         var agents = new Option<int>("--agents") { Description = "Number of agents", DefaultValueFactory = _ => d.Agents };
         var graph = new Option<string>("--graph") { Description = string.Join("|", GossipGraphs.Names), DefaultValueFactory = _ => d.Graph };
         var degree = new Option<int>("--degree") { Description = "Out-degree of the random and permutation graphs", DefaultValueFactory = _ => d.Degree };
-        var gossipEvery = new Option<int>("--gossip-every") { Description = "Iterations per gossip round H: the agents take H local steps per gossip (1: gossip at every iteration)", DefaultValueFactory = _ => d.GossipEvery };
+        var gossipEvery = new Option<string>("--gossip-every") { Description = "Iterations per gossip round H: the agents take H local steps per gossip (1: at every iteration); H1,H2,... one per learning-rate phase (--milestones)", DefaultValueFactory = _ => "1" };
         var keep = new Option<double>("--keep") { Description = "Fraction of entries kept per tensor (top-k, random-k)", DefaultValueFactory = _ => d.Keep };
         var gamma = new Option<float?>("--gamma") { Description = $"Consensus step of the compressed methods (default {Federation.Gossip.SparsePush.DefaultGamma})" };
         var consensusStep = new Option<string>("--consensus-step") { Description = "How gamma is applied: constant, lr (gamma x lr(t) / lr) or adagossip[:BETA] (a step per coordinate, min(1, gamma / sqrt(v)))", DefaultValueFactory = _ => d.ConsensusStepRule };
@@ -98,7 +98,7 @@ internal static class GossipCommand
                 Agents = parse.GetValue(agents),
                 Graph = parse.GetValue(graph)!,
                 Degree = parse.GetValue(degree),
-                GossipEvery = parse.GetValue(gossipEvery),
+                GossipEvery = Milestones.Parse(parse.GetValue(gossipEvery)!, "iteration count", "--gossip-every"),
                 Keep = parse.GetValue(keep),
                 Gamma = parse.GetValue(gamma),
                 ConsensusStepRule = parse.GetValue(consensusStep)!,

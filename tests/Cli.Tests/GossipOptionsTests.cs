@@ -1,3 +1,4 @@
+using NanoFed.Federation.Experiments;
 using Xunit;
 using static NanoFed.Tests.Cli.ProgramTests;
 
@@ -42,24 +43,26 @@ public class GossipOptionsTests
     }
 
     [Fact]
-    public void GossipEveryHSendsAnHthOfTheBytesAndNamesItInThePlot()
+    public void GossipEveryHSendsAnHthOfTheBytesInEachPhaseAndNamesItInThePlot()
     {
         string dir = Directory.CreateTempSubdirectory("nanofed-every-").FullName;
         try
         {
-            long Bytes(string name, params string[] extra)
+            long[] Bytes(string name, params string[] extra)
             {
                 string run = Path.Combine(dir, name);
+                // 4 agents of 128 images, batch 32: 4 iterations per epoch; the second epoch is the second phase.
                 var r = Run(["gossip", "--method", "sgp", "--agents", "4", "--model", "smallcnn", "--data", FashionMnistRoot(),
-                    "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "1", "--out", run, .. extra]);
+                    "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "2", "--milestones", "1", "--out", run, .. extra]);
                 Assert.Equal(0, r.Code);
                 var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
                 int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
-                return long.Parse(lines[1].Split(',')[column], System.Globalization.CultureInfo.InvariantCulture);
+                return lines.Skip(1).Select(l => long.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             }
-            long every = Bytes("every", "--gossip-every", "4");
-            Assert.Equal(Bytes("plain") / 4, every);
-            Assert.Contains("gossip every 4 iterations", File.ReadAllText(Path.Combine(dir, "every", "accuracy.svg")));
+            var plain = Bytes("plain");
+            Assert.Equal([plain[0] / 4, plain[1] / 4], Bytes("every", "--gossip-every", "4"));
+            Assert.Equal([plain[0] / 4, plain[1] / 2], Bytes("phased", "--gossip-every", "4,2"));
+            Assert.Contains("gossip every 4 then 2 iterations", File.ReadAllText(Path.Combine(dir, "phased", "accuracy.svg")));
         }
         finally
         {
@@ -68,10 +71,26 @@ public class GossipOptionsTests
     }
 
     [Theory]
-    [InlineData("sgp", "0")]
-    [InlineData("allreduce", "2")]
-    public void GossipEveryBelowOneOrWithoutGossipIsBadInput(string method, string every) =>
-        AssertBadInput(Run("gossip", "--method", method, "--gossip-every", every, "--data", "/"), "--gossip-every");
+    [InlineData("sgp", "0", "15,23")]
+    [InlineData("sgp", "4,x", "15,23")]
+    [InlineData("allreduce", "2", "15,23")]
+    [InlineData("sgp", "8,128,128,128", "15,23")]
+    [InlineData("sgp", "8,128", "23,15")]
+    public void GossipEveryBelowOneWithoutGossipOrBeyondThePhasesIsBadInput(string method, string every, string milestones) =>
+        AssertBadInput(Run("gossip", "--method", method, "--gossip-every", every, "--milestones", milestones, "--data", "/"), "--gossip-every");
+
+    [Fact]
+    public void OnePeriodIsSavedAsANumberAndSeveralAsAnArray()
+    {
+        var one = new GossipConfig { GossipEvery = [16] };
+        Assert.Equal("16", one.ValueOf("gossip-every"));
+        Assert.Equal([16], GossipConfig.Parse(one.ToJson(), "one").GossipEvery);
+        var phased = new GossipConfig { GossipEvery = [8, 128], Milestones = [15, 23] };
+        Assert.Equal("[8,128]", phased.ValueOf("gossip-every"));
+        Assert.Equal([8, 128], GossipConfig.Parse(phased.ToJson(), "phased").GossipEvery);
+        Assert.Equal(", gossip every 8 then 128 iterations", phased.PeriodText);
+        Assert.Equal([1], GossipConfig.Parse("{}", "empty").GossipEvery);
+    }
 
     [Fact]
     public void KeepWarmupWithoutACompressorIsBadInput() =>

@@ -27,10 +27,15 @@ public sealed record GossipConfig
     [JsonPropertyName("degree")] public int Degree { get; init; } = 1;
 
     /// <summary>
-    /// Iterations per gossip round H: the agents gossip at iterations t with (t + 1) mod H = 0 and take local steps
-    /// only in between (<see cref="Topology.PeriodicTopology"/>); 1 gossips at every iteration.
+    /// Iterations per gossip round H, one per learning-rate phase (the first until the first of <see cref="Milestones"/>,
+    /// then one per milestone; the last repeats): the agents gossip at the phase's iterations t with (t − S + 1) mod H = 0,
+    /// S the phase's first iteration, and take local steps only in between (<see cref="Topology.PeriodicTopology"/>);
+    /// [1] gossips at every iteration. Saved as a number when there is one period.
     /// </summary>
-    [JsonPropertyName("gossip-every")] public int GossipEvery { get; init; } = 1;
+    [JsonPropertyName("gossip-every"), JsonConverter(typeof(PeriodsJsonConverter))] public int[] GossipEvery { get; init; } = [1];
+
+    /// <summary>Whether some phase gossips less often than every iteration.</summary>
+    [JsonIgnore] public bool IsPeriodic => GossipEvery.Any(h => h > 1);
 
     /// <summary>Fraction of entries kept per tensor (top-k, random-k).</summary>
     [JsonPropertyName("keep")] public double Keep { get; init; } = 0.01;
@@ -161,8 +166,8 @@ public sealed record GossipConfig
     /// <summary>The graph as titles and headers name it: "exponential", or "exponential, gossip every 16 iterations".</summary>
     [JsonIgnore] public string GraphText => Graph + PeriodText;
 
-    /// <summary>", gossip every 16 iterations" with <see cref="GossipEvery"/> 16, empty with 1.</summary>
-    [JsonIgnore] public string PeriodText => GossipEvery > 1 ? $", gossip every {GossipEvery} iterations" : "";
+    /// <summary>", gossip every 16 iterations" with <see cref="GossipEvery"/> [16], ", gossip every 8 then 128 iterations" with [8, 128], empty with [1].</summary>
+    [JsonIgnore] public string PeriodText => IsPeriodic ? $", gossip every {string.Join(" then ", GossipEvery)} iterations" : "";
 
     /// <summary>What the compressor keeps, as titles and headers name it: "keep 1%" (top-k), "random keep 1%", "4-bit quantization" or "sign".</summary>
     [JsonIgnore] public string CompressorText => Compressor switch
@@ -186,8 +191,12 @@ public sealed record GossipConfig
         if (Agents is < 2 or > 1024) throw new ArgumentException($"--agents must be 2..1024 (every graph joins at least two agents), got {Agents}");
         GossipGraphs.Check(Graph);
         if (Degree < 1 || Degree >= Math.Max(2, Agents)) throw new ArgumentException($"--degree must be 1..agents-1, got {Degree}");
-        if (GossipEvery < 1) throw new ArgumentException($"--gossip-every must be positive, got {GossipEvery}");
-        if (GossipEvery > 1 && Method is "allreduce" or "none")
+        if (GossipEvery is null || GossipEvery.Length == 0 || GossipEvery.Any(h => h < 1))
+            throw new ArgumentException($"--gossip-every must be positive iteration counts, got '{string.Join(",", GossipEvery ?? [])}'");
+        int[] milestones = Milestones ?? [];
+        if (GossipEvery.Length > 1 && !(Schedule == "multistep" && GossipEvery.Length <= milestones.Length + 1 && milestones.SequenceEqual(milestones.Order().Distinct())))
+            throw new ArgumentException($"--gossip-every gives {GossipEvery.Length} periods: at most one per learning-rate phase of --schedule multistep, whose --milestones increase ({milestones.Length + 1} phases)");
+        if (IsPeriodic && Method is "allreduce" or "none")
             throw new ArgumentException($"--gossip-every needs a gossip method (sgp, sparse-push, scsp, dpsgd, choco), got {Method}");
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");
         if (Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentException($"--gamma must be in (0, 1], got {g}");
@@ -334,3 +343,32 @@ public sealed record GossipConfig
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(GossipConfig))]
 internal sealed partial class GossipConfigJson : JsonSerializerContext;
+
+/// <summary>
+/// <see cref="GossipConfig.GossipEvery"/> in JSON: a number for one period (as every configuration wrote it before
+/// there were phases), an array for several.
+/// </summary>
+internal sealed class PeriodsJsonConverter : JsonConverter<int[]>
+{
+    public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Number) return [reader.GetInt32()];
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("gossip-every must be a number or an array of numbers");
+        var periods = new List<int>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            periods.Add(reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : throw new JsonException("gossip-every must be a number or an array of numbers"));
+        return [.. periods];
+    }
+
+    public override void Write(Utf8JsonWriter writer, int[] value, JsonSerializerOptions options)
+    {
+        if (value.Length == 1)
+        {
+            writer.WriteNumberValue(value[0]);
+            return;
+        }
+        writer.WriteStartArray();
+        foreach (int h in value) writer.WriteNumberValue(h);
+        writer.WriteEndArray();
+    }
+}

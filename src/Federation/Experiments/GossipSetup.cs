@@ -90,14 +90,15 @@ public sealed class GossipSetup
     /// <summary>
     /// The communication mode and gossip protocol of the method (<see cref="GossipMethods.Create"/>) for a model of
     /// <paramref name="layout"/>; with a compression warm-up, the protocol of each iteration's keep (<see cref="KeepWarmup"/>);
-    /// --consensus-step lr follows <see cref="Schedule"/>.
+    /// --consensus-step lr follows <see cref="Schedule"/>; --gossip-every's phases start at the --milestones.
     /// </summary>
     public (Communication Mode, IGossip? Protocol) CreateMethod(TensorLayout layout)
     {
         Func<long, double> lrScale = t => Schedule.LrAt(checked((int)t)) / Config.Lr;
-        var (mode, protocol) = GossipMethods.Create(Config, Topology, layout, lrScale);
+        long[] phaseStarts = [0, .. Config.Milestones.Select(m => (long)m * IterationsPerEpoch)];
+        var (mode, protocol) = GossipMethods.Create(Config, Topology, layout, lrScale, phaseStarts);
         if (Config.KeepWarmupEpochs > 0)
-            protocol = new KeepWarmup(k => GossipMethods.Create(Config with { Keep = k }, Topology, layout, lrScale).Protocol!, Config.KeepStart, Config.Keep,
+            protocol = new KeepWarmup(k => GossipMethods.Create(Config with { Keep = k }, Topology, layout, lrScale, phaseStarts).Protocol!, Config.KeepStart, Config.Keep,
                 checked(Config.KeepWarmupEpochs * IterationsPerEpoch));
         return (mode, protocol);
     }

@@ -39,6 +39,6 @@ public sealed class PeriodicGossip : IGossip
         ArgumentNullException.ThrowIfNull(undelivered);
         if (_topology.IsRound(t)) _inner.Receive(node, i, t, inbox, undelivered);
         else if (inbox.Count + undelivered.Count > 0)
-            throw new InvalidOperationException($"node {i} got messages at iteration {t}, between gossip rounds (every {_topology.Every} iterations)");
+            throw new InvalidOperationException($"node {i} got messages at iteration {t}, between gossip rounds");
     }
 }

@@ -2,26 +2,45 @@ namespace NanoFed.Federation.Topology;
 
 /// <summary>
 /// A graph used once every H iterations (local steps between gossips, as in Koloskova et al., ICML 2020, "A unified
-/// theory of decentralized SGD with changing topology and local updates"): iteration t is a gossip round when
-/// (t + 1) mod H = 0, and then node i sends to <see cref="Graph"/>'s peers of round r = ⌊t / H⌋; at every other
-/// iteration it sends to nobody. A time-varying graph (the one-peer exponential graph) so cycles through its peers
-/// once per gossip round, as it does with H = 1.
+/// theory of decentralized SGD with changing topology and local updates"), H possibly changing from one phase of the
+/// run to the next: in the phase that starts at iteration S with period H, iteration t is a gossip round when
+/// (t − S + 1) mod H = 0, and then node i sends to <see cref="Graph"/>'s peers of round r, the number of gossip rounds
+/// before t; at every other iteration it sends to nobody. A time-varying graph (the one-peer exponential graph) so
+/// cycles through its peers once per gossip round, as it does with H = 1. A phase's last period may be cut short by
+/// the next phase, which starts its own count.
 /// </summary>
 public sealed class PeriodicTopology : ITopology
 {
+    private readonly long[] _starts;
+    private readonly int[] _every;
+    private readonly long[] _roundsBefore;
+
     /// <summary><paramref name="graph"/> used at every <paramref name="every"/>-th iteration (H ≥ 1).</summary>
-    public PeriodicTopology(ITopology graph, int every)
+    public PeriodicTopology(ITopology graph, int every) : this(graph, [every], [0]) { }
+
+    /// <summary>
+    /// <paramref name="graph"/> used at every <paramref name="every"/>[k]-th iteration of phase k, which starts at
+    /// iteration <paramref name="starts"/>[k] (0 first, increasing) and ends where the next starts.
+    /// </summary>
+    public PeriodicTopology(ITopology graph, IReadOnlyList<int> every, IReadOnlyList<long> starts)
     {
         Graph = graph ?? throw new ArgumentNullException(nameof(graph));
-        ArgumentOutOfRangeException.ThrowIfLessThan(every, 1);
-        Every = every;
+        ArgumentNullException.ThrowIfNull(every);
+        ArgumentNullException.ThrowIfNull(starts);
+        if (every.Count == 0 || every.Count != starts.Count) throw new ArgumentException($"{every.Count} periods for {starts.Count} phase starts", nameof(every));
+        if (every.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(every), "every period must be at least 1");
+        if (starts[0] != 0 || starts.Zip(starts.Skip(1)).Any(p => p.Second <= p.First))
+            throw new ArgumentException("phases must start at 0 and then at increasing iterations", nameof(starts));
+        (_every, _starts) = ([.. every], [.. starts]);
+        _roundsBefore = new long[_every.Length];
+        for (int k = 1; k < _every.Length; k++) _roundsBefore[k] = _roundsBefore[k - 1] + (_starts[k] - _starts[k - 1]) / _every[k - 1];
     }
 
     /// <summary>The graph of the gossip rounds.</summary>
     public ITopology Graph { get; }
 
-    /// <summary>H: iterations per gossip round.</summary>
-    public int Every { get; }
+    /// <summary>H of each phase.</summary>
+    public IReadOnlyList<int> Every => _every;
 
     /// <inheritdoc/>
     public int NodeCount => Graph.NodeCount;
@@ -30,22 +49,37 @@ public sealed class PeriodicTopology : ITopology
     public bool IsRegular => Graph.IsRegular;
 
     /// <inheritdoc/>
-    public bool IsDynamic => Every > 1 || Graph.IsDynamic;
+    public bool IsDynamic => _every.Any(h => h > 1) || Graph.IsDynamic;
 
-    /// <summary>Whether iteration <paramref name="t"/> is a gossip round: (t + 1) mod H = 0.</summary>
+    /// <summary>Whether iteration <paramref name="t"/> is a gossip round: (t − S + 1) mod H = 0 in its phase.</summary>
     public bool IsRound(long t)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(t);
-        return (t + 1) % Every == 0;
+        int k = Phase(t);
+        return (t - _starts[k] + 1) % _every[k] == 0;
+    }
+
+    /// <summary>The number of gossip rounds before iteration <paramref name="t"/>: the round index of t when it is one.</summary>
+    public long RoundsBefore(long t)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(t);
+        int k = Phase(t);
+        return _roundsBefore[k] + (t - _starts[k]) / _every[k];
     }
 
     /// <inheritdoc/>
     public int[] OutPeers(int i, long t)
     {
         TopologyChecks.Node(i, NodeCount, t);
-        return IsRound(t) ? Graph.OutPeers(i, t / Every) : [];
+        return IsRound(t) ? Graph.OutPeers(i, RoundsBefore(t)) : [];
     }
 
     /// <summary>The graph every round of <paramref name="topology"/> uses: <see cref="Graph"/> of a periodic one, else itself.</summary>
     public static ITopology Underlying(ITopology topology) => topology is PeriodicTopology p ? p.Graph : topology;
+
+    private int Phase(long t)
+    {
+        int k = Array.BinarySearch(_starts, t);
+        return k >= 0 ? k : ~k - 1;
+    }
 }

@@ -41,6 +41,43 @@ public class PeriodicTopologyTests
     }
 
     [Fact]
+    public void EachPhaseCountsItsOwnPeriodAndTheRoundsRunOnAcrossPhases()
+    {
+        var gen = from n in Gen.Choose(2, 12)
+                  from phases in Gen.Choose(1, 4)
+                  from periods in Gen.ArrayOf(Gen.Choose(1, 7), phases)
+                  from lengths in Gen.ArrayOf(Gen.Choose(1, 40), phases - 1)
+                  select (n, periods, lengths);
+        Prop.ForAll(Arb.From(gen), c =>
+        {
+            var starts = new long[c.periods.Length];
+            for (int k = 1; k < starts.Length; k++) starts[k] = starts[k - 1] + c.lengths[k - 1];
+            var graph = new ExponentialGraph(c.n);
+            var periodic = new PeriodicTopology(graph, c.periods, starts);
+            // Reference: walk the iterations, restarting the count at each phase.
+            long rounds = 0;
+            for (long t = 0; t < starts[^1] + 30; t++)
+            {
+                int k = Array.FindLastIndex(starts, s => s <= t);
+                bool round = (t - starts[k] + 1) % c.periods[k] == 0;
+                Assert.Equal(round, periodic.IsRound(t));
+                Assert.Equal(rounds, periodic.RoundsBefore(t));
+                for (int i = 0; i < c.n; i++) Assert.Equal(round ? graph.OutPeers(i, rounds) : [], periodic.OutPeers(i, t));
+                if (round) rounds++;
+            }
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void PhasesMustStartAtZeroAndIncrease()
+    {
+        var graph = new DirectedRing(4);
+        Assert.Throws<ArgumentException>(() => new PeriodicTopology(graph, [2, 3], [5, 10]));
+        Assert.Throws<ArgumentException>(() => new PeriodicTopology(graph, [2, 3], [0, 0]));
+        Assert.Throws<ArgumentException>(() => new PeriodicTopology(graph, [2, 3], [0]));
+    }
+
+    [Fact]
     public void AZeroPeriodIsRejected() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new PeriodicTopology(new DirectedRing(4), 0));
 }
