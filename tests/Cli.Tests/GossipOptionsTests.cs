@@ -24,12 +24,8 @@ public class GossipOptionsTests
             long[] Bytes(string name, params string[] extra)
             {
                 string run = Path.Combine(dir, name);
-                var r = Run(["gossip", "--method", "sparse-push", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
+                return EpochBytes(run, ["gossip", "--method", "sparse-push", "--agents", "2", "--graph", "ring", "--model", "smallcnn", "--data", FashionMnistRoot(),
                     "--limit", "256", "--test-limit", "100", "--batch", "32", "--keep", "0.1", "--value-bits", "4", "--epochs", "2", "--out", run, .. extra]);
-                Assert.Equal(0, r.Code);
-                var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-                int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
-                return lines.Skip(1).Select(l => long.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             }
             var plain = Bytes("plain");
             var warm = Bytes("warm", "--keep-warmup-epochs", "1", "--keep-start", "1");
@@ -52,12 +48,8 @@ public class GossipOptionsTests
             {
                 string run = Path.Combine(dir, name);
                 // 4 agents of 128 images, batch 32: 4 iterations per epoch; the second epoch is the second phase.
-                var r = Run(["gossip", "--method", "sgp", "--agents", "4", "--model", "smallcnn", "--data", FashionMnistRoot(),
+                return EpochBytes(run, ["gossip", "--method", "sgp", "--agents", "4", "--model", "smallcnn", "--data", FashionMnistRoot(),
                     "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "2", "--milestones", "1", "--out", run, .. extra]);
-                Assert.Equal(0, r.Code);
-                var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-                int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
-                return lines.Skip(1).Select(l => long.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             }
             var plain = Bytes("plain");
             Assert.Equal([plain[0] / 4, plain[1] / 4], Bytes("every", "--gossip-every", "4"));
@@ -161,4 +153,14 @@ public class GossipOptionsTests
     [Fact]
     public void NegativeKeepWarmupIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep-warmup-epochs", "-1", "--data", "/"), "--keep-warmup-epochs");
+
+    /// <summary>Runs <paramref name="args"/> (a gossip run into <paramref name="run"/>) and returns its bytes per agent, one per epoch.</summary>
+    private static long[] EpochBytes(string run, string[] args)
+    {
+        var r = Run(args);
+        Assert.Equal(0, r.Code);
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        int column = Array.IndexOf(lines[0].Split(','), "bytes_per_agent");
+        return lines.Skip(1).Select(l => long.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
 }

@@ -5,7 +5,7 @@ namespace NanoFed.Federation.Gossip;
 
 /// <summary>
 /// Gossip once every H iterations: a protocol built over a <see cref="PeriodicTopology"/> runs at its gossip rounds
-/// (iterations t with (t + 1) mod H = 0) and does nothing at the others, so the agents take H local steps per gossip
+/// (<see cref="PeriodicTopology.IsRound"/>: (t − S + 1) mod H = 0 in the phase starting at S) and does nothing at the others, so the agents take H local steps per gossip
 /// and send H times fewer messages. Nothing of the inner protocol runs between rounds: its compression state (error
 /// memory, public copies) and its consensus step see one round per H iterations, as if its iterations were the gossip
 /// rounds, while the messages and the learning-rate-scaled consensus step keep the iteration t.
