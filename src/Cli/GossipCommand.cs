@@ -31,6 +31,7 @@ internal static class GossipCommand
         var graph = new Option<string>("--graph") { Description = string.Join("|", GossipGraphs.Names), DefaultValueFactory = _ => d.Graph };
         var degree = new Option<int>("--degree") { Description = "Out-degree of the random and permutation graphs", DefaultValueFactory = _ => d.Degree };
         var gossipEvery = new Option<string>("--gossip-every") { Description = "Iterations per gossip round H: the agents take H local steps per gossip (1: at every iteration); H1,H2,... one per learning-rate phase (--milestones)", DefaultValueFactory = _ => "1" };
+        var gossipBurst = new Option<int>("--gossip-burst") { Description = "Consecutive gossip rounds B ending each --gossip-every period (on the exponential graph of 2^k agents, k rounds average exactly)", DefaultValueFactory = _ => d.GossipBurst };
         var keep = new Option<double>("--keep") { Description = "Fraction of entries kept per tensor (top-k, random-k)", DefaultValueFactory = _ => d.Keep };
         var gamma = new Option<float?>("--gamma") { Description = $"Consensus step of the compressed methods (default {Federation.Gossip.SparsePush.DefaultGamma})" };
         var consensusStep = new Option<string>("--consensus-step") { Description = "How gamma is applied: constant, lr (gamma x lr(t) / lr) or adagossip[:BETA] (a step per coordinate, min(1, gamma / sqrt(v)))", DefaultValueFactory = _ => d.ConsensusStepRule };
@@ -85,7 +86,7 @@ internal static class GossipCommand
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, gossipEvery, keep, gamma, consensusStep, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, gossipEvery, gossipBurst, keep, gamma, consensusStep, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, quasiGlobal, tracking, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
@@ -99,6 +100,7 @@ internal static class GossipCommand
                 Graph = parse.GetValue(graph)!,
                 Degree = parse.GetValue(degree),
                 GossipEvery = Milestones.Parse(parse.GetValue(gossipEvery)!, "iteration count", "--gossip-every"),
+                GossipBurst = parse.GetValue(gossipBurst),
                 Keep = parse.GetValue(keep),
                 Gamma = parse.GetValue(gamma),
                 ConsensusStepRule = parse.GetValue(consensusStep)!,

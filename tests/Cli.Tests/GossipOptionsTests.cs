@@ -55,6 +55,8 @@ public class GossipOptionsTests
             Assert.Equal([plain[0] / 4, plain[1] / 4], Bytes("every", "--gossip-every", "4"));
             Assert.Equal([plain[0] / 4, plain[1] / 2], Bytes("phased", "--gossip-every", "4,2"));
             Assert.Contains("gossip every 4 then 2 iterations", File.ReadAllText(Path.Combine(dir, "phased", "accuracy.svg")));
+            Assert.Equal([plain[0] / 2, plain[1]], Bytes("burst", "--gossip-every", "4,2", "--gossip-burst", "2"));
+            Assert.Contains("2 gossips every 4 then 2 iterations", File.ReadAllText(Path.Combine(dir, "burst", "accuracy.svg")));
         }
         finally
         {
@@ -71,6 +73,13 @@ public class GossipOptionsTests
     public void GossipEveryBelowOneWithoutGossipOrBeyondThePhasesIsBadInput(string method, string every, string milestones) =>
         AssertBadInput(Run("gossip", "--method", method, "--gossip-every", every, "--milestones", milestones, "--data", "/"), "--gossip-every");
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("9")]
+    [InlineData("x")]
+    public void AGossipBurstOutsideOneToTheShortestPeriodIsBadInput(string burst) =>
+        AssertBadInput(Run("gossip", "--method", "sgp", "--gossip-every", "8,128", "--milestones", "15,23", "--gossip-burst", burst, "--data", "/"), "--gossip-burst");
+
     [Fact]
     public void OnePeriodIsSavedAsANumberAndSeveralAsAnArray()
     {
@@ -82,6 +91,8 @@ public class GossipOptionsTests
         Assert.Equal([8, 128], GossipConfig.Parse(phased.ToJson(), "phased").GossipEvery);
         Assert.Equal(", gossip every 8 then 128 iterations", phased.PeriodText);
         Assert.Equal([1], GossipConfig.Parse("{}", "empty").GossipEvery);
+        Assert.Equal(1, GossipConfig.Parse("{}", "empty").GossipBurst);
+        Assert.Equal(", 3 gossips every 96 then 768 iterations", (phased with { GossipEvery = [96, 768], GossipBurst = 3 }).PeriodText);
     }
 
     [Fact]

@@ -24,18 +24,19 @@ public sealed class PeerProcessTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData("sgp", false, null, new[] { 1 })]
-    [InlineData("sparse-push", false, null, new[] { 1 })]
-    [InlineData("sparse-push", true, 0.5, new[] { 1 })]
-    [InlineData("sparse-push", false, null, new[] { 3, 2 })]
-    public async Task FourPeerProcessesEndBitIdenticalToTheSimulation(string method, bool quasiGlobal, double? tracking, int[] gossipEvery)
+    [InlineData("sgp", false, null, new[] { 1 }, 1)]
+    [InlineData("sparse-push", false, null, new[] { 1 }, 1)]
+    [InlineData("sparse-push", true, 0.5, new[] { 1 }, 1)]
+    [InlineData("sparse-push", false, null, new[] { 3, 2 }, 1)]
+    [InlineData("sgp", false, null, new[] { 5, 3 }, 2)]
+    public async Task FourPeerProcessesEndBitIdenticalToTheSimulation(string method, bool quasiGlobal, double? tracking, int[] gossipEvery, int burst)
     {
         string data = FashionMnistRoot();
         var config = new GossipConfig
         {
             Method = method, Agents = Peers, Graph = "exponential", Model = "smallcnn", Dataset = "fashion-mnist", Limit = 768, TestLimit = 50,
             Batch = 16, Epochs = 2, Lr = 0.05, WarmupEpochs = 1, Keep = 0.1, Form = "B", Seed = 11, QuasiGlobalMomentum = quasiGlobal, UpdateTracking = tracking,
-            GossipEvery = gossipEvery, Milestones = gossipEvery.Length > 1 ? [1] : [],
+            GossipEvery = gossipEvery, GossipBurst = burst, Milestones = gossipEvery.Length > 1 ? [1] : [],
         };
         string configPath = Path.Combine(_dir, "run.json");
         File.WriteAllText(configPath, config.ToJson());

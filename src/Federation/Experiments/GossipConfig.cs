@@ -34,6 +34,12 @@ public sealed record GossipConfig
     /// </summary>
     [JsonPropertyName("gossip-every"), JsonConverter(typeof(PeriodsJsonConverter))] public int[] GossipEvery { get; init; } = [1];
 
+    /// <summary>
+    /// Consecutive gossip rounds B at the end of every period of <see cref="GossipEvery"/>: the rounds are the iterations
+    /// with (t − S) mod H ≥ H − B. On the one-peer exponential graph of 2^k agents, B = k averages exactly.
+    /// </summary>
+    [JsonPropertyName("gossip-burst")] public int GossipBurst { get; init; } = 1;
+
     /// <summary>Whether some phase gossips less often than every iteration.</summary>
     [JsonIgnore] public bool IsPeriodic => GossipEvery.Any(h => h > 1);
 
@@ -166,8 +172,13 @@ public sealed record GossipConfig
     /// <summary>The graph as titles and headers name it: "exponential", or "exponential, gossip every 16 iterations".</summary>
     [JsonIgnore] public string GraphText => Graph + PeriodText;
 
-    /// <summary>", gossip every 16 iterations" with <see cref="GossipEvery"/> [16], ", gossip every 8 then 128 iterations" with [8, 128], empty with [1].</summary>
-    [JsonIgnore] public string PeriodText => IsPeriodic ? $", gossip every {string.Join(" then ", GossipEvery)} iterations" : "";
+    /// <summary>
+    /// ", gossip every 16 iterations" with <see cref="GossipEvery"/> [16], ", gossip every 8 then 128 iterations" with
+    /// [8, 128], ", 3 gossips every 96 iterations" with a burst of 3, empty with [1].
+    /// </summary>
+    [JsonIgnore] public string PeriodText => !IsPeriodic ? ""
+        : GossipBurst == 1 ? $", gossip every {string.Join(" then ", GossipEvery)} iterations"
+        : $", {GossipBurst} gossips every {string.Join(" then ", GossipEvery)} iterations";
 
     /// <summary>What the compressor keeps, as titles and headers name it: "keep 1%" (top-k), "random keep 1%", "4-bit quantization" or "sign".</summary>
     [JsonIgnore] public string CompressorText => Compressor switch
@@ -196,6 +207,8 @@ public sealed record GossipConfig
         int[] milestones = Milestones ?? [];
         if (GossipEvery.Length > 1 && !(Schedule == "multistep" && GossipEvery.Length <= milestones.Length + 1 && milestones.SequenceEqual(milestones.Order().Distinct())))
             throw new ArgumentException($"--gossip-every gives {GossipEvery.Length} periods: at most one per learning-rate phase of --schedule multistep, whose --milestones increase ({milestones.Length + 1} phases)");
+        if (GossipBurst < 1 || GossipBurst > GossipEvery.Min())
+            throw new ArgumentException($"--gossip-burst must be 1..{GossipEvery.Min()} (the shortest --gossip-every period), got {GossipBurst}");
         if (IsPeriodic && Method is "allreduce" or "none")
             throw new ArgumentException($"--gossip-every needs a gossip method (sgp, sparse-push, scsp, dpsgd, choco), got {Method}");
         if (!(Keep > 0 && Keep <= 1)) throw new ArgumentException($"--keep must be in (0, 1], got {Keep}");

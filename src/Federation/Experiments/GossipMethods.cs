@@ -30,7 +30,7 @@ public static class GossipMethods
     /// <see cref="SparsePush.Create"/>); dpsgd = <see cref="DPsgd"/> and choco = <see cref="Choco"/> with --compressor
     /// and --gamma, both on an undirected graph. The compressed methods apply γ by --consensus-step
     /// (<see cref="GossipConfig.ParseConsensusStep"/>, "lr" through <paramref name="lrScale"/> = lr(t) / lr). With
-    /// --gossip-every H &gt; 1 the protocol is built over <see cref="PeriodicTopology"/>(topology, H) and runs only at its
+    /// --gossip-every H &gt; 1 the protocol is built over <see cref="PeriodicTopology"/>(topology, H, --gossip-burst) and runs only at its
     /// gossip rounds (<see cref="PeriodicGossip"/>); with one H per learning-rate phase, <paramref name="phaseStarts"/>
     /// are the phases' first iterations (null: the first phase's H throughout, as the consensus-step tuner simulates).
     /// </summary>
@@ -41,8 +41,8 @@ public static class GossipMethods
         if (config.IsPeriodic)
         {
             int phases = phaseStarts is null ? 1 : Math.Min(config.GossipEvery.Length, phaseStarts.Count);
-            var periodic = new PeriodicTopology(topology, config.GossipEvery[..phases], phaseStarts?.Take(phases).ToArray() ?? [0]);
-            var (mode, protocol) = Create(config with { GossipEvery = [1] }, periodic, layout, lrScale);
+            var periodic = new PeriodicTopology(topology, config.GossipEvery[..phases], phaseStarts?.Take(phases).ToArray() ?? [0], config.GossipBurst);
+            var (mode, protocol) = Create(config with { GossipEvery = [1], GossipBurst = 1 }, periodic, layout, lrScale);
             return (mode, protocol is null ? null : new PeriodicGossip(protocol));
         }
         var step = GossipConfig.ParseConsensusStep(config.ConsensusStepRule, lrScale);

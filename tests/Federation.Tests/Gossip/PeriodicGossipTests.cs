@@ -51,6 +51,25 @@ public class PeriodicGossipTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void ABurstOfThreePushSumRoundsOnTheExponentialGraphOfEightAveragesExactly(long firstPeriod)
+    {
+        // The burst's rounds use hops 1, 2 and 4: the product of their mixing matrices is the all-1/8 matrix.
+        const int Every = 7;
+        var periodic = new PeriodicGossip(new PushSum(new PeriodicTopology(new ExponentialGraph(8), [Every], [0], burst: 3)));
+        var nodes = PushSumTests.Nodes(periodic, Layout.Total, 11, out _);
+        var transport = new InProcessTransport(new TrafficLedger());
+        for (long t = 0; t < firstPeriod * Every; t++) GossipLoop.Step(periodic, nodes, t, transport);
+        var mean = new double[Layout.Total];
+        foreach (var node in nodes)
+            for (int j = 0; j < mean.Length; j++) mean[j] += node.Z[j] / node.W / nodes.Length;
+        for (long t = firstPeriod * Every; t < (firstPeriod + 1) * Every; t++) GossipLoop.Step(periodic, nodes, t, transport);
+        foreach (var node in nodes)
+            for (int j = 0; j < mean.Length; j++) Assert.Equal(mean[j], node.Z[j] / node.W, 4);
+    }
+
     [Fact]
     public void MessagesBetweenRoundsAreRefused()
     {

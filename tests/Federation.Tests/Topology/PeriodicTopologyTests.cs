@@ -47,19 +47,21 @@ public class PeriodicTopologyTests
                   from phases in Gen.Choose(1, 4)
                   from periods in Gen.ArrayOf(Gen.Choose(1, 7), phases)
                   from lengths in Gen.ArrayOf(Gen.Choose(1, 40), phases - 1)
-                  select (n, periods, lengths);
+                  from burst in Gen.Choose(1, periods.Min())
+                  select (n, periods, lengths, burst);
         Prop.ForAll(Arb.From(gen), c =>
         {
             var starts = new long[c.periods.Length];
             for (int k = 1; k < starts.Length; k++) starts[k] = starts[k - 1] + c.lengths[k - 1];
             var graph = new ExponentialGraph(c.n);
-            var periodic = new PeriodicTopology(graph, c.periods, starts);
-            // Reference: walk the iterations, restarting the count at each phase.
+            var periodic = new PeriodicTopology(graph, c.periods, starts, c.burst);
+            // Reference: walk the iterations, restarting the count at each phase; the burst is each period's last B.
             long rounds = 0;
             for (long t = 0; t < starts[^1] + 30; t++)
             {
                 int k = Array.FindLastIndex(starts, s => s <= t);
-                bool round = (t - starts[k] + 1) % c.periods[k] == 0;
+                int position = (int)((t - starts[k]) % c.periods[k]);
+                bool round = position >= c.periods[k] - c.burst;
                 Assert.Equal(round, periodic.IsRound(t));
                 Assert.Equal(rounds, periodic.RoundsBefore(t));
                 for (int i = 0; i < c.n; i++) Assert.Equal(round ? graph.OutPeers(i, rounds) : [], periodic.OutPeers(i, t));
@@ -80,4 +82,20 @@ public class PeriodicTopologyTests
     [Fact]
     public void AZeroPeriodIsRejected() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new PeriodicTopology(new DirectedRing(4), 0));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void ABurstOutsideOneToTheShortestPeriodIsRejected(int burst) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PeriodicTopology(new DirectedRing(4), [8, 3], [0, 10], burst));
+
+    [Fact]
+    public void ABurstAsLongAsThePeriodIsTheGraphItself()
+    {
+        var graph = new DirectedRing(5);
+        var periodic = new PeriodicTopology(graph, [3], [0], burst: 3);
+        Assert.False(periodic.IsDynamic);
+        for (long t = 0; t < 12; t++)
+            for (int i = 0; i < 5; i++) Assert.Equal(graph.OutPeers(i, t), periodic.OutPeers(i, t));
+    }
 }
