@@ -16,3 +16,12 @@ run scsp-q4-gamma1-every16-rounds3-iid "${Q4[@]}" --gossip-every 16 "${LONG_PROT
 # 8 local steps per gossip until epoch 15, 128 after (118x by the byte formula); 32 then 512 (433x).
 run scsp-q4-gamma1-every8-128-rounds3-iid "${Q4[@]}" --gossip-every 8,128 "${LONG_PROTOCOL[@]}"
 run scsp-q4-gamma1-every32-512-rounds3-iid "${Q4[@]}" --gossip-every 32,512 "${LONG_PROTOCOL[@]}"
+# Bursts (--gossip-burst 3): the last three iterations of every period gossip over the hops 1, 2 and 4, which average
+# the 8 agents exactly (local SGD's periodic averaging, by gossip); every 96 iterations, then 768 after the first
+# decay: 412x by the byte formula with the consensus rounds. Stopped after epoch 5, behind every 32 then 512 (the same
+# bytes at lr 0.1) in training loss and accuracy.
+run scsp-q4-gamma1-burst3-every96-768-rounds3-iid "${Q4[@]}" --gossip-every 96,768 --gossip-burst 3 "${LONG_PROTOCOL[@]}"
+# The codes entropy-coded (--entropy-coding, lossless: the run of every 8 then 128 bit for bit, in fewer bytes), and
+# every 8 then 48 after the decay, where every 8 then 128 trails dense SGP (consensus distance 1.4).
+run scsp-q4rans-gamma1-every8-128-rounds3-iid "${Q4[@]}" --entropy-coding --gossip-every 8,128 "${LONG_PROTOCOL[@]}"
+run scsp-q4rans-gamma1-every8-48-rounds3-iid "${Q4[@]}" --entropy-coding --gossip-every 8,48 "${LONG_PROTOCOL[@]}"

@@ -39,6 +39,7 @@ internal static class GossipCommand
         var coding = new Option<string>("--index-coding") { Description = "int32|uint16|bitmap|delta (uint16 falls back to int32 for a tensor of more than 65,536 entries)", DefaultValueFactory = _ => d.IndexCoding };
         var compressor = new Option<string>("--compressor") { Description = "topk|randomk|quantize|sign", DefaultValueFactory = _ => d.Compressor };
         var bits = new Option<int>("--bits") { Description = "Bits of the quantize compressor", DefaultValueFactory = _ => d.Bits };
+        var entropyCoding = new Option<bool>("--entropy-coding") { Description = "Entropy-code the quantize compressor's codes (rANS over each tensor's code frequencies): the same run in fewer bytes" };
         var valueBits = new Option<int>("--value-bits") { Description = "Bits per top-k value: 32 (float32) or 2..8 (codes with one scale per tensor, nearest rounding)", DefaultValueFactory = _ => d.ValueBits };
         var pack = new Option<bool>("--pack") { Description = "Pack each message's sparse tensors into one, under one header (the same values and indices; fewer framing bytes)" };
         var keepWarmup = new Option<int>("--keep-warmup-epochs") { Description = "Compression warm-up: keep falls geometrically from --keep-start to --keep over the first E epochs (0: off)", DefaultValueFactory = _ => d.KeepWarmupEpochs };
@@ -86,7 +87,7 @@ internal static class GossipCommand
         var dryRun = DryRun.Create();
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
-            method, agents, graph, degree, gossipEvery, gossipBurst, keep, gamma, consensusStep, form, coding, compressor, bits, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
+            method, agents, graph, degree, gossipEvery, gossipBurst, keep, gamma, consensusStep, form, coding, compressor, bits, entropyCoding, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
             rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, quasiGlobal, tracking, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
@@ -108,6 +109,7 @@ internal static class GossipCommand
                 IndexCoding = parse.GetValue(coding)!,
                 Compressor = parse.GetValue(compressor)!,
                 Bits = parse.GetValue(bits),
+                EntropyCoding = parse.GetValue(entropyCoding),
                 ValueBits = parse.GetValue(valueBits),
                 Pack = parse.GetValue(pack),
                 KeepWarmupEpochs = parse.GetValue(keepWarmup),

@@ -166,6 +166,44 @@ public class GossipOptionsTests
         AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep-warmup-epochs", "-1", "--data", "/"), "--keep-warmup-epochs");
 
     /// <summary>Runs <paramref name="args"/> (a gossip run into <paramref name="run"/>) and returns its bytes per agent, one per epoch.</summary>
+    [Fact]
+    public void EntropyCodingIsTheSameRunInFewerBytes()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-rans-").FullName;
+        try
+        {
+            string[] Run(string name, params string[] extra)
+            {
+                string run = Path.Combine(dir, name);
+                EpochBytes(run, ["gossip", "--method", "scsp", "--compressor", "quantize", "--bits", "4", "--gamma", "1", "--agents", "4", "--model", "smallcnn",
+                    "--data", FashionMnistRoot(), "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "2", "--out", run, .. extra]);
+                return File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+            }
+            var plain = Run("plain");
+            var coded = Run("coded", "--entropy-coding");
+            int bytes = Array.IndexOf(plain[0].Split(','), "bytes_per_agent");
+            for (int line = 1; line < plain.Length; line++)
+            {
+                string[] p = plain[line].Split(','), c = coded[line].Split(',');
+                // The consensus rounds after training send dense models: the same bytes.
+                if (p[0] == "training") Assert.True(long.Parse(c[bytes]) < long.Parse(p[bytes]), $"coded {c[bytes]} bytes, plain {p[bytes]}");
+                // Everything else (accuracies, losses, consensus distance) is bit for bit the plain run's.
+                Assert.Equal(p.Where((_, k) => !plain[0].Split(',')[k].Contains("bytes") && plain[0].Split(',')[k] != "compression_ratio"),
+                    c.Where((_, k) => !plain[0].Split(',')[k].Contains("bytes") && plain[0].Split(',')[k] != "compression_ratio"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("sparse-push", "topk")]
+    [InlineData("sgp", "quantize")]
+    public void EntropyCodingWithoutQuantizedCodesIsBadInput(string method, string compressor) =>
+        AssertBadInput(Run("gossip", "--method", method, "--compressor", compressor, "--entropy-coding", "--data", "/"), "--entropy-coding");
+
     private static long[] EpochBytes(string run, string[] args)
     {
         var r = Run(args);

@@ -6,8 +6,9 @@ namespace NanoFed.Federation.Compression;
 /// <summary>
 /// b-bit symmetric quantization per tensor (<see cref="Quantize"/>, 2 ≤ b ≤ 8): scale s = max|v| / (2^(b−1) − 1),
 /// codes round to nearest (or stochastically, from the given stream); on the wire, a <see cref="WireEncoding.Quantized"/>
-/// tensor of ⌈b·n / 8⌉ code bytes and one float32 scale. With nearest rounding v − c is exact in float
-/// (|v − c| ≤ s/2 and |c| ≥ s, Sterbenz), so error feedback is lossless.
+/// tensor of ⌈b·n / 8⌉ code bytes and one float32 scale, or with <see cref="Coded"/> the codes entropy-coded
+/// (<see cref="WireTensor.FromCodesCoded"/>), the same values in fewer bytes. With nearest rounding v − c is exact in
+/// float (|v − c| ≤ s/2 and |c| ≥ s, Sterbenz), so error feedback is lossless.
 /// </summary>
 public sealed class QuantizeCompressor : ICompressor
 {
@@ -20,11 +21,11 @@ public sealed class QuantizeCompressor : ICompressor
     /// <summary>Whether <paramref name="bits"/> is a code width this compressor (or top-k's quantized values) takes.</summary>
     public static bool Takes(int bits) => bits is >= MinBits and <= MaxBits;
 
-    /// <summary>b-bit codes, nearest or stochastic rounding.</summary>
-    public QuantizeCompressor(int bits, bool stochastic = false)
+    /// <summary>b-bit codes, nearest or stochastic rounding, entropy-coded on the wire or not.</summary>
+    public QuantizeCompressor(int bits, bool stochastic = false, bool coded = false)
     {
         if (!Takes(bits)) throw new ArgumentOutOfRangeException(nameof(bits), $"bits must be in {MinBits}..{MaxBits}, got {bits} (use SignCompressor for 1 bit)");
-        (BitsPerValue, Stochastic) = (bits, stochastic);
+        (BitsPerValue, Stochastic, Coded) = (bits, stochastic, coded);
     }
 
     /// <summary>b.</summary>
@@ -33,6 +34,9 @@ public sealed class QuantizeCompressor : ICompressor
     /// <summary>Whether rounding is stochastic.</summary>
     public bool Stochastic { get; }
 
+    /// <summary>Whether the codes travel entropy-coded (<see cref="WireEncoding.QuantizedRans"/>).</summary>
+    public bool Coded { get; }
+
     /// <inheritdoc/>
     public WireTensor Compress(string name, ReadOnlySpan<float> v, RngStream? rng)
     {
@@ -40,7 +44,9 @@ public sealed class QuantizeCompressor : ICompressor
         var codes = new sbyte[v.Length];
         if (Stochastic) Quantize.Stochastic(v, scale, BitsPerValue, rng ?? throw new ArgumentNullException(nameof(rng)), codes);
         else Quantize.Nearest(v, scale, BitsPerValue, codes);
-        return WireTensor.FromCodes(name, new Shape(v.Length), codes, BitsPerValue, scale);
+        return Coded
+            ? WireTensor.FromCodesCoded(name, new Shape(v.Length), codes, BitsPerValue, scale)
+            : WireTensor.FromCodes(name, new Shape(v.Length), codes, BitsPerValue, scale);
     }
 }
 

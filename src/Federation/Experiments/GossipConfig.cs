@@ -67,6 +67,9 @@ public sealed record GossipConfig
     /// <summary>Bits of the quantize compressor.</summary>
     [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
 
+    /// <summary>Whether the quantize compressor's codes travel entropy-coded (rANS, lossless: the same run in fewer bytes).</summary>
+    [JsonPropertyName("entropy-coding")] public bool EntropyCoding { get; init; }
+
     /// <summary>Bits of each kept top-k value (32: float32; 2..8: codes with one scale per tensor).</summary>
     [JsonPropertyName("value-bits")] public int ValueBits { get; init; } = 32;
 
@@ -184,7 +187,7 @@ public sealed record GossipConfig
     [JsonIgnore] public string CompressorText => Compressor switch
     {
         "randomk" => string.Create(CultureInfo.InvariantCulture, $"random keep {Keep:0.####%}"),
-        "quantize" => $"{Bits}-bit quantization",
+        "quantize" => EntropyCoding ? $"{Bits}-bit quantization, entropy-coded" : $"{Bits}-bit quantization",
         "sign" => "sign",
         _ => string.Create(CultureInfo.InvariantCulture, $"keep {Keep:0.####%}"),
     };
@@ -220,6 +223,8 @@ public sealed record GossipConfig
         if (IndexCoding is not ("int32" or "uint16" or "bitmap" or "delta")) throw new ArgumentException($"--index-coding must be int32, uint16, bitmap or delta, got '{IndexCoding}'");
         if (Compressor is not ("topk" or "randomk" or "quantize" or "sign")) throw new ArgumentException($"--compressor must be topk, randomk, quantize or sign, got '{Compressor}'");
         if (!QuantizeCompressor.Takes(Bits)) throw new ArgumentException($"--bits must be {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {Bits}");
+        if (EntropyCoding && !(Compressor == "quantize" && IsCompressed))
+            throw new ArgumentException($"--entropy-coding codes the quantize compressor's codes: it needs --compressor quantize and a compressed method, got {Compressor} with {Method}");
         if (KeepWarmupEpochs < 0) throw new ArgumentException($"--keep-warmup-epochs must be non-negative, got {KeepWarmupEpochs}");
         if (KeepWarmupEpochs > 0 && !(IsCompressed && Compressor is "topk" or "randomk"))
             throw new ArgumentException("--keep-warmup-epochs needs a method with a compressor (sparse-push, scsp, choco) and --compressor topk or randomk");

@@ -67,12 +67,12 @@ public static class GossipMethods
             : new DifferenceGossip(topology, compressor, config.GammaOrDefault, layout, seed: config.Seed) { Pack = config.Pack, Step = step };
     }
 
-    /// <summary>The compressor of --compressor, --keep, --index-coding, --value-bits (top-k) and --bits.</summary>
+    /// <summary>The compressor of --compressor, --keep, --index-coding, --value-bits (top-k), --bits and --entropy-coding.</summary>
     public static ICompressor Compressor(GossipConfig config) => config.Compressor switch
     {
         "topk" => new TopKCompressor(config.Keep, Coding(config), config.ValueBits),
         "randomk" => new RandomKCompressor(config.Keep, Coding(config)),
-        "quantize" => new QuantizeCompressor(config.Bits),
+        "quantize" => new QuantizeCompressor(config.Bits, coded: config.EntropyCoding),
         _ => SignCompressor.Instance,
     };
 

@@ -20,6 +20,7 @@ namespace NanoFed.Federation.Transport;
 ///          SparseQuantized  k i32 | index encoding u8 (3, 5, 6 or 7) | bits u8 (2..8) | scale f32 | codes ceil(k·b/8)
 ///                           | indices as in that encoding
 ///          SparsePacked  several sparse tensors under one header (<see cref="PackedSparse"/>)
+///          QuantizedRans  bits u8 (2..8) | scale f32 | the codes entropy-coded (<see cref="RansCoding"/>)
 /// </code>
 /// n is the product of the dims. A tensor's header is 2 + |name| + 1 + 1 + 4·rank + 4 bytes. Deserializing checks
 /// every field (magic, kind, counts, encodings, ranks, lengths against what the header implies, strictly increasing
@@ -53,6 +54,7 @@ public static class WireFormat
         WireEncoding.Bytes => tensor.Data.Length,
         WireEncoding.SparseQuantized => 4 + 2 + 4 + tensor.Data.Length + SparseIndices.Bytes(tensor),
         WireEncoding.SparsePacked => PackedSparse.BodyBytes(tensor),
+        WireEncoding.QuantizedRans => 1 + 4 + tensor.Coded.Length,
         _ => 4 + 4L * tensor.Values.Length + SparseIndices.Bytes(tensor),
     };
 
@@ -121,6 +123,11 @@ public static class WireFormat
             case WireEncoding.SparsePacked:
                 WritePacked(ref w, t);
                 break;
+            case WireEncoding.QuantizedRans:
+                w.U8((byte)t.Bits);
+                w.Floats(t.Scales);
+                t.Coded.CopyTo(w.Take(t.Coded.Length));
+                break;
             case WireEncoding.SparseQuantized:
                 w.I32(t.Indices.Length);
                 w.U8((byte)t.IndexEncoding);
@@ -171,6 +178,7 @@ public static class WireFormat
             WireEncoding.Bytes => ReadBytes(ref b, name, shape, index),
             WireEncoding.SparseQuantized => ReadSparseQuantized(ref b, name, shape, index),
             WireEncoding.SparsePacked => ReadPacked(ref b, name, shape, index),
+            WireEncoding.QuantizedRans => ReadQuantizedRans(ref b, name, shape, index),
             var sparse => ReadSparse(ref b, name, shape, index, sparse),
         };
         if (b.Remaining != 0) throw new FormatException($"tensor {index} '{Shown(name)}': {b.Remaining} unused body bytes");
@@ -200,6 +208,24 @@ public static class WireFormat
         if (used != 0 && packed[^1] >> used != 0)
             throw new FormatException($"tensor {index} '{Shown(name)}': padding bits of the last code byte are not zero");
         return WireTensor.FromQuantized(name, shape, bits, axis, s, packed);
+    }
+
+    private static WireTensor ReadQuantizedRans(ref Reader b, string name, Shape shape, int index)
+    {
+        string what = $"tensor {index} '{Shown(name)}'";
+        if (b.Remaining < 5) throw new FormatException($"{what}: entropy-coded body too short");
+        int bits = b.U8();
+        if (bits is < 2 or > 8) throw new FormatException($"{what}: bit width {bits} outside 2..8");
+        float scale = b.Floats(1)[0];
+        if (!(scale >= 0) || !float.IsFinite(scale)) throw new FormatException($"{what}: invalid scale {scale}");
+        if (shape.Length == 0) throw new FormatException($"{what}: an entropy-coded tensor holds at least one code");
+        int packedBytes = Quantize.PackedLength(shape.Length, bits);
+        if (packedBytes > (long)RansCoding.MaxRatio * b.Remaining)
+            throw new FormatException($"{what}: {shape.Length} codes of {bits} bits in {b.Remaining} coded bytes, more than {RansCoding.MaxRatio} times fewer than packed");
+        var coded = b.Take(b.Remaining).ToArray();
+        var packed = new byte[packedBytes];
+        RansCoding.DecodePacked(coded, bits, shape.Length, packed, what);
+        return WireTensor.FromQuantizedRans(name, shape, bits, scale, packed, coded);
     }
 
     private static WireTensor ReadSparse(ref Reader b, string name, Shape shape, int index, WireEncoding encoding)

@@ -38,6 +38,12 @@ public enum WireEncoding : byte
     /// (<see cref="WireTensor.Pack"/>). The values and indices are those of the segments, unchanged.
     /// </summary>
     SparsePacked = 9,
+
+    /// <summary>
+    /// As <see cref="Quantized"/> with one scale per tensor, the codes entropy-coded by rANS over their own frequencies
+    /// (<see cref="RansCoding"/>): lossless, so the decoded values are the quantized ones bit for bit.
+    /// </summary>
+    QuantizedRans = 10,
 }
 
 /// <summary>
@@ -96,8 +102,11 @@ public sealed class WireTensor
     /// <summary>Quantized: the scales (one, or one per channel); SparseQuantized: the one scale; SparsePacked with b-bit values: one per segment.</summary>
     public float[] Scales { get; private init; } = [];
 
-    /// <summary>Quantized and SparseQuantized: the packed codes (<see cref="Quantize.Pack"/>; SparsePacked: each segment's, one after the other); Bytes: the raw bytes.</summary>
+    /// <summary>Quantized, QuantizedRans and SparseQuantized: the packed codes (<see cref="Quantize.Pack"/>; SparsePacked: each segment's, one after the other); Bytes: the raw bytes.</summary>
     public byte[] Data { get; private init; } = [];
+
+    /// <summary>QuantizedRans: the codes as <see cref="RansCoding.Encode"/> writes them, what travels instead of <see cref="Data"/>. Empty otherwise.</summary>
+    public byte[] Coded { get; private init; } = [];
 
     /// <summary>Dense float32 copy of <paramref name="values"/> (length = shape's).</summary>
     public static WireTensor Dense(string name, Shape shape, ReadOnlySpan<float> values)
@@ -295,6 +304,26 @@ public sealed class WireTensor
     }
 
     /// <summary>
+    /// As <see cref="FromCodes"/> for 2 ≤ b ≤ 8, entropy-coded (<see cref="WireEncoding.QuantizedRans"/>) when that
+    /// makes the body smaller (by at most <see cref="RansCoding.MaxRatio"/>), else plain
+    /// <see cref="WireEncoding.Quantized"/>; both decode to the same values.
+    /// </summary>
+    public static WireTensor FromCodesCoded(string name, Shape shape, ReadOnlySpan<sbyte> codes, int bits, float scale)
+    {
+        var plain = FromCodes(name, shape, codes, bits, scale);
+        if (bits is < 2 or > 8) throw new ArgumentOutOfRangeException(nameof(bits), bits, "entropy coding takes 2..8-bit codes");
+        if (codes.IsEmpty) return plain;
+        var coded = RansCoding.Encode(codes, bits);
+        return coded.Length < plain.Data.Length && plain.Data.Length <= (long)RansCoding.MaxRatio * coded.Length
+            ? FromQuantizedRans(name, shape, bits, scale, plain.Data, coded)
+            : plain;
+    }
+
+    /// <summary>An entropy-coded tensor from its parts (used by the deserializer): packed codes, their coded form, scale.</summary>
+    internal static WireTensor FromQuantizedRans(string name, Shape shape, int bits, float scale, byte[] packed, byte[] coded) =>
+        new(name, shape, WireEncoding.QuantizedRans) { Bits = bits, Axis = -1, Scales = [scale], Data = packed, Coded = coded };
+
+    /// <summary>
     /// The same tensor with every decoded value multiplied by <paramref name="a"/> ≥ 0: dense and sparse values are
     /// multiplied, quantized scales are (so the codes and the wire size are unchanged).
     /// </summary>
@@ -304,7 +333,7 @@ public sealed class WireTensor
         return Encoding switch
         {
             WireEncoding.DenseF32 => new WireTensor(Name, Shape, Encoding) { Values = Multiply(Values, a) },
-            WireEncoding.Quantized => new WireTensor(Name, Shape, Encoding) { Bits = Bits, Axis = Axis, Scales = Multiply(Scales, a), Data = Data },
+            WireEncoding.Quantized or WireEncoding.QuantizedRans => new WireTensor(Name, Shape, Encoding) { Bits = Bits, Axis = Axis, Scales = Multiply(Scales, a), Data = Data, Coded = Coded },
             WireEncoding.Bytes => throw new InvalidOperationException($"raw bytes '{Name}' cannot be scaled"),
             WireEncoding.SparseQuantized => FromSparseQuantized(Name, Shape, Bits, Scales[0] * a, Data, Indices, IndexEncoding),
             WireEncoding.SparsePacked when Bits != 0 => FromPacked(Name, SegmentLengths, SegmentCounts, IndexEncoding, Bits, Multiply(Scales, a), Data, new float[Values.Length], Indices),
@@ -359,7 +388,7 @@ public sealed class WireTensor
             case WireEncoding.DenseF32:
                 Values.CopyTo(destination);
                 break;
-            case WireEncoding.Quantized:
+            case WireEncoding.Quantized or WireEncoding.QuantizedRans:
                 var codes = new sbyte[destination.Length];
                 Quantize.Unpack(Data, Bits, codes);
                 if (Axis == -1) Quantize.Dequantize(codes, Scales[0], destination);

@@ -7,7 +7,7 @@ namespace NanoFed.Tests;
 
 /// <summary>
 /// Mutation fuzzing of <see cref="WireFormat.Deserialize"/> (<see cref="Fuzz"/>): a message with a tensor of every
-/// encoding (dense, quantized per tensor and per channel, sparse, bytes, a scalar, packed sparse); every header field, name length,
+/// encoding (dense, quantized per tensor and per channel, sparse, bytes, a scalar, packed sparse, entropy-coded); every header field, name length,
 /// encoding, rank, dimension, body length, bit width, axis and sparse count is a length field. Only
 /// <see cref="FormatException"/> may come out, and a parse may allocate 8 bytes per input byte plus 32 KiB (the
 /// error and the message objects).
@@ -28,7 +28,9 @@ public class WireFormatFuzzTests(ITestOutputHelper output)
             WireTensor.Raw("labels", [1, 2, 250]),
             WireTensor.Dense("scalar ü", new Shape(), [3.5f]),
             WireTensor.Pack("packed", [WireTensor.TopKOf("a", new Shape(24), x, 0.2), WireTensor.TopKOf("b", new Shape(24), x, 0.1)]),
+            WireTensor.FromCodesCoded("coded", new Shape(600), RansCodingTests.Codes(600, 4, 2, spread: 1.5f), 4, 0.5f),
         ]);
+        Assert.Equal(WireEncoding.QuantizedRans, message.Payload[^1].Encoding);
         byte[] valid = WireFormat.Serialize(message);
         Fuzz.Run<FormatException>(output, "wire format", valid, Fields(valid), bytes => () => WireFormat.Deserialize(bytes), n => 8L * n + 32 * 1024);
     }
@@ -52,6 +54,7 @@ public class WireFormatFuzzTests(ITestOutputHelper output)
             fields.Add(new(pos, 4));
             pos += 4;
             if (encoding == WireEncoding.Quantized) fields.AddRange([new(pos, 1), new(pos + 1, 1)]);
+            if (encoding == WireEncoding.QuantizedRans) fields.Add(new(pos, 1));
             if (encoding == WireEncoding.Sparse) fields.Add(new(pos, 4));
             pos += body;
         }

@@ -33,6 +33,7 @@ public class WireFormatTests
             WireTensor.TopKOf("sparse", shape, x, 0.3),
             WireTensor.Raw("labels", labels),
             WireTensor.Dense("scalar ü", new Shape(), [3.5f]),
+            WireTensor.FromCodesCoded("coded", new Shape(n * 40), RansCodingTests.Codes(n * 40, 2 + bits % 7, seed), 2 + bits % 7, 0.25f),
         ]);
     }
 
@@ -48,6 +49,7 @@ public class WireFormatTests
             Assert.Equal(x.Indices, y.Indices);
             Assert.Equal(x.Scales, y.Scales);
             Assert.Equal(x.Data, y.Data);
+            Assert.Equal(x.Coded, y.Coded);
             Assert.Equal(x.ToArray(), y.ToArray());
         }
     }
@@ -149,5 +151,28 @@ public class WireFormatTests
         bad = (byte[])q.Clone(); bad[body + 1] = 1; Rejects(bad, "axis");
         bad = (byte[])q.Clone(); bad[^1] |= 0x80; Rejects(bad, "padding");
         bad = (byte[])q.Clone(); bad[body + 5] = 0xFF; bad[body + 4] = 0xFF; Rejects(bad, "scale");
+
+        var coded = WireTensor.FromCodesCoded("c", new Shape(400), RansCodingTests.Codes(400, 4, 5, spread: 1.5f), 4, 0.5f);
+        Assert.Equal(WireEncoding.QuantizedRans, coded.Encoding);
+        var c = Of(coded);
+        int codedBody = Tensor + 2 + 1 + 2 + 4 + 4;
+        bad = (byte[])c.Clone(); bad[codedBody] = 9; Rejects(bad, "bit width");
+        bad = (byte[])c.Clone(); bad[codedBody + 4] = 0xFF; bad[codedBody + 3] = 0xFF; Rejects(bad, "scale");
+        bad = (byte[])c.Clone(); bad[Tensor + 7] = 1; Rejects(bad, "times fewer than packed");
+        bad = (byte[])c.Clone(); bad[Tensor + 5] = 0; bad[Tensor + 6] = 0; Rejects(bad, "at least one code");
+        bad = (byte[])c.Clone(); bad[Tensor + 5] ^= 1; Rejects(bad, "rANS");
     }
+
+    [Fact]
+    public void CodedQuantizedTensorsDecodeToThePlainOnesInFewerBytesOrArePlain() =>
+        Prop.ForAll(Arb.From(RansCodingTests.Cases(5000)), g =>
+        {
+            var codes = RansCodingTests.Codes(g.N, g.Bits, g.Seed, g.Uniform);
+            var plain = WireTensor.FromCodes("t", new Shape(g.N), codes, g.Bits, 0.125f);
+            var coded = WireTensor.FromCodesCoded("t", new Shape(g.N), codes, g.Bits, 0.125f);
+            Assert.Equal(plain.ToArray(), coded.ToArray());
+            Assert.Equal(plain.Scaled(3).ToArray(), coded.Scaled(3).ToArray());
+            if (coded.Encoding == WireEncoding.QuantizedRans) Assert.True(WireFormat.BodyBytes(coded) < WireFormat.BodyBytes(plain));
+            else Assert.Equal(WireEncoding.Quantized, coded.Encoding);
+        }).QuickCheckThrowOnFailure();
 }
