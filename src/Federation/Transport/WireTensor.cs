@@ -310,8 +310,8 @@ public sealed class WireTensor
     /// </summary>
     public static WireTensor FromCodesCoded(string name, Shape shape, ReadOnlySpan<sbyte> codes, int bits, float scale)
     {
-        var plain = FromCodes(name, shape, codes, bits, scale);
         if (bits is < 2 or > 8) throw new ArgumentOutOfRangeException(nameof(bits), bits, "entropy coding takes 2..8-bit codes");
+        var plain = FromCodes(name, shape, codes, bits, scale);
         if (codes.IsEmpty) return plain;
         var coded = RansCoding.Encode(codes, bits);
         return coded.Length < plain.Data.Length && plain.Data.Length <= (long)RansCoding.MaxRatio * coded.Length
