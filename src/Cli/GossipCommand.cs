@@ -61,6 +61,9 @@ internal static class GossipCommand
         var schedule = new Option<string>("--schedule") { Description = "multistep (x0.1 at --milestones), cosine or onecycle, stepped per iteration", DefaultValueFactory = _ => d.Schedule };
         var milestones = new Option<string>("--milestones") { Description = "Epochs at which lr drops x0.1, comma-separated", DefaultValueFactory = _ => "" };
         var rounds = new Option<int>("--consensus-rounds") { Description = "SCSP's consensus rounds after training", DefaultValueFactory = _ => d.ConsensusRounds };
+        var roundsCompressor = new Option<string>("--consensus-compressor") { Description = "Compressor of SCSP's consensus rounds: none (uncompressed push-sum) or topk, randomk, quantize, sign (form B, with --keep, --index-coding, --value-bits, --entropy-coding)", DefaultValueFactory = _ => d.ConsensusCompressor };
+        var roundsGamma = new Option<float>("--consensus-gamma") { Description = "Consensus step of SCSP's compressed consensus rounds", DefaultValueFactory = _ => d.ConsensusGamma };
+        var roundsBits = new Option<int?>("--consensus-bits") { Description = "Bits of the quantize compressor in SCSP's consensus rounds (default: --bits)" };
         var roundsBn = new Option<string>("--consensus-bn") { Description = "BatchNorm statistics in SCSP's consensus rounds: local (each agent's own data) or gossip (also push-summed)", DefaultValueFactory = _ => d.ConsensusBn };
         var absence = new Option<double>("--absence") { Description = "Fault injection: probability that an agent is away for a window of --absence-iterations and then rejoins (sgp, sparse-push, scsp; seeded per window and agent)", DefaultValueFactory = _ => d.Absence };
         var absenceIterations = new Option<int>("--absence-iterations") { Description = "Length in iterations of the windows of --absence", DefaultValueFactory = _ => d.AbsenceIterations };
@@ -88,7 +91,7 @@ internal static class GossipCommand
         var command = new Command("gossip", "Decentralized training of agents over a graph (SGP, Sparse-Push, SCSP, ...)")
         {
             method, agents, graph, degree, gossipEvery, gossipBurst, keep, gamma, consensusStep, form, coding, compressor, bits, entropyCoding, valueBits, pack, keepWarmup, keepStart, skew, alpha, model, norm, dataset, epochs, batch, lr, warmup, milestones,
-            rounds, roundsBn, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
+            rounds, roundsBn, roundsCompressor, roundsGamma, roundsBits, messageLoss, absence, absenceIterations, seed, data, output, threads, resume, evalEvery, testFiles, limit, testLimit, noAugment, stopAfter, evaluate, configFile, force,
             tuneGamma, tuneIterations, momentum, nesterov, quasiGlobal, tracking, weightDecay, schedule, dryRun, cluster, gatewayPort, membership,
         };
         command.SetAction(parse => Program.Guard(() =>
@@ -132,6 +135,9 @@ internal static class GossipCommand
                 Milestones = Milestones.Parse(parse.GetValue(milestones)!, "epoch"),
                 ConsensusRounds = parse.GetValue(rounds),
                 ConsensusBn = parse.GetValue(roundsBn)!,
+                ConsensusCompressor = parse.GetValue(roundsCompressor)!,
+                ConsensusGamma = parse.GetValue(roundsGamma),
+                ConsensusBits = parse.GetValue(roundsBits),
                 MessageLoss = parse.GetValue(messageLoss),
                 Absence = parse.GetValue(absence),
                 AbsenceIterations = parse.GetValue(absenceIterations),

@@ -84,7 +84,7 @@ internal sealed class RunOutput(GossipConfig config, string folder, ITopology to
     /// <summary>One line: accuracies, consensus distance and bytes of <paramref name="m"/>.</summary>
     public string Summary(DecentralizedMetrics m)
     {
-        string head = m.Phase == DecentralizedPhase.Training ? $"epoch {m.Epoch}/{config.Epochs}" : $"consensus ({m.ConsensusRounds} rounds after epoch {m.Epoch})";
+        string head = m.Phase == DecentralizedPhase.Training ? $"epoch {m.Epoch}/{config.Epochs}" : $"consensus ({m.ConsensusRounds} rounds, {config.ConsensusText}, after epoch {m.Epoch})";
         double? ratio = Ratio(DenseFor(m), m.BytesPerAgent);
         string vsSgp = ratio is { } r ? string.Create(CultureInfo.InvariantCulture, $" (x{r:F1} vs SGP)") : "";
         return string.Create(CultureInfo.InvariantCulture,

@@ -204,6 +204,43 @@ public class GossipOptionsTests
     public void EntropyCodingWithoutQuantizedCodesIsBadInput(string method, string compressor) =>
         AssertBadInput(Run("gossip", "--method", method, "--compressor", compressor, "--entropy-coding", "--data", "/"), "--entropy-coding");
 
+    [Fact]
+    public void CompressedConsensusRoundsFollowTheSameTrainingInFewerBytes()
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-consensus-").FullName;
+        try
+        {
+            string[] Run(string name, params string[] extra)
+            {
+                string run = Path.Combine(dir, name);
+                EpochBytes(run, ["gossip", "--method", "scsp", "--keep", "0.1", "--gamma", "0.2", "--consensus-rounds", "6", "--agents", "4", "--model", "smallcnn",
+                    "--data", FashionMnistRoot(), "--limit", "256", "--test-limit", "100", "--batch", "32", "--epochs", "1", "--out", run, .. extra]);
+                return File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+            }
+            var dense = Run("dense");
+            var quantized = Run("quantized", "--consensus-compressor", "quantize", "--consensus-bits", "8", "--consensus-gamma", "0.8");
+            Assert.Contains("\"consensus-compressor\": \"quantize\"", File.ReadAllText(Path.Combine(dir, "quantized", "config.json")), StringComparison.Ordinal);
+            Assert.Equal(dense[1], quantized[1]);
+            string[] header = dense[0].Split(','), d = dense[2].Split(','), q = quantized[2].Split(',');
+            Assert.Equal(("consensus", "consensus"), (d[0], q[0]));
+            int bytes = Array.IndexOf(header, "bytes_per_agent");
+            Assert.InRange(long.Parse(q[bytes]), 1, long.Parse(d[bytes]) / 3);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--consensus-compressor", "--method scsp --consensus-compressor dense")]
+    [InlineData("--consensus-compressor", "--method sparse-push --consensus-compressor quantize")]
+    [InlineData("--consensus-gamma", "--method scsp --consensus-compressor quantize --consensus-gamma 1.5")]
+    [InlineData("--consensus-gamma", "--method scsp --consensus-gamma 0.5")]
+    [InlineData("--consensus-bits", "--method scsp --consensus-compressor quantize --consensus-bits 1")]
+    public void BadConsensusRoundOptionsAreBadInput(string option, string args) =>
+        AssertBadInput(Run(["gossip", .. args.Split(' '), "--data", "/"]), option);
+
     private static long[] EpochBytes(string run, string[] args)
     {
         var r = Run(args);

@@ -1,10 +1,12 @@
+using NanoFed.Federation.Gossip;
+
 namespace NanoFed.Federation.Decentralized;
 
 /// <summary>
 /// Skew-Compensated Sparse-Push's sequencing (specs/sparse-push.md; Aketi et al., arXiv 2102.05715): E epochs of
 /// decentralized training with the runner's protocol (Sparse-Push), then one consensus phase of R rounds
-/// (<see cref="DecentralizedRunner.RunConsensusRounds"/>: a train-mode forward pass per agent and an uncompressed
-/// push-sum exchange per round, the BatchNorm statistics optionally push-summed too). With R = 0 it is plain
+/// (<see cref="DecentralizedRunner.RunConsensusRounds"/>: a train-mode forward pass per agent and one exchange per
+/// round, uncompressed push-sum unless a protocol is given, the BatchNorm statistics optionally push-summed too). With R = 0 it is plain
 /// decentralized training of E epochs, so one object sequences every method of a run. Epochs can be run in several
 /// sessions (the runner's checkpoints hold the position); the consensus phase runs once, after the last epoch.
 /// </summary>
@@ -14,15 +16,20 @@ public sealed class Scsp
 
     /// <summary>
     /// <paramref name="epochs"/> (E ≥ 1) training epochs of <paramref name="runner"/>, then <paramref name="consensusRounds"/>
-    /// (R ≥ 0) consensus rounds, with the BatchNorm statistics gossiped too when <paramref name="mixBatchNorm"/>.
+    /// (R ≥ 0) consensus rounds, with the BatchNorm statistics gossiped too when <paramref name="mixBatchNorm"/>, by
+    /// <paramref name="consensusProtocol"/> (null: uncompressed push-sum with γ = 1 over the training graph; the spec's
+    /// default).
     /// </summary>
-    public Scsp(DecentralizedRunner runner, int epochs, int consensusRounds, bool mixBatchNorm)
+    public Scsp(DecentralizedRunner runner, int epochs, int consensusRounds, bool mixBatchNorm, IGossip? consensusProtocol = null)
     {
         _runner = runner ?? throw new ArgumentNullException(nameof(runner));
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(consensusRounds);
-        (Epochs, ConsensusRounds, MixBatchNorm) = (epochs, consensusRounds, mixBatchNorm);
+        (Epochs, ConsensusRounds, MixBatchNorm, ConsensusProtocol) = (epochs, consensusRounds, mixBatchNorm, consensusProtocol);
     }
+
+    /// <summary>The consensus phase's protocol, or null for uncompressed push-sum over the training graph.</summary>
+    public IGossip? ConsensusProtocol { get; }
 
     /// <summary>E.</summary>
     public int Epochs { get; }
@@ -57,6 +64,6 @@ public sealed class Scsp
     public DecentralizedMetrics? RunConsensusPhase()
     {
         if (!TrainingDone || Complete) return null;
-        return _runner.RunConsensusRounds(ConsensusRounds, mixBatchNorm: MixBatchNorm);
+        return _runner.RunConsensusRounds(ConsensusRounds, ConsensusProtocol, MixBatchNorm);
     }
 }

@@ -136,6 +136,19 @@ public sealed record GossipConfig
     /// <summary>BatchNorm statistics in SCSP's consensus rounds: local or gossip.</summary>
     [JsonPropertyName("consensus-bn")] public string ConsensusBn { get; init; } = "local";
 
+    /// <summary>
+    /// Compressor of SCSP's consensus rounds: none (uncompressed push-sum, the spec's default) or one of
+    /// <see cref="Compressor"/>'s, with form B differences, --keep, --index-coding, --value-bits and --entropy-coding
+    /// as in training and <see cref="ConsensusBits"/> for quantize.
+    /// </summary>
+    [JsonPropertyName("consensus-compressor")] public string ConsensusCompressor { get; init; } = "none";
+
+    /// <summary>Consensus step γ of SCSP's compressed consensus rounds.</summary>
+    [JsonPropertyName("consensus-gamma")] public float ConsensusGamma { get; init; } = 1;
+
+    /// <summary>Bits of the quantize compressor in SCSP's consensus rounds (null: <see cref="Bits"/>).</summary>
+    [JsonPropertyName("consensus-bits")] public int? ConsensusBits { get; init; }
+
     /// <summary>Seed of initialization, partition, shuffling and graphs.</summary>
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
 
@@ -191,6 +204,10 @@ public sealed record GossipConfig
         "sign" => "sign",
         _ => string.Create(CultureInfo.InvariantCulture, $"keep {Keep:0.####%}"),
     };
+
+    /// <summary>What SCSP's consensus rounds send, as the consensus row names it: "uncompressed" or "8-bit quantization, γ 0.5".</summary>
+    [JsonIgnore] public string ConsensusText => ConsensusCompressor == "none" ? "uncompressed"
+        : string.Create(CultureInfo.InvariantCulture, $"{(this with { Compressor = ConsensusCompressor, Bits = ConsensusBits ?? Bits }).CompressorText}, γ {ConsensusGamma:G}");
 
     /// <summary>Whether the method is one of <see cref="GossipMethods.PushSum"/>.</summary>
     [JsonIgnore] public bool IsPushSum => GossipMethods.PushSum.Contains(Method);
@@ -253,6 +270,15 @@ public sealed record GossipConfig
         if (Milestones is null || Milestones.Any(m => m < 1)) throw new ArgumentException("--milestones must be positive epochs");
         if (ConsensusBn is not ("local" or "gossip")) throw new ArgumentException($"--consensus-bn must be local or gossip, got '{ConsensusBn}'");
         if (ConsensusRounds < 0) throw new ArgumentException($"--consensus-rounds must be non-negative, got {ConsensusRounds}");
+        if (ConsensusCompressor is not ("none" or "topk" or "randomk" or "quantize" or "sign"))
+            throw new ArgumentException($"--consensus-compressor must be none, topk, randomk, quantize or sign, got '{ConsensusCompressor}'");
+        if (!(ConsensusGamma > 0 && ConsensusGamma <= 1)) throw new ArgumentException($"--consensus-gamma must be in (0, 1], got {ConsensusGamma}");
+        if (ConsensusBits is { } cb && !QuantizeCompressor.Takes(cb))
+            throw new ArgumentException($"--consensus-bits must be {QuantizeCompressor.MinBits}..{QuantizeCompressor.MaxBits}, got {cb}");
+        if ((ConsensusCompressor != "none" || ConsensusGamma != 1 || ConsensusBits is not null) && Method != "scsp")
+            throw new ArgumentException($"--consensus-compressor, --consensus-gamma and --consensus-bits set SCSP's consensus rounds: they need --method scsp, got {Method}");
+        if ((ConsensusGamma != 1 || ConsensusBits is not null) && ConsensusCompressor == "none")
+            throw new ArgumentException("--consensus-gamma and --consensus-bits need a --consensus-compressor (uncompressed consensus rounds use γ = 1)");
         if (Limit < 0 || TestLimit < 0) throw new ArgumentException("--limit and --test-limit must be non-negative");
         if (EvalEvery < 1) throw new ArgumentException($"--eval-every must be positive, got {EvalEvery}");
         if (!(MessageLoss >= 0 && MessageLoss <= 1)) throw new ArgumentException($"--message-loss must be a probability in [0, 1], got {MessageLoss}");

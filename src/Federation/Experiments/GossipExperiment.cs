@@ -37,7 +37,8 @@ public sealed class GossipExperiment : IDisposable
         _agents = agents;
         Runner = runner;
         var config = setup.Config;
-        Scsp = new Scsp(runner, config.Epochs, config.Method == "scsp" ? config.ConsensusRounds : 0, config.ConsensusBn == "gossip");
+        Scsp = new Scsp(runner, config.Epochs, config.Method == "scsp" ? config.ConsensusRounds : 0, config.ConsensusBn == "gossip",
+            setup.CreateConsensusProtocol(agents[0].Layout));
         _metadata = new Dictionary<string, string> { ["config"] = config.ToJson() };
     }
 

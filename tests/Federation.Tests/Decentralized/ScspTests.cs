@@ -1,3 +1,4 @@
+using NanoFed.Federation.Compression;
 using NanoFed.Federation.Decentralized;
 using NanoFed.Federation.Gossip;
 using NanoFed.Federation.Topology;
@@ -48,6 +49,24 @@ public class ScspTests
         var consensus = runner.Ledger.Entries.Where(e => e.Phase == MessagePhase.Consensus).ToList();
         Assert.Equal(4 * runner.Agents.Count, consensus.Count);
         Assert.All(consensus, e => Assert.Equal((e.Sender + 1) % runner.Agents.Count, e.Receiver));
+    }
+
+    [Fact]
+    public void CompressedConsensusRoundsSendFewerBytesAndStillBringTheAgentsTogether()
+    {
+        static DecentralizedMetrics[] Phase(Func<TensorLayout, IGossip>? consensus)
+        {
+            var runner = DecentralizedRunnerStateTests.Runner(static (t, l) => SparsePush.Create(t, l, keep: 0.1, gamma: 0.2f), skewed: true);
+            var scsp = new Scsp(runner, epochs: 1, consensusRounds: 12, mixBatchNorm: false, consensus?.Invoke(runner.Agents[0].Layout));
+            return [scsp.RunEpoch(), scsp.RunConsensusPhase()!];
+        }
+        var dense = Phase(null);
+        var quantized = Phase(static l => new DifferenceGossip(new DirectedRing(4), new QuantizeCompressor(8), 1f, l));
+        Assert.Equal(dense[0], quantized[0]);
+        // 8-bit codes and a scale per tensor against 32-bit values: under a third of the bytes, headers included.
+        Assert.InRange(quantized[1].BytesPerAgent, 1, dense[1].BytesPerAgent / 3);
+        Assert.InRange(quantized[1].ConsensusDistance, 0, quantized[0].ConsensusDistance / 30);
+        Assert.InRange(dense[1].ConsensusDistance, 0, dense[0].ConsensusDistance / 30);
     }
 
     [Fact]
