@@ -165,36 +165,20 @@ public class GossipOptionsTests
     public void NegativeKeepWarmupIsBadInput() =>
         AssertBadInput(Run("gossip", "--method", "sparse-push", "--keep-warmup-epochs", "-1", "--data", "/"), "--keep-warmup-epochs");
 
-    /// <summary>Runs <paramref name="args"/> (a gossip run into <paramref name="run"/>) and returns its bytes per agent, one per epoch.</summary>
     [Fact]
     public void EntropyCodingIsTheSameRunInFewerBytes()
     {
-        string dir = Directory.CreateTempSubdirectory("nanofed-rans-").FullName;
-        try
+        var (plain, coded) = SmallScspRuns(["--compressor", "quantize", "--bits", "4", "--gamma", "1", "--limit", "512", "--epochs", "2"], [], ["--entropy-coding"]);
+        string[] header = plain.Metrics[0].Split(',');
+        int bytes = Array.IndexOf(header, "bytes_per_agent");
+        for (int line = 1; line < plain.Metrics.Length; line++)
         {
-            string[] Run(string name, params string[] extra)
-            {
-                string run = Path.Combine(dir, name);
-                EpochBytes(run, ["gossip", "--method", "scsp", "--compressor", "quantize", "--bits", "4", "--gamma", "1", "--agents", "4", "--model", "smallcnn",
-                    "--data", FashionMnistRoot(), "--limit", "512", "--test-limit", "100", "--batch", "32", "--epochs", "2", "--out", run, .. extra]);
-                return File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-            }
-            var plain = Run("plain");
-            var coded = Run("coded", "--entropy-coding");
-            int bytes = Array.IndexOf(plain[0].Split(','), "bytes_per_agent");
-            for (int line = 1; line < plain.Length; line++)
-            {
-                string[] p = plain[line].Split(','), c = coded[line].Split(',');
-                // The consensus rounds after training send dense models: the same bytes.
-                if (p[0] == "training") Assert.True(long.Parse(c[bytes]) < long.Parse(p[bytes]), $"coded {c[bytes]} bytes, plain {p[bytes]}");
-                // Everything else (accuracies, losses, consensus distance) is bit for bit the plain run's.
-                Assert.Equal(p.Where((_, k) => !plain[0].Split(',')[k].Contains("bytes") && plain[0].Split(',')[k] != "compression_ratio"),
-                    c.Where((_, k) => !plain[0].Split(',')[k].Contains("bytes") && plain[0].Split(',')[k] != "compression_ratio"));
-            }
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
+            string[] p = plain.Metrics[line].Split(','), c = coded.Metrics[line].Split(',');
+            // The consensus rounds after training send dense models: the same bytes.
+            if (p[0] == "training") Assert.True(long.Parse(c[bytes]) < long.Parse(p[bytes]), $"coded {c[bytes]} bytes, plain {p[bytes]}");
+            // Everything else (accuracies, losses, consensus distance) is bit for bit the plain run's.
+            Assert.Equal(p.Where((_, k) => !header[k].Contains("bytes") && header[k] != "compression_ratio"),
+                c.Where((_, k) => !header[k].Contains("bytes") && header[k] != "compression_ratio"));
         }
     }
 
@@ -207,29 +191,14 @@ public class GossipOptionsTests
     [Fact]
     public void CompressedConsensusRoundsFollowTheSameTrainingInFewerBytes()
     {
-        string dir = Directory.CreateTempSubdirectory("nanofed-consensus-").FullName;
-        try
-        {
-            string[] Run(string name, params string[] extra)
-            {
-                string run = Path.Combine(dir, name);
-                EpochBytes(run, ["gossip", "--method", "scsp", "--keep", "0.1", "--gamma", "0.2", "--consensus-rounds", "6", "--agents", "4", "--model", "smallcnn",
-                    "--data", FashionMnistRoot(), "--limit", "256", "--test-limit", "100", "--batch", "32", "--epochs", "1", "--out", run, .. extra]);
-                return File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-            }
-            var dense = Run("dense");
-            var quantized = Run("quantized", "--consensus-compressor", "quantize", "--consensus-bits", "8", "--consensus-gamma", "0.8");
-            Assert.Contains("\"consensus-compressor\": \"quantize\"", File.ReadAllText(Path.Combine(dir, "quantized", "config.json")), StringComparison.Ordinal);
-            Assert.Equal(dense[1], quantized[1]);
-            string[] header = dense[0].Split(','), d = dense[2].Split(','), q = quantized[2].Split(',');
-            Assert.Equal(("consensus", "consensus"), (d[0], q[0]));
-            int bytes = Array.IndexOf(header, "bytes_per_agent");
-            Assert.InRange(long.Parse(q[bytes]), 1, long.Parse(d[bytes]) / 3);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var (dense, quantized) = SmallScspRuns(["--keep", "0.1", "--gamma", "0.2", "--consensus-rounds", "6", "--limit", "256", "--epochs", "1"], [],
+            ["--consensus-compressor", "quantize", "--consensus-bits", "8", "--consensus-gamma", "0.8"]);
+        Assert.Contains("\"consensus-compressor\": \"quantize\"", quantized.Config, StringComparison.Ordinal);
+        Assert.Equal(dense.Metrics[1], quantized.Metrics[1]);
+        string[] header = dense.Metrics[0].Split(','), d = dense.Metrics[2].Split(','), q = quantized.Metrics[2].Split(',');
+        Assert.Equal(("consensus", "consensus"), (d[0], q[0]));
+        int bytes = Array.IndexOf(header, "bytes_per_agent");
+        Assert.InRange(long.Parse(q[bytes]), 1, long.Parse(d[bytes]) / 3);
     }
 
     [Theory]
@@ -241,6 +210,31 @@ public class GossipOptionsTests
     public void BadConsensusRoundOptionsAreBadInput(string option, string args) =>
         AssertBadInput(Run(["gossip", .. args.Split(' '), "--data", "/"]), option);
 
+    /// <summary>
+    /// Two small SCSP runs (4 agents, smallcnn on Fashion-MNIST) with <paramref name="common"/> and then each one's own
+    /// options, in a temporary folder removed afterwards: their metrics.csv lines and config.json.
+    /// </summary>
+    private static ((string[] Metrics, string Config) First, (string[] Metrics, string Config) Second) SmallScspRuns(string[] common, string[] first, string[] second)
+    {
+        string dir = Directory.CreateTempSubdirectory("nanofed-scsp-").FullName;
+        try
+        {
+            (string[], string) Run(string name, string[] extra)
+            {
+                string run = Path.Combine(dir, name);
+                EpochBytes(run, ["gossip", "--method", "scsp", "--agents", "4", "--model", "smallcnn", "--data", FashionMnistRoot(), "--test-limit", "100",
+                    "--batch", "32", "--out", run, .. common, .. extra]);
+                return (File.ReadAllLines(Path.Combine(run, "metrics.csv")), File.ReadAllText(Path.Combine(run, "config.json")));
+            }
+            return (Run("first", first), Run("second", second));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Runs <paramref name="args"/> (a gossip run into <paramref name="run"/>) and returns its bytes per agent, one per epoch.</summary>
     private static long[] EpochBytes(string run, string[] args)
     {
         var r = Run(args);
