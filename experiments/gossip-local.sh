@@ -35,3 +35,11 @@ run scsp-q4rans-gamma1-every5-32-rounds3bn-iid "${Q4[@]}" --entropy-coding --con
 run scsp-q4rans-gamma1-every20-128-rounds3bn-iid "${Q4[@]}" --entropy-coding --consensus-bn gossip --gossip-every 20,128 "${LONG_PROTOCOL[@]}"
 Q3=(--method scsp --consensus-rounds 3 --compressor quantize --bits 3 --gamma 1)
 run scsp-q3rans-gamma1-every12-256-rounds3bn-iid "${Q3[@]}" --entropy-coding --consensus-bn gossip --gossip-every 12,256 "${LONG_PROTOCOL[@]}"
+# The consensus rounds as six rounds of 8-bit codes (--consensus-compressor quantize --consensus-bits 8, 1.44 MB
+# instead of the dense rounds' 3.29), and the 3-bit run with every 128 after the decay. Run as forks (a copy of the
+# folder at the epoch-29 or epoch-15 checkpoint, config.json edited); from scratch each is the same run.
+Q8ROUNDS=(--method scsp --consensus-rounds 6 --consensus-compressor quantize --consensus-bits 8 --consensus-bn gossip --compressor quantize
+  --entropy-coding --gamma 1)
+run scsp-q4rans-gamma1-every20-128-rounds6q8bn-iid "${Q8ROUNDS[@]}" --bits 4 --gossip-every 20,128 "${LONG_PROTOCOL[@]}"
+run scsp-q3rans-gamma1-every12-256-rounds6q8bn-iid "${Q8ROUNDS[@]}" --bits 3 --gossip-every 12,256 "${LONG_PROTOCOL[@]}"
+run scsp-q3rans-gamma1-every12-128-rounds6q8bn-iid "${Q8ROUNDS[@]}" --bits 3 --gossip-every 12,128 "${LONG_PROTOCOL[@]}"
