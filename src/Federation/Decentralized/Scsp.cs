@@ -6,8 +6,8 @@ namespace NanoFed.Federation.Decentralized;
 /// Skew-Compensated Sparse-Push's sequencing (specs/sparse-push.md; Aketi et al., arXiv 2102.05715): E epochs of
 /// decentralized training with the runner's protocol (Sparse-Push), then one consensus phase of R rounds
 /// (<see cref="DecentralizedRunner.RunConsensusRounds"/>: a train-mode forward pass per agent and one exchange per
-/// round, uncompressed push-sum unless a protocol is given, the BatchNorm statistics optionally push-summed too). With R = 0 it is plain
-/// decentralized training of E epochs, so one object sequences every method of a run. Epochs can be run in several
+/// round, uncompressed push-sum unless a protocol is given, the BatchNorm statistics optionally push-summed too). With
+/// R = 0 it is plain decentralized training of E epochs, so one object sequences every method of a run. Epochs can be run in several
 /// sessions (the runner's checkpoints hold the position); the consensus phase runs once, after the last epoch.
 /// </summary>
 public sealed class Scsp

@@ -207,7 +207,18 @@ public sealed record GossipConfig
 
     /// <summary>What SCSP's consensus rounds send, as the consensus row names it: "uncompressed" or "8-bit quantization, γ 0.5".</summary>
     [JsonIgnore] public string ConsensusText => ConsensusCompressor == "none" ? "uncompressed"
-        : string.Create(CultureInfo.InvariantCulture, $"{(this with { Compressor = ConsensusCompressor, Bits = ConsensusBits ?? Bits }).CompressorText}, γ {ConsensusGamma:G}");
+        : string.Create(CultureInfo.InvariantCulture, $"{ForConsensusRounds().CompressorText}, γ {ConsensusGamma:G}");
+
+    /// <summary>
+    /// The configuration SCSP's compressed consensus rounds gossip with: Sparse-Push form B every round, with
+    /// <see cref="ConsensusCompressor"/>, <see cref="ConsensusBits"/> (or <see cref="Bits"/>) and <see cref="ConsensusGamma"/>
+    /// held constant; the other compression options are training's.
+    /// </summary>
+    public GossipConfig ForConsensusRounds() => this with
+    {
+        Method = "sparse-push", Form = "B", Compressor = ConsensusCompressor, Bits = ConsensusBits ?? Bits, Gamma = ConsensusGamma,
+        ConsensusStepRule = "constant", GossipEvery = [1], GossipBurst = 1,
+    };
 
     /// <summary>Whether the method is one of <see cref="GossipMethods.PushSum"/>.</summary>
     [JsonIgnore] public bool IsPushSum => GossipMethods.PushSum.Contains(Method);

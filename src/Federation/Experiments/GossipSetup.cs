@@ -105,13 +105,9 @@ public sealed class GossipSetup
 
     /// <summary>
     /// The protocol of SCSP's consensus rounds for a model of <paramref name="layout"/>: null with
-    /// --consensus-compressor none (the runner's uncompressed push-sum); otherwise Sparse-Push form B over the training
-    /// graph, every round, with that compressor, --consensus-gamma held constant and --consensus-bits for quantize.
+    /// --consensus-compressor none (the runner's uncompressed push-sum); otherwise that of
+    /// <see cref="GossipConfig.ForConsensusRounds"/> over the training graph.
     /// </summary>
-    public IGossip? CreateConsensusProtocol(TensorLayout layout) => Config.ConsensusCompressor == "none" ? null
-        : GossipMethods.Create(Config with
-        {
-            Method = "sparse-push", Form = "B", Compressor = Config.ConsensusCompressor, Bits = Config.ConsensusBits ?? Config.Bits,
-            Gamma = Config.ConsensusGamma, ConsensusStepRule = "constant", GossipEvery = [1], GossipBurst = 1,
-        }, Topology, layout).Protocol;
+    public IGossip? CreateConsensusProtocol(TensorLayout layout) =>
+        Config.ConsensusCompressor == "none" ? null : GossipMethods.Create(Config.ForConsensusRounds(), Topology, layout).Protocol;
 }
